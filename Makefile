@@ -1,0 +1,95 @@
+# libnidus — plain Makefile. `make` builds build/libnidus.a and build/libnidus.so;
+# `make test` runs the suite twice: plain, then under ASan+UBSan.
+
+CC      ?= cc
+PREFIX  ?= /usr/local
+DESTDIR ?=
+BUILD   ?= build
+SAN     ?=
+OPT     ?= -O2 -g
+
+VERSION := 0.4.0
+SOMAJOR := 0
+
+WARN    := -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wvla
+DEFS    := -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE
+# -ffp-contract=off keeps nidus 0.3's exact summation (no fused multiply-add).
+CFLAGS_ALL := $(WARN) $(DEFS) $(OPT) -ffp-contract=off -fvisibility=hidden -fPIC -pthread \
+              -Iinclude -Isrc $(CFLAGS)
+ifneq ($(SAN),)
+CFLAGS_ALL += -fsanitize=$(SAN) -fno-sanitize-recover=all -fno-omit-frame-pointer
+LDSAN := -fsanitize=$(SAN)
+endif
+# The portable kernel only (debugging aid): make NIDUS_PORTABLE=1
+ifeq ($(NIDUS_PORTABLE),1)
+CFLAGS_ALL += -DNIDUS_PORTABLE_ONLY
+endif
+
+LIB_SRC  := $(sort $(wildcard src/*.c))
+LIB_OBJ  := $(LIB_SRC:src/%.c=$(BUILD)/obj/%.o)
+TEST_SRC := $(sort $(wildcard tests/*.c))
+TEST_OBJ := $(TEST_SRC:tests/%.c=$(BUILD)/tobj/%.o)
+TEST_LIBS := $(shell pkg-config --libs jansson 2>/dev/null || echo -ljansson) -lm
+
+.PHONY: all lib test check test-san clean install uninstall demo symbols header-check
+all: lib
+lib: $(BUILD)/libnidus.a $(BUILD)/libnidus.so
+
+$(BUILD)/obj/%.o: src/%.c include/nidus.h src/nidus_internal.h
+	@mkdir -p $(dir $@)
+	@echo "CC $<"; $(CC) $(CFLAGS_ALL) -c $< -o $@
+
+$(BUILD)/libnidus.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/libnidus.so: $(LIB_OBJ)
+	$(CC) -shared -Wl,-soname,libnidus.so.$(SOMAJOR) $(LDSAN) -pthread -o $@ $^ -lm
+
+$(BUILD)/tobj/%.o: tests/%.c tests/t.h include/nidus.h src/nidus_internal.h
+	@mkdir -p $(dir $@)
+	@echo "CC $<"; $(CC) $(CFLAGS_ALL) -Wno-unused-function -c $< -o $@
+
+$(BUILD)/nidus_tests: $(TEST_OBJ) $(BUILD)/libnidus.a
+	$(CC) $(LDSAN) -pthread -o $@ $(TEST_OBJ) $(BUILD)/libnidus.a $(TEST_LIBS)
+
+# Run the suite of this build (BUILD/SAN select the variant).
+check: $(BUILD)/nidus_tests
+	NIDUS_SRCDIR=$(CURDIR) ./$(BUILD)/nidus_tests $(T)
+
+# Only nidus_* symbols may leave the shared library; nidus.h must stand alone.
+symbols: $(BUILD)/libnidus.so
+	@bad=$$(nm -g --defined-only $(BUILD)/libnidus.so | awk '{print $$3}' | grep -v '^nidus_' || true); \
+	if [ -n "$$bad" ]; then echo "exported symbols without the nidus_ prefix:"; echo "$$bad"; exit 1; fi; \
+	echo "symbols: every exported symbol starts with nidus_"
+
+header-check:
+	@printf '#include "nidus.h"\nint main(void){return nidus_version_number()==0;}\n' > $(BUILD)/hdr.c
+	$(CC) -std=c11 -pedantic -Wall -Wextra -Werror -Iinclude -fsyntax-only $(BUILD)/hdr.c
+	@if command -v c++ >/dev/null; then c++ -x c++ -std=c++11 -Wall -Werror -Iinclude -fsyntax-only $(BUILD)/hdr.c; fi
+	@echo "header-check: nidus.h compiles alone as C11 -pedantic and as C++"
+
+test-san:
+	$(MAKE) BUILD=build/san SAN=address,undefined OPT="-O1 -g" check
+
+test: lib symbols header-check check test-san
+
+demo:
+	@echo "make demo: the demo arrives with the nidus CLI (issue 3). Until then: make test."
+
+install: lib
+	install -d $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig
+	install -m 644 include/nidus.h $(DESTDIR)$(PREFIX)/include/nidus.h
+	install -m 644 $(BUILD)/libnidus.a $(DESTDIR)$(PREFIX)/lib/libnidus.a
+	install -m 755 $(BUILD)/libnidus.so $(DESTDIR)$(PREFIX)/lib/libnidus.so.$(VERSION)
+	ln -sf libnidus.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/libnidus.so.$(SOMAJOR)
+	ln -sf libnidus.so.$(SOMAJOR) $(DESTDIR)$(PREFIX)/lib/libnidus.so
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' nidus.pc.in \
+	    > $(DESTDIR)$(PREFIX)/lib/pkgconfig/nidus.pc
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/include/nidus.h $(DESTDIR)$(PREFIX)/lib/libnidus.* \
+	      $(DESTDIR)$(PREFIX)/lib/pkgconfig/nidus.pc
+
+clean:
+	rm -rf build

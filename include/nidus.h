@@ -1,0 +1,467 @@
+/*
+ * nidus.h — the whole public API of libnidus, an embeddable exact-search vector store.
+ *
+ * Only what is declared in this file is published. Every exported symbol starts with
+ * `nidus_` (functions, types) or `NIDUS_` (macros, constants); anything else in the
+ * library is internal and may change without notice.
+ *
+ * A store is a directory holding `data` (the vector matrix), `log` (the CRC-framed
+ * operation log) and, while a writer has it open, `lock`. The bytes are the same as
+ * nidus 0.3 (the Rust crate) writes: a store written by either opens in the other.
+ * docs/FORMAT.md describes them.
+ *
+ * Conventions
+ * -----------
+ * - Every fallible function returns an `int` result code: NIDUS_OK (0) on success,
+ *   otherwise one of the NIDUS_E* codes below. On failure a detailed message is left
+ *   on the handle (nidus_errmsg) and the store — files and memory — is exactly as it
+ *   was before the call.
+ * - Strings passed in are NUL-terminated UTF-8; invalid UTF-8 is refused with
+ *   NIDUS_EINVAL (nidus 0.3 could not read it back).
+ * - Ownership of every pointer is stated with one of these phrases:
+ *     "Borrowed": the library only reads it during the call.
+ *     "Caller owns; free with nidus_free()": one allocation, released whole.
+ *     "Valid until the next call on db": handle-owned text.
+ * - Results (hits, records, names, meta) are self-contained copies: they stay valid
+ *   after later writes and after nidus_close(), until passed to nidus_free().
+ *
+ * Threading
+ * ---------
+ * A handle may be shared by any number of threads. Read calls (search, get, get_all,
+ * collections, meta, footprint, has_collection) run concurrently; write calls
+ * (upsert, delete, create, drop, set_meta, flush, compact) take the handle
+ * exclusively and wait for running reads. nidus_close() must not race any other call
+ * on the same handle. When threads share a handle, read a failure's message with
+ * nidus_errmsg_copy(), which is atomic with respect to other threads' failures.
+ *
+ * Processes: one writer per store (an advisory lock on `lock` for the handle's life),
+ * any number of read-only handles, which take no lock and see a consistent snapshot
+ * as of their open.
+ *
+ * Versioning
+ * ----------
+ * NIDUS_VERSION_* describe this header; nidus_version_number() the linked library.
+ * Applications may assert they match. Within one major version the ABI only grows:
+ * signatures never change, new calls are added. nidus_config starts with a
+ * struct_size field so it can grow.
+ */
+#ifndef NIDUS_H
+#define NIDUS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(_WIN32)
+#define NIDUS_API
+#elif defined(__GNUC__) || defined(__clang__)
+#define NIDUS_API __attribute__((visibility("default")))
+#else
+#define NIDUS_API
+#endif
+
+#define NIDUS_VERSION_MAJOR 0
+#define NIDUS_VERSION_MINOR 4
+#define NIDUS_VERSION_PATCH 0
+#define NIDUS_VERSION_NUMBER \
+    (NIDUS_VERSION_MAJOR * 10000 + NIDUS_VERSION_MINOR * 100 + NIDUS_VERSION_PATCH)
+#define NIDUS_VERSION_STRING "0.4.0"
+
+/* The linked library's version, as NIDUS_VERSION_NUMBER / NIDUS_VERSION_STRING.
+ * @return a number; the string is static. Never fails. */
+NIDUS_API int nidus_version_number(void);
+NIDUS_API const char *nidus_version_string(void);
+
+/* ------------------------------------------------------------------------------ */
+/* Result codes. Values are pinned and never reused.                              */
+/* ------------------------------------------------------------------------------ */
+
+#define NIDUS_RESULT_CODES(X)                                                        \
+    X(NIDUS_OK, 0, "not an error")                                                   \
+    X(NIDUS_EINVAL, 1, "invalid argument")                                           \
+    X(NIDUS_ENOMEM, 2, "out of memory")                                              \
+    X(NIDUS_EIO, 3, "input/output error")                                            \
+    X(NIDUS_ENOSPC, 4, "no space left on device")                                    \
+    X(NIDUS_ECORRUPT, 5, "store is corrupt")                                         \
+    X(NIDUS_ENOTDB, 6, "not a nidus data file")                                      \
+    X(NIDUS_EVERSION, 7, "unsupported format version")                               \
+    X(NIDUS_EDIM, 8, "dimension mismatch")                                           \
+    X(NIDUS_ELOCKED, 9, "store is locked by another writer")                         \
+    X(NIDUS_EREADONLY, 10, "read-only store: mutations are not allowed")             \
+    X(NIDUS_ECAPACITY, 11, "max_vector_bytes would be exceeded")                     \
+    X(NIDUS_ENOTFOUND, 12, "not found")                                              \
+    X(NIDUS_EMISUSE, 13, "library misuse (bad or closed handle)")                    \
+    X(NIDUS_EPERM, 14, "permission denied")                                          \
+    X(NIDUS_EBROKEN, 15, "handle unusable after a failed rollback; reopen the store")
+
+enum nidus_result {
+#define NIDUS__ENUM(name, value, text) name = value,
+    NIDUS_RESULT_CODES(NIDUS__ENUM)
+#undef NIDUS__ENUM
+    NIDUS_RESULT_COUNT = 16
+};
+
+/* Static description of a result code, e.g. "store is corrupt".
+ * @return never NULL; "unknown result code" for values outside the enum. */
+NIDUS_API const char *nidus_strerror(int rc);
+
+/* ------------------------------------------------------------------------------ */
+/* Values and records                                                             */
+/* ------------------------------------------------------------------------------ */
+
+/* Attribute value types. The numbers are the on-disk tags. Float and DateTime are
+ * the tags later nidus versions append; nidus 0.3 itself cannot read them. */
+typedef enum nidus_type {
+    NIDUS_NULL = 0,     /* set, and empty (distinct from an absent key) */
+    NIDUS_STR = 1,      /* UTF-8 string */
+    NIDUS_INT = 2,      /* int64 */
+    NIDUS_BOOL = 3,     /* 0 or 1 */
+    NIDUS_LIST = 4,     /* ordered list of strings */
+    NIDUS_FLOAT = 5,    /* IEEE double */
+    NIDUS_DATETIME = 6  /* int64 milliseconds since the Unix epoch */
+} nidus_type;
+
+/* A string with its byte length. `ptr` is also NUL-terminated in everything the
+ * library returns. On input `len` may be NIDUS_NTS: "use strlen(ptr)". */
+typedef struct nidus_str {
+    const char *ptr;
+    size_t len;
+} nidus_str;
+
+#define NIDUS_NTS ((size_t)-1)
+
+/* One attribute value. Only the member named by `type` is read. */
+typedef struct nidus_value {
+    nidus_type type;
+    union {
+        nidus_str str;   /* NIDUS_STR */
+        int64_t i;       /* NIDUS_INT and NIDUS_DATETIME */
+        int b;           /* NIDUS_BOOL: 0 or 1 (any non-zero reads as 1 on input) */
+        double f;        /* NIDUS_FLOAT */
+        struct {
+            const nidus_str *items; /* NIDUS_LIST: `count` strings */
+            size_t count;
+        } list;
+    } v;
+} nidus_value;
+
+/* A key and its value. Keys are unique in a record; on input a repeated key keeps
+ * the last value. Records come back with attributes sorted by key (bytewise). */
+typedef struct nidus_attr {
+    const char *key;
+    nidus_value value;
+} nidus_attr;
+
+/* Input record for nidus_upsert. All pointers Borrowed. `vector` holds `dim` finite
+ * floats; `dim` must equal the store's dimension. The vector is unit-normalized
+ * before it is stored. */
+typedef struct nidus_record {
+    const char *id;
+    const float *vector;
+    size_t dim;
+    const nidus_attr *attrs;
+    size_t n_attrs;
+} nidus_record;
+
+/* Convenience constructors for values (header-only; no library state). */
+static inline nidus_value nidus_null(void) { nidus_value v; v.type = NIDUS_NULL; v.v.i = 0; return v; }
+static inline nidus_value nidus_string(const char *s) { nidus_value v; v.type = NIDUS_STR; v.v.str.ptr = s; v.v.str.len = NIDUS_NTS; return v; }
+static inline nidus_value nidus_int(int64_t i) { nidus_value v; v.type = NIDUS_INT; v.v.i = i; return v; }
+static inline nidus_value nidus_bool(int b) { nidus_value v; v.type = NIDUS_BOOL; v.v.b = b != 0; return v; }
+static inline nidus_value nidus_float(double f) { nidus_value v; v.type = NIDUS_FLOAT; v.v.f = f; return v; }
+static inline nidus_value nidus_datetime(int64_t ms) { nidus_value v; v.type = NIDUS_DATETIME; v.v.i = ms; return v; }
+static inline nidus_value nidus_list(const nidus_str *items, size_t count) { nidus_value v; v.type = NIDUS_LIST; v.v.list.items = items; v.v.list.count = count; return v; }
+
+/* ------------------------------------------------------------------------------ */
+/* Filters                                                                        */
+/* ------------------------------------------------------------------------------ */
+
+typedef enum nidus_pred_kind {
+    NIDUS_PRED_EQ = 0,   /* attrs[key] == value (structural; absent key never matches) */
+    NIDUS_PRED_GLOB = 1, /* attrs[key] is a Str matching `pattern` (anchored glob) */
+    NIDUS_PRED_IN = 2    /* attrs[key] equals one of set[0..set_len) */
+} nidus_pred_kind;
+
+/* One predicate; a filter is an array of them, ANDed (an empty filter matches all).
+ * Glob dialect: `*` any run, `?` one char, `[abc]`, `[a-z]`, `[!x]` / `[^x]`; no
+ * escapes; matching is by Unicode scalar and case-sensitive. */
+typedef struct nidus_pred {
+    nidus_pred_kind kind;
+    const char *key;
+    nidus_value value;        /* NIDUS_PRED_EQ */
+    const char *pattern;      /* NIDUS_PRED_GLOB */
+    const nidus_value *set;   /* NIDUS_PRED_IN */
+    size_t set_len;
+} nidus_pred;
+
+/* ------------------------------------------------------------------------------ */
+/* Opening and closing                                                            */
+/* ------------------------------------------------------------------------------ */
+
+typedef struct nidus_db nidus_db;
+
+typedef enum nidus_fsync {
+    NIDUS_FSYNC_PER_BATCH = 0, /* every acknowledged write is durable when it returns */
+    NIDUS_FSYNC_ON_FLUSH = 1   /* log fsync only in nidus_flush(); data still synced per batch */
+} nidus_fsync;
+
+#define NIDUS_AUTO_COMPACT_OFF (-1.0)
+
+/* Open options. Always start from nidus_config_init(); fields may be added at the
+ * end in later versions, which struct_size tells apart. */
+typedef struct nidus_config {
+    size_t struct_size;        /* set by nidus_config_init */
+    uint32_t dimension;        /* vector length; 0 = take it from an existing store */
+    int read_only;             /* 1: no lock, no file is created or modified */
+    nidus_fsync fsync;         /* default NIDUS_FSYNC_PER_BATCH */
+    double auto_compact;       /* compact on open when dead/rows > ratio; default 0.5;
+                                  NIDUS_AUTO_COMPACT_OFF (any negative) disables */
+    uint64_t lock_ttl_ms;      /* age after which a lock file of a writer that holds no
+                                  advisory lock (nidus 0.3) is stale; default 60000 */
+    uint64_t max_vector_bytes; /* cap on rows*dimension*4 (dead rows count); 0 = none */
+} nidus_config;
+
+/* Fill `cfg` with the defaults and the given dimension. Never fails. */
+NIDUS_API void nidus_config_init(nidus_config *cfg, uint32_t dimension);
+
+/* Open the store in directory `path` (Borrowed), creating the directory and an empty
+ * store if absent (read-write only). Replays the log, recovers a torn tail (in
+ * memory only when read-only) and auto-compacts above the configured ratio
+ * (read-write only).
+ * @param cfg Borrowed; NULL means defaults with dimension 0.
+ * @param out receives the handle. On failure *out is still a handle (unless the
+ *        failure is NIDUS_ENOMEM or NIDUS_EMISUSE, then NULL) whose nidus_errmsg()
+ *        says why; it accepts only nidus_errmsg*, nidus_errcode and nidus_close.
+ * @return NIDUS_OK; NIDUS_EINVAL (dimension 0 for a new store, bad config);
+ *         NIDUS_ENOTFOUND (read-only open of a missing store); NIDUS_ELOCKED;
+ *         NIDUS_EDIM; NIDUS_ENOTDB; NIDUS_EVERSION; NIDUS_ECORRUPT; NIDUS_ECAPACITY
+ *         (data file over max_vector_bytes); NIDUS_EIO; NIDUS_ENOSPC; NIDUS_EPERM;
+ *         NIDUS_ENOMEM.
+ * @note Cost: one sequential read of `data` and `log`. */
+NIDUS_API int nidus_open(const char *path, const nidus_config *cfg, nidus_db **out);
+
+/* Open a store that lives only in memory: no files, no lock, no auto-compaction.
+ * @return NIDUS_OK; NIDUS_EINVAL (dimension 0); NIDUS_ENOMEM (*out is NULL). */
+NIDUS_API int nidus_open_memory(uint32_t dimension, nidus_db **out);
+
+/* Release the handle: drop the writer lock and free memory. Nothing is synced (use
+ * nidus_flush() first under NIDUS_FSYNC_ON_FLUSH). NULL is a no-op.
+ * @return NIDUS_OK; NIDUS_EMISUSE for a handle already closed (best effort). */
+NIDUS_API int nidus_close(nidus_db *db);
+
+/* ------------------------------------------------------------------------------ */
+/* Errors                                                                         */
+/* ------------------------------------------------------------------------------ */
+
+/* The detailed message of the last failed call on `db` ("not an error" if none).
+ * @return Valid until the next call on db; never NULL (for a NULL db, a static
+ *         "out of memory"-style text). */
+NIDUS_API const char *nidus_errmsg(const nidus_db *db);
+
+/* Copy the last message into buf (Caller-provided buffer of `cap` bytes, always
+ * NUL-terminated when cap > 0). Safe while other threads use db.
+ * @return the result code of that failure (NIDUS_OK if none). */
+NIDUS_API int nidus_errmsg_copy(const nidus_db *db, char *buf, size_t cap);
+
+/* The result code of the last failed call on db, and the errno behind it (0 if the
+ * failure was not a system call). */
+NIDUS_API int nidus_errcode(const nidus_db *db);
+NIDUS_API int nidus_sys_errno(const nidus_db *db);
+
+/* ------------------------------------------------------------------------------ */
+/* Store information                                                              */
+/* ------------------------------------------------------------------------------ */
+
+/* Size of the store. `rows` counts every row in the matrix (live, dead, orphaned);
+ * vector_bytes = rows * dimension * 4; index_bytes estimates the in-memory index
+ * (ids, attrs, tables) beyond the vectors. */
+typedef struct nidus_footprint {
+    uint64_t rows;
+    uint64_t dead_rows;
+    uint32_t dimension;
+    uint64_t vector_bytes;
+    uint64_t doc_count;
+    uint64_t index_bytes;
+} nidus_footprint;
+
+/* @return the pinned dimension; 0 for a NULL or closed handle. */
+NIDUS_API uint32_t nidus_dimension(const nidus_db *db);
+
+/* Copy the effective configuration (dimension filled in) into *out (Borrowed).
+ * @return NIDUS_OK; NIDUS_EMISUSE. */
+NIDUS_API int nidus_get_config(const nidus_db *db, nidus_config *out);
+
+/* @return NIDUS_OK; NIDUS_EMISUSE. */
+NIDUS_API int nidus_get_footprint(nidus_db *db, nidus_footprint *out);
+
+/* ------------------------------------------------------------------------------ */
+/* Collections and their metadata                                                 */
+/* ------------------------------------------------------------------------------ */
+
+/* Create collection `name` if absent (idempotent: nothing is logged if present).
+ * @return NIDUS_OK; NIDUS_EREADONLY; NIDUS_EINVAL; NIDUS_EIO; NIDUS_ENOSPC;
+ *         NIDUS_ENOMEM. */
+NIDUS_API int nidus_create_collection(nidus_db *db, const char *name);
+
+/* Drop collection `name` and all its records (their rows become dead until
+ * compaction). Absent: a no-op returning NIDUS_OK.
+ * @return as nidus_create_collection. */
+NIDUS_API int nidus_drop_collection(nidus_db *db, const char *name);
+
+/* @return 1 if the collection exists, 0 if not (or on a bad handle). */
+NIDUS_API int nidus_has_collection(nidus_db *db, const char *name);
+
+/* A list of names. */
+typedef struct nidus_names {
+    size_t count;
+    const char *const *names;
+} nidus_names;
+
+/* All collection names in bytewise order.
+ * @param out Caller owns; free with nidus_free().
+ * @return NIDUS_OK; NIDUS_ENOMEM; NIDUS_EMISUSE. */
+NIDUS_API int nidus_collections(nidus_db *db, nidus_names **out);
+
+/* One metadata entry: both strings NUL-terminated UTF-8. */
+typedef struct nidus_meta_entry {
+    const char *key;
+    const char *value;
+} nidus_meta_entry;
+
+typedef struct nidus_meta {
+    size_t count;
+    const nidus_meta_entry *entries; /* sorted by key */
+} nidus_meta;
+
+/* The collection's metadata map (empty for an absent collection).
+ * @param out Caller owns; free with nidus_free().
+ * @return NIDUS_OK; NIDUS_ENOMEM; NIDUS_EMISUSE. */
+NIDUS_API int nidus_get_meta(nidus_db *db, const char *collection, nidus_meta **out);
+
+/* Replace the collection's whole metadata map with entries[0..count) (Borrowed; a
+ * repeated key keeps the last value). Creates the collection if absent.
+ * @return as nidus_create_collection. */
+NIDUS_API int nidus_set_meta(nidus_db *db, const char *collection,
+                             const nidus_meta_entry *entries, size_t count);
+
+/* ------------------------------------------------------------------------------ */
+/* Writing                                                                        */
+/* ------------------------------------------------------------------------------ */
+
+/* Insert or replace records by id in `collection` (created if absent). All records
+ * are validated first (dimension, finite values, UTF-8); then the batch is applied
+ * all-or-nothing. A repeated id in one batch: the last one wins.
+ * @param records Borrowed array of `count`.
+ * @return NIDUS_OK; NIDUS_EDIM (a record's dim differs from the store's);
+ *         NIDUS_EINVAL (non-finite value, bad UTF-8, NULL); NIDUS_ECAPACITY;
+ *         NIDUS_EREADONLY; NIDUS_EIO; NIDUS_ENOSPC; NIDUS_ENOMEM; NIDUS_EBROKEN. */
+NIDUS_API int nidus_upsert(nidus_db *db, const char *collection,
+                           const nidus_record *records, size_t count);
+
+/* Delete records by id. Missing ids (and a missing collection) are skipped; a
+ * repeated id counts once. All-or-nothing.
+ * @param ids Borrowed array of `count` ids.
+ * @param deleted if not NULL receives the number removed.
+ * @return as nidus_create_collection. */
+NIDUS_API int nidus_delete(nidus_db *db, const char *collection, const char *const *ids,
+                           size_t count, size_t *deleted);
+
+/* Delete every record of `collection` whose attributes match the filter (an empty
+ * filter deletes all). All-or-nothing.
+ * @return as nidus_create_collection. */
+NIDUS_API int nidus_delete_where(nidus_db *db, const char *collection,
+                                 const nidus_pred *filter, size_t n_filter,
+                                 size_t *deleted);
+
+/* fsync `data` then `log`. In-memory: a no-op.
+ * @return NIDUS_OK; NIDUS_EREADONLY; NIDUS_EIO. */
+NIDUS_API int nidus_flush(nidus_db *db);
+
+/* Rewrite both files to hold only live records, renumbered from row 0 (collections
+ * by name, records by id: the same live set always gives the same bytes).
+ * Crash-atomic: a crash leaves the old store or the compacted one.
+ * @return NIDUS_OK; NIDUS_EREADONLY; NIDUS_EIO; NIDUS_ENOSPC; NIDUS_ENOMEM. */
+NIDUS_API int nidus_compact(nidus_db *db);
+
+/* ------------------------------------------------------------------------------ */
+/* Reading                                                                        */
+/* ------------------------------------------------------------------------------ */
+
+/* A stored record: its unit-normalized vector (dimension floats) and attributes. */
+typedef struct nidus_doc {
+    const char *collection;
+    const char *id;
+    const float *vector;
+    const nidus_attr *attrs;
+    size_t n_attrs;
+} nidus_doc;
+
+typedef struct nidus_docs {
+    size_t count;
+    const nidus_doc *docs;
+} nidus_docs;
+
+/* Every live record of `collection`, sorted by id (empty if the collection is
+ * absent).
+ * @param out Caller owns; free with nidus_free().
+ * @return NIDUS_OK; NIDUS_ENOMEM; NIDUS_EMISUSE. */
+NIDUS_API int nidus_get_all(nidus_db *db, const char *collection, nidus_docs **out);
+
+/* The records of `collection` with the given ids, in the order asked; missing ids
+ * are left out.
+ * @param out Caller owns; free with nidus_free().
+ * @return NIDUS_OK; NIDUS_ENOMEM; NIDUS_EMISUSE. */
+NIDUS_API int nidus_get(nidus_db *db, const char *collection, const char *const *ids,
+                        size_t count, nidus_docs **out);
+
+/* Search options. Start from nidus_search_opts_init(). */
+typedef struct nidus_search_opts {
+    size_t top_k;                    /* number of hits wanted; 0 gives none */
+    const char *const *collections;  /* scope: NULL = every collection; names
+                                        absent from the store are skipped; a name
+                                        given twice is searched once */
+    size_t n_collections;
+    const nidus_pred *filter;        /* ANDed predicates; NULL/0 = match all */
+    size_t n_filter;
+    int has_min_score;               /* 1: drop hits scoring below min_score */
+    float min_score;
+} nidus_search_opts;
+
+/* top_k 10, whole store, no filter, no min_score. Never fails. */
+NIDUS_API void nidus_search_opts_init(nidus_search_opts *opts);
+
+typedef struct nidus_hit {
+    const char *collection;
+    const char *id;
+    float score;                     /* cosine similarity */
+    uint64_t row;                    /* the record's row in `data` */
+    const nidus_attr *attrs;
+    size_t n_attrs;
+} nidus_hit;
+
+typedef struct nidus_hits {
+    size_t count;
+    const nidus_hit *hits;           /* best first; equal scores: lower row first */
+} nidus_hits;
+
+/* Exact cosine nearest neighbours of `query` (Borrowed, `qlen` floats, which must be
+ * the store's dimension and finite). Among equal scores at the k boundary the
+ * lowest row wins, so results are deterministic.
+ * @param out Caller owns; free with nidus_free().
+ * @return NIDUS_OK; NIDUS_EDIM; NIDUS_EINVAL; NIDUS_ENOMEM; NIDUS_EMISUSE.
+ * @note Cost: one pass over the rows of the scope. Runs concurrently with other
+ *       reads on the same handle. */
+NIDUS_API int nidus_search(nidus_db *db, const float *query, size_t qlen,
+                           const nidus_search_opts *opts, nidus_hits **out);
+
+/* Release anything the library returned as "Caller owns". NULL is a no-op. */
+NIDUS_API void nidus_free(void *result);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* NIDUS_H */

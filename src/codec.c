@@ -1,0 +1,460 @@
+/* codec.c — log frames and the bincode-1 encoding of an operation.
+ *
+ * nidus 0.3 serialises its private Op enum with bincode 1.3's legacy settings:
+ * little-endian fixed-width integers, u32 variant tags, u64 lengths and counts,
+ * maps in key order. A frame is [u32 LE payload len][payload][u32 LE crc32(payload)].
+ * Encoding must match byte for byte (compaction output is compared against nidus),
+ * and decoding must never trust a length: every read is bounds-checked first, so a
+ * corrupt or hostile log can cost at most its own size in memory.
+ */
+#include "nidus_internal.h"
+
+#include <inttypes.h>
+
+/* ---------------------------------------------------------------- buffer ---- */
+
+int nidus__buf_reserve(nbuf *b, size_t extra) {
+    /* No object may exceed PTRDIFF_MAX bytes (pointer differences would overflow). */
+    if (extra > (size_t)PTRDIFF_MAX - b->len) return NIDUS_ENOMEM;
+    size_t need = b->len + extra;
+    if (need <= b->cap) return NIDUS_OK;
+    size_t cap = b->cap ? b->cap : 64;
+    while (cap < need) cap = cap > (size_t)PTRDIFF_MAX / 2 ? need : cap * 2;
+    uint8_t *p = nidus__realloc(b->p, cap);
+    if (!p) return NIDUS_ENOMEM;
+    b->p = p;
+    b->cap = cap;
+    return NIDUS_OK;
+}
+
+void nidus__buf_free(nbuf *b) {
+    nidus__free(b->p);
+    b->p = NULL;
+    b->len = b->cap = 0;
+}
+
+/* -------------------------------------------------------------- encoding ---- */
+
+/* Encoding runs twice over the op: once to size the payload (so the frame is
+ * reserved in one allocation and the u32 length limit is checked before any byte
+ * is written), once to write. A NULL `out` means "count only". */
+typedef struct wr {
+    uint8_t *out;
+    uint64_t n; /* bytes produced so far; u64 so sizing cannot wrap */
+} wr;
+
+static void w_bytes(wr *w, const void *src, size_t n) {
+    if (w->out && n) memcpy(w->out + w->n, src, n);
+    w->n += n;
+}
+
+static void w_u32(wr *w, uint32_t v) {
+    uint8_t b[4];
+    for (int i = 0; i < 4; i++) b[i] = (uint8_t)(v >> (8 * i));
+    w_bytes(w, b, 4);
+}
+
+static void w_u64(wr *w, uint64_t v) {
+    uint8_t b[8];
+    for (int i = 0; i < 8; i++) b[i] = (uint8_t)(v >> (8 * i));
+    w_bytes(w, b, 8);
+}
+
+static void w_str(wr *w, nidus_str s) {
+    size_t len = nidus__in_len(s);
+    w_u64(w, (uint64_t)len);
+    w_bytes(w, s.ptr, len);
+}
+
+static int w_value(wr *w, const nidus_value *v) {
+    switch (v->type) {
+    case NIDUS_NULL: w_u32(w, 0); return NIDUS_OK;
+    case NIDUS_STR: w_u32(w, 1); w_str(w, v->v.str); return NIDUS_OK;
+    case NIDUS_INT: w_u32(w, 2); w_u64(w, (uint64_t)v->v.i); return NIDUS_OK;
+    case NIDUS_BOOL: {
+        uint8_t b = v->v.b != 0;
+        w_u32(w, 3);
+        w_bytes(w, &b, 1);
+        return NIDUS_OK;
+    }
+    case NIDUS_LIST:
+        w_u32(w, 4);
+        w_u64(w, (uint64_t)v->v.list.count);
+        for (size_t i = 0; i < v->v.list.count; i++) w_str(w, v->v.list.items[i]);
+        return NIDUS_OK;
+    case NIDUS_FLOAT: {
+        uint64_t bits;
+        memcpy(&bits, &v->v.f, sizeof bits);
+        w_u32(w, 5);
+        w_u64(w, bits);
+        return NIDUS_OK;
+    }
+    case NIDUS_DATETIME: w_u32(w, 6); w_u64(w, (uint64_t)v->v.i); return NIDUS_OK;
+    }
+    return NIDUS_EINVAL;
+}
+
+/* The payload of `op`. Maps are written in array order: nattrs and nmeta are kept
+ * sorted and unique by contract, which is exactly bincode's BTreeMap order. */
+static int w_op(wr *w, const nop *op, nerr *e) {
+    w_u32(w, op->tag);
+    switch (op->tag) {
+    case OP_CREATE:
+    case OP_DROP: w_str(w, op->coll); return NIDUS_OK;
+    case OP_SETMETA:
+        w_str(w, op->coll);
+        w_u64(w, (uint64_t)op->meta.n);
+        for (size_t i = 0; i < op->meta.n; i++) {
+            w_str(w, op->meta.items[i].key);
+            w_str(w, op->meta.items[i].value);
+        }
+        return NIDUS_OK;
+    case OP_UPSERT:
+        w_str(w, op->coll);
+        w_str(w, op->id);
+        w_u64(w, op->row);
+        w_u64(w, (uint64_t)op->attrs.n);
+        for (size_t i = 0; i < op->attrs.n; i++) {
+            const nattr *a = &op->attrs.items[i];
+            w_str(w, a->key);
+            if (w_value(w, &a->val) != NIDUS_OK)
+                return nidus__err(e, NIDUS_EINVAL, 0, "cannot encode unknown value type %d",
+                                  (int)a->val.type);
+        }
+        return NIDUS_OK;
+    case OP_DELETE:
+        w_str(w, op->coll);
+        w_str(w, op->id);
+        return NIDUS_OK;
+    }
+    return nidus__err(e, NIDUS_EINVAL, 0, "cannot encode unknown op tag %" PRIu32, op->tag);
+}
+
+static void put_u32le(uint8_t *p, uint32_t v) {
+    for (int i = 0; i < 4; i++) p[i] = (uint8_t)(v >> (8 * i));
+}
+
+int nidus__frame_append(nbuf *b, const nop *op, nerr *e) {
+    wr sizer = {NULL, 0};
+    int rc = w_op(&sizer, op, e);
+    if (rc != NIDUS_OK) return rc;
+    if (sizer.n > UINT32_MAX)
+        return nidus__err(e, NIDUS_EINVAL, 0, "payload too large for u32 len");
+    if (sizer.n > SIZE_MAX - 8) /* only reachable where size_t is 32 bits */
+        return nidus__err(e, NIDUS_ENOMEM, 0, "out of memory encoding a log frame");
+    size_t plen = (size_t)sizer.n;
+    if (nidus__buf_reserve(b, plen + 8) != NIDUS_OK)
+        return nidus__err(e, NIDUS_ENOMEM, 0, "out of memory encoding a %zu-byte log frame", plen + 8);
+    uint8_t *frame = b->p + b->len;
+    wr w = {frame + 4, 0};
+    (void)w_op(&w, op, e); /* cannot fail: the sizing pass accepted the same op */
+    put_u32le(frame, (uint32_t)plen);
+    put_u32le(frame + 4 + plen, nidus__crc32(frame + 4, plen));
+    b->len += plen + 8;
+    return NIDUS_OK;
+}
+
+/* -------------------------------------------------------------- decoding ---- */
+
+typedef struct rd {
+    const uint8_t *p;
+    size_t len, pos;
+    nerr *e;
+} rd;
+
+static size_t r_left(const rd *r) { return r->len - r->pos; }
+
+static int r_short(rd *r, size_t need) {
+    return nidus__err(r->e, NIDUS_ECORRUPT, 0,
+                      "unexpected end of payload: need %zu bytes at byte %zu, %zu left", need,
+                      r->pos, r_left(r));
+}
+
+static int r_u32(rd *r, uint32_t *v) {
+    if (r_left(r) < 4) return r_short(r, 4);
+    const uint8_t *p = r->p + r->pos;
+    *v = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+    r->pos += 4;
+    return NIDUS_OK;
+}
+
+static int r_u64(rd *r, uint64_t *v) {
+    if (r_left(r) < 8) return r_short(r, 8);
+    const uint8_t *p = r->p + r->pos;
+    uint64_t x = 0;
+    for (int i = 7; i >= 0; i--) x = x << 8 | p[i];
+    *v = x;
+    r->pos += 8;
+    return NIDUS_OK;
+}
+
+/* A u64 count of items each taking at least `min_size` bytes. Checked against the
+ * bytes left before anything is allocated, so a forged count cannot make us
+ * reserve more than the payload could possibly describe. */
+static int r_count(rd *r, size_t min_size, const char *what, size_t *n) {
+    size_t at = r->pos;
+    uint64_t c;
+    int rc = r_u64(r, &c);
+    if (rc != NIDUS_OK) return rc;
+    if (c > r_left(r) / min_size)
+        return nidus__err(r->e, NIDUS_ECORRUPT, 0,
+                          "%s count %" PRIu64 " at byte %zu exceeds the %zu bytes left", what, c,
+                          at, r_left(r));
+    *n = (size_t)c;
+    return NIDUS_OK;
+}
+
+/* An owned, NUL-terminated copy of a length-prefixed UTF-8 string. */
+static int r_str(rd *r, nidus_str *out) {
+    size_t at = r->pos;
+    uint64_t n;
+    int rc = r_u64(r, &n);
+    if (rc != NIDUS_OK) return rc;
+    if (n > r_left(r))
+        return nidus__err(r->e, NIDUS_ECORRUPT, 0,
+                          "string length %" PRIu64 " at byte %zu exceeds the %zu bytes left", n, at,
+                          r_left(r));
+    const char *s = (const char *)r->p + r->pos;
+    if (!nidus__utf8_valid(s, (size_t)n))
+        return nidus__err(r->e, NIDUS_ECORRUPT, 0, "invalid UTF-8 in string at byte %zu", at);
+    char *copy = nidus__strndup(s, (size_t)n);
+    if (!copy) return nidus__err(r->e, NIDUS_ENOMEM, 0, "out of memory decoding a log record");
+    r->pos += (size_t)n;
+    out->ptr = copy;
+    out->len = (size_t)n;
+    return NIDUS_OK;
+}
+
+static void str_free(nidus_str *s) {
+    nidus__free((void *)s->ptr);
+    s->ptr = NULL;
+    s->len = 0;
+}
+
+/* Decode one Value into *v (zeroed first). On failure nothing is left allocated. */
+static int r_value(rd *r, nidus_value *v) {
+    memset(v, 0, sizeof *v);
+    size_t at = r->pos;
+    uint32_t tag;
+    uint64_t x;
+    int rc = r_u32(r, &tag);
+    if (rc != NIDUS_OK) return rc;
+    switch (tag) {
+    case 0: v->type = NIDUS_NULL; return NIDUS_OK;
+    case 1:
+        v->type = NIDUS_STR;
+        return r_str(r, &v->v.str);
+    case 2:
+    case 6:
+        if ((rc = r_u64(r, &x)) != NIDUS_OK) return rc;
+        v->type = tag == 2 ? NIDUS_INT : NIDUS_DATETIME;
+        v->v.i = (int64_t)x; /* two's complement, as every supported host */
+        return NIDUS_OK;
+    case 3:
+        if (r_left(r) < 1) return r_short(r, 1);
+        if (r->p[r->pos] > 1)
+            return nidus__err(r->e, NIDUS_ECORRUPT, 0, "invalid bool byte 0x%02x at byte %zu",
+                              r->p[r->pos], r->pos);
+        v->type = NIDUS_BOOL;
+        v->v.b = r->p[r->pos++];
+        return NIDUS_OK;
+    case 4: {
+        size_t n;
+        if ((rc = r_count(r, 8, "list", &n)) != NIDUS_OK) return rc;
+        nidus_str *items = NULL;
+        if (n) {
+            items = nidus__mallocarray(n, sizeof *items);
+            if (!items) return nidus__err(r->e, NIDUS_ENOMEM, 0, "out of memory decoding a log record");
+        }
+        for (size_t i = 0; i < n; i++) {
+            if ((rc = r_str(r, &items[i])) != NIDUS_OK) {
+                while (i--) str_free(&items[i]);
+                nidus__free(items);
+                return rc;
+            }
+        }
+        v->type = NIDUS_LIST;
+        v->v.list.items = items;
+        v->v.list.count = n;
+        return NIDUS_OK;
+    }
+    case 5: {
+        if ((rc = r_u64(r, &x)) != NIDUS_OK) return rc;
+        v->type = NIDUS_FLOAT;
+        memcpy(&v->v.f, &x, sizeof x);
+        return NIDUS_OK;
+    }
+    default:
+        return nidus__err(r->e, NIDUS_ECORRUPT, 0, "unknown value tag %" PRIu32 " at byte %zu", tag,
+                          at);
+    }
+}
+
+/* --- map normalisation: any key order in, sorted unique (last wins) out ---- */
+
+/* Both map item types (nattr, nmeta_kv) begin with their nidus_str key, so one
+ * stable sort serves both. */
+static int key_cmp(const void *a, const void *b) {
+    const nidus_str *ka = a, *kb = b;
+    return nidus__str_cmp(ka->ptr, ka->len, kb->ptr, kb->len);
+}
+
+/* Stable bottom-up merge sort of n items of `size` bytes, using tmp (n items).
+ * Stability is what makes "last duplicate wins" a matter of keeping the last item
+ * of each run of equal keys. */
+static void stable_sort(uint8_t *base, uint8_t *tmp, size_t n, size_t size) {
+    uint8_t *src = base, *dst = tmp;
+    for (size_t width = 1; width < n; width = width > n / 2 ? n : width * 2) {
+        for (size_t lo = 0; lo < n; lo += 2 * width) {
+            size_t mid = lo + width < n ? lo + width : n;
+            size_t hi = mid + width < n ? mid + width : n;
+            size_t i = lo, j = mid, k = lo;
+            while (i < mid && j < hi) {
+                /* Take from the right only when strictly smaller: keeps stability. */
+                if (key_cmp(src + j * size, src + i * size) < 0)
+                    memcpy(dst + k++ * size, src + j++ * size, size);
+                else
+                    memcpy(dst + k++ * size, src + i++ * size, size);
+            }
+            /* At most one side has items left; they are already in order. */
+            if (i < mid) memcpy(dst + k * size, src + i * size, (mid - i) * size);
+            if (j < hi) memcpy(dst + k * size, src + j * size, (hi - j) * size);
+        }
+        uint8_t *t = src;
+        src = dst;
+        dst = t;
+    }
+    if (src != base) memcpy(base, src, n * size);
+}
+
+/* Sort items by key and drop all but the last of equal keys (freeing them with
+ * drop). nidus always writes sorted unique maps, so that case costs one pass and
+ * no allocation. Returns the new count, or SIZE_MAX if the sort buffer could not
+ * be allocated (items untouched). */
+static size_t normalize_map(void *items, size_t n, size_t size, void (*drop)(void *)) {
+    uint8_t *base = items;
+    bool sorted = true;
+    for (size_t i = 1; i < n && sorted; i++)
+        sorted = key_cmp(base + (i - 1) * size, base + i * size) < 0;
+    if (sorted) return n;
+    uint8_t *tmp = nidus__mallocarray(n, size);
+    if (!tmp) return SIZE_MAX;
+    stable_sort(base, tmp, n, size);
+    nidus__free(tmp);
+    size_t out = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (i + 1 < n && key_cmp(base + i * size, base + (i + 1) * size) == 0) {
+            drop(base + i * size);
+            continue;
+        }
+        if (out != i) memcpy(base + out * size, base + i * size, size);
+        out++;
+    }
+    return out;
+}
+
+static void drop_attr(void *p) {
+    nattr *a = p;
+    str_free(&a->key);
+    nidus__value_free(&a->val);
+}
+
+static void drop_meta(void *p) {
+    nmeta_kv *kv = p;
+    str_free(&kv->key);
+    str_free(&kv->value);
+}
+
+/* Map decoders fill *out incrementally (out->n counts complete entries), so the
+ * caller's nidus__op_free releases a partial map on any error. */
+static int r_attrs(rd *r, nattrs *out) {
+    size_t n;
+    /* Smallest entry: an empty key (8) and a Null value (4). */
+    int rc = r_count(r, 12, "attribute map", &n);
+    if (rc != NIDUS_OK) return rc;
+    if (n == 0) return NIDUS_OK;
+    out->items = nidus__mallocarray(n, sizeof *out->items);
+    if (!out->items) return nidus__err(r->e, NIDUS_ENOMEM, 0, "out of memory decoding a log record");
+    for (size_t i = 0; i < n; i++) {
+        nattr *a = &out->items[i];
+        if ((rc = r_str(r, &a->key)) != NIDUS_OK) return rc;
+        if ((rc = r_value(r, &a->val)) != NIDUS_OK) {
+            str_free(&a->key);
+            return rc;
+        }
+        out->n = i + 1;
+    }
+    size_t m = normalize_map(out->items, n, sizeof *out->items, drop_attr);
+    if (m == SIZE_MAX) return nidus__err(r->e, NIDUS_ENOMEM, 0, "out of memory decoding a log record");
+    out->n = m;
+    return NIDUS_OK;
+}
+
+static int r_meta(rd *r, nmeta *out) {
+    size_t n;
+    int rc = r_count(r, 16, "meta map", &n); /* two empty strings */
+    if (rc != NIDUS_OK) return rc;
+    if (n == 0) return NIDUS_OK;
+    out->items = nidus__mallocarray(n, sizeof *out->items);
+    if (!out->items) return nidus__err(r->e, NIDUS_ENOMEM, 0, "out of memory decoding a log record");
+    for (size_t i = 0; i < n; i++) {
+        nmeta_kv *kv = &out->items[i];
+        if ((rc = r_str(r, &kv->key)) != NIDUS_OK) return rc;
+        if ((rc = r_str(r, &kv->value)) != NIDUS_OK) {
+            str_free(&kv->key);
+            return rc;
+        }
+        out->n = i + 1;
+    }
+    size_t m = normalize_map(out->items, n, sizeof *out->items, drop_meta);
+    if (m == SIZE_MAX) return nidus__err(r->e, NIDUS_ENOMEM, 0, "out of memory decoding a log record");
+    out->n = m;
+    return NIDUS_OK;
+}
+
+static int r_op(rd *r, nop *op) {
+    int rc = r_u32(r, &op->tag);
+    if (rc != NIDUS_OK) return rc;
+    switch (op->tag) {
+    case OP_CREATE:
+    case OP_DROP: return r_str(r, &op->coll);
+    case OP_SETMETA:
+        if ((rc = r_str(r, &op->coll)) != NIDUS_OK) return rc;
+        return r_meta(r, &op->meta);
+    case OP_UPSERT:
+        if ((rc = r_str(r, &op->coll)) != NIDUS_OK) return rc;
+        if ((rc = r_str(r, &op->id)) != NIDUS_OK) return rc;
+        if ((rc = r_u64(r, &op->row)) != NIDUS_OK) return rc;
+        return r_attrs(r, &op->attrs);
+    case OP_DELETE:
+        if ((rc = r_str(r, &op->coll)) != NIDUS_OK) return rc;
+        return r_str(r, &op->id);
+    default:
+        return nidus__err(r->e, NIDUS_ECORRUPT, 0, "unknown op tag %" PRIu32, op->tag);
+    }
+}
+
+/* Trailing bytes after a complete op are ignored, as bincode 1's legacy decoder
+ * does; nidus never writes any. */
+int nidus__op_decode(const uint8_t *p, size_t len, nop *op, nerr *e) {
+    memset(op, 0, sizeof *op);
+    rd r = {p, len, 0, e};
+    int rc = r_op(&r, op);
+    if (rc != NIDUS_OK) nidus__op_free(op);
+    return rc;
+}
+
+void nidus__meta_free(nmeta *m) {
+    for (size_t i = 0; i < m->n; i++) drop_meta(&m->items[i]);
+    nidus__free(m->items);
+    m->items = NULL;
+    m->n = 0;
+}
+
+void nidus__op_free(nop *op) {
+    str_free(&op->coll);
+    str_free(&op->id);
+    nidus__attrs_free(&op->attrs);
+    nidus__meta_free(&op->meta);
+    memset(op, 0, sizeof *op);
+}

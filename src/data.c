@@ -1,0 +1,193 @@
+/* data.c — the vector matrix: the `data` file's header, its rows, and their copy in
+ * RAM. Rows are appended in one write per batch and cut back on failure, so the
+ * file never keeps a partial row of ours. */
+#include "nidus_internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+
+static const uint8_t MAGIC[6] = {'N', 'I', 'D', 'U', 'S', 0};
+
+static void put_u16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8); }
+static void put_u32(uint8_t *p, uint32_t v) {
+    for (int i = 0; i < 4; i++) p[i] = (uint8_t)(v >> (8 * i));
+}
+
+void nidus__header_encode(uint8_t out[NIDUS_HEADER_LEN], uint32_t dim) {
+    memset(out, 0, NIDUS_HEADER_LEN);
+    memcpy(out, MAGIC, sizeof MAGIC);
+    put_u16(out + 6, NIDUS_FORMAT_VERSION);
+    put_u32(out + 8, dim);
+}
+
+int nidus__header_decode(const uint8_t in[NIDUS_HEADER_LEN], uint32_t *dim, nerr *e) {
+    if (memcmp(in, MAGIC, sizeof MAGIC) != 0)
+        return nidus__err(e, NIDUS_ENOTDB, 0, "data file has wrong magic bytes — not a nidus data file");
+    unsigned version = (unsigned)in[6] | (unsigned)in[7] << 8;
+    if (version != NIDUS_FORMAT_VERSION)
+        return nidus__err(e, NIDUS_EVERSION, 0, "data file version %u is not supported (expected %d)",
+                          version, NIDUS_FORMAT_VERSION);
+    *dim = (uint32_t)in[8] | (uint32_t)in[9] << 8 | (uint32_t)in[10] << 16 | (uint32_t)in[11] << 24;
+    return NIDUS_OK;
+}
+
+/* The file holds little-endian floats; so does every host we know of, but keep the
+ * format right on a big-endian one. */
+static void le_floats(float *v, size_t n) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    for (size_t i = 0; i < n; i++) {
+        uint32_t u;
+        memcpy(&u, &v[i], 4);
+        u = __builtin_bswap32(u);
+        memcpy(&v[i], &u, 4);
+    }
+#else
+    (void)v;
+    (void)n;
+#endif
+}
+
+static size_t row_bytes(const ndata *d) { return (size_t)d->dim * sizeof(float); }
+
+int nidus__data_reserve(ndata *d, uint64_t extra, nerr *e) {
+    if (extra > UINT64_MAX - d->rows)
+        return nidus__err(e, NIDUS_ENOMEM, 0, "out of memory reserving %llu rows", (unsigned long long)extra);
+    uint64_t need = d->rows + extra;
+    if (need <= d->cap_rows) return NIDUS_OK;
+    uint64_t cap = d->cap_rows ? d->cap_rows : 16;
+    while (cap < need) cap = cap > UINT64_MAX / 2 ? need : cap * 2;
+    if (d->dim == 0 || cap > SIZE_MAX / row_bytes(d)) cap = need;
+    float *v = d->dim ? nidus__reallocarray(d->vec, (size_t)cap, row_bytes(d)) : d->vec;
+    if (d->dim && !v)
+        return nidus__err(e, NIDUS_ENOMEM, 0, "out of memory reserving capacity for %llu rows",
+                          (unsigned long long)need);
+    d->vec = v;
+    d->cap_rows = cap;
+    return NIDUS_OK;
+}
+
+int nidus__data_append(ndata *d, const float *rows, uint64_t n, nerr *e) {
+    if (n == 0) return NIDUS_OK;
+    if (d->rows + n > d->cap_rows) {
+        int rc = nidus__data_reserve(d, n, e);
+        if (rc) return rc;
+    }
+    size_t bytes = (size_t)n * row_bytes(d);
+    float *dst = d->vec + (size_t)d->rows * d->dim;
+    memcpy(dst, rows, bytes);
+    if (d->fd >= 0) {
+        uint64_t off = NIDUS_HEADER_LEN + d->rows * row_bytes(d);
+        le_floats(dst, (size_t)n * d->dim);
+        int r = nidus__io_pwrite_full(d->fd, dst, bytes, off);
+        le_floats(dst, (size_t)n * d->dim);
+        if (r < 0) {
+            (void)nidus__io_ftruncate(d->fd, off); /* best effort: no partial row left */
+            return nidus__err_sys(e, -r, "failed to append row %llu to data file",
+                                  (unsigned long long)d->rows);
+        }
+    }
+    d->rows += n;
+    return NIDUS_OK;
+}
+
+int nidus__data_truncate(ndata *d, uint64_t rows, nerr *e) {
+    if (rows > d->rows)
+        return nidus__err(e, NIDUS_EINVAL, 0, "cannot truncate data to %llu rows: only %llu exist",
+                          (unsigned long long)rows, (unsigned long long)d->rows);
+    if (d->fd >= 0) {
+        int r = nidus__io_ftruncate(d->fd, NIDUS_HEADER_LEN + rows * row_bytes(d));
+        if (r < 0) return nidus__err_sys(e, -r, "failed to truncate data file");
+    }
+    d->rows = rows;
+    return NIDUS_OK;
+}
+
+int nidus__data_sync(ndata *d, nerr *e) {
+    if (d->fd < 0) return NIDUS_OK;
+    int r = nidus__io_fsync(d->fd);
+    return r < 0 ? nidus__err_sys(e, -r, "failed to fsync data file") : NIDUS_OK;
+}
+
+void nidus__data_free(ndata *d) {
+    if (d->fd >= 0) nidus__io_close(d->fd);
+    nidus__free(d->vec);
+    d->vec = NULL;
+    d->fd = -1;
+    d->rows = d->cap_rows = 0;
+}
+
+int nidus__data_load(ndata *d, int fd, uint64_t size, uint32_t *dim, uint64_t cap,
+                     const char *path, nerr *e) {
+    uint8_t hdr[NIDUS_HEADER_LEN];
+    if (size < NIDUS_HEADER_LEN)
+        return nidus__err(e, NIDUS_ECORRUPT, 0,
+                          "data file at %s is truncated: %llu bytes (need at least %d for header)",
+                          path, (unsigned long long)size, NIDUS_HEADER_LEN);
+    int r = nidus__io_pread_full(fd, hdr, sizeof hdr, 0);
+    if (r < 0) return nidus__err_sys(e, -r, "failed to read data file header at %s", path);
+    uint32_t file_dim;
+    int rc = nidus__header_decode(hdr, &file_dim, e);
+    if (rc) {
+        char why[sizeof e->msg];
+        memcpy(why, e->msg, sizeof why);
+        return nidus__err(e, rc, 0, "invalid header in %s: %s", path, why);
+    }
+    if (*dim != 0 && file_dim != *dim)
+        return nidus__err(e, NIDUS_EDIM, 0,
+                          "data file dimension mismatch: file has dimension %u, requested %u",
+                          file_dim, *dim);
+    if (file_dim == 0)
+        return nidus__err(e, NIDUS_ECORRUPT, 0, "data file at %s declares dimension 0", path);
+    *dim = file_dim;
+    uint64_t payload = size - NIDUS_HEADER_LEN;
+    if (cap && payload > cap)
+        return nidus__err(e, NIDUS_ECAPACITY, 0,
+                          "data file holds %llu bytes of vectors, exceeding max_vector_bytes (%llu bytes)",
+                          (unsigned long long)payload, (unsigned long long)cap);
+    d->dim = file_dim;
+    uint64_t rows = payload / ((uint64_t)file_dim * 4);
+    if (rows) {
+        if (rows * file_dim > SIZE_MAX / sizeof(float))
+            return nidus__err(e, NIDUS_ENOMEM, 0, "out of memory loading %llu rows", (unsigned long long)rows);
+        size_t bytes = (size_t)rows * file_dim * sizeof(float);
+        /* One read straight into the final buffer: open runs at the speed of the file. */
+        float *v = nidus__malloc(bytes);
+        if (!v)
+            return nidus__err(e, NIDUS_ENOMEM, 0, "out of memory loading %llu rows (%zu bytes) from data file",
+                              (unsigned long long)rows, bytes);
+        r = nidus__io_pread_full(fd, v, bytes, NIDUS_HEADER_LEN);
+        if (r < 0) {
+            nidus__free(v);
+            return nidus__err_sys(e, -r, "failed to read data file rows at %s", path);
+        }
+        le_floats(v, (size_t)rows * file_dim);
+        d->vec = v;
+    }
+    d->rows = d->cap_rows = rows;
+    return NIDUS_OK;
+}
+
+int nidus__data_write_file(const char *path, uint32_t dim, const float *rows, uint64_t n, nerr *e) {
+    int fd = nidus__io_open(path, O_RDWR | O_CREAT | O_TRUNC, 0644);
+    if (fd < 0) return nidus__err_sys(e, -fd, "failed to create temp file at %s", path);
+    uint8_t hdr[NIDUS_HEADER_LEN];
+    nidus__header_encode(hdr, dim);
+    int r = nidus__io_pwrite_full(fd, hdr, sizeof hdr, 0);
+    const char *what = "failed to write temp data file";
+    if (r == 0 && n) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+#error "big-endian compaction writer not implemented"
+#endif
+        r = nidus__io_pwrite_full(fd, rows, (size_t)n * dim * sizeof(float), NIDUS_HEADER_LEN);
+    }
+    if (r == 0) {
+        what = "failed to fsync temp data file";
+        r = nidus__io_fsync(fd);
+    }
+    nidus__io_close(fd);
+    if (r < 0) {
+        (void)nidus__io_unlink(path);
+        return nidus__err_sys(e, -r, "%s at %s", what, path);
+    }
+    return NIDUS_OK;
+}

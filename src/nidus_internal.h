@@ -1,0 +1,291 @@
+/*
+ * nidus_internal.h — declarations shared between the library's modules and its
+ * tests. Nothing here is public: cross-file functions are named nidus__* and are
+ * hidden from the shared library by -fvisibility=hidden.
+ */
+#ifndef NIDUS_INTERNAL_H
+#define NIDUS_INTERNAL_H
+
+#include "nidus.h"
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#define NIDUS_HEADER_LEN 64
+#define NIDUS_FORMAT_VERSION 1
+
+/* ---------------------------------------------------------------- errors ---- */
+
+/* Where a module leaves the reason for a failure; the store copies it onto the
+ * handle. */
+typedef struct nerr {
+    int code;     /* NIDUS_E* */
+    int sys;      /* errno behind it, or 0 */
+    char msg[512];
+} nerr;
+
+/* Record a failure; returns `code` so callers can `return nidus__err(...)`. */
+int nidus__err(nerr *e, int code, int sys, const char *fmt, ...)
+#if defined(__GNUC__) || defined(__clang__)
+    __attribute__((format(printf, 4, 5)))
+#endif
+    ;
+/* Map an errno from a failed system call to a result code. */
+int nidus__errno_code(int sys);
+/* Record a failed system call: "<what>: <strerror>", code from errno. */
+int nidus__err_sys(nerr *e, int sys, const char *fmt, ...)
+#if defined(__GNUC__) || defined(__clang__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+
+/* ------------------------------------------------------------ allocation ---- */
+
+/* Every allocation goes through these, so tests can fail the Nth one. */
+void *nidus__malloc(size_t n);
+void *nidus__calloc(size_t n, size_t size);
+void *nidus__realloc(void *p, size_t n);
+void nidus__free(void *p);
+/* Overflow-checked n*size; NULL on overflow or failure. */
+void *nidus__mallocarray(size_t n, size_t size);
+void *nidus__reallocarray(void *p, size_t n, size_t size);
+/* Copy of s[0..len) with a NUL after it. */
+char *nidus__strndup(const char *s, size_t len);
+
+/* ----------------------------------------------------------- fault seam ---- */
+
+/* Test seam: make the Nth call (0-based, counted from arming) of a kind fail.
+ * Kinds may be or-ed. n < 0 disarms. `err` is the errno reported for I/O kinds;
+ * NIDUS_FAULT_SHORT makes a write transfer half its bytes then fail. */
+enum {
+    NIDUS_FAULT_ALLOC = 1 << 0,
+    NIDUS_FAULT_WRITE = 1 << 1,
+    NIDUS_FAULT_FSYNC = 1 << 2,
+    NIDUS_FAULT_TRUNCATE = 1 << 3,
+    NIDUS_FAULT_RENAME = 1 << 4,
+    NIDUS_FAULT_OPEN = 1 << 5,
+    NIDUS_FAULT_READ = 1 << 6,
+    NIDUS_FAULT_UNLINK = 1 << 7,
+    NIDUS_FAULT_SHORT = 1 << 8, /* modifier for WRITE */
+    NIDUS_FAULT_IO = NIDUS_FAULT_WRITE | NIDUS_FAULT_FSYNC | NIDUS_FAULT_TRUNCATE |
+                     NIDUS_FAULT_RENAME | NIDUS_FAULT_OPEN | NIDUS_FAULT_READ |
+                     NIDUS_FAULT_UNLINK
+};
+void nidus__fault_arm(int kinds, long n, int err);
+void nidus__fault_disarm(void);
+/* Calls of the armed kinds seen since arming (to size loops over N). */
+long nidus__fault_calls(void);
+/* Whether an armed fault fired since arming. */
+bool nidus__fault_fired(void);
+
+/* ------------------------------------------------------------------ io ---- */
+
+/* Thin wrappers over POSIX file calls; every file operation of the library goes
+ * through them. They retry EINTR and loop on short transfers. Return 0 or -errno. */
+int nidus__io_open(const char *path, int flags, int mode);  /* fd or -errno */
+int nidus__io_close(int fd);
+int nidus__io_pread_full(int fd, void *buf, size_t n, uint64_t off); /* -EIO at EOF */
+int nidus__io_pwrite_full(int fd, const void *buf, size_t n, uint64_t off);
+int nidus__io_fsync(int fd);
+int nidus__io_ftruncate(int fd, uint64_t len);
+int nidus__io_fsize(int fd, uint64_t *size);
+int nidus__io_rename(const char *from, const char *to);
+int nidus__io_unlink(const char *path);
+int nidus__io_fsync_dir(const char *dir);
+int nidus__io_mkdir_p(const char *path);
+
+/* --------------------------------------------------------------- crc32 ---- */
+
+/* Standard CRC-32 (IEEE, reflected 0xEDB88320, init and xorout 0xFFFFFFFF). */
+uint32_t nidus__crc32(const void *buf, size_t len);
+
+/* ------------------------------------------------------------- strings ---- */
+
+/* Bytewise order, shorter prefix first (Rust's String order). */
+int nidus__str_cmp(const char *a, size_t alen, const char *b, size_t blen);
+bool nidus__utf8_valid(const char *s, size_t len);
+/* Decode one UTF-8 scalar at s[*i] (valid input assumed), advancing *i. */
+uint32_t nidus__utf8_next(const char *s, size_t len, size_t *i);
+
+/* ---------------------------------------------------------------- values ---- */
+
+/* An owned attribute: key and value strings are library allocations, each
+ * NUL-terminated, with lengths. Arrays of them are sorted by key, keys unique. */
+typedef struct nattr {
+    nidus_str key;
+    nidus_value val;
+} nattr;
+
+typedef struct nattrs {
+    nattr *items;
+    size_t n;
+} nattrs;
+
+/* Structural equality (no coercion between types; List order matters; Float uses
+ * ==, so NaN equals nothing). */
+bool nidus__value_eq(const nidus_value *a, const nidus_value *b);
+void nidus__value_free(nidus_value *v);
+void nidus__attrs_free(nattrs *a);
+/* Deep copy of caller input into owned, sorted, de-duplicated (last wins) attrs;
+ * validates UTF-8 and types. */
+int nidus__attrs_from_input(const nidus_attr *in, size_t n, nattrs *out, nerr *e);
+/* Look up a key; NULL if absent. */
+const nidus_value *nidus__attrs_get(const nattrs *a, const char *key, size_t klen);
+/* Length of an input string (NIDUS_NTS resolved). */
+static inline size_t nidus__in_len(nidus_str s) {
+    return s.len == NIDUS_NTS ? (s.ptr ? strlen(s.ptr) : 0) : s.len;
+}
+
+/* ---------------------------------------------------------------- glob ---- */
+
+/* Anchored glob match of text against pattern (both UTF-8), nidus 0.3 dialect. */
+bool nidus__glob_match(const char *pat, size_t plen, const char *text, size_t tlen);
+
+/* -------------------------------------------------------------- filter ---- */
+
+/* A filter compiled from caller predicates: lengths resolved, input validated. */
+typedef struct nfilter nfilter;
+/* n == 0 gives a filter that matches everything (*out may be NULL then). */
+int nidus__filter_compile(const nidus_pred *preds, size_t n, nfilter **out, nerr *e);
+bool nidus__filter_match(const nfilter *f, const nattrs *attrs);
+void nidus__filter_free(nfilter *f);
+
+/* ---------------------------------------------------------------- codec ---- */
+
+enum { OP_CREATE = 0, OP_DROP = 1, OP_SETMETA = 2, OP_UPSERT = 3, OP_DELETE = 4 };
+
+typedef struct nmeta_kv {
+    nidus_str key;
+    nidus_str value;
+} nmeta_kv;
+
+typedef struct nmeta {
+    nmeta_kv *items; /* sorted by key, unique */
+    size_t n;
+} nmeta;
+
+/* One log operation. Fields unused by a tag are zero. When decoded, every string
+ * is an owned copy (free with nidus__op_free). */
+typedef struct nop {
+    uint32_t tag;
+    nidus_str coll;
+    nidus_str id;    /* UPSERT, DELETE */
+    uint64_t row;    /* UPSERT */
+    nattrs attrs;    /* UPSERT */
+    nmeta meta;      /* SETMETA */
+} nop;
+
+/* A growable byte buffer. */
+typedef struct nbuf {
+    uint8_t *p;
+    size_t len, cap;
+} nbuf;
+int nidus__buf_reserve(nbuf *b, size_t extra);
+void nidus__buf_free(nbuf *b);
+
+/* Append one whole frame [len][bincode payload][crc] for `op` to `b`. */
+int nidus__frame_append(nbuf *b, const nop *op, nerr *e);
+/* Decode a bincode payload into *op (owned). Returns NIDUS_OK, NIDUS_ECORRUPT
+ * (malformed: message says why), or NIDUS_ENOMEM. */
+int nidus__op_decode(const uint8_t *p, size_t len, nop *op, nerr *e);
+void nidus__op_free(nop *op);
+void nidus__meta_free(nmeta *m);
+
+/* ------------------------------------------------------------------ log ---- */
+
+/* Walk the frames in buf[0..len). For each good frame, decode and call cb (which
+ * takes ownership of the op; a non-OK return stops the walk with that code).
+ * *good_end receives the end of the last good frame. A torn tail (a short frame, or
+ * a bad last frame ending exactly at len) ends the walk with NIDUS_OK and
+ * *torn = true; a bad frame followed by more bytes is NIDUS_ECORRUPT. */
+typedef int (*nidus__op_cb)(void *ctx, nop *op);
+int nidus__log_scan(const uint8_t *buf, size_t len, size_t *good_end, bool *torn,
+                    nidus__op_cb cb, void *ctx, nerr *e);
+
+/* The log file: an fd (-1 in memory) and its logical size. */
+typedef struct nlog {
+    int fd;
+    uint64_t size;
+} nlog;
+/* Append bytes at the end in one write; on failure the file is cut back to its
+ * previous size (best effort) and the error returned. */
+int nidus__log_append(nlog *l, const nbuf *frames, nerr *e);
+int nidus__log_truncate(nlog *l, uint64_t size, nerr *e);
+int nidus__log_sync(nlog *l, nerr *e);
+
+/* ----------------------------------------------------------------- data ---- */
+
+/* The vector matrix: all rows in RAM, mirrored by the `data` file (fd -1 in
+ * memory). */
+typedef struct ndata {
+    int fd;
+    uint32_t dim;
+    float *vec;
+    uint64_t rows, cap_rows;
+} ndata;
+
+void nidus__header_encode(uint8_t out[NIDUS_HEADER_LEN], uint32_t dim);
+/* NIDUS_ENOTDB (magic), NIDUS_EVERSION, or NIDUS_OK with *dim set. */
+int nidus__header_decode(const uint8_t in[NIDUS_HEADER_LEN], uint32_t *dim, nerr *e);
+/* Make room for `extra` more rows in RAM. */
+int nidus__data_reserve(ndata *d, uint64_t extra, nerr *e);
+/* Append n rows (already normalized) to file and RAM in one write; on failure
+ * the file is cut back and RAM is unchanged. Room must be reserved. */
+int nidus__data_append(ndata *d, const float *rows, uint64_t n, nerr *e);
+int nidus__data_truncate(ndata *d, uint64_t rows, nerr *e);
+int nidus__data_sync(ndata *d, nerr *e);
+void nidus__data_free(ndata *d);
+/* Read the header and every whole row of an open `data` file of `size` bytes into
+ * d (fd not kept). *dim: the requested dimension, 0 = adopt the file's. A partial
+ * tail row is ignored here; the caller decides whether to cut it. */
+int nidus__data_load(ndata *d, int fd, uint64_t size, uint32_t *dim, uint64_t cap,
+                     const char *path, nerr *e);
+/* Write a whole data file (header + rows) at path and fsync it; removed on failure. */
+int nidus__data_write_file(const char *path, uint32_t dim, const float *rows, uint64_t n, nerr *e);
+
+/* ----------------------------------------------------------------- lock ---- */
+
+typedef struct nlock {
+    int fd; /* -1 when not held */
+    char *path;
+    uint64_t last_touch_ms;
+    uint64_t ttl_ms;
+} nlock;
+int nidus__lock_acquire(nlock *l, const char *dir, uint64_t ttl_ms, nerr *e);
+/* Refresh the lock file's mtime if it is older than a quarter of the TTL, so a
+ * nidus 0.3 writer (which only looks at mtime) never sees it as stale. */
+void nidus__lock_touch(nlock *l);
+void nidus__lock_release(nlock *l);
+uint64_t nidus__now_ms(void);
+
+/* --------------------------------------------------------------- search ---- */
+
+/* nidus 0.3 normalization: f32 sum of squares, multiply by 1/norm; a near-zero
+ * vector is left as is. Finite input whose squares overflow is scaled first. */
+void nidus__normalize(float *v, size_t n);
+/* Dot product with nidus 0.3's summation order (8 lanes, pairwise fold, tail). */
+float nidus__dot(const float *a, const float *b, size_t n);
+
+/* Bounded top-k by (score desc, row asc); NaN ranks below every number. */
+typedef struct ntopk_item {
+    float score;
+    uint64_t row;
+    const void *ref; /* caller's doc pointer */
+    const void *ref2; /* caller's collection pointer */
+} ntopk_item;
+typedef struct ntopk {
+    ntopk_item *heap; /* min-heap: root is the worst kept item */
+    size_t n, k;
+} ntopk;
+/* `storage` must hold k items. */
+void nidus__topk_init(ntopk *t, ntopk_item *storage, size_t k);
+void nidus__topk_push(ntopk *t, float score, uint64_t row, const void *ref, const void *ref2);
+/* Sort the kept items best first (in place); returns the count. */
+size_t nidus__topk_finish(ntopk *t);
+/* a ranks before b (better): higher score, or equal score and lower row. */
+bool nidus__rank_before(float sa, uint64_t ra, float sb, uint64_t rb);
+
+#endif /* NIDUS_INTERNAL_H */

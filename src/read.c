@@ -1,0 +1,355 @@
+/* read.c — search and the other reads. Every result is one allocation (an arena
+ * sized by a measuring pass, then filled), so it outlives later writes and is
+ * released whole by nidus_free(). */
+#include "store.h"
+
+#include <math.h>
+#include <stdalign.h>
+
+typedef struct arena {
+    char *base; /* NULL while measuring */
+    size_t off;
+} arena;
+
+static void *arena_take(arena *a, size_t size, size_t align) {
+    a->off = (a->off + align - 1) & ~(align - 1);
+    void *p = a->base ? a->base + a->off : NULL;
+    a->off += size;
+    return p;
+}
+
+static const char *arena_str(arena *a, const char *s, size_t len) {
+    char *p = arena_take(a, len + 1, 1);
+    if (p) {
+        memcpy(p, s, len);
+        p[len] = 0;
+    }
+    return p;
+}
+
+static void arena_value(arena *a, nidus_value *dst, const nidus_value *src) {
+    nidus_value v = *src;
+    if (src->type == NIDUS_STR) {
+        v.v.str.ptr = arena_str(a, src->v.str.ptr, src->v.str.len);
+    } else if (src->type == NIDUS_LIST) {
+        nidus_str *items = arena_take(a, src->v.list.count * sizeof *items, alignof(nidus_str));
+        for (size_t i = 0; i < src->v.list.count; i++) {
+            const nidus_str *it = &src->v.list.items[i];
+            const char *p = arena_str(a, it->ptr, it->len);
+            if (items) items[i] = (nidus_str){p, it->len};
+        }
+        v.v.list.items = items;
+    }
+    if (dst) *dst = v;
+}
+
+static const nidus_attr *arena_attrs(arena *a, const nattrs *src) {
+    nidus_attr *out = arena_take(a, src->n * sizeof *out, alignof(nidus_attr));
+    for (size_t i = 0; i < src->n; i++) {
+        const char *k = arena_str(a, src->items[i].key.ptr, src->items[i].key.len);
+        if (out) out[i].key = k;
+        arena_value(a, out ? &out[i].value : NULL, &src->items[i].val);
+    }
+    return out;
+}
+
+/* Run `fill` twice: once to measure, once into a fresh block. */
+typedef void (*fill_fn)(arena *a, void *ctx);
+static void *arena_build(fill_fn fill, void *ctx) {
+    arena m = {NULL, 0};
+    fill(&m, ctx);
+    char *block = nidus__malloc(m.off ? m.off : 1);
+    if (!block) return NULL;
+    arena a = {block, 0};
+    fill(&a, ctx);
+    return block;
+}
+
+static int oom(nidus_db *db) {
+    nerr e;
+    nidus__err(&e, NIDUS_ENOMEM, 0, "out of memory building the result");
+    return nidus__fail(db, &e);
+}
+
+/* ---------------------------------------------------------------- search ---- */
+
+void nidus_search_opts_init(nidus_search_opts *opts) {
+    if (!opts) return;
+    memset(opts, 0, sizeof *opts);
+    opts->top_k = 10;
+}
+
+typedef struct hits_ctx {
+    const ntopk_item *items;
+    size_t n;
+} hits_ctx;
+
+static void fill_hits(arena *a, void *vctx) {
+    hits_ctx *h = vctx;
+    nidus_hits *res = arena_take(a, sizeof *res, alignof(nidus_hits));
+    nidus_hit *hits = arena_take(a, h->n * sizeof *hits, alignof(nidus_hit));
+    if (res) *res = (nidus_hits){h->n, hits};
+    for (size_t i = 0; i < h->n; i++) {
+        const ndoc *d = h->items[i].ref;
+        const ncoll *c = h->items[i].ref2;
+        const char *cn = arena_str(a, c->name.ptr, c->name.len);
+        const char *id = arena_str(a, d->id.ptr, d->id.len);
+        const nidus_attr *at = arena_attrs(a, &d->attrs);
+        if (hits) hits[i] = (nidus_hit){cn, id, h->items[i].score, d->row, at, d->attrs.n};
+    }
+}
+
+int nidus_search(nidus_db *db, const float *query, size_t qlen, const nidus_search_opts *opts, nidus_hits **out) {
+    if (!out || !opts) return NIDUS_EMISUSE;
+    *out = NULL;
+    int rc = nidus__enter_read(db);
+    if (rc) return rc;
+    nerr e = {0};
+    float *q = NULL;
+    ncoll **scope = NULL;
+    nfilter *f = NULL;
+    ntopk_item *storage = NULL;
+    size_t nscope = 0;
+    uint32_t dim = db->cfg.dimension;
+
+    if (qlen != dim) {
+        rc = nidus__err(&e, NIDUS_EDIM, 0, "query length %zu does not match store dimension %u", qlen, dim);
+        goto out;
+    }
+    if (!query) {
+        rc = nidus__err(&e, NIDUS_EINVAL, 0, "query is NULL");
+        goto out;
+    }
+    for (size_t i = 0; i < qlen; i++)
+        if (!isfinite(query[i])) {
+            rc = nidus__err(&e, NIDUS_EINVAL, 0, "query element %zu is %s", i, isnan(query[i]) ? "NaN" : "infinite");
+            goto out;
+        }
+    if (opts->n_collections && !opts->collections) {
+        rc = nidus__err(&e, NIDUS_EINVAL, 0, "collections is NULL but n_collections is %zu", opts->n_collections);
+        goto out;
+    }
+    if (opts->n_filter && !opts->filter) {
+        rc = nidus__err(&e, NIDUS_EINVAL, 0, "filter is NULL but n_filter is %zu", opts->n_filter);
+        goto out;
+    }
+    if ((rc = nidus__filter_compile(opts->filter, opts->n_filter, &f, &e))) goto out;
+
+    /* Resolve the scope: every collection, or the named ones that exist, once each. */
+    size_t want = opts->collections ? opts->n_collections : db->ncolls;
+    if (!(scope = nidus__mallocarray(want ? want : 1, sizeof *scope)) ||
+        !(q = nidus__mallocarray(dim, sizeof *q))) {
+        rc = nidus__err(&e, NIDUS_ENOMEM, 0, "out of memory");
+        goto out;
+    }
+    size_t total = 0;
+    for (size_t i = 0; i < want; i++) {
+        ncoll *c;
+        if (opts->collections) {
+            const char *name = opts->collections[i];
+            if (!name) {
+                rc = nidus__err(&e, NIDUS_EINVAL, 0, "collection name %zu is NULL", i);
+                goto out;
+            }
+            if (!(c = nidus__coll_find(db, name, strlen(name)))) continue;
+            bool dup = false;
+            for (size_t j = 0; j < nscope && !dup; j++) dup = scope[j] == c;
+            if (dup) continue;
+        } else {
+            c = db->colls[i];
+        }
+        scope[nscope++] = c;
+        total += c->n;
+    }
+    size_t k = opts->top_k < total ? opts->top_k : total;
+    if (k && !(storage = nidus__mallocarray(k, sizeof *storage))) {
+        rc = nidus__err(&e, NIDUS_ENOMEM, 0, "out of memory for top %zu", k);
+        goto out;
+    }
+    memcpy(q, query, dim * sizeof *q);
+    nidus__normalize(q, dim);
+
+    ntopk top;
+    nidus__topk_init(&top, storage, k);
+    if (k) {
+        const float *mat = db->data.vec;
+        bool gate = opts->has_min_score != 0;
+        float min = opts->min_score;
+        for (size_t s = 0; s < nscope; s++) {
+            const ncoll *c = scope[s];
+            for (size_t i = 0; i < c->n; i++) {
+                const ndoc *d = &c->docs[i];
+                if (f && !nidus__filter_match(f, &d->attrs)) continue;
+                float score = nidus__dot(q, mat + d->row * dim, dim);
+                if (gate && score < min) continue; /* NaN passes, as in nidus 0.3 */
+                nidus__topk_push(&top, score, d->row, d, c);
+            }
+        }
+    }
+    hits_ctx h = {storage, nidus__topk_finish(&top)};
+    nidus_hits *res = arena_build(fill_hits, &h);
+    if (!res) {
+        rc = nidus__err(&e, NIDUS_ENOMEM, 0, "out of memory building %zu hits", h.n);
+        goto out;
+    }
+    *out = res;
+out:
+    nidus__free(q);
+    nidus__free(scope);
+    nidus__free(storage);
+    nidus__filter_free(f);
+    nidus__leave(db);
+    return rc ? nidus__fail(db, &e) : NIDUS_OK;
+}
+
+/* ------------------------------------------------------------------ docs ---- */
+
+typedef struct docs_ctx {
+    const ncoll *c;
+    const ndoc *const *docs;
+    size_t n;
+    const float *mat;
+    uint32_t dim;
+} docs_ctx;
+
+static void fill_docs(arena *a, void *vctx) {
+    docs_ctx *x = vctx;
+    nidus_docs *res = arena_take(a, sizeof *res, alignof(nidus_docs));
+    nidus_doc *docs = arena_take(a, x->n * sizeof *docs, alignof(nidus_doc));
+    if (res) *res = (nidus_docs){x->n, docs};
+    const char *cn = x->c ? arena_str(a, x->c->name.ptr, x->c->name.len) : NULL;
+    for (size_t i = 0; i < x->n; i++) {
+        const ndoc *d = x->docs[i];
+        float *v = arena_take(a, (size_t)x->dim * sizeof(float), alignof(float));
+        if (v) memcpy(v, x->mat + d->row * x->dim, (size_t)x->dim * sizeof(float));
+        const char *id = arena_str(a, d->id.ptr, d->id.len);
+        const nidus_attr *at = arena_attrs(a, &d->attrs);
+        if (docs) docs[i] = (nidus_doc){cn, id, v, at, d->attrs.n};
+    }
+}
+
+int nidus_get_all(nidus_db *db, const char *collection, nidus_docs **out) {
+    if (!out || !collection) return NIDUS_EMISUSE;
+    *out = NULL;
+    int rc = nidus__enter_read(db);
+    if (rc) return rc;
+    const ncoll *c = nidus__coll_find(db, collection, strlen(collection));
+    ndoc **sorted = NULL;
+    if (c && !(sorted = nidus__docs_by_id(c))) {
+        nidus__leave(db);
+        return oom(db);
+    }
+    docs_ctx x = {c, (const ndoc *const *)sorted, c ? c->n : 0, db->data.vec, db->cfg.dimension};
+    *out = arena_build(fill_docs, &x);
+    nidus__free(sorted);
+    nidus__leave(db);
+    return *out ? NIDUS_OK : oom(db);
+}
+
+int nidus_get(nidus_db *db, const char *collection, const char *const *ids, size_t count, nidus_docs **out) {
+    if (!out || !collection || (count && !ids)) return NIDUS_EMISUSE;
+    *out = NULL;
+    int rc = nidus__enter_read(db);
+    if (rc) return rc;
+    const ncoll *c = nidus__coll_find(db, collection, strlen(collection));
+    const ndoc **found = nidus__mallocarray(count ? count : 1, sizeof *found);
+    if (!found) {
+        nidus__leave(db);
+        return oom(db);
+    }
+    size_t n = 0;
+    for (size_t i = 0; c && i < count; i++) {
+        const ndoc *d = ids[i] ? nidus__doc_find(c, ids[i], strlen(ids[i])) : NULL;
+        if (d) found[n++] = d;
+    }
+    docs_ctx x = {c, found, n, db->data.vec, db->cfg.dimension};
+    *out = arena_build(fill_docs, &x);
+    nidus__free(found);
+    nidus__leave(db);
+    return *out ? NIDUS_OK : oom(db);
+}
+
+/* ------------------------------------------------------------ names/meta ---- */
+
+static void fill_names(arena *a, void *vctx) {
+    nidus_db *db = vctx;
+    nidus_names *res = arena_take(a, sizeof *res, alignof(nidus_names));
+    const char **names = arena_take(a, db->ncolls * sizeof *names, alignof(const char *));
+    if (res) *res = (nidus_names){db->ncolls, names};
+    for (size_t i = 0; i < db->ncolls; i++) {
+        const char *s = arena_str(a, db->colls[i]->name.ptr, db->colls[i]->name.len);
+        if (names) names[i] = s;
+    }
+}
+
+int nidus_collections(nidus_db *db, nidus_names **out) {
+    if (!out) return NIDUS_EMISUSE;
+    *out = NULL;
+    int rc = nidus__enter_read(db);
+    if (rc) return rc;
+    *out = arena_build(fill_names, db);
+    nidus__leave(db);
+    return *out ? NIDUS_OK : oom(db);
+}
+
+static void fill_meta(arena *a, void *vctx) {
+    const nmeta *m = vctx;
+    nidus_meta *res = arena_take(a, sizeof *res, alignof(nidus_meta));
+    nidus_meta_entry *es = arena_take(a, m->n * sizeof *es, alignof(nidus_meta_entry));
+    if (res) *res = (nidus_meta){m->n, es};
+    for (size_t i = 0; i < m->n; i++) {
+        const char *k = arena_str(a, m->items[i].key.ptr, m->items[i].key.len);
+        const char *v = arena_str(a, m->items[i].value.ptr, m->items[i].value.len);
+        if (es) es[i] = (nidus_meta_entry){k, v};
+    }
+}
+
+int nidus_get_meta(nidus_db *db, const char *collection, nidus_meta **out) {
+    if (!out || !collection) return NIDUS_EMISUSE;
+    *out = NULL;
+    int rc = nidus__enter_read(db);
+    if (rc) return rc;
+    const ncoll *c = nidus__coll_find(db, collection, strlen(collection));
+    nmeta empty = {0};
+    *out = arena_build(fill_meta, c ? (void *)&c->meta : (void *)&empty);
+    nidus__leave(db);
+    return *out ? NIDUS_OK : oom(db);
+}
+
+/* ------------------------------------------------------------- footprint ---- */
+
+static uint64_t value_bytes(const nidus_value *v) {
+    if (v->type == NIDUS_STR) return v->v.str.len + 1;
+    if (v->type != NIDUS_LIST) return 0;
+    uint64_t b = v->v.list.count * sizeof(nidus_str);
+    for (size_t i = 0; i < v->v.list.count; i++) b += v->v.list.items[i].len + 1;
+    return b;
+}
+
+int nidus_get_footprint(nidus_db *db, nidus_footprint *out) {
+    if (!out) return NIDUS_EMISUSE;
+    int rc = nidus__enter_read(db);
+    if (rc) return rc;
+    uint64_t docs = 0, index = db->capcolls * sizeof(ncoll *);
+    for (size_t i = 0; i < db->ncolls; i++) {
+        const ncoll *c = db->colls[i];
+        docs += c->n;
+        index += sizeof *c + c->name.len + 1 + c->cap * sizeof(ndoc) + c->nslots * sizeof(size_t);
+        for (size_t j = 0; j < c->meta.n; j++) index += sizeof(nmeta_kv) + c->meta.items[j].key.len + c->meta.items[j].value.len + 2;
+        for (size_t j = 0; j < c->n; j++) {
+            const ndoc *d = &c->docs[j];
+            index += d->id.len + 1 + d->attrs.n * sizeof(nattr);
+            for (size_t k = 0; k < d->attrs.n; k++) index += d->attrs.items[k].key.len + 1 + value_bytes(&d->attrs.items[k].val);
+        }
+    }
+    *out = (nidus_footprint){
+        .rows = db->data.rows,
+        .dead_rows = db->dead_rows,
+        .dimension = db->cfg.dimension,
+        .vector_bytes = db->data.rows * (uint64_t)db->cfg.dimension * 4,
+        .doc_count = docs,
+        .index_bytes = index,
+    };
+    nidus__leave(db);
+    return NIDUS_OK;
+}

@@ -1,0 +1,1283 @@
+/* store.c — the handle: open and replay, the collections and their documents, and
+ * every write as a transaction (validate, prepare every allocation, write the
+ * files with rollback, then commit to memory in steps that cannot fail). */
+#include "store.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* ---------------------------------------------------------------- errors ---- */
+
+int nidus__fail(nidus_db *db, const nerr *e) {
+    pthread_mutex_lock(&db->errmu);
+    db->err = *e;
+    pthread_mutex_unlock(&db->errmu);
+    return e->code;
+}
+
+static int fail_code(nidus_db *db, int code, const char *fmt, const char *arg) {
+    nerr e;
+    nidus__err(&e, code, 0, fmt, arg);
+    return nidus__fail(db, &e);
+}
+
+const char *nidus_errmsg(const nidus_db *db) {
+    if (!db || db->magic != NIDUS_DB_MAGIC) return "no handle (NULL or closed)";
+    return db->err.code ? db->err.msg : "not an error";
+}
+
+int nidus_errmsg_copy(const nidus_db *db, char *buf, size_t cap) {
+    if (!db || db->magic != NIDUS_DB_MAGIC) {
+        if (cap) snprintf(buf, cap, "%s", "no handle (NULL or closed)");
+        return NIDUS_EMISUSE;
+    }
+    nidus_db *m = (nidus_db *)db;
+    pthread_mutex_lock(&m->errmu);
+    int code = m->err.code;
+    if (cap) snprintf(buf, cap, "%s", code ? m->err.msg : "not an error");
+    pthread_mutex_unlock(&m->errmu);
+    return code;
+}
+
+int nidus_errcode(const nidus_db *db) {
+    return !db || db->magic != NIDUS_DB_MAGIC ? NIDUS_EMISUSE : db->err.code;
+}
+
+int nidus_sys_errno(const nidus_db *db) {
+    return !db || db->magic != NIDUS_DB_MAGIC ? 0 : db->err.sys;
+}
+
+/* ----------------------------------------------------------- collections ---- */
+
+static uint64_t hash_bytes(const char *p, size_t n) {
+    uint64_t h = 1469598103934665603ull; /* FNV-1a, then a final mix */
+    for (size_t i = 0; i < n; i++) h = (h ^ (uint8_t)p[i]) * 1099511628211ull;
+    h ^= h >> 29;
+    h *= 0xbf58476d1ce4e5b9ull;
+    return h ^ (h >> 32);
+}
+
+/* Slot holding doc `id`, or the empty slot where it would go. Slots store index+1. */
+static size_t slot_find(const ncoll *c, const char *id, size_t len) {
+    size_t mask = c->nslots - 1, i = (size_t)hash_bytes(id, len) & mask;
+    for (;;) {
+        size_t s = c->slots[i];
+        if (s == 0) return i;
+        const ndoc *d = &c->docs[s - 1];
+        if (d->id.len == len && memcmp(d->id.ptr, id, len) == 0) return i;
+        i = (i + 1) & mask;
+    }
+}
+
+ndoc *nidus__doc_find(const ncoll *c, const char *id, size_t len) {
+    if (c->nslots == 0) return NULL;
+    size_t s = c->slots[slot_find(c, id, len)];
+    return s ? &c->docs[s - 1] : NULL;
+}
+
+/* Room for `extra` more docs, in the array and the table (load factor <= 1/2). */
+static int coll_reserve(ncoll *c, size_t extra, nerr *e) {
+    size_t need = c->n + extra;
+    if (need < c->n) return nidus__err(e, NIDUS_ENOMEM, 0, "out of memory");
+    if (need > c->cap) {
+        size_t cap = c->cap ? c->cap : 8;
+        while (cap < need) cap *= 2;
+        ndoc *d = nidus__reallocarray(c->docs, cap, sizeof *d);
+        if (!d) return nidus__err(e, NIDUS_ENOMEM, 0, "out of memory reserving capacity for %zu docs", need);
+        c->docs = d;
+        c->cap = cap;
+    }
+    if (need * 2 > c->nslots) {
+        size_t ns = c->nslots ? c->nslots : 16;
+        while (ns < need * 2) ns *= 2;
+        size_t *old = c->slots, oldn = c->nslots;
+        size_t *slots = nidus__calloc(ns, sizeof *slots);
+        if (!slots) return nidus__err(e, NIDUS_ENOMEM, 0, "out of memory growing the id table to %zu slots", ns);
+        c->slots = slots;
+        c->nslots = ns;
+        for (size_t i = 0; i < oldn; i++)
+            if (old[i]) {
+                const ndoc *d = &c->docs[old[i] - 1];
+                c->slots[slot_find(c, d->id.ptr, d->id.len)] = old[i];
+            }
+        nidus__free(old);
+    }
+    return NIDUS_OK;
+}
+
+/* Insert or replace a doc; takes ownership of id and attrs. Needs room reserved. */
+static void doc_put(nidus_db *db, ncoll *c, nidus_str id, uint64_t row, nattrs attrs) {
+    size_t i = slot_find(c, id.ptr, id.len);
+    if (c->slots[i]) {
+        ndoc *d = &c->docs[c->slots[i] - 1];
+        db->dead_rows++;
+        nidus__attrs_free(&d->attrs);
+        d->attrs = attrs;
+        d->row = row;
+        nidus__free((char *)id.ptr);
+        return;
+    }
+    c->docs[c->n] = (ndoc){id, row, attrs};
+    c->slots[i] = ++c->n;
+}
+
+/* Remove a doc by id (linear probing with backward-shift deletion). */
+static bool doc_del(nidus_db *db, ncoll *c, const char *id, size_t len) {
+    if (c->nslots == 0) return false;
+    size_t mask = c->nslots - 1, i = slot_find(c, id, len);
+    size_t s = c->slots[i];
+    if (!s) return false;
+    size_t idx = s - 1;
+    nidus__free((char *)c->docs[idx].id.ptr);
+    nidus__attrs_free(&c->docs[idx].attrs);
+    /* Close the gap in the probe sequence. */
+    size_t j = i;
+    for (;;) {
+        c->slots[i] = 0;
+        for (;;) {
+            j = (j + 1) & mask;
+            if (!c->slots[j]) goto shifted;
+            const ndoc *d = &c->docs[c->slots[j] - 1];
+            size_t home = (size_t)hash_bytes(d->id.ptr, d->id.len) & mask;
+            /* Move j back to i unless its home lies cyclically in (i, j]. */
+            if (i <= j ? (i < home && home <= j) : (i < home || home <= j)) continue;
+            break;
+        }
+        c->slots[i] = c->slots[j];
+        i = j;
+    }
+shifted:;
+    /* Keep the doc array dense: move the last doc into the hole. */
+    size_t last = c->n - 1;
+    if (idx != last) {
+        c->docs[idx] = c->docs[last];
+        c->slots[slot_find(c, c->docs[idx].id.ptr, c->docs[idx].id.len)] = idx + 1;
+    }
+    c->n--;
+    db->dead_rows++;
+    return true;
+}
+
+static void coll_free(ncoll *c) {
+    if (!c) return;
+    for (size_t i = 0; i < c->n; i++) {
+        nidus__free((char *)c->docs[i].id.ptr);
+        nidus__attrs_free(&c->docs[i].attrs);
+    }
+    nidus__free(c->docs);
+    nidus__free(c->slots);
+    nidus__meta_free(&c->meta);
+    nidus__free((char *)c->name.ptr);
+    nidus__free(c);
+}
+
+static ncoll *coll_new(const char *name, size_t len) {
+    ncoll *c = nidus__calloc(1, sizeof *c);
+    if (!c) return NULL;
+    c->name.ptr = nidus__strndup(name, len);
+    c->name.len = len;
+    if (!c->name.ptr) {
+        nidus__free(c);
+        return NULL;
+    }
+    return c;
+}
+
+/* Index of the collection, or where it would be inserted (bytewise order). */
+static size_t coll_pos(const nidus_db *db, const char *name, size_t len, bool *found) {
+    size_t lo = 0, hi = db->ncolls;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        int c = nidus__str_cmp(db->colls[mid]->name.ptr, db->colls[mid]->name.len, name, len);
+        if (c == 0) {
+            *found = true;
+            return mid;
+        }
+        if (c < 0) lo = mid + 1;
+        else hi = mid;
+    }
+    *found = false;
+    return lo;
+}
+
+ncoll *nidus__coll_find(const nidus_db *db, const char *name, size_t len) {
+    bool found;
+    size_t i = coll_pos(db, name, len, &found);
+    return found ? db->colls[i] : NULL;
+}
+
+static int colls_reserve(nidus_db *db, size_t extra, nerr *e) {
+    if (db->ncolls + extra <= db->capcolls) return NIDUS_OK;
+    size_t cap = db->capcolls ? db->capcolls * 2 : 8;
+    while (cap < db->ncolls + extra) cap *= 2;
+    ncoll **p = nidus__reallocarray(db->colls, cap, sizeof *p);
+    if (!p) return nidus__err(e, NIDUS_ENOMEM, 0, "out of memory growing the collection list");
+    db->colls = p;
+    db->capcolls = cap;
+    return NIDUS_OK;
+}
+
+/* Needs room reserved. */
+static void coll_insert(nidus_db *db, ncoll *c) {
+    bool found;
+    size_t i = coll_pos(db, c->name.ptr, c->name.len, &found);
+    memmove(&db->colls[i + 1], &db->colls[i], (db->ncolls - i) * sizeof *db->colls);
+    db->colls[i] = c;
+    db->ncolls++;
+}
+
+static void coll_remove(nidus_db *db, ncoll *c) {
+    bool found;
+    size_t i = coll_pos(db, c->name.ptr, c->name.len, &found);
+    if (!found) return;
+    db->dead_rows += c->n;
+    memmove(&db->colls[i], &db->colls[i + 1], (db->ncolls - i - 1) * sizeof *db->colls);
+    db->ncolls--;
+    coll_free(c);
+}
+
+/* ---------------------------------------------------------------- replay ---- */
+
+/* Apply one logged op to memory, leniently, as nidus 0.3 does. Takes the op. */
+static int replay_op(void *ctx, nop *op) {
+    nidus_db *db = ctx;
+    nerr *e = &db->err;
+    int rc = NIDUS_OK;
+    ncoll *c = nidus__coll_find(db, op->coll.ptr, op->coll.len);
+    if (op->tag == OP_UPSERT && op->row >= db->data.rows) goto done; /* a row this snapshot lacks */
+    if (op->tag == OP_DELETE) {
+        if (c) doc_del(db, c, op->id.ptr, op->id.len);
+        goto done;
+    }
+    if (op->tag == OP_DROP) {
+        if (c) coll_remove(db, c);
+        goto done;
+    }
+    if (!c) {
+        if ((rc = colls_reserve(db, 1, e))) goto done;
+        if (!(c = coll_new(op->coll.ptr, op->coll.len))) {
+            rc = nidus__err(e, NIDUS_ENOMEM, 0, "out of memory replaying the log");
+            goto done;
+        }
+        coll_insert(db, c);
+    }
+    if (op->tag == OP_SETMETA) {
+        nidus__meta_free(&c->meta);
+        c->meta = op->meta;
+        op->meta = (nmeta){0};
+    } else if (op->tag == OP_UPSERT) {
+        if ((rc = coll_reserve(c, 1, e))) goto done;
+        doc_put(db, c, op->id, op->row, op->attrs);
+        op->id = (nidus_str){0};
+        op->attrs = (nattrs){0};
+    }
+done:
+    nidus__op_free(op);
+    return rc;
+}
+
+/* ------------------------------------------------------------ open/close ---- */
+
+void nidus_config_init(nidus_config *cfg, uint32_t dimension) {
+    if (!cfg) return;
+    memset(cfg, 0, sizeof *cfg);
+    cfg->struct_size = sizeof *cfg;
+    cfg->dimension = dimension;
+    cfg->fsync = NIDUS_FSYNC_PER_BATCH;
+    cfg->auto_compact = 0.5;
+    cfg->lock_ttl_ms = 60000;
+}
+
+static nidus_db *db_alloc(void) {
+    nidus_db *db = nidus__calloc(1, sizeof *db);
+    if (!db) return NULL;
+    if (pthread_rwlock_init(&db->rw, NULL) != 0) {
+        nidus__free(db);
+        return NULL;
+    }
+    if (pthread_mutex_init(&db->errmu, NULL) != 0) {
+        pthread_rwlock_destroy(&db->rw);
+        nidus__free(db);
+        return NULL;
+    }
+    db->magic = NIDUS_DB_MAGIC;
+    db->data.fd = db->log.fd = db->lock.fd = -1;
+    return db;
+}
+
+/* Everything but the handle shell, so a failed open keeps its message. */
+static void db_release(nidus_db *db) {
+    for (size_t i = 0; i < db->ncolls; i++) coll_free(db->colls[i]);
+    nidus__free(db->colls);
+    db->colls = NULL;
+    db->ncolls = db->capcolls = 0;
+    nidus__data_free(&db->data);
+    if (db->log.fd >= 0) nidus__io_close(db->log.fd);
+    db->log.fd = -1;
+    nidus__lock_release(&db->lock);
+}
+
+static char *join(const char *dir, const char *name) {
+    size_t a = strlen(dir), b = strlen(name);
+    char *p = nidus__malloc(a + b + 2);
+    if (!p) return NULL;
+    memcpy(p, dir, a);
+    p[a] = '/';
+    memcpy(p + a + 1, name, b + 1);
+    return p;
+}
+
+static bool exists(const char *path) {
+    struct stat st;
+    return stat(path, &st) == 0;
+}
+
+/* Read a whole file into a fresh buffer. */
+static int read_all(int fd, uint64_t size, uint8_t **out, const char *what, nerr *e) {
+    *out = NULL;
+    if (size == 0) return NIDUS_OK;
+    if (size > SIZE_MAX) return nidus__err(e, NIDUS_ENOMEM, 0, "out of memory loading %s", what);
+    uint8_t *b = nidus__malloc((size_t)size);
+    if (!b)
+        return nidus__err(e, NIDUS_ENOMEM, 0, "out of memory loading %llu-byte %s",
+                          (unsigned long long)size, what);
+    int r = nidus__io_pread_full(fd, b, (size_t)size, 0);
+    if (r < 0) {
+        nidus__free(b);
+        return nidus__err_sys(e, -r, "failed to read %s", what);
+    }
+    *out = b;
+    return NIDUS_OK;
+}
+
+/* Writer: finish a compaction that a crash interrupted after it committed (the
+ * marker `compact` exists). Each tmp file that still exists replaces its target. */
+static int roll_forward(nidus_db *db, nerr *e) {
+    int rc = NIDUS_OK;
+    char *marker = join(db->path, "compact"), *dt = join(db->path, "data.tmp"),
+         *lt = join(db->path, "log.tmp"), *d = join(db->path, "data"), *l = join(db->path, "log");
+    if (!marker || !dt || !lt || !d || !l) {
+        rc = nidus__err(e, NIDUS_ENOMEM, 0, "out of memory");
+        goto out;
+    }
+    if (!exists(marker)) goto out;
+    int r = 0;
+    if (exists(dt)) r = nidus__io_rename(dt, d);
+    if (r == 0 && exists(lt)) r = nidus__io_rename(lt, l);
+    if (r == 0) r = nidus__io_fsync_dir(db->path);
+    if (r == 0) r = nidus__io_unlink(marker);
+    if (r == 0) r = nidus__io_fsync_dir(db->path);
+    if (r < 0) rc = nidus__err_sys(e, -r, "failed to finish an interrupted compaction in %s", db->path);
+out:
+    nidus__free(marker);
+    nidus__free(dt);
+    nidus__free(lt);
+    nidus__free(d);
+    nidus__free(l);
+    return rc;
+}
+
+static int create_empty_log(nidus_db *db, const char *lpath, nerr *e) {
+    int fd = nidus__io_open(lpath, O_RDWR | O_CREAT, 0644);
+    if (fd < 0) return nidus__err_sys(e, -fd, "open log at %s", lpath);
+    int r = nidus__io_fsync(fd);
+    nidus__io_close(fd);
+    if (r == 0) r = nidus__io_fsync_dir(db->path);
+    return r < 0 ? nidus__err_sys(e, -r, "failed to sync new log at %s", lpath) : NIDUS_OK;
+}
+
+/* Open `data` and `log` for a writer: create a new store if there is none, cut a
+ * partial row and a torn log tail, replay. */
+static int open_writer_files(nidus_db *db, nerr *e) {
+    int rc = NIDUS_OK;
+    uint8_t *logbuf = NULL;
+    char *dpath = join(db->path, "data"), *lpath = join(db->path, "log");
+    if (!dpath || !lpath) {
+        rc = nidus__err(e, NIDUS_ENOMEM, 0, "out of memory");
+        goto out;
+    }
+    int fd = nidus__io_open(dpath, O_RDWR | O_CREAT, 0644);
+    if (fd < 0) {
+        rc = nidus__err_sys(e, -fd, "failed to open data file at %s", dpath);
+        goto out;
+    }
+    db->data.fd = fd;
+    uint64_t size;
+    int r = nidus__io_fsize(fd, &size);
+    if (r < 0) {
+        rc = nidus__err_sys(e, -r, "failed to stat data file at %s", dpath);
+        goto out;
+    }
+    if (size == 0) {
+        /* A new store: its header and directory entries are made durable now. */
+        if (db->cfg.dimension == 0) {
+            rc = nidus__err(e, NIDUS_EINVAL, 0, "cannot create a store at %s with dimension 0", db->path);
+            goto out;
+        }
+        uint8_t hdr[NIDUS_HEADER_LEN];
+        nidus__header_encode(hdr, db->cfg.dimension);
+        r = nidus__io_pwrite_full(fd, hdr, sizeof hdr, 0);
+        if (r == 0) r = nidus__io_fsync(fd);
+        if (r < 0) {
+            (void)nidus__io_ftruncate(fd, 0);
+            rc = nidus__err_sys(e, -r, "failed to write data file header at %s", dpath);
+            goto out;
+        }
+        if ((rc = create_empty_log(db, lpath, e))) goto out;
+        size = NIDUS_HEADER_LEN;
+    }
+    uint32_t dim = db->cfg.dimension;
+    if ((rc = nidus__data_load(&db->data, fd, size, &dim, db->cfg.max_vector_bytes, dpath, e))) goto out;
+    db->cfg.dimension = dim;
+    uint64_t good = NIDUS_HEADER_LEN + db->data.rows * (uint64_t)dim * 4;
+    if (size > good) {
+        r = nidus__io_ftruncate(fd, good);
+        if (r < 0) {
+            rc = nidus__err_sys(e, -r, "failed to truncate partial tail from data file");
+            goto out;
+        }
+    }
+
+    fd = nidus__io_open(lpath, O_RDWR | O_CREAT, 0644);
+    if (fd < 0) {
+        rc = nidus__err_sys(e, -fd, "open log at %s", lpath);
+        goto out;
+    }
+    db->log.fd = fd;
+    if ((r = nidus__io_fsize(fd, &size)) < 0) {
+        rc = nidus__err_sys(e, -r, "failed to stat log at %s", lpath);
+        goto out;
+    }
+    if ((rc = read_all(fd, size, &logbuf, "log file", e))) goto out;
+    size_t good_end = 0;
+    bool torn = false;
+    if ((rc = nidus__log_scan(logbuf, (size_t)size, &good_end, &torn, replay_op, db, e))) goto out;
+    if (torn || good_end < size) {
+        r = nidus__io_ftruncate(fd, good_end);
+        if (r < 0) {
+            rc = nidus__err_sys(e, -r, "failed to truncate torn log tail");
+            goto out;
+        }
+    }
+    db->log.size = good_end;
+out:
+    nidus__free(logbuf);
+    nidus__free(dpath);
+    nidus__free(lpath);
+    return rc;
+}
+
+/* Same inode? (Detects a compaction that swapped a file while we opened.) */
+static bool same_file(int fd, const char *path) {
+    struct stat a, b;
+    if (fstat(fd, &a) < 0) return false;
+    if (stat(path, &b) < 0) return false;
+    return a.st_ino == b.st_ino && a.st_dev == b.st_dev;
+}
+
+/* Open `data` and `log` for a read-only snapshot: nothing is created or modified.
+ * A committed-but-unfinished compaction (marker present) is read through its tmp
+ * files. Returns NIDUS_EAGAIN-like 1 when a concurrent compaction moved a file. */
+static int open_reader_files(nidus_db *db, nerr *e, bool *retry) {
+    int rc = NIDUS_OK, dfd = -1, lfd = -1;
+    uint8_t *logbuf = NULL;
+    *retry = false;
+    char *marker = join(db->path, "compact"), *dpath = join(db->path, "data"), *lpath = join(db->path, "log"),
+         *dtmp = join(db->path, "data.tmp"), *ltmp = join(db->path, "log.tmp");
+    if (!marker || !dpath || !lpath || !dtmp || !ltmp) {
+        rc = nidus__err(e, NIDUS_ENOMEM, 0, "out of memory");
+        goto out;
+    }
+    bool rolled = exists(marker);
+    const char *dp = dpath, *lp = lpath;
+    if (rolled) {
+        dfd = nidus__io_open(dtmp, O_RDONLY, 0);
+        if (dfd >= 0) dp = dtmp;
+    }
+    if (dfd < 0) dfd = nidus__io_open(dpath, O_RDONLY, 0);
+    if (dfd == -ENOENT) {
+        rc = nidus__err(e, NIDUS_ENOTFOUND, ENOENT, "no nidus store at %s (no data file)", db->path);
+        goto out;
+    }
+    if (dfd < 0) {
+        rc = nidus__err_sys(e, -dfd, "failed to open data file at %s", dpath);
+        goto out;
+    }
+    uint64_t size;
+    int r = nidus__io_fsize(dfd, &size);
+    if (r < 0) {
+        rc = nidus__err_sys(e, -r, "failed to stat data file at %s", dp);
+        goto out;
+    }
+    if (size == 0) {
+        /* A writer has just created it: an empty store of the requested dimension. */
+        if (db->cfg.dimension == 0) {
+            rc = nidus__err(e, NIDUS_EINVAL, 0, "data file at %s is empty and no dimension was given", dp);
+            goto out;
+        }
+        db->data.dim = db->cfg.dimension;
+    } else {
+        uint32_t dim = db->cfg.dimension;
+        if ((rc = nidus__data_load(&db->data, dfd, size, &dim, db->cfg.max_vector_bytes, dp, e))) goto out;
+        db->cfg.dimension = dim;
+    }
+    /* `data` is sized first: log records past these rows are ignored (reader rule). */
+    if (rolled) {
+        lfd = nidus__io_open(ltmp, O_RDONLY, 0);
+        if (lfd >= 0) lp = ltmp;
+    }
+    if (lfd < 0) lfd = nidus__io_open(lpath, O_RDONLY, 0);
+    if (lfd >= 0) {
+        if ((r = nidus__io_fsize(lfd, &size)) < 0) {
+            rc = nidus__err_sys(e, -r, "failed to stat log at %s", lp);
+            goto out;
+        }
+        if ((rc = read_all(lfd, size, &logbuf, "log file", e))) goto out;
+        size_t good_end = 0;
+        bool torn = false;
+        rc = nidus__log_scan(logbuf, (size_t)size, &good_end, &torn, replay_op, db, e);
+        if (rc) goto out;
+        db->log.size = good_end; /* a torn tail is ignored, never cut */
+    } else if (lfd != -ENOENT) {
+        rc = nidus__err_sys(e, -lfd, "open log at %s", lpath);
+        goto out;
+    }
+    /* A compaction that started or finished while we read may have paired files
+     * from two generations: check the names still lead to what we read. */
+    if (!rolled && (exists(marker) || !same_file(dfd, dpath) || (lfd >= 0 && !same_file(lfd, lpath))))
+        *retry = true;
+out:
+    if (dfd >= 0) nidus__io_close(dfd);
+    if (lfd >= 0) nidus__io_close(lfd);
+    nidus__free(logbuf);
+    nidus__free(marker);
+    nidus__free(dpath);
+    nidus__free(lpath);
+    nidus__free(dtmp);
+    nidus__free(ltmp);
+    return rc;
+}
+
+static void reset_memory(nidus_db *db) {
+    for (size_t i = 0; i < db->ncolls; i++) coll_free(db->colls[i]);
+    db->ncolls = 0;
+    db->dead_rows = 0;
+    nidus__data_free(&db->data);
+    db->log.size = 0;
+}
+
+int nidus_open(const char *path, const nidus_config *cfg, nidus_db **out) {
+    if (!out) return NIDUS_EMISUSE;
+    *out = NULL;
+    nidus_config c;
+    if (cfg) {
+        if (cfg->struct_size != sizeof *cfg) return NIDUS_EMISUSE; /* not from nidus_config_init */
+        c = *cfg;
+    } else {
+        nidus_config_init(&c, 0);
+    }
+    nidus_db *db = db_alloc();
+    if (!db) return NIDUS_ENOMEM;
+    *out = db;
+    db->cfg = c;
+    nerr e = {0};
+    int rc = NIDUS_OK;
+    if (!path || !*path) {
+        rc = nidus__err(&e, NIDUS_EINVAL, 0, "store path is empty");
+        goto fail;
+    }
+    if (c.fsync != NIDUS_FSYNC_PER_BATCH && c.fsync != NIDUS_FSYNC_ON_FLUSH) {
+        rc = nidus__err(&e, NIDUS_EINVAL, 0, "unknown fsync mode %d", (int)c.fsync);
+        goto fail;
+    }
+    if (isnan(c.auto_compact)) {
+        rc = nidus__err(&e, NIDUS_EINVAL, 0, "auto_compact ratio is NaN");
+        goto fail;
+    }
+    if (!(db->path = nidus__strndup(path, strlen(path)))) {
+        rc = nidus__err(&e, NIDUS_ENOMEM, 0, "out of memory");
+        goto fail;
+    }
+    if (!c.read_only) {
+        int r = nidus__io_mkdir_p(path);
+        if (r < 0) {
+            rc = nidus__err_sys(&e, -r, "failed to create store directory \"%s\"", path);
+            goto fail;
+        }
+        if ((rc = nidus__lock_acquire(&db->lock, path, c.lock_ttl_ms, &e))) goto fail;
+        if ((rc = roll_forward(db, &e))) goto fail;
+        if ((rc = open_writer_files(db, &e))) goto fail;
+    } else {
+        struct stat st;
+        if (stat(path, &st) < 0 || !S_ISDIR(st.st_mode)) {
+            rc = nidus__err(&e, NIDUS_ENOTFOUND, errno, "no nidus store at %s", path);
+            goto fail;
+        }
+        for (int attempt = 0;; attempt++) {
+            bool retry;
+            if ((rc = open_reader_files(db, &e, &retry))) goto fail;
+            if (!retry || attempt >= 50) break;
+            reset_memory(db);
+            db->cfg.dimension = c.dimension;
+            usleep(2000); /* let the compaction finish its renames */
+        }
+    }
+    db->data.dim = db->cfg.dimension;
+    if (!c.read_only && c.auto_compact >= 0) {
+        double rows = db->data.rows ? (double)db->data.rows : 1.0;
+        /* Opportunistic: a failed auto-compaction leaves the store as it was. */
+        if ((double)(float)db->dead_rows / (double)(float)rows > c.auto_compact) {
+            nerr ce = {0};
+            (void)nidus__compact_locked(db, &ce);
+            if (db->broken) {
+                rc = nidus__err(&e, ce.code, ce.sys, "%s", ce.msg);
+                goto fail;
+            }
+        }
+    }
+    return NIDUS_OK;
+fail:
+    db_release(db);
+    db->failed = true;
+    db->err = e;
+    if (rc == NIDUS_ENOMEM && !e.msg[0]) nidus__err(&db->err, rc, 0, "out of memory");
+    return rc;
+}
+
+int nidus_open_memory(uint32_t dimension, nidus_db **out) {
+    if (!out) return NIDUS_EMISUSE;
+    *out = NULL;
+    nidus_db *db = db_alloc();
+    if (!db) return NIDUS_ENOMEM;
+    *out = db;
+    nidus_config_init(&db->cfg, dimension);
+    db->cfg.auto_compact = NIDUS_AUTO_COMPACT_OFF;
+    db->memory = true;
+    db->data.dim = dimension;
+    if (dimension == 0) {
+        db->failed = true;
+        nidus__err(&db->err, NIDUS_EINVAL, 0, "dimension must be at least 1");
+        return NIDUS_EINVAL;
+    }
+    return NIDUS_OK;
+}
+
+int nidus_close(nidus_db *db) {
+    if (!db) return NIDUS_OK;
+    if (db->magic != NIDUS_DB_MAGIC) return NIDUS_EMISUSE;
+    db_release(db);
+    db->magic = 0;
+    pthread_rwlock_destroy(&db->rw);
+    pthread_mutex_destroy(&db->errmu);
+    nidus__free(db->path);
+    nidus__free(db);
+    return NIDUS_OK;
+}
+
+/* ----------------------------------------------------------------- entry ---- */
+
+int nidus__enter_read(nidus_db *db) {
+    if (!db || db->magic != NIDUS_DB_MAGIC || db->failed) return NIDUS_EMISUSE;
+    pthread_rwlock_rdlock(&db->rw);
+    return NIDUS_OK;
+}
+
+void nidus__leave(nidus_db *db) { pthread_rwlock_unlock(&db->rw); }
+
+/* Every mutation starts here: the handle, then the writable check. */
+int nidus__enter_write(nidus_db *db) {
+    if (!db || db->magic != NIDUS_DB_MAGIC || db->failed) return NIDUS_EMISUSE;
+    pthread_rwlock_wrlock(&db->rw);
+    if (db->cfg.read_only) {
+        nidus__leave(db);
+        return fail_code(db, NIDUS_EREADONLY, "%s", "read-only store: mutations are not allowed");
+    }
+    if (db->broken) {
+        nidus__leave(db);
+        return fail_code(db, NIDUS_EBROKEN, "%s",
+                         "a failed rollback left the files ahead of memory; reopen the store");
+    }
+    nidus__lock_touch(&db->lock);
+    return NIDUS_OK;
+}
+
+uint32_t nidus_dimension(const nidus_db *db) {
+    return db && db->magic == NIDUS_DB_MAGIC && !db->failed ? db->cfg.dimension : 0;
+}
+
+int nidus_get_config(const nidus_db *db, nidus_config *out) {
+    if (!db || db->magic != NIDUS_DB_MAGIC || db->failed || !out) return NIDUS_EMISUSE;
+    *out = db->cfg;
+    return NIDUS_OK;
+}
+
+/* --------------------------------------------------------------- commit ---- */
+
+/* Append frames (and sync per policy); on failure the log is as before. A rollback
+ * that itself fails marks the handle broken: the file may hold a record that memory
+ * does not, and only a reopen can reconcile them. */
+static int log_commit(nidus_db *db, const nbuf *frames, nerr *e) {
+    uint64_t mark = db->log.size;
+    int rc = nidus__log_append(&db->log, frames, e);
+    if (rc) {
+        uint64_t size;
+        if (db->log.fd >= 0 && (nidus__io_fsize(db->log.fd, &size) < 0 || size != mark)) db->broken = true;
+        return rc;
+    }
+    if (db->cfg.fsync == NIDUS_FSYNC_PER_BATCH && (rc = nidus__log_sync(&db->log, e))) {
+        nerr ignored;
+        if (nidus__log_truncate(&db->log, mark, &ignored)) db->broken = true;
+        return rc;
+    }
+    return NIDUS_OK;
+}
+
+static bool utf8_arg(const char *s) { return s && nidus__utf8_valid(s, strlen(s)); }
+
+#define CHECK_NAME(db, what, s)                                                          \
+    do {                                                                                 \
+        if (!utf8_arg(s)) {                                                              \
+            nidus__leave(db);                                                            \
+            return fail_code(db, NIDUS_EINVAL, "%s is NULL or not valid UTF-8", what);   \
+        }                                                                                \
+    } while (0)
+
+int nidus_create_collection(nidus_db *db, const char *name) {
+    int rc = nidus__enter_write(db);
+    if (rc) return rc;
+    CHECK_NAME(db, "collection name", name);
+    nerr e = {0};
+    nbuf frames = {0};
+    ncoll *c = NULL;
+    size_t len = strlen(name);
+    if (nidus__coll_find(db, name, len)) goto out;
+    if ((rc = colls_reserve(db, 1, &e))) goto out;
+    if (!(c = coll_new(name, len))) {
+        rc = nidus__err(&e, NIDUS_ENOMEM, 0, "out of memory");
+        goto out;
+    }
+    nop op = {.tag = OP_CREATE, .coll = c->name};
+    if ((rc = nidus__frame_append(&frames, &op, &e))) goto out;
+    if ((rc = log_commit(db, &frames, &e))) goto out;
+    coll_insert(db, c);
+    c = NULL;
+out:
+    coll_free(c);
+    nidus__buf_free(&frames);
+    nidus__leave(db);
+    return rc ? nidus__fail(db, &e) : NIDUS_OK;
+}
+
+int nidus_drop_collection(nidus_db *db, const char *name) {
+    int rc = nidus__enter_write(db);
+    if (rc) return rc;
+    CHECK_NAME(db, "collection name", name);
+    nerr e = {0};
+    nbuf frames = {0};
+    ncoll *c = nidus__coll_find(db, name, strlen(name));
+    if (!c) goto out;
+    nop op = {.tag = OP_DROP, .coll = c->name};
+    if ((rc = nidus__frame_append(&frames, &op, &e))) goto out;
+    if ((rc = log_commit(db, &frames, &e))) goto out;
+    coll_remove(db, c);
+out:
+    nidus__buf_free(&frames);
+    nidus__leave(db);
+    return rc ? nidus__fail(db, &e) : NIDUS_OK;
+}
+
+int nidus_has_collection(nidus_db *db, const char *name) {
+    if (!name || nidus__enter_read(db)) return 0;
+    int found = nidus__coll_find(db, name, strlen(name)) != NULL;
+    nidus__leave(db);
+    return found;
+}
+
+static int meta_cmp(const void *a, const void *b) {
+    const nmeta_kv *x = a, *y = b;
+    int c = nidus__str_cmp(x->key.ptr, x->key.len, y->key.ptr, y->key.len);
+    /* Equal keys keep input order, so the later one can win. */
+    return c ? c : (x < y ? -1 : x > y);
+}
+
+static int meta_from_input(const nidus_meta_entry *in, size_t n, nmeta *out, nerr *e) {
+    *out = (nmeta){0};
+    if (n == 0) return NIDUS_OK;
+    if (!in) return nidus__err(e, NIDUS_EINVAL, 0, "meta entries are NULL");
+    for (size_t i = 0; i < n; i++)
+        if (!utf8_arg(in[i].key) || !utf8_arg(in[i].value))
+            return nidus__err(e, NIDUS_EINVAL, 0, "meta entry %zu: key or value is NULL or not valid UTF-8", i);
+    nmeta_kv *kv = nidus__mallocarray(n, sizeof *kv);
+    if (!kv) return nidus__err(e, NIDUS_ENOMEM, 0, "out of memory");
+    for (size_t i = 0; i < n; i++) {
+        kv[i].key = (nidus_str){in[i].key, strlen(in[i].key)};
+        kv[i].value = (nidus_str){in[i].value, strlen(in[i].value)};
+    }
+    qsort(kv, n, sizeof *kv, meta_cmp);
+    /* Keep the last of equal keys, then own the strings. */
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (i + 1 < n && kv[i].key.len == kv[i + 1].key.len && !memcmp(kv[i].key.ptr, kv[i + 1].key.ptr, kv[i].key.len))
+            continue;
+        kv[m++] = kv[i];
+    }
+    out->items = kv;
+    out->n = 0;
+    for (size_t i = 0; i < m; i++) {
+        char *k = nidus__strndup(kv[i].key.ptr, kv[i].key.len);
+        char *v = k ? nidus__strndup(kv[i].value.ptr, kv[i].value.len) : NULL;
+        if (!v) {
+            nidus__free(k);
+            nidus__meta_free(out);
+            return nidus__err(e, NIDUS_ENOMEM, 0, "out of memory");
+        }
+        kv[i].key.ptr = k;
+        kv[i].value.ptr = v;
+        out->n++;
+    }
+    return NIDUS_OK;
+}
+
+int nidus_set_meta(nidus_db *db, const char *collection, const nidus_meta_entry *entries, size_t count) {
+    int rc = nidus__enter_write(db);
+    if (rc) return rc;
+    CHECK_NAME(db, "collection name", collection);
+    nerr e = {0};
+    nbuf frames = {0};
+    nmeta meta = {0};
+    ncoll *fresh = NULL;
+    size_t len = strlen(collection);
+    ncoll *c = nidus__coll_find(db, collection, len);
+    if ((rc = meta_from_input(entries, count, &meta, &e))) goto out;
+    if (!c) {
+        /* nidus 0.3 creates the collection implicitly and logs only the SetMeta. */
+        if ((rc = colls_reserve(db, 1, &e))) goto out;
+        if (!(fresh = coll_new(collection, len))) {
+            rc = nidus__err(&e, NIDUS_ENOMEM, 0, "out of memory");
+            goto out;
+        }
+    }
+    nop op = {.tag = OP_SETMETA, .coll = {collection, len}, .meta = meta};
+    if ((rc = nidus__frame_append(&frames, &op, &e))) goto out;
+    if ((rc = log_commit(db, &frames, &e))) goto out;
+    if (fresh) {
+        coll_insert(db, fresh);
+        c = fresh;
+        fresh = NULL;
+    }
+    nidus__meta_free(&c->meta);
+    c->meta = meta;
+    meta = (nmeta){0};
+out:
+    nidus__meta_free(&meta);
+    coll_free(fresh);
+    nidus__buf_free(&frames);
+    nidus__leave(db);
+    return rc ? nidus__fail(db, &e) : NIDUS_OK;
+}
+
+/* ---------------------------------------------------------------- upsert ---- */
+
+typedef struct staged {
+    nidus_str id;
+    nattrs attrs;
+} staged;
+
+static int validate_vector(const float *v, size_t n, size_t index, nerr *e) {
+    if (!v) return nidus__err(e, NIDUS_EINVAL, 0, "record %zu: vector is NULL", index);
+    for (size_t j = 0; j < n; j++)
+        if (!isfinite(v[j]))
+            return nidus__err(e, NIDUS_EINVAL, 0, "record %zu: vector element %zu is %s", index, j,
+                              isnan(v[j]) ? "NaN" : "infinite");
+    return NIDUS_OK;
+}
+
+int nidus_upsert(nidus_db *db, const char *collection, const nidus_record *records, size_t count) {
+    int rc = nidus__enter_write(db);
+    if (rc) return rc;
+    CHECK_NAME(db, "collection name", collection);
+    nerr e = {0};
+    nbuf frames = {0};
+    staged *st = NULL;
+    float *vecs = NULL;
+    ncoll *fresh = NULL;
+    size_t nstaged = 0, len = strlen(collection);
+    uint32_t dim = db->cfg.dimension;
+    uint64_t data_mark = db->data.rows;
+
+    if (count && !records) {
+        rc = nidus__err(&e, NIDUS_EINVAL, 0, "records is NULL");
+        goto out;
+    }
+    /* Validate everything before anything is touched. */
+    for (size_t i = 0; i < count; i++) {
+        if (records[i].dim != dim) {
+            rc = nidus__err(&e, NIDUS_EDIM, 0, "vector length %zu does not match store dimension %u",
+                            records[i].dim, dim);
+            goto out;
+        }
+        if (!utf8_arg(records[i].id)) {
+            rc = nidus__err(&e, NIDUS_EINVAL, 0, "record %zu: id is NULL or not valid UTF-8", i);
+            goto out;
+        }
+        if ((rc = validate_vector(records[i].vector, dim, i, &e))) goto out;
+    }
+    ncoll *c = nidus__coll_find(db, collection, len);
+    if (!c) {
+        if ((rc = colls_reserve(db, 1, &e))) goto out;
+        if (!(fresh = coll_new(collection, len))) {
+            rc = nidus__err(&e, NIDUS_ENOMEM, 0, "out of memory");
+            goto out;
+        }
+        nop op = {.tag = OP_CREATE, .coll = fresh->name};
+        if ((rc = nidus__frame_append(&frames, &op, &e))) goto out;
+    }
+    if (count == 0) {
+        if (fresh) {
+            if ((rc = log_commit(db, &frames, &e))) goto out;
+            coll_insert(db, fresh);
+            fresh = NULL;
+        }
+        goto out;
+    }
+    uint64_t cap = db->cfg.max_vector_bytes;
+    if (cap) {
+        uint64_t projected = (db->data.rows + count) * (uint64_t)dim * 4;
+        if (projected > cap) {
+            rc = nidus__err(&e, NIDUS_ECAPACITY, 0,
+                            "upsert would grow the vector matrix to %llu bytes, exceeding max_vector_bytes "
+                            "(%llu bytes); compact() can reclaim dead rows",
+                            (unsigned long long)projected, (unsigned long long)cap);
+            goto out;
+        }
+    }
+    /* Prepare: every allocation the commit will need. */
+    ncoll *target = fresh ? fresh : c;
+    if ((rc = coll_reserve(target, count, &e))) goto out;
+    if ((rc = nidus__data_reserve(&db->data, count, &e))) goto out;
+    if (!(st = nidus__calloc(count, sizeof *st)) || !(vecs = nidus__mallocarray(count, (size_t)dim * sizeof(float)))) {
+        rc = nidus__err(&e, NIDUS_ENOMEM, 0, "out of memory staging %zu records", count);
+        goto out;
+    }
+    for (size_t i = 0; i < count; i++, nstaged++) {
+        size_t idlen = strlen(records[i].id);
+        st[i].id.ptr = nidus__strndup(records[i].id, idlen);
+        st[i].id.len = idlen;
+        if (!st[i].id.ptr) {
+            rc = nidus__err(&e, NIDUS_ENOMEM, 0, "out of memory");
+            goto out;
+        }
+        if ((rc = nidus__attrs_from_input(records[i].attrs, records[i].n_attrs, &st[i].attrs, &e))) {
+            char why[sizeof e.msg];
+            memcpy(why, e.msg, sizeof why);
+            nidus__err(&e, rc, 0, "record %zu (id \"%s\"): %s", i, records[i].id, why);
+            nidus__free((char *)st[i].id.ptr);
+            goto out;
+        }
+        float *v = vecs + i * (size_t)dim;
+        memcpy(v, records[i].vector, (size_t)dim * sizeof(float));
+        nidus__normalize(v, dim);
+        nop op = {.tag = OP_UPSERT, .coll = {collection, len}, .id = st[i].id, .row = data_mark + i,
+                  .attrs = st[i].attrs};
+        if ((rc = nidus__frame_append(&frames, &op, &e))) {
+            nstaged++;
+            goto out;
+        }
+    }
+    /* Write: vectors, fsync (always: a logged row must already be durable), log. */
+    if ((rc = nidus__data_append(&db->data, vecs, count, &e))) goto out;
+    if ((rc = nidus__data_sync(&db->data, &e)) || (rc = log_commit(db, &frames, &e))) {
+        nerr ignored;
+        if (nidus__data_truncate(&db->data, data_mark, &ignored)) db->broken = true;
+        goto out;
+    }
+    /* Commit to memory: nothing below can fail. */
+    if (fresh) {
+        coll_insert(db, fresh);
+        fresh = NULL;
+    }
+    for (size_t i = 0; i < count; i++) doc_put(db, target, st[i].id, data_mark + i, st[i].attrs);
+    nstaged = 0;
+out:
+    for (size_t i = 0; i < nstaged; i++) {
+        nidus__free((char *)st[i].id.ptr);
+        nidus__attrs_free(&st[i].attrs);
+    }
+    nidus__free(st);
+    nidus__free(vecs);
+    coll_free(fresh);
+    nidus__buf_free(&frames);
+    nidus__leave(db);
+    return rc ? nidus__fail(db, &e) : NIDUS_OK;
+}
+
+/* ---------------------------------------------------------------- delete ---- */
+
+/* Delete the docs at the given positions of c (distinct). Logs one Delete each. */
+static int delete_docs(nidus_db *db, ncoll *c, const size_t *idx, size_t n, size_t *deleted, nerr *e) {
+    int rc = NIDUS_OK;
+    nbuf frames = {0};
+    nidus_str *ids = NULL;
+    if (n == 0) goto out;
+    if (!(ids = nidus__mallocarray(n, sizeof *ids))) {
+        rc = nidus__err(e, NIDUS_ENOMEM, 0, "out of memory");
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++) {
+        ids[i] = c->docs[idx[i]].id;
+        nop op = {.tag = OP_DELETE, .coll = c->name, .id = ids[i]};
+        if ((rc = nidus__frame_append(&frames, &op, e))) goto out;
+    }
+    if ((rc = log_commit(db, &frames, e))) goto out;
+    /* doc_del frees each id, so look each one up before it moves. */
+    for (size_t i = 0; i < n; i++) {
+        ndoc *d = nidus__doc_find(c, ids[i].ptr, ids[i].len);
+        if (d) {
+            nidus_str id = d->id;
+            doc_del(db, c, id.ptr, id.len);
+        }
+    }
+out:
+    if (deleted) *deleted = rc ? 0 : n;
+    nidus__free(ids);
+    nidus__buf_free(&frames);
+    return rc;
+}
+
+int nidus_delete(nidus_db *db, const char *collection, const char *const *ids, size_t count, size_t *deleted) {
+    if (deleted) *deleted = 0;
+    int rc = nidus__enter_write(db);
+    if (rc) return rc;
+    CHECK_NAME(db, "collection name", collection);
+    nerr e = {0};
+    size_t *idx = NULL, n = 0;
+    ncoll *c = nidus__coll_find(db, collection, strlen(collection));
+    if (count && !ids) {
+        rc = nidus__err(&e, NIDUS_EINVAL, 0, "ids is NULL");
+        goto out;
+    }
+    for (size_t i = 0; i < count; i++)
+        if (!ids[i]) {
+            rc = nidus__err(&e, NIDUS_EINVAL, 0, "id %zu is NULL", i);
+            goto out;
+        }
+    if (!c || count == 0) goto out;
+    if (!(idx = nidus__mallocarray(count, sizeof *idx))) {
+        rc = nidus__err(&e, NIDUS_ENOMEM, 0, "out of memory");
+        goto out;
+    }
+    for (size_t i = 0; i < count; i++) {
+        ndoc *d = nidus__doc_find(c, ids[i], strlen(ids[i]));
+        if (!d) continue;
+        size_t k = (size_t)(d - c->docs);
+        bool dup = false;
+        for (size_t j = 0; j < n && !dup; j++) dup = idx[j] == k;
+        if (!dup) idx[n++] = k;
+    }
+    rc = delete_docs(db, c, idx, n, deleted, &e);
+out:
+    nidus__free(idx);
+    nidus__leave(db);
+    return rc ? nidus__fail(db, &e) : NIDUS_OK;
+}
+
+int nidus_delete_where(nidus_db *db, const char *collection, const nidus_pred *filter, size_t n_filter,
+                       size_t *deleted) {
+    if (deleted) *deleted = 0;
+    int rc = nidus__enter_write(db);
+    if (rc) return rc;
+    CHECK_NAME(db, "collection name", collection);
+    nerr e = {0};
+    nfilter *f = NULL;
+    size_t *idx = NULL, n = 0;
+    if (n_filter && !filter) {
+        rc = nidus__err(&e, NIDUS_EINVAL, 0, "filter is NULL");
+        goto out;
+    }
+    if ((rc = nidus__filter_compile(filter, n_filter, &f, &e))) goto out;
+    ncoll *c = nidus__coll_find(db, collection, strlen(collection));
+    if (!c || c->n == 0) goto out;
+    if (!(idx = nidus__mallocarray(c->n, sizeof *idx))) {
+        rc = nidus__err(&e, NIDUS_ENOMEM, 0, "out of memory");
+        goto out;
+    }
+    for (size_t i = 0; i < c->n; i++)
+        if (nidus__filter_match(f, &c->docs[i].attrs)) idx[n++] = i;
+    rc = delete_docs(db, c, idx, n, deleted, &e);
+out:
+    nidus__free(idx);
+    nidus__filter_free(f);
+    nidus__leave(db);
+    return rc ? nidus__fail(db, &e) : NIDUS_OK;
+}
+
+/* ----------------------------------------------------------- flush/compact ---- */
+
+int nidus_flush(nidus_db *db) {
+    int rc = nidus__enter_write(db);
+    if (rc) return rc;
+    nerr e = {0};
+    if (!(rc = nidus__data_sync(&db->data, &e))) rc = nidus__log_sync(&db->log, &e);
+    nidus__leave(db);
+    return rc ? nidus__fail(db, &e) : NIDUS_OK;
+}
+
+static int id_cmp(const void *a, const void *b) {
+    const ndoc *x = *(const ndoc *const *)a, *y = *(const ndoc *const *)b;
+    return nidus__str_cmp(x->id.ptr, x->id.len, y->id.ptr, y->id.len);
+}
+
+/* Docs of c sorted by id (caller frees the array). */
+ndoc **nidus__docs_by_id(const ncoll *c) {
+    ndoc **v = nidus__mallocarray(c->n ? c->n : 1, sizeof *v);
+    if (!v) return NULL;
+    for (size_t i = 0; i < c->n; i++) v[i] = &c->docs[i];
+    qsort(v, c->n, sizeof *v, id_cmp);
+    return v;
+}
+
+static int write_whole(const char *path, const nbuf *b, int *fd_out, nerr *e) {
+    int fd = nidus__io_open(path, O_RDWR | O_CREAT | O_TRUNC, 0644);
+    if (fd < 0) return nidus__err_sys(e, -fd, "open %s", path);
+    int r = b->len ? nidus__io_pwrite_full(fd, b->p, b->len, 0) : 0;
+    if (r == 0) r = nidus__io_fsync(fd);
+    if (r < 0) {
+        nidus__io_close(fd);
+        return nidus__err_sys(e, -r, "write %s", path);
+    }
+    *fd_out = fd;
+    return NIDUS_OK;
+}
+
+/* Compaction, crash-atomic through the marker file `compact`: before the marker is
+ * durable, a crash leaves the old store (tmp files are ignored); after it, open
+ * rolls the renames forward. Called with the write lock held. */
+int nidus__compact_locked(nidus_db *db, nerr *e) {
+    int rc = NIDUS_OK, dfd = -1, lfd = -1;
+    uint32_t dim = db->cfg.dimension;
+    uint64_t live = 0;
+    float *vec = NULL;
+    ndoc ***sorted = NULL;
+    nbuf frames = {0};
+    char *dt = NULL, *lt = NULL, *dp = NULL, *lp = NULL, *mk = NULL, *mkt = NULL;
+    bool committed = false;
+
+    for (size_t i = 0; i < db->ncolls; i++) live += db->colls[i]->n;
+    if (!(sorted = nidus__calloc(db->ncolls ? db->ncolls : 1, sizeof *sorted)) ||
+        (live && !(vec = nidus__mallocarray((size_t)live, (size_t)dim * sizeof(float))))) {
+        rc = nidus__err(e, NIDUS_ENOMEM, 0, "out of memory reserving the compacted vector matrix (%llu rows)",
+                        (unsigned long long)live);
+        goto out;
+    }
+    uint64_t row = 0;
+    for (size_t i = 0; i < db->ncolls; i++) {
+        ncoll *c = db->colls[i];
+        nop op = {.tag = OP_CREATE, .coll = c->name};
+        if ((rc = nidus__frame_append(&frames, &op, e))) goto out;
+        if (c->meta.n) {
+            nop m = {.tag = OP_SETMETA, .coll = c->name, .meta = c->meta};
+            if ((rc = nidus__frame_append(&frames, &m, e))) goto out;
+        }
+        if (!(sorted[i] = nidus__docs_by_id(c))) {
+            rc = nidus__err(e, NIDUS_ENOMEM, 0, "out of memory");
+            goto out;
+        }
+        for (size_t j = 0; j < c->n; j++, row++) {
+            const ndoc *d = sorted[i][j];
+            memcpy(vec + row * dim, db->data.vec + d->row * dim, (size_t)dim * sizeof(float));
+            nop u = {.tag = OP_UPSERT, .coll = c->name, .id = d->id, .row = row, .attrs = d->attrs};
+            if ((rc = nidus__frame_append(&frames, &u, e))) goto out;
+        }
+    }
+    if (!db->memory) {
+        if (!(dt = join(db->path, "data.tmp")) || !(lt = join(db->path, "log.tmp")) ||
+            !(dp = join(db->path, "data")) || !(lp = join(db->path, "log")) ||
+            !(mk = join(db->path, "compact")) || !(mkt = join(db->path, "compact.tmp"))) {
+            rc = nidus__err(e, NIDUS_ENOMEM, 0, "out of memory");
+            goto out;
+        }
+        if ((rc = nidus__data_write_file(dt, dim, vec, live, e))) goto out;
+        dfd = nidus__io_open(dt, O_RDWR, 0);
+        if (dfd < 0) {
+            rc = nidus__err_sys(e, -dfd, "reopen %s", dt);
+            goto out;
+        }
+        if ((rc = write_whole(lt, &frames, &lfd, e))) goto out;
+        char body[96];
+        int n = snprintf(body, sizeof body, "nidus-compact 1 %llu %llu\n",
+                         (unsigned long long)(NIDUS_HEADER_LEN + live * dim * 4), (unsigned long long)frames.len);
+        nbuf mb = {(uint8_t *)body, (size_t)n, (size_t)n};
+        int mfd = -1;
+        if ((rc = write_whole(mkt, &mb, &mfd, e))) goto out;
+        nidus__io_close(mfd);
+        int r = nidus__io_rename(mkt, mk);
+        if (r == 0) r = nidus__io_fsync_dir(db->path);
+        if (r < 0) {
+            rc = nidus__err_sys(e, -r, "failed to commit compaction marker in %s", db->path);
+            (void)nidus__io_unlink(mk); /* if the rename happened but the sync failed */
+            goto out;
+        }
+        committed = true;
+        /* From here the compacted store is the store: finish, or leave it to open. */
+        r = nidus__io_rename(dt, dp);
+        if (r == 0) r = nidus__io_rename(lt, lp);
+        if (r == 0) r = nidus__io_fsync_dir(db->path);
+        if (r == 0) r = nidus__io_unlink(mk);
+        if (r == 0) r = nidus__io_fsync_dir(db->path);
+        if (r < 0) {
+            rc = nidus__err_sys(e, -r, "compaction committed but not finished in %s (the next open finishes it)",
+                                db->path);
+            db->broken = true;
+        }
+    }
+    /* Swap memory to the compacted store. */
+    row = 0;
+    for (size_t i = 0; i < db->ncolls; i++)
+        for (size_t j = 0; j < db->colls[i]->n; j++) sorted[i][j]->row = row++;
+    nidus__free(db->data.vec);
+    db->data.vec = vec;
+    vec = NULL;
+    db->data.rows = db->data.cap_rows = live;
+    db->dead_rows = 0;
+    db->log.size = frames.len;
+    if (!db->memory) {
+        nidus__io_close(db->data.fd);
+        nidus__io_close(db->log.fd);
+        db->data.fd = dfd;
+        db->log.fd = lfd;
+        dfd = lfd = -1;
+    }
+out:
+    if (!committed && !db->memory && dt) {
+        /* Not committed: the old store stands; remove what we wrote. */
+        if (dfd >= 0) (void)unlink(dt);
+        if (lfd >= 0) (void)unlink(lt);
+    }
+    if (dfd >= 0) nidus__io_close(dfd);
+    if (lfd >= 0) nidus__io_close(lfd);
+    for (size_t i = 0; sorted && i < db->ncolls; i++) nidus__free(sorted[i]);
+    nidus__free(sorted);
+    nidus__free(vec);
+    nidus__buf_free(&frames);
+    nidus__free(dt);
+    nidus__free(lt);
+    nidus__free(dp);
+    nidus__free(lp);
+    nidus__free(mk);
+    nidus__free(mkt);
+    return rc;
+}
+
+int nidus_compact(nidus_db *db) {
+    int rc = nidus__enter_write(db);
+    if (rc) return rc;
+    nerr e = {0};
+    rc = nidus__compact_locked(db, &e);
+    nidus__leave(db);
+    return rc ? nidus__fail(db, &e) : NIDUS_OK;
+}

@@ -1,0 +1,56 @@
+/* store.h — the handle's layout, shared by store.c (open, writes, compaction) and
+ * read.c (search and the other reads). Internal. */
+#ifndef NIDUS_STORE_H
+#define NIDUS_STORE_H
+
+#include "nidus_internal.h"
+
+#include <pthread.h>
+
+#define NIDUS_DB_MAGIC 0x6e696475u
+
+typedef struct ndoc {
+    nidus_str id;
+    uint64_t row;
+    nattrs attrs;
+} ndoc;
+
+/* A collection: a dense doc array plus an open-addressing id table whose slots
+ * hold index+1 (0 = empty). */
+typedef struct ncoll {
+    nidus_str name;
+    nmeta meta;
+    ndoc *docs;
+    size_t n, cap;
+    size_t *slots;
+    size_t nslots;
+} ncoll;
+
+struct nidus_db {
+    uint32_t magic;
+    bool failed;  /* a failed open: only errmsg and close are allowed */
+    bool broken;  /* a rollback failed: writes refused until reopen */
+    bool memory;
+    nidus_config cfg;
+    char *path;
+    pthread_rwlock_t rw;   /* reads shared, writes exclusive */
+    pthread_mutex_t errmu; /* guards err */
+    nerr err;
+    ndata data;
+    nlog log;
+    nlock lock;
+    ncoll **colls; /* sorted by name */
+    size_t ncolls, capcolls;
+    uint64_t dead_rows;
+};
+
+int nidus__fail(nidus_db *db, const nerr *e);
+int nidus__enter_read(nidus_db *db);
+int nidus__enter_write(nidus_db *db);
+void nidus__leave(nidus_db *db);
+ncoll *nidus__coll_find(const nidus_db *db, const char *name, size_t len);
+ndoc *nidus__doc_find(const ncoll *c, const char *id, size_t len);
+ndoc **nidus__docs_by_id(const ncoll *c);
+int nidus__compact_locked(nidus_db *db, nerr *e);
+
+#endif

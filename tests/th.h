@@ -1,0 +1,74 @@
+/* th.h — small helpers for store-level tests. */
+#ifndef NIDUS_TH_H
+#define NIDUS_TH_H
+
+#include "t.h"
+
+static inline nidus_db *th_mem(uint32_t dim) {
+    nidus_db *db = NULL;
+    CHECK_RC(nidus_open_memory(dim, &db), NIDUS_OK);
+    return db;
+}
+
+static inline nidus_db *th_open_cfg(const char *dir, const nidus_config *cfg) {
+    nidus_db *db = NULL;
+    int rc = nidus_open(dir, cfg, &db);
+    if (rc != NIDUS_OK) t_fail(__FILE__, __LINE__, "open %s: %s: %s", dir, nidus_strerror(rc), nidus_errmsg(db));
+    return db;
+}
+
+static inline nidus_db *th_open(const char *dir, uint32_t dim) {
+    nidus_config c;
+    nidus_config_init(&c, dim);
+    return th_open_cfg(dir, &c);
+}
+
+static inline nidus_db *th_open_ro(const char *dir, uint32_t dim) {
+    nidus_config c;
+    nidus_config_init(&c, dim);
+    c.read_only = 1;
+    c.auto_compact = NIDUS_AUTO_COMPACT_OFF;
+    return th_open_cfg(dir, &c);
+}
+
+/* Upsert one record with no attrs; returns the result code. */
+static inline int th_put(nidus_db *db, const char *coll, const char *id, const float *v) {
+    nidus_record r = {id, v, nidus_dimension(db), NULL, 0};
+    return nidus_upsert(db, coll, &r, 1);
+}
+
+static inline int th_put_attr(nidus_db *db, const char *coll, const char *id, const float *v, const char *key,
+                              nidus_value val) {
+    nidus_attr a = {key, val};
+    nidus_record r = {id, v, nidus_dimension(db), &a, 1};
+    return nidus_upsert(db, coll, &r, 1);
+}
+
+/* Search with top_k over `colls` (NULL = all); caller frees. */
+static inline nidus_hits *th_search(nidus_db *db, const char *const *colls, size_t ncolls, const float *q,
+                                    size_t k) {
+    nidus_search_opts o;
+    nidus_search_opts_init(&o);
+    o.top_k = k;
+    o.collections = colls;
+    o.n_collections = ncolls;
+    nidus_hits *h = NULL;
+    CHECK_OK_DB(db, nidus_search(db, q, nidus_dimension(db), &o, &h));
+    return h;
+}
+
+static inline size_t th_count(nidus_db *db, const char *coll) {
+    nidus_docs *d = NULL;
+    CHECK_OK_DB(db, nidus_get_all(db, coll, &d));
+    size_t n = d->count;
+    nidus_free(d);
+    return n;
+}
+
+static inline nidus_footprint th_fp(nidus_db *db) {
+    nidus_footprint f;
+    CHECK_OK_DB(db, nidus_get_footprint(db, &f));
+    return f;
+}
+
+#endif
