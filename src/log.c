@@ -24,8 +24,8 @@ int nidus__log_scan(const uint8_t *buf, size_t len, size_t *good_end, bool *torn
         if (rem == 0) return NIDUS_OK;
         if (rem < 4) break;
         uint32_t plen = get_u32le(buf + pos);
-        /* Written as a subtraction so a garbage length cannot overflow the sum. */
-        if (rem - 4 < 4 || rem - 8 < plen) break;
+        /* A subtraction, so a garbage length cannot overflow pos + 8 + plen. */
+        if (rem < 8 || rem - 8 < plen) break;
         const uint8_t *payload = buf + pos + 4;
         size_t end = pos + 8 + (size_t)plen;
         bool last = end == len;

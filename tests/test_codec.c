@@ -518,10 +518,12 @@ TEST(codec_decode_big_shuffled_map) {
         int kl = snprintf(key, sizeof key, "k%02d", k), vl = snprintf(val, sizeof val, "%d", i);
         uint64_t l = (uint64_t)kl;
         for (int j = 0; j < 8; j++) *w++ = (uint8_t)(l >> (8 * j));
-        memcpy(w, key, (size_t)kl), w += kl;
+        memcpy(w, key, (size_t)kl);
+        w += kl;
         l = (uint64_t)vl;
         for (int j = 0; j < 8; j++) *w++ = (uint8_t)(l >> (8 * j));
-        memcpy(w, val, (size_t)vl), w += vl;
+        memcpy(w, val, (size_t)vl);
+        w += vl;
     }
     nop op;
     nerr e = {0};

@@ -6,7 +6,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <unistd.h>
 
 #define S(lit) ((nidus_str){(lit), sizeof(lit) - 1})
 
