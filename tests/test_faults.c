@@ -1,0 +1,372 @@
+/* test_faults.c — every mutating call is all-or-nothing. For each operation and
+ * each kind of fault (allocation, write, short write, fsync, truncate, rename,
+ * open, unlink), fail the Nth call for N = 0, 1, ... until the operation runs
+ * without reaching the fault. After every failure the handle's state and both
+ * files must be exactly as before, the handle must accept a write, and a reopen
+ * must show the same state. */
+#include "th.h"
+#include "nidus_internal.h"
+
+#include <errno.h>
+
+/* ---------------------------------------------------------- state dumps ---- */
+
+typedef struct sbuf {
+    char *p;
+    size_t len, cap;
+} sbuf;
+
+static void sb_add(sbuf *b, const char *fmt, ...) {
+    char tmp[512];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
+    va_end(ap);
+    if (b->len + (size_t)n + 1 > b->cap) {
+        b->cap = (b->len + (size_t)n + 1) * 2;
+        b->p = realloc(b->p, b->cap);
+        if (!b->p) abort();
+    }
+    memcpy(b->p + b->len, tmp, (size_t)n + 1);
+    b->len += (size_t)n;
+}
+
+static void dump_value(sbuf *b, const nidus_value *v) {
+    switch (v->type) {
+    case NIDUS_NULL: sb_add(b, "null"); break;
+    case NIDUS_STR: sb_add(b, "s:%s", v->v.str.ptr); break;
+    case NIDUS_INT: sb_add(b, "i:%lld", (long long)v->v.i); break;
+    case NIDUS_DATETIME: sb_add(b, "t:%lld", (long long)v->v.i); break;
+    case NIDUS_BOOL: sb_add(b, "b:%d", v->v.b); break;
+    case NIDUS_FLOAT: sb_add(b, "f:%a", v->v.f); break;
+    case NIDUS_LIST:
+        sb_add(b, "l[");
+        for (size_t i = 0; i < v->v.list.count; i++) sb_add(b, "%s,", v->v.list.items[i].ptr);
+        sb_add(b, "]");
+        break;
+    }
+}
+
+/* Everything observable through the API, as text. Returns NULL on ENOMEM. */
+static char *dump(nidus_db *db) {
+    sbuf b = {0};
+    nidus_names *names = NULL;
+    if (nidus_collections(db, &names) != NIDUS_OK) return NULL;
+    nidus_footprint f;
+    CHECK_OK_DB(db, nidus_get_footprint(db, &f));
+    sb_add(&b, "rows=%llu dead=%llu docs=%llu\n", (unsigned long long)f.rows, (unsigned long long)f.dead_rows,
+           (unsigned long long)f.doc_count);
+    for (size_t i = 0; i < names->count; i++) {
+        const char *c = names->names[i];
+        sb_add(&b, "coll %s\n", c);
+        nidus_meta *m;
+        CHECK_OK_DB(db, nidus_get_meta(db, c, &m));
+        for (size_t j = 0; j < m->count; j++) sb_add(&b, " meta %s=%s\n", m->entries[j].key, m->entries[j].value);
+        nidus_free(m);
+        nidus_docs *d;
+        CHECK_OK_DB(db, nidus_get_all(db, c, &d));
+        for (size_t j = 0; j < d->count; j++) {
+            const nidus_doc *x = &d->docs[j];
+            sb_add(&b, " doc %s [", x->id);
+            for (uint32_t k = 0; k < nidus_dimension(db); k++) sb_add(&b, "%a,", (double)x->vector[k]);
+            sb_add(&b, "]");
+            for (size_t k = 0; k < x->n_attrs; k++) {
+                sb_add(&b, " %s=", x->attrs[k].key);
+                dump_value(&b, &x->attrs[k].value);
+            }
+            sb_add(&b, "\n");
+        }
+        nidus_free(d);
+    }
+    nidus_free(names);
+    return b.p ? b.p : strdup("");
+}
+
+/* Same as dump, without the row/dead counts (compaction renumbers rows). */
+static const char *logical(const char *d) {
+    const char *nl = strchr(d, '\n');
+    return nl ? nl + 1 : d;
+}
+
+/* ------------------------------------------------------------ the store ---- */
+
+static const float V1[4] = {1, 0, 0, 0}, V2[4] = {0, 1, 0, 0}, V3[4] = {0.5f, 0.5f, 0, 0}, V4[4] = {0, 0, 3, 4};
+
+static void build_base(const char *dir) {
+    nidus_config cfg;
+    nidus_config_init(&cfg, 4);
+    cfg.auto_compact = NIDUS_AUTO_COMPACT_OFF;
+    nidus_db *db = th_open_cfg(dir, &cfg);
+    nidus_str tags[] = {{"a", NIDUS_NTS}, {"b", NIDUS_NTS}};
+    nidus_attr a1[] = {{"lang", nidus_string("rust")}, {"n", nidus_int(1)}, {"tags", nidus_list(tags, 2)}};
+    nidus_attr a2[] = {{"lang", nidus_string("go")}, {"f", nidus_float(0.25)}};
+    nidus_record r[] = {{"r1", V1, 4, a1, 3}, {"r2", V2, 4, a2, 2}, {"r3", V3, 4, NULL, 0}};
+    CHECK_OK_DB(db, nidus_upsert(db, "code", r, 3));
+    CHECK_OK_DB(db, th_put(db, "code", "r3", V4)); /* a dead row */
+    CHECK_OK_DB(db, th_put_attr(db, "docs", "d1", V2, "lang", nidus_string("rust")));
+    nidus_meta_entry m[] = {{"model", "m1"}};
+    CHECK_OK_DB(db, nidus_set_meta(db, "docs", m, 1));
+    CHECK_OK_DB(db, nidus_create_collection(db, "empty"));
+    nidus_close(db);
+}
+
+/* ----------------------------------------------------------- operations ---- */
+
+static int op_create(nidus_db *db) { return nidus_create_collection(db, "fresh"); }
+static int op_drop(nidus_db *db) { return nidus_drop_collection(db, "code"); }
+static int op_set_meta(nidus_db *db) {
+    nidus_meta_entry m[] = {{"hwm", "7"}, {"model", "m2"}};
+    return nidus_set_meta(db, "code", m, 2);
+}
+static int op_set_meta_new(nidus_db *db) {
+    nidus_meta_entry m[] = {{"k", "v"}};
+    return nidus_set_meta(db, "brand-new", m, 1);
+}
+static int op_upsert(nidus_db *db) {
+    nidus_attr a[] = {{"lang", nidus_string("c")}, {"n", nidus_int(9)}};
+    nidus_record r[] = {{"r1", V4, 4, a, 2}, {"n1", V3, 4, a, 1}, {"n2", V1, 4, NULL, 0}};
+    return nidus_upsert(db, "code", r, 3);
+}
+static int op_upsert_new_coll(nidus_db *db) {
+    nidus_record r[] = {{"x", V1, 4, NULL, 0}};
+    return nidus_upsert(db, "newcoll", r, 1);
+}
+static int op_delete(nidus_db *db) {
+    const char *ids[] = {"r2", "nope", "r1"};
+    size_t n;
+    return nidus_delete(db, "code", ids, 3, &n);
+}
+static int op_delete_where(nidus_db *db) {
+    nidus_pred p = {.kind = NIDUS_PRED_EQ, .key = "lang", .value = nidus_string("rust")};
+    size_t n;
+    return nidus_delete_where(db, "code", &p, 1, &n);
+}
+static int op_compact(nidus_db *db) { return nidus_compact(db); }
+static int op_flush(nidus_db *db) { return nidus_flush(db); }
+
+typedef struct fault_kind {
+    int kinds;
+    int err;
+    const char *name;
+} fault_kind;
+
+static const fault_kind KINDS[] = {
+    {NIDUS_FAULT_ALLOC, 0, "alloc"},
+    {NIDUS_FAULT_WRITE, ENOSPC, "write-enospc"},
+    {NIDUS_FAULT_WRITE | NIDUS_FAULT_SHORT, 0, "short-write"},
+    {NIDUS_FAULT_FSYNC, EIO, "fsync-eio"},
+    {NIDUS_FAULT_TRUNCATE, EIO, "truncate"},
+    {NIDUS_FAULT_RENAME, EIO, "rename"},
+    {NIDUS_FAULT_OPEN, EMFILE, "open"},
+    {NIDUS_FAULT_UNLINK, EIO, "unlink"},
+};
+
+static unsigned char *slurp(const char *dir, const char *name, size_t *n) {
+    unsigned char *b = t_read_file(t_path(dir, name), n);
+    if (!b) *n = (size_t)-1;
+    return b;
+}
+
+/* Run op under every fault of every kind; returns how many faults fired. */
+static long exercise(int (*op)(nidus_db *), const char *opname) {
+    const char *tmp = t_tmpdir();
+    const char *base = strdup(t_path(tmp, "base"));
+    build_base(base);
+    nidus_config cfg;
+    nidus_config_init(&cfg, 4);
+    cfg.auto_compact = NIDUS_AUTO_COMPACT_OFF;
+
+    /* The state a successful call leads to. */
+    const char *ref = strdup(t_path(tmp, "ref"));
+    t_copy_dir(base, ref);
+    nidus_db *db = th_open_cfg(ref, &cfg);
+    char *before = dump(db);
+    CHECK_OK_DB(db, op(db));
+    char *after = dump(db);
+    nidus_close(db);
+
+    long fired_total = 0;
+    char work[600];
+    for (size_t k = 0; k < sizeof KINDS / sizeof KINDS[0]; k++) {
+        for (long n = 0;; n++) {
+            snprintf(work, sizeof work, "%s/w-%zu-%ld", tmp, k, n);
+            t_copy_dir(base, work);
+            db = th_open_cfg(work, &cfg);
+            size_t dl0, ll0;
+            unsigned char *d0 = slurp(work, "data", &dl0), *l0 = slurp(work, "log", &ll0);
+            nidus__fault_arm(KINDS[k].kinds, n, KINDS[k].err);
+            int rc = op(db);
+            bool fired = nidus__fault_fired();
+            nidus__fault_disarm();
+            if (!fired) {
+                if (rc != NIDUS_OK)
+                    t_fail(__FILE__, __LINE__, "%s: no fault yet rc %d: %s", opname, rc, nidus_errmsg(db));
+                free(d0), free(l0);
+                nidus_close(db);
+                break;
+            }
+            fired_total++;
+            char *now = dump(db);
+            if (rc == NIDUS_OK) {
+                /* The fault hit a call whose failure the operation tolerates. */
+                if (strcmp(now, after) != 0)
+                    t_fail(__FILE__, __LINE__, "%s/%s#%ld: OK but state differs", opname, KINDS[k].name, n);
+            } else if (nidus_flush(db) == NIDUS_EBROKEN) {
+                /* Only a committed compaction may leave the handle needing a reopen. */
+                CHECK(op == op_compact);
+                CHECK(strcmp(logical(now), logical(after)) == 0);
+            } else {
+                if (strcmp(now, before) != 0)
+                    t_fail(__FILE__, __LINE__, "%s/%s#%ld (rc %d %s): memory changed\n--- before\n%s--- now\n%s",
+                           opname, KINDS[k].name, n, rc, nidus_errmsg(db), before, now);
+                size_t dl1, ll1;
+                unsigned char *d1 = slurp(work, "data", &dl1), *l1 = slurp(work, "log", &ll1);
+                if (dl0 != dl1 || ll0 != ll1 || memcmp(d0, d1, dl0) != 0 || memcmp(l0, l1, ll0) != 0)
+                    t_fail(__FILE__, __LINE__, "%s/%s#%ld: files changed (data %zu->%zu, log %zu->%zu)", opname,
+                           KINDS[k].name, n, dl0, dl1, ll0, ll1);
+                free(d1), free(l1);
+                /* Still usable. */
+                CHECK_OK_DB(db, th_put(db, "probe", "p", V1));
+                const char *pid[] = {"p"};
+                CHECK_OK_DB(db, nidus_delete(db, "probe", pid, 1, NULL));
+                CHECK_OK_DB(db, nidus_drop_collection(db, "probe"));
+            }
+            nidus_close(db);
+            /* A reopen agrees with memory (or, after a committed compaction, with the
+             * compacted state). */
+            db = th_open_cfg(work, &cfg);
+            char *re = dump(db);
+            if (rc == NIDUS_OK) CHECK(strcmp(re, after) == 0);
+            else CHECK(strcmp(logical(re), logical(before)) == 0 || strcmp(logical(re), logical(after)) == 0);
+            free(re);
+            free(now);
+            nidus_close(db);
+            free(d0), free(l0);
+        }
+    }
+    free(before), free(after);
+    free((void *)base), free((void *)ref);
+    return fired_total;
+}
+
+TEST(fault_create_collection) { CHECK(exercise(op_create, "create") > 0); }
+TEST(fault_drop_collection) { CHECK(exercise(op_drop, "drop") > 0); }
+TEST(fault_set_meta) { CHECK(exercise(op_set_meta, "set_meta") > 0); }
+TEST(fault_set_meta_new_collection) { CHECK(exercise(op_set_meta_new, "set_meta_new") > 0); }
+TEST(fault_upsert) { CHECK(exercise(op_upsert, "upsert") > 0); }
+TEST(fault_upsert_new_collection) { CHECK(exercise(op_upsert_new_coll, "upsert_new") > 0); }
+TEST(fault_delete) { CHECK(exercise(op_delete, "delete") > 0); }
+TEST(fault_delete_where) { CHECK(exercise(op_delete_where, "delete_where") > 0); }
+TEST(fault_compact) { CHECK(exercise(op_compact, "compact") > 0); }
+TEST(fault_flush) { CHECK(exercise(op_flush, "flush") > 0); }
+
+/* Open (with replay and auto-compaction) under every fault: it either succeeds or
+ * fails cleanly, leaves no lock behind, and a clean reopen sees the same records. */
+TEST(fault_open_and_auto_compact) {
+    const char *tmp = t_tmpdir();
+    const char *base = strdup(t_path(tmp, "base"));
+    build_base(base);
+    nidus_db *db = th_open_ro(base, 4);
+    char *want = dump(db);
+    nidus_close(db);
+    long fired = 0;
+    char work[600];
+    for (size_t k = 0; k < sizeof KINDS / sizeof KINDS[0]; k++) {
+        for (long n = 0;; n++) {
+            snprintf(work, sizeof work, "%s/o-%zu-%ld", tmp, k, n);
+            t_copy_dir(base, work);
+            nidus_config cfg;
+            nidus_config_init(&cfg, 4);
+            cfg.auto_compact = 0.1; /* 1 dead of 5 rows: compacts */
+            nidus__fault_arm(KINDS[k].kinds, n, KINDS[k].err);
+            int rc = nidus_open(work, &cfg, &db);
+            bool hit = nidus__fault_fired();
+            nidus__fault_disarm();
+            if (rc == NIDUS_OK) {
+                char *d = dump(db);
+                CHECK(d && strcmp(logical(d), logical(want)) == 0);
+                free(d);
+            } else {
+                CHECK(rc != NIDUS_ECORRUPT);
+            }
+            nidus_close(db);
+            CHECK(t_file_size(t_path(work, "lock")) < 0);
+            db = th_open_ro(work, 4);
+            char *d = dump(db);
+            CHECK(strcmp(logical(d), logical(want)) == 0);
+            free(d);
+            nidus_close(db);
+            if (!hit) break;
+            fired++;
+        }
+    }
+    CHECK(fired > 10);
+    free(want);
+    free((void *)base);
+}
+
+/* Reads under allocation failure: an error code or a result, never a crash or leak. */
+TEST(fault_reads_out_of_memory) {
+    const char *tmp = t_tmpdir();
+    build_base(tmp);
+    nidus_db *db = th_open_ro(tmp, 4);
+    nidus_pred p = {.kind = NIDUS_PRED_IN, .key = "lang", .set = (nidus_value[]){nidus_string("rust")}, .set_len = 1};
+    for (int which = 0; which < 5; which++) {
+        for (long n = 0;; n++) {
+            void *res = NULL;
+            nidus__fault_arm(NIDUS_FAULT_ALLOC, n, 0);
+            int rc;
+            if (which == 0) {
+                nidus_search_opts o;
+                nidus_search_opts_init(&o);
+                o.filter = &p;
+                o.n_filter = 1;
+                rc = nidus_search(db, V1, 4, &o, (nidus_hits **)&res);
+            } else if (which == 1) rc = nidus_get_all(db, "code", (nidus_docs **)&res);
+            else if (which == 2) rc = nidus_collections(db, (nidus_names **)&res);
+            else if (which == 3) rc = nidus_get_meta(db, "docs", (nidus_meta **)&res);
+            else {
+                const char *ids[] = {"r1", "r2"};
+                rc = nidus_get(db, "code", ids, 2, (nidus_docs **)&res);
+            }
+            bool hit = nidus__fault_fired();
+            nidus__fault_disarm();
+            if (hit) {
+                CHECK_RC(rc, NIDUS_ENOMEM);
+                CHECK(res == NULL);
+            } else {
+                CHECK_OK_DB(db, rc);
+                nidus_free(res);
+                break;
+            }
+        }
+    }
+    nidus_close(db);
+}
+
+/* Open itself under allocation failure, in memory and on disk. */
+TEST(fault_open_out_of_memory) {
+    const char *tmp = t_tmpdir();
+    build_base(tmp);
+    for (long n = 0;; n++) {
+        nidus_db *db = NULL;
+        nidus__fault_arm(NIDUS_FAULT_ALLOC, n, 0);
+        int rc = nidus_open(tmp, NULL, &db);
+        bool hit = nidus__fault_fired();
+        nidus__fault_disarm();
+        if (hit) CHECK_RC(rc, NIDUS_ENOMEM);
+        else CHECK_OK_DB(db, rc);
+        nidus_close(db);
+        if (!hit) break;
+    }
+    for (long n = 0;; n++) {
+        nidus_db *db = NULL;
+        nidus__fault_arm(NIDUS_FAULT_ALLOC, n, 0);
+        int rc = nidus_open_memory(4, &db);
+        bool hit = nidus__fault_fired();
+        nidus__fault_disarm();
+        if (hit) CHECK(rc == NIDUS_ENOMEM && db == NULL);
+        nidus_close(db);
+        if (!hit) break;
+    }
+}
