@@ -4,6 +4,7 @@
 #include "nidus_internal.h"
 
 #include <stdatomic.h>
+#include <unistd.h>
 
 static atomic_int armed_kinds;   /* 0 = disarmed */
 static atomic_long countdown;    /* calls left before the failing one */
@@ -35,6 +36,7 @@ bool nidus__fault_hit(int kind, int *err) {
     if (!(k & kind)) return false;
     atomic_fetch_add(&seen, 1);
     if (atomic_fetch_sub(&countdown, 1) != 0) return false;
+    if (k & NIDUS_FAULT_CRASH) _exit(86); /* the process dies before the call */
     atomic_store(&fired, true);
     atomic_store(&armed_kinds, 0); /* one fault per arming */
     *err = (kind == NIDUS_FAULT_WRITE && (k & NIDUS_FAULT_SHORT)) ? -1 : atomic_load(&fail_errno);

@@ -70,6 +70,7 @@ enum {
     NIDUS_FAULT_READ = 1 << 6,
     NIDUS_FAULT_UNLINK = 1 << 7,
     NIDUS_FAULT_SHORT = 1 << 8, /* modifier for WRITE */
+    NIDUS_FAULT_CRASH = 1 << 9, /* modifier: _exit(86) instead of failing (a crash) */
     NIDUS_FAULT_IO = NIDUS_FAULT_WRITE | NIDUS_FAULT_FSYNC | NIDUS_FAULT_TRUNCATE |
                      NIDUS_FAULT_RENAME | NIDUS_FAULT_OPEN | NIDUS_FAULT_READ |
                      NIDUS_FAULT_UNLINK
