@@ -31,7 +31,7 @@ TEST_SRC := $(sort $(wildcard tests/*.c))
 TEST_OBJ := $(TEST_SRC:tests/%.c=$(BUILD)/tobj/%.o)
 TEST_LIBS := $(shell pkg-config --libs jansson 2>/dev/null || echo -ljansson) -lm
 
-.PHONY: all lib test check test-san clean install uninstall demo symbols header-check
+.PHONY: all lib test check test-san clean install uninstall demo symbols header-check readme-example
 all: lib
 lib: $(BUILD)/libnidus.a $(BUILD)/libnidus.so
 
@@ -72,7 +72,13 @@ header-check:
 test-san:
 	$(MAKE) BUILD=build/san SAN=address,undefined OPT="-O1 -g" check
 
-test: lib symbols header-check check test-san
+# The README's C example, extracted, compiled against the static library and run.
+readme-example: $(BUILD)/libnidus.a
+	@sed -n '/<!-- example:begin -->/,/<!-- example:end -->/p' README.md | sed '1,2d;$$d' | sed '$$d' > $(BUILD)/readme_example.c
+	$(CC) $(WARN) -Iinclude $(BUILD)/readme_example.c $(BUILD)/libnidus.a -pthread -lm -o $(BUILD)/readme_example
+	rm -rf /tmp/nidus-readme && ./$(BUILD)/readme_example && rm -rf /tmp/nidus-readme
+
+test: lib symbols header-check readme-example check test-san
 
 demo:
 	@echo "make demo: the demo arrives with the nidus CLI (issue 3). Until then: make test."
