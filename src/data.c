@@ -139,13 +139,15 @@ int nidus__data_load(ndata *d, int fd, uint64_t size, uint32_t *dim, uint64_t ca
     if (file_dim == 0)
         return nidus__err(e, NIDUS_ECORRUPT, 0, "data file at %s declares dimension 0", path);
     *dim = file_dim;
-    uint64_t payload = size - NIDUS_HEADER_LEN;
+    uint64_t rows = (size - NIDUS_HEADER_LEN) / ((uint64_t)file_dim * 4);
+    /* The cap is on whole rows: a crash fragment after the last row is no row (a
+     * writer cuts it, a reader ignores it). */
+    uint64_t payload = rows * file_dim * 4;
     if (cap && payload > cap)
         return nidus__err(e, NIDUS_ECAPACITY, 0,
                           "data file holds %llu bytes of vectors, exceeding max_vector_bytes (%llu bytes)",
                           (unsigned long long)payload, (unsigned long long)cap);
     d->dim = file_dim;
-    uint64_t rows = payload / ((uint64_t)file_dim * 4);
     if (rows) {
         if (rows * file_dim > SIZE_MAX / sizeof(float))
             return nidus__err(e, NIDUS_ENOMEM, 0, "out of memory loading %llu rows", (unsigned long long)rows);

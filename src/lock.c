@@ -69,7 +69,12 @@ int nidus__lock_acquire(nlock *l, const char *dir, uint64_t ttl_ms, nerr *e) {
             nidus__err_sys(e, -fd, "failed to create lock file at %s", l->path);
             goto fail;
         }
-        if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+        /* A file we just created is ours: wait out an opener that is only looking
+         * at it (briefly). An existing one may belong to a live writer: never wait. */
+        int fr;
+        do fr = flock(fd, created ? LOCK_EX : LOCK_EX | LOCK_NB);
+        while (fr < 0 && errno == EINTR);
+        if (fr < 0) {
             int err = errno;
             nidus__io_close(fd);
             if (err == EWOULDBLOCK) {
@@ -125,8 +130,13 @@ void nidus__lock_touch(nlock *l) {
 void nidus__lock_release(nlock *l) {
     if (l->fd >= 0) {
         /* Unlink while still holding the advisory lock, so a waiting opener that
-         * locks the old inode sees it is no longer the path and retries. */
-        (void)unlink(l->path);
+         * locks the old inode sees it is no longer the path and retries. Only if
+         * the path still names our file: a nidus 0.3 writer may have reclaimed an
+         * idle writer's lock by mtime and put its own in place. */
+        struct stat fst, pst;
+        if (fstat(l->fd, &fst) == 0 && stat(l->path, &pst) == 0 && fst.st_ino == pst.st_ino &&
+            fst.st_dev == pst.st_dev)
+            (void)unlink(l->path);
         nidus__io_close(l->fd);
         l->fd = -1;
     }

@@ -249,7 +249,10 @@ static int replay_op(void *ctx, nop *op) {
     nerr *e = &db->err;
     int rc = NIDUS_OK;
     ncoll *c = nidus__coll_find(db, op->coll.ptr, op->coll.len);
-    if (op->tag == OP_UPSERT && op->row >= db->data.rows) goto done; /* a row this snapshot lacks */
+    if (op->tag == OP_UPSERT && op->row >= db->data.rows) { /* a row this snapshot lacks */
+        db->ignored_upserts++;
+        goto done;
+    }
     if (op->tag == OP_DELETE) {
         if (c) doc_del(db, c, op->id.ptr, op->id.len);
         goto done;
@@ -355,8 +358,34 @@ static int read_all(int fd, uint64_t size, uint8_t **out, const char *what, nerr
     return NIDUS_OK;
 }
 
+/* The compaction marker: "nidus-compact 1 <data.tmp size> <log.tmp size>\n".
+ * Returns 0 absent, 1 present and parsed, -1 malformed, -2 unreadable. */
+static int read_marker(const char *path, char *text, size_t cap, uint64_t *dsize, uint64_t *lsize) {
+    text[0] = 0;
+    int fd = nidus__io_open(path, O_RDONLY, 0);
+    if (fd == -ENOENT) return 0;
+    if (fd < 0) return -2;
+    ssize_t n = pread(fd, text, cap - 1, 0);
+    nidus__io_close(fd);
+    if (n < 0) return -2;
+    if (n == 0) return -1;
+    text[n] = 0;
+    unsigned long long d, l;
+    int used = 0;
+    if (sscanf(text, "nidus-compact 1 %llu %llu\n%n", &d, &l, &used) != 2 || used != (int)n) return -1;
+    *dsize = d;
+    *lsize = l;
+    return 1;
+}
+
+static bool size_is(const char *path, uint64_t want) {
+    struct stat st;
+    return stat(path, &st) == 0 && (uint64_t)st.st_size == want;
+}
+
 /* Writer: finish a compaction that a crash interrupted after it committed (the
- * marker `compact` exists). Each tmp file that still exists replaces its target. */
+ * marker `compact` exists). Each tmp file that still exists replaces its target,
+ * once its size agrees with the marker. */
 static int roll_forward(nidus_db *db, nerr *e) {
     int rc = NIDUS_OK;
     char *marker = join(db->path, "compact"), *dt = join(db->path, "data.tmp"),
@@ -365,10 +394,25 @@ static int roll_forward(nidus_db *db, nerr *e) {
         rc = nidus__err(e, NIDUS_ENOMEM, 0, "out of memory");
         goto out;
     }
-    if (!exists(marker)) goto out;
+    char text[128];
+    uint64_t dsize = 0, lsize = 0;
+    int m = read_marker(marker, text, sizeof text, &dsize, &lsize);
+    if (m == 0) goto out;
+    if (m == -2) {
+        rc = nidus__err(e, NIDUS_EIO, 0, "cannot read compaction marker %s", marker);
+        goto out;
+    }
+    bool have_d = exists(dt), have_l = exists(lt);
+    if (m < 0 || (have_d && !size_is(dt, dsize)) || (have_l && !size_is(lt, lsize))) {
+        rc = nidus__err(e, NIDUS_ECORRUPT, 0,
+                        "compaction marker %s is malformed or does not match data.tmp/log.tmp; "
+                        "nothing was changed",
+                        marker);
+        goto out;
+    }
     int r = 0;
-    if (exists(dt)) r = nidus__io_rename(dt, d);
-    if (r == 0 && exists(lt)) r = nidus__io_rename(lt, l);
+    if (have_d) r = nidus__io_rename(dt, d);
+    if (r == 0 && have_l) r = nidus__io_rename(lt, l);
     if (r == 0) r = nidus__io_fsync_dir(db->path);
     if (r == 0) r = nidus__io_unlink(marker);
     if (r == 0) r = nidus__io_fsync_dir(db->path);
@@ -493,7 +537,18 @@ static int open_reader_files(nidus_db *db, nerr *e, bool *retry) {
         rc = nidus__err(e, NIDUS_ENOMEM, 0, "out of memory");
         goto out;
     }
-    bool rolled = exists(marker);
+    char m1[128], m2[128];
+    uint64_t msd = 0, msl = 0;
+    int mk = read_marker(marker, m1, sizeof m1, &msd, &msl);
+    if (mk == -2) {
+        rc = nidus__err(e, NIDUS_EIO, 0, "cannot read compaction marker %s", marker);
+        goto out;
+    }
+    if (mk < 0) {
+        rc = nidus__err(e, NIDUS_ECORRUPT, 0, "compaction marker %s is malformed", marker);
+        goto out;
+    }
+    bool rolled = mk > 0;
     const char *dp = dpath, *lp = lpath;
     if (rolled) {
         dfd = nidus__io_open(dtmp, O_RDONLY, 0);
@@ -549,7 +604,8 @@ static int open_reader_files(nidus_db *db, nerr *e, bool *retry) {
     }
     /* A compaction that started or finished while we read may have paired files
      * from two generations: check the names still lead to what we read. */
-    if (!rolled && (exists(marker) || !same_file(dfd, dpath) || (lfd >= 0 && !same_file(lfd, lpath))))
+    int mk2 = read_marker(marker, m2, sizeof m2, &msd, &msl);
+    if (mk2 != mk || strcmp(m1, m2) != 0 || !same_file(dfd, dp) || (lfd >= 0 && !same_file(lfd, lp)))
         *retry = true;
 out:
     if (dfd >= 0) nidus__io_close(dfd);
@@ -567,6 +623,7 @@ static void reset_memory(nidus_db *db) {
     for (size_t i = 0; i < db->ncolls; i++) coll_free(db->colls[i]);
     db->ncolls = 0;
     db->dead_rows = 0;
+    db->ignored_upserts = 0;
     nidus__data_free(&db->data);
     db->log.size = 0;
 }
@@ -621,20 +678,29 @@ int nidus_open(const char *path, const nidus_config *cfg, nidus_db **out) {
         for (int attempt = 0;; attempt++) {
             bool retry;
             if ((rc = open_reader_files(db, &e, &retry))) goto fail;
-            if (!retry || attempt >= 50) break;
+            if (!retry) break;
+            if (attempt >= 200) {
+                rc = nidus__err(&e, NIDUS_EIO, 0, "the files of %s kept changing while being read "
+                                "(compactions in progress?); try again", path);
+                goto fail;
+            }
             reset_memory(db);
             db->cfg.dimension = c.dimension;
             usleep(2000); /* let the compaction finish its renames */
         }
     }
     db->data.dim = db->cfg.dimension;
-    if (!c.read_only && c.auto_compact >= 0) {
+    if (!c.read_only) {
         double rows = db->data.rows ? (double)db->data.rows : 1.0;
-        /* Opportunistic: a failed auto-compaction leaves the store as it was. */
-        if ((double)(float)db->dead_rows / (double)(float)rows > c.auto_compact) {
+        /* Log records that point past `data` (the rows were lost) would point at the
+         * next rows appended: compaction drops them before any append. */
+        bool must = db->ignored_upserts > 0;
+        bool want = c.auto_compact >= 0 && (double)(float)db->dead_rows / (double)(float)rows > c.auto_compact;
+        if (must || want) {
             nerr ce = {0};
-            (void)nidus__compact_locked(db, &ce);
-            if (db->broken) {
+            int crc = nidus__compact_locked(db, &ce);
+            /* Otherwise opportunistic: a failed auto-compaction leaves the store as it was. */
+            if (db->broken || (must && crc)) {
                 rc = nidus__err(&e, ce.code, ce.sys, "%s", ce.msg);
                 goto fail;
             }

@@ -42,6 +42,7 @@ struct nidus_db {
     ncoll **colls; /* sorted by name */
     size_t ncolls, capcolls;
     uint64_t dead_rows;
+    uint64_t ignored_upserts; /* replayed Upserts whose row lay past `data` */
 };
 
 int nidus__fail(nidus_db *db, const nerr *e);
