@@ -70,7 +70,7 @@ header-check:
 	@echo "header-check: nidus.h compiles alone as C11 -pedantic and as C++"
 
 test-san:
-	$(MAKE) BUILD=build/san SAN=address,undefined OPT="-O1 -g" check
+	@$(MAKE) --no-print-directory BUILD=build/san SAN=address,undefined OPT="-O1 -g" check
 
 # The README's C example, extracted, compiled against the static library and run.
 readme-example: $(BUILD)/libnidus.a
