@@ -31,6 +31,8 @@ TEST_SRC := $(sort $(wildcard tests/*.c))
 TEST_OBJ := $(TEST_SRC:tests/%.c=$(BUILD)/tobj/%.o)
 TEST_LIBS := $(shell pkg-config --libs jansson 2>/dev/null || echo -ljansson) -lm
 
+-include cli/cli.mk
+
 .PHONY: all lib test check test-san clean install uninstall demo symbols header-check readme-example
 all: lib
 lib: $(BUILD)/libnidus.a $(BUILD)/libnidus.so
@@ -46,7 +48,7 @@ $(BUILD)/libnidus.a: $(LIB_OBJ)
 $(BUILD)/libnidus.so: $(LIB_OBJ)
 	$(CC) -shared -Wl,-soname,libnidus.so.$(SOMAJOR) $(LDSAN) -pthread -o $@ $^ -lm
 
-$(BUILD)/tobj/%.o: tests/%.c tests/t.h include/nidus.h src/nidus_internal.h
+$(BUILD)/tobj/%.o: tests/%.c tests/t.h tests/th.h include/nidus.h src/nidus_internal.h src/store.h
 	@mkdir -p $(dir $@)
 	@echo "CC $<"; $(CC) $(CFLAGS_ALL) -Wno-unused-function -c $< -o $@
 
@@ -78,10 +80,10 @@ readme-example: $(BUILD)/libnidus.a
 	$(CC) $(WARN) -Iinclude $(BUILD)/readme_example.c $(BUILD)/libnidus.a -pthread -lm -o $(BUILD)/readme_example
 	rm -rf /tmp/nidus-readme && ./$(BUILD)/readme_example && rm -rf /tmp/nidus-readme
 
-test: lib symbols header-check readme-example check test-san
+test: lib symbols header-check readme-example check test-san cli-test
 
-demo:
-	@echo "make demo: the demo arrives with the nidus CLI (issue 3). Until then: make test."
+demo: $(BUILD)/nidus
+	NIDUS=$(CURDIR)/$(BUILD)/nidus bash scripts/demo.sh
 
 install: lib
 	install -d $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig

@@ -428,9 +428,12 @@ typedef struct nidus_search_opts {
     size_t n_filter;
     int has_min_score;               /* 1: drop hits scoring below min_score */
     float min_score;
+    unsigned threads;                /* threads for one scan: 0 = online cores,
+                                        1 = the calling thread only. Results are
+                                        identical whatever the count. */
 } nidus_search_opts;
 
-/* top_k 10, whole store, no filter, no min_score. Never fails. */
+/* top_k 10, whole store, no filter, no min_score, threads 0. Never fails. */
 NIDUS_API void nidus_search_opts_init(nidus_search_opts *opts);
 
 typedef struct nidus_hit {
@@ -456,6 +459,22 @@ typedef struct nidus_hits {
  *       reads on the same handle. */
 NIDUS_API int nidus_search(nidus_db *db, const float *query, size_t qlen,
                            const nidus_search_opts *opts, nidus_hits **out);
+
+/* Answer nq queries in one call: queries holds nq vectors of qlen floats each,
+ * back to back (Borrowed). Rows are read once per block for all the queries, so a
+ * batch runs closer to the compute limit than nq single searches. out is a
+ * Caller-provided array of nq pointers; out[i] receives query i's hits exactly as
+ * nidus_search would return them (each: Caller owns; free with nidus_free()).
+ * On failure every out[i] is NULL.
+ * @return as nidus_search. */
+NIDUS_API int nidus_search_batch(nidus_db *db, const float *queries, size_t nq, size_t qlen,
+                                 const nidus_search_opts *opts, nidus_hits **out);
+
+/* The name of the dot-product kernel in use ("avx512", "avx2", "neon" or
+ * "portable"), chosen once from what the CPU reports. The environment variable
+ * NIDUS_KERNEL=portable (read at first use) forces the portable kernel. Static
+ * text. */
+NIDUS_API const char *nidus_kernel_name(void);
 
 /* Release anything the library returned as "Caller owns". NULL is a no-op. */
 NIDUS_API void nidus_free(void *result);

@@ -45,6 +45,9 @@ static bool held_by_foreign_writer(int fd, const struct stat *st, uint64_t ttl_m
     if (pid == (long)getpid()) return false;
     uint64_t now = nidus__now_ms(), mt = mtime_ms(st);
     uint64_t age = now > mt ? now - mt : 0;
+    /* An empty body is a writer between its create and its first write: give it a
+     * second even under a tiny TTL. */
+    if (n <= 0 && ttl_ms < 1000) ttl_ms = 1000;
     return age <= ttl_ms;
 }
 
@@ -69,11 +72,17 @@ int nidus__lock_acquire(nlock *l, const char *dir, uint64_t ttl_ms, nerr *e) {
             nidus__err_sys(e, -fd, "failed to create lock file at %s", l->path);
             goto fail;
         }
-        /* A file we just created is ours: wait out an opener that is only looking
-         * at it (briefly). An existing one may belong to a live writer: never wait. */
-        int fr;
-        do fr = flock(fd, created ? LOCK_EX : LOCK_EX | LOCK_NB);
-        while (fr < 0 && errno == EINTR);
+        /* A file we just created is ours: give an opener that is only looking at it
+         * a moment to let go (bounded: never wait on a live writer). */
+        int fr, tries = created ? 200 : 1;
+        do {
+            fr = flock(fd, LOCK_EX | LOCK_NB);
+            if (fr < 0 && errno == EWOULDBLOCK && --tries > 0) {
+                struct timespec ts = {0, 1000000};
+                nanosleep(&ts, NULL);
+                errno = EINTR;
+            }
+        } while (fr < 0 && errno == EINTR);
         if (fr < 0) {
             int err = errno;
             nidus__io_close(fd);

@@ -270,6 +270,14 @@ void nidus__normalize(float *v, size_t n);
 /* Dot product with nidus 0.3's summation order (8 lanes, pairwise fold, tail). */
 float nidus__dot(const float *a, const float *b, size_t n);
 
+/* The run-time chosen kernel (kernels.c); bit-identical to nidus__dot. */
+float nidus__kdot(const float *a, const float *b, size_t n);
+/* out[j] = dot(x, y[j]) for four vectors y. */
+void nidus__kdot4(const float *x, const float *const y[4], size_t n, float out[4]);
+/* Every kernel available here (for tests); returns how many (may exceed cap). */
+size_t nidus__kernels(const char **names, float (**dots)(const float *, const float *, size_t),
+                      void (**dot4s)(const float *, const float *const[4], size_t, float[4]), size_t cap);
+
 /* Bounded top-k by (score desc, row asc); NaN ranks below every number. */
 typedef struct ntopk_item {
     float score;

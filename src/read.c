@@ -5,6 +5,7 @@
 
 #include <math.h>
 #include <stdalign.h>
+#include <unistd.h>
 
 typedef struct arena {
     char *base; /* NULL while measuring */
@@ -99,47 +100,121 @@ static void fill_hits(arena *a, void *vctx) {
     }
 }
 
-int nidus_search(nidus_db *db, const float *query, size_t qlen, const nidus_search_opts *opts, nidus_hits **out) {
-    if (!out || !opts) return NIDUS_EMISUSE;
-    *out = NULL;
-    int rc = nidus__enter_read(db);
-    if (rc) return rc;
-    nerr e = {0};
+/* One scan: a range of the scope's docs (in row order, collection after
+ * collection) scored against nq queries, each with its own top-k. Threads each run
+ * one job over their own range; merging their top-ks gives exactly the one-thread
+ * result, because the ranking (score, then row) is a total order. */
+typedef struct scan_job {
+    ncoll *const *scope;
+    const size_t *const *orders;
+    size_t nscope;
+    size_t lo, hi;
+    const float *mat;
+    uint32_t dim;
+    const float *q; /* nq normalized queries */
+    size_t nq;
+    const nfilter *f;
+    bool gate;
+    float min;
+    ntopk *tops; /* nq */
+} scan_job;
+
+/* Rows scored together: 256 rows of 384 floats stay in L2 while every query of
+ * a batch passes over them. */
+#define BLOCK 256
+
+static void *scan_run(void *arg) {
+    scan_job *j = arg;
+    const float *rows[BLOCK];
+    const ndoc *docs[BLOCK];
+    const ncoll *colls[BLOCK];
+    size_t nb = 0, s = 0, base = 0;
+    /* Find the collection holding position lo. */
+    while (s < j->nscope && base + j->scope[s]->n <= j->lo) base += j->scope[s++]->n;
+    size_t pos = j->lo;
+    while (pos < j->hi || nb) {
+        if (pos < j->hi && nb < BLOCK) {
+            while (pos - base >= j->scope[s]->n) base += j->scope[s++]->n;
+            const ncoll *c = j->scope[s];
+            size_t i = pos - base;
+            const ndoc *d = &c->docs[j->orders[s] ? j->orders[s][i] : i];
+            pos++;
+            if (j->f && !nidus__filter_match(j->f, &d->attrs)) continue;
+            rows[nb] = j->mat + d->row * j->dim;
+            docs[nb] = d;
+            colls[nb] = c;
+            nb++;
+            continue;
+        }
+        /* Score the block for every query, four rows per kernel call. */
+        for (size_t qi = 0; qi < j->nq; qi++) {
+            const float *q = j->q + qi * j->dim;
+            ntopk *t = &j->tops[qi];
+            size_t b = 0;
+            float sc[4];
+            for (; b + 4 <= nb; b += 4) {
+                nidus__kdot4(q, &rows[b], j->dim, sc);
+                for (int x = 0; x < 4; x++) {
+                    if (j->gate && sc[x] < j->min) continue; /* NaN passes, as in nidus 0.3 */
+                    nidus__topk_push(t, sc[x], docs[b + x]->row, docs[b + x], colls[b + x]);
+                }
+            }
+            for (; b < nb; b++) {
+                float v = nidus__kdot(q, rows[b], j->dim);
+                if (j->gate && v < j->min) continue;
+                nidus__topk_push(t, v, docs[b]->row, docs[b], colls[b]);
+            }
+        }
+        nb = 0;
+    }
+    return NULL;
+}
+
+static unsigned thread_count(unsigned want, size_t work) {
+    long online = sysconf(_SC_NPROCESSORS_ONLN);
+    unsigned t = want ? want : (online > 0 ? (unsigned)online : 1);
+    if (t > 64) t = 64;
+    /* A thread is worth starting only for a sizeable share of the scan. */
+    size_t per = (size_t)1 << 18; /* floats */
+    if (work / per + 1 < t) t = (unsigned)(work / per + 1);
+    return t ? t : 1;
+}
+
+/* Search nq queries; results[i] receives query i's hits. */
+static int search_many(nidus_db *db, const float *queries, size_t nq, size_t qlen, const nidus_search_opts *opts,
+                       nidus_hits **results, nerr *e) {
+    int rc = NIDUS_OK;
     float *q = NULL;
     ncoll **scope = NULL;
+    const size_t **orders = NULL;
     nfilter *f = NULL;
     ntopk_item *storage = NULL;
+    ntopk *tops = NULL;
+    scan_job *jobs = NULL;
+    pthread_t *tids = NULL;
     size_t nscope = 0;
+    unsigned nt = 1, started = 0;
     uint32_t dim = db->cfg.dimension;
 
-    if (qlen != dim) {
-        rc = nidus__err(&e, NIDUS_EDIM, 0, "query length %zu does not match store dimension %u", qlen, dim);
-        goto out;
-    }
-    if (!query) {
-        rc = nidus__err(&e, NIDUS_EINVAL, 0, "query is NULL");
-        goto out;
-    }
-    for (size_t i = 0; i < qlen; i++)
-        if (!isfinite(query[i])) {
-            rc = nidus__err(&e, NIDUS_EINVAL, 0, "query element %zu is %s", i, isnan(query[i]) ? "NaN" : "infinite");
-            goto out;
-        }
-    if (opts->n_collections && !opts->collections) {
-        rc = nidus__err(&e, NIDUS_EINVAL, 0, "collections is NULL but n_collections is %zu", opts->n_collections);
-        goto out;
-    }
-    if (opts->n_filter && !opts->filter) {
-        rc = nidus__err(&e, NIDUS_EINVAL, 0, "filter is NULL but n_filter is %zu", opts->n_filter);
-        goto out;
-    }
-    if ((rc = nidus__filter_compile(opts->filter, opts->n_filter, &f, &e))) goto out;
+    if (qlen != dim)
+        return nidus__err(e, NIDUS_EDIM, 0, "query length %zu does not match store dimension %u", qlen, dim);
+    if (!queries) return nidus__err(e, NIDUS_EINVAL, 0, "query is NULL");
+    for (size_t i = 0; i < nq * qlen; i++)
+        if (!isfinite(queries[i]))
+            return nidus__err(e, NIDUS_EINVAL, 0, "query %zu element %zu is %s", i / qlen, i % qlen,
+                              isnan(queries[i]) ? "NaN" : "infinite");
+    if (opts->n_collections && !opts->collections)
+        return nidus__err(e, NIDUS_EINVAL, 0, "collections is NULL but n_collections is %zu", opts->n_collections);
+    if (opts->n_filter && !opts->filter)
+        return nidus__err(e, NIDUS_EINVAL, 0, "filter is NULL but n_filter is %zu", opts->n_filter);
+    if ((rc = nidus__filter_compile(opts->filter, opts->n_filter, &f, e))) return rc;
 
-    /* Resolve the scope: every collection, or the named ones that exist, once each. */
+    /* The scope: every collection, or the named ones that exist, once each. */
     size_t want = opts->collections ? opts->n_collections : db->ncolls;
     if (!(scope = nidus__mallocarray(want ? want : 1, sizeof *scope)) ||
-        !(q = nidus__mallocarray(dim, sizeof *q))) {
-        rc = nidus__err(&e, NIDUS_ENOMEM, 0, "out of memory");
+        !(orders = nidus__mallocarray(want ? want : 1, sizeof *orders)) ||
+        !(q = nidus__mallocarray(nq ? nq * dim : 1, sizeof *q))) {
+        rc = nidus__err(e, NIDUS_ENOMEM, 0, "out of memory");
         goto out;
     }
     size_t total = 0;
@@ -148,56 +223,98 @@ int nidus_search(nidus_db *db, const float *query, size_t qlen, const nidus_sear
         if (opts->collections) {
             const char *name = opts->collections[i];
             if (!name) {
-                rc = nidus__err(&e, NIDUS_EINVAL, 0, "collection name %zu is NULL", i);
+                rc = nidus__err(e, NIDUS_EINVAL, 0, "collection name %zu is NULL", i);
                 goto out;
             }
             if (!(c = nidus__coll_find(db, name, strlen(name)))) continue;
             bool dup = false;
-            for (size_t j = 0; j < nscope && !dup; j++) dup = scope[j] == c;
+            for (size_t x = 0; x < nscope && !dup; x++) dup = scope[x] == c;
             if (dup) continue;
         } else {
             c = db->colls[i];
         }
+        orders[nscope] = nidus__scan_order(c); /* NULL: doc order, still exact */
         scope[nscope++] = c;
         total += c->n;
     }
     size_t k = opts->top_k < total ? opts->top_k : total;
-    if (k && !(storage = nidus__mallocarray(k, sizeof *storage))) {
-        rc = nidus__err(&e, NIDUS_ENOMEM, 0, "out of memory for top %zu", k);
+    if (k) nt = thread_count(opts->threads, total * (size_t)dim);
+    if (nq && k > SIZE_MAX / nq / nt / sizeof *storage) {
+        rc = nidus__err(e, NIDUS_ENOMEM, 0, "out of memory for top %zu", k);
         goto out;
     }
-    memcpy(q, query, dim * sizeof *q);
-    nidus__normalize(q, dim);
+    if ((k && !(storage = nidus__mallocarray(nq * nt * k, sizeof *storage))) ||
+        !(tops = nidus__mallocarray(nq ? nq * nt : 1, sizeof *tops)) ||
+        !(jobs = nidus__mallocarray(nt, sizeof *jobs)) || !(tids = nidus__mallocarray(nt, sizeof *tids))) {
+        rc = nidus__err(e, NIDUS_ENOMEM, 0, "out of memory for top %zu", k);
+        goto out;
+    }
+    memcpy(q, queries, nq * dim * sizeof *q);
+    for (size_t i = 0; i < nq; i++) nidus__normalize(q + i * dim, dim);
+    for (size_t t = 0; t < nq * nt; t++) nidus__topk_init(&tops[t], storage ? storage + t * k : NULL, k);
 
-    ntopk top;
-    nidus__topk_init(&top, storage, k);
     if (k) {
-        const float *mat = db->data.vec;
-        bool gate = opts->has_min_score != 0;
-        float min = opts->min_score;
-        for (size_t s = 0; s < nscope; s++) {
-            const ncoll *c = scope[s];
-            for (size_t i = 0; i < c->n; i++) {
-                const ndoc *d = &c->docs[i];
-                if (f && !nidus__filter_match(f, &d->attrs)) continue;
-                float score = nidus__dot(q, mat + d->row * dim, dim);
-                if (gate && score < min) continue; /* NaN passes, as in nidus 0.3 */
-                nidus__topk_push(&top, score, d->row, d, c);
+        for (unsigned t = 0; t < nt; t++)
+            jobs[t] = (scan_job){scope, orders, nscope, total * t / nt, total * (t + 1) / nt, db->data.vec, dim,
+                                 q, nq, f, opts->has_min_score != 0, opts->min_score, tops + (size_t)t * nq};
+        for (unsigned t = 1; t < nt; t++, started++)
+            if (pthread_create(&tids[t], NULL, scan_run, &jobs[t]) != 0) break;
+        scan_run(&jobs[0]);
+        /* A thread that could not start: do its share here. */
+        for (unsigned t = started + 1; t < nt; t++) scan_run(&jobs[t]);
+        for (unsigned t = 1; t <= started; t++) pthread_join(tids[t], NULL);
+        /* Merge every thread's top-k into the first. */
+        for (size_t qi = 0; qi < nq; qi++)
+            for (unsigned t = 1; t < nt; t++) {
+                const ntopk *src = &tops[(size_t)t * nq + qi];
+                for (size_t x = 0; x < src->n; x++) {
+                    const ntopk_item *it = &src->heap[x];
+                    nidus__topk_push(&tops[qi], it->score, it->row, it->ref, it->ref2);
+                }
             }
+    }
+    for (size_t qi = 0; qi < nq; qi++) {
+        hits_ctx h = {tops[qi].heap, nidus__topk_finish(&tops[qi])};
+        if (!(results[qi] = arena_build(fill_hits, &h))) {
+            rc = nidus__err(e, NIDUS_ENOMEM, 0, "out of memory building %zu hits", h.n);
+            for (size_t x = 0; x < qi; x++) {
+                nidus__free(results[x]);
+                results[x] = NULL;
+            }
+            goto out;
         }
     }
-    hits_ctx h = {storage, nidus__topk_finish(&top)};
-    nidus_hits *res = arena_build(fill_hits, &h);
-    if (!res) {
-        rc = nidus__err(&e, NIDUS_ENOMEM, 0, "out of memory building %zu hits", h.n);
-        goto out;
-    }
-    *out = res;
 out:
     nidus__free(q);
     nidus__free(scope);
+    nidus__free(orders);
     nidus__free(storage);
+    nidus__free(tops);
+    nidus__free(jobs);
+    nidus__free(tids);
     nidus__filter_free(f);
+    return rc;
+}
+
+int nidus_search(nidus_db *db, const float *query, size_t qlen, const nidus_search_opts *opts, nidus_hits **out) {
+    if (!out || !opts) return NIDUS_EMISUSE;
+    *out = NULL;
+    int rc = nidus__enter_read(db);
+    if (rc) return rc;
+    nerr e = {0};
+    rc = search_many(db, query, 1, qlen, opts, out, &e);
+    nidus__leave(db);
+    return rc ? nidus__fail(db, &e) : NIDUS_OK;
+}
+
+int nidus_search_batch(nidus_db *db, const float *queries, size_t nq, size_t qlen, const nidus_search_opts *opts,
+                       nidus_hits **out) {
+    if (!opts || (nq && !out)) return NIDUS_EMISUSE;
+    for (size_t i = 0; i < nq; i++) out[i] = NULL;
+    int rc = nidus__enter_read(db);
+    if (rc) return rc;
+    nerr e = {0};
+    rc = nq ? search_many(db, queries, nq, qlen, opts, out, &e) : NIDUS_OK;
     nidus__leave(db);
     return rc ? nidus__fail(db, &e) : NIDUS_OK;
 }

@@ -90,6 +90,9 @@ static int coll_reserve(ncoll *c, size_t extra, nerr *e) {
         ndoc *d = nidus__reallocarray(c->docs, cap, sizeof *d);
         if (!d) return nidus__err(e, NIDUS_ENOMEM, 0, "out of memory reserving capacity for %zu docs", need);
         c->docs = d;
+        size_t *sc = nidus__reallocarray(c->scan, cap, sizeof *sc);
+        if (!sc) return nidus__err(e, NIDUS_ENOMEM, 0, "out of memory reserving capacity for %zu docs", need);
+        c->scan = sc;
         c->cap = cap;
     }
     if (need * 2 > c->nslots) {
@@ -120,10 +123,43 @@ static void doc_put(nidus_db *db, ncoll *c, nidus_str id, uint64_t row, nattrs a
         d->attrs = attrs;
         d->row = row;
         nidus__free((char *)id.ptr);
+        atomic_store(&c->scan_ok, false);
         return;
     }
     c->docs[c->n] = (ndoc){id, row, attrs};
+    if (atomic_load(&c->scan_ok)) {
+        if (c->n == 0 || c->docs[c->scan[c->n - 1]].row < row) c->scan[c->n] = c->n;
+        else atomic_store(&c->scan_ok, false);
+    }
     c->slots[i] = ++c->n;
+}
+
+static int row_cmp(const void *a, const void *b) {
+    const uint64_t *x = a, *y = b;
+    return x[0] < y[0] ? -1 : x[0] > y[0];
+}
+
+const size_t *nidus__scan_order(ncoll *c) {
+    if (atomic_load_explicit(&c->scan_ok, memory_order_acquire)) return c->scan;
+    pthread_mutex_lock(&c->scan_mu);
+    if (!atomic_load(&c->scan_ok)) {
+        /* (row, index) pairs sorted by row; rows are unique across the store. */
+        uint64_t *pairs = nidus__mallocarray(c->n ? c->n : 1, 2 * sizeof(uint64_t));
+        if (!pairs) {
+            pthread_mutex_unlock(&c->scan_mu);
+            return NULL;
+        }
+        for (size_t i = 0; i < c->n; i++) {
+            pairs[2 * i] = c->docs[i].row;
+            pairs[2 * i + 1] = i;
+        }
+        qsort(pairs, c->n, 2 * sizeof(uint64_t), row_cmp);
+        for (size_t i = 0; i < c->n; i++) c->scan[i] = (size_t)pairs[2 * i + 1];
+        nidus__free(pairs);
+        atomic_store_explicit(&c->scan_ok, true, memory_order_release);
+    }
+    pthread_mutex_unlock(&c->scan_mu);
+    return c->scan;
 }
 
 /* Remove a doc by id (linear probing with backward-shift deletion). */
@@ -160,6 +196,7 @@ shifted:;
     }
     c->n--;
     db->dead_rows++;
+    atomic_store(&c->scan_ok, false);
     return true;
 }
 
@@ -170,6 +207,8 @@ static void coll_free(ncoll *c) {
         nidus__attrs_free(&c->docs[i].attrs);
     }
     nidus__free(c->docs);
+    nidus__free(c->scan);
+    pthread_mutex_destroy(&c->scan_mu);
     nidus__free(c->slots);
     nidus__meta_free(&c->meta);
     nidus__free((char *)c->name.ptr);
@@ -181,10 +220,12 @@ static ncoll *coll_new(const char *name, size_t len) {
     if (!c) return NULL;
     c->name.ptr = nidus__strndup(name, len);
     c->name.len = len;
-    if (!c->name.ptr) {
+    if (!c->name.ptr || pthread_mutex_init(&c->scan_mu, NULL) != 0) {
+        nidus__free((char *)c->name.ptr);
         nidus__free(c);
         return NULL;
     }
+    atomic_init(&c->scan_ok, true);
     return c;
 }
 
@@ -246,7 +287,7 @@ static void coll_remove(nidus_db *db, ncoll *c) {
 /* Apply one logged op to memory, leniently, as nidus 0.3 does. Takes the op. */
 static int replay_op(void *ctx, nop *op) {
     nidus_db *db = ctx;
-    nerr *e = &db->err;
+    nerr *e = db->replay_err;
     int rc = NIDUS_OK;
     ncoll *c = nidus__coll_find(db, op->coll.ptr, op->coll.len);
     if (op->tag == OP_UPSERT && op->row >= db->data.rows) { /* a row this snapshot lacks */
@@ -643,6 +684,7 @@ int nidus_open(const char *path, const nidus_config *cfg, nidus_db **out) {
     *out = db;
     db->cfg = c;
     nerr e = {0};
+    db->replay_err = &e;
     int rc = NIDUS_OK;
     if (!path || !*path) {
         rc = nidus__err(&e, NIDUS_EINVAL, 0, "store path is empty");
@@ -659,6 +701,21 @@ int nidus_open(const char *path, const nidus_config *cfg, nidus_db **out) {
     if (!(db->path = nidus__strndup(path, strlen(path)))) {
         rc = nidus__err(&e, NIDUS_ENOMEM, 0, "out of memory");
         goto fail;
+    }
+    if (!c.read_only && c.dimension == 0) {
+        /* Refuse before creating anything: a new store needs a dimension. */
+        char *dp = join(path, "data");
+        struct stat st;
+        if (!dp) {
+            rc = nidus__err(&e, NIDUS_ENOMEM, 0, "out of memory");
+            goto fail;
+        }
+        bool have = stat(dp, &st) == 0 && st.st_size > 0;
+        nidus__free(dp);
+        if (!have) {
+            rc = nidus__err(&e, NIDUS_EINVAL, 0, "cannot create a store at %s with dimension 0", path);
+            goto fail;
+        }
     }
     if (!c.read_only) {
         int r = nidus__io_mkdir_p(path);
@@ -706,8 +763,10 @@ int nidus_open(const char *path, const nidus_config *cfg, nidus_db **out) {
             }
         }
     }
+    db->replay_err = NULL;
     return NIDUS_OK;
 fail:
+    db->replay_err = NULL;
     db_release(db);
     db->failed = true;
     db->err = e;
@@ -1303,8 +1362,10 @@ int nidus__compact_locked(nidus_db *db, nerr *e) {
     }
     /* Swap memory to the compacted store. */
     row = 0;
-    for (size_t i = 0; i < db->ncolls; i++)
+    for (size_t i = 0; i < db->ncolls; i++) {
         for (size_t j = 0; j < db->colls[i]->n; j++) sorted[i][j]->row = row++;
+        atomic_store(&db->colls[i]->scan_ok, false); /* rows now follow id order */
+    }
     nidus__free(db->data.vec);
     db->data.vec = vec;
     vec = NULL;

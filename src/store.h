@@ -6,6 +6,7 @@
 #include "nidus_internal.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 
 #define NIDUS_DB_MAGIC 0x6e696475u
 
@@ -24,6 +25,12 @@ typedef struct ncoll {
     size_t n, cap;
     size_t *slots;
     size_t nslots;
+    /* Doc indices in row order, so a scan reads the matrix front to back. Appends
+     * keep it; overwrites, deletes and compaction mark it stale, and the next
+     * search rebuilds it (under scan_mu, as searches share the read lock). */
+    size_t *scan;
+    _Atomic bool scan_ok;
+    pthread_mutex_t scan_mu;
 } ncoll;
 
 struct nidus_db {
@@ -43,6 +50,7 @@ struct nidus_db {
     size_t ncolls, capcolls;
     uint64_t dead_rows;
     uint64_t ignored_upserts; /* replayed Upserts whose row lay past `data` */
+    nerr *replay_err;         /* where replay reports, during open */
 };
 
 int nidus__fail(nidus_db *db, const nerr *e);
@@ -52,6 +60,8 @@ void nidus__leave(nidus_db *db);
 ncoll *nidus__coll_find(const nidus_db *db, const char *name, size_t len);
 ndoc *nidus__doc_find(const ncoll *c, const char *id, size_t len);
 ndoc **nidus__docs_by_id(const ncoll *c);
+/* The scan order (see ncoll); NULL if it cannot be built (use doc order). */
+const size_t *nidus__scan_order(ncoll *c);
 int nidus__compact_locked(nidus_db *db, nerr *e);
 
 #endif
