@@ -244,6 +244,12 @@ void nidus__data_free(ndata *d);
  * tail row is ignored here; the caller decides whether to cut it. */
 int nidus__data_load(ndata *d, int fd, uint64_t size, uint32_t *dim, uint64_t cap,
                      const char *path, nerr *e);
+/* The two halves of nidus__data_load: check the header and allocate the rows, then
+ * read them (open overlaps the second with the log replay, on another thread). */
+int nidus__data_load_header(ndata *d, int fd, uint64_t size, uint32_t *dim, uint64_t cap,
+                            const char *path, nerr *e);
+int nidus__data_read_rows(ndata *d, int fd, const char *path, nerr *e);
+int nidus__data_read_range(ndata *d, int fd, uint64_t first, uint64_t count, const char *path, nerr *e);
 /* Write a whole data file (header + rows) at path and fsync it; removed on failure. */
 int nidus__data_write_file(const char *path, uint32_t dim, const float *rows, uint64_t n, nerr *e);
 

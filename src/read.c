@@ -451,7 +451,7 @@ int nidus_get_footprint(nidus_db *db, nidus_footprint *out) {
     for (size_t i = 0; i < db->ncolls; i++) {
         const ncoll *c = db->colls[i];
         docs += c->n;
-        index += sizeof *c + c->name.len + 1 + c->cap * sizeof(ndoc) + c->nslots * sizeof(size_t);
+        index += sizeof *c + c->name.len + 1 + c->cap * sizeof(ndoc) + c->nslots * sizeof(uint64_t) + c->cap * sizeof(size_t);
         for (size_t j = 0; j < c->meta.n; j++) index += sizeof(nmeta_kv) + c->meta.items[j].key.len + c->meta.items[j].value.len + 2;
         for (size_t j = 0; j < c->n; j++) {
             const ndoc *d = &c->docs[j];

@@ -54,36 +54,49 @@ int nidus_sys_errno(const nidus_db *db) {
 
 /* ----------------------------------------------------------- collections ---- */
 
-static uint64_t hash_bytes(const char *p, size_t n) {
+static uint32_t hash32(const char *p, size_t n) {
     uint64_t h = 1469598103934665603ull; /* FNV-1a, then a final mix */
     for (size_t i = 0; i < n; i++) h = (h ^ (uint8_t)p[i]) * 1099511628211ull;
     h ^= h >> 29;
     h *= 0xbf58476d1ce4e5b9ull;
-    return h ^ (h >> 32);
+    h ^= h >> 32;
+    return (uint32_t)h;
 }
 
-/* Slot holding doc `id`, or the empty slot where it would go. Slots store index+1. */
-static size_t slot_find(const ncoll *c, const char *id, size_t len) {
-    size_t mask = c->nslots - 1, i = (size_t)hash_bytes(id, len) & mask;
+/* A slot is 0 (empty) or (hash32 << 32 | doc index + 1). Keeping the hash in the
+ * slot means a probe touches a doc only on a full hash match, and growing the
+ * table never touches docs at all — at a million ids that is the difference
+ * between one cache miss per lookup and three. */
+#define SLOT(tag, idx) ((uint64_t)(tag) << 32 | ((uint64_t)(idx) + 1))
+#define SLOT_TAG(s) ((uint32_t)((s) >> 32))
+#define SLOT_IDX(s) ((size_t)(uint32_t)(s) - 1)
+#define MAX_DOCS ((size_t)UINT32_MAX - 1)
+
+/* Slot holding doc `id` (hash `tag`), or the empty slot where it would go. */
+static size_t slot_find(const ncoll *c, const char *id, size_t len, uint32_t tag) {
+    size_t mask = c->nslots - 1, i = tag & mask;
     for (;;) {
-        size_t s = c->slots[i];
+        uint64_t s = c->slots[i];
         if (s == 0) return i;
-        const ndoc *d = &c->docs[s - 1];
-        if (d->id.len == len && memcmp(d->id.ptr, id, len) == 0) return i;
+        if (SLOT_TAG(s) == tag) {
+            const ndoc *d = &c->docs[SLOT_IDX(s)];
+            if (d->id.len == len && memcmp(d->id.ptr, id, len) == 0) return i;
+        }
         i = (i + 1) & mask;
     }
 }
 
 ndoc *nidus__doc_find(const ncoll *c, const char *id, size_t len) {
     if (c->nslots == 0) return NULL;
-    size_t s = c->slots[slot_find(c, id, len)];
-    return s ? &c->docs[s - 1] : NULL;
+    uint64_t s = c->slots[slot_find(c, id, len, hash32(id, len))];
+    return s ? &c->docs[SLOT_IDX(s)] : NULL;
 }
 
 /* Room for `extra` more docs, in the array and the table (load factor <= 1/2). */
 static int coll_reserve(ncoll *c, size_t extra, nerr *e) {
     size_t need = c->n + extra;
-    if (need < c->n) return nidus__err(e, NIDUS_ENOMEM, 0, "out of memory");
+    if (need < c->n || need > MAX_DOCS)
+        return nidus__err(e, NIDUS_ENOMEM, 0, "a collection holds at most %zu records", MAX_DOCS);
     if (need > c->cap) {
         size_t cap = c->cap ? c->cap : 8;
         while (cap < need) cap *= 2;
@@ -98,26 +111,28 @@ static int coll_reserve(ncoll *c, size_t extra, nerr *e) {
     if (need * 2 > c->nslots) {
         size_t ns = c->nslots ? c->nslots : 16;
         while (ns < need * 2) ns *= 2;
-        size_t *old = c->slots, oldn = c->nslots;
-        size_t *slots = nidus__calloc(ns, sizeof *slots);
+        uint64_t *slots = nidus__calloc(ns, sizeof *slots);
         if (!slots) return nidus__err(e, NIDUS_ENOMEM, 0, "out of memory growing the id table to %zu slots", ns);
+        for (size_t i = 0; i < c->nslots; i++) {
+            uint64_t s = c->slots[i];
+            if (!s) continue;
+            size_t j = SLOT_TAG(s) & (ns - 1);
+            while (slots[j]) j = (j + 1) & (ns - 1);
+            slots[j] = s;
+        }
+        nidus__free(c->slots);
         c->slots = slots;
         c->nslots = ns;
-        for (size_t i = 0; i < oldn; i++)
-            if (old[i]) {
-                const ndoc *d = &c->docs[old[i] - 1];
-                c->slots[slot_find(c, d->id.ptr, d->id.len)] = old[i];
-            }
-        nidus__free(old);
     }
     return NIDUS_OK;
 }
 
 /* Insert or replace a doc; takes ownership of id and attrs. Needs room reserved. */
 static void doc_put(nidus_db *db, ncoll *c, nidus_str id, uint64_t row, nattrs attrs) {
-    size_t i = slot_find(c, id.ptr, id.len);
+    uint32_t tag = hash32(id.ptr, id.len);
+    size_t i = slot_find(c, id.ptr, id.len, tag);
     if (c->slots[i]) {
-        ndoc *d = &c->docs[c->slots[i] - 1];
+        ndoc *d = &c->docs[SLOT_IDX(c->slots[i])];
         db->dead_rows++;
         nidus__attrs_free(&d->attrs);
         d->attrs = attrs;
@@ -131,7 +146,47 @@ static void doc_put(nidus_db *db, ncoll *c, nidus_str id, uint64_t row, nattrs a
         if (c->n == 0 || c->docs[c->scan[c->n - 1]].row < row) c->scan[c->n] = c->n;
         else atomic_store(&c->scan_ok, false);
     }
-    c->slots[i] = ++c->n;
+    c->slots[i] = SLOT(tag, c->n);
+    c->n++;
+}
+
+/* Remove a doc by id (linear probing with backward-shift deletion). */
+static bool doc_del(nidus_db *db, ncoll *c, const char *id, size_t len) {
+    if (c->nslots == 0) return false;
+    size_t mask = c->nslots - 1, i = slot_find(c, id, len, hash32(id, len));
+    uint64_t s = c->slots[i];
+    if (!s) return false;
+    size_t idx = SLOT_IDX(s);
+    nidus__free((char *)c->docs[idx].id.ptr);
+    nidus__attrs_free(&c->docs[idx].attrs);
+    /* Close the gap in the probe sequence. */
+    size_t j = i;
+    for (;;) {
+        c->slots[i] = 0;
+        for (;;) {
+            j = (j + 1) & mask;
+            if (!c->slots[j]) goto shifted;
+            size_t home = SLOT_TAG(c->slots[j]) & mask;
+            /* Move j back to i unless its home lies cyclically in (i, j]. */
+            if (i <= j ? (i < home && home <= j) : (i < home || home <= j)) continue;
+            break;
+        }
+        c->slots[i] = c->slots[j];
+        i = j;
+    }
+shifted:;
+    /* Keep the doc array dense: move the last doc into the hole. */
+    size_t last = c->n - 1;
+    if (idx != last) {
+        c->docs[idx] = c->docs[last];
+        const nidus_str *mid = &c->docs[idx].id;
+        uint32_t tag = hash32(mid->ptr, mid->len);
+        c->slots[slot_find(c, mid->ptr, mid->len, tag)] = SLOT(tag, idx);
+    }
+    c->n--;
+    db->dead_rows++;
+    atomic_store(&c->scan_ok, false);
+    return true;
 }
 
 static int row_cmp(const void *a, const void *b) {
@@ -160,44 +215,6 @@ const size_t *nidus__scan_order(ncoll *c) {
     }
     pthread_mutex_unlock(&c->scan_mu);
     return c->scan;
-}
-
-/* Remove a doc by id (linear probing with backward-shift deletion). */
-static bool doc_del(nidus_db *db, ncoll *c, const char *id, size_t len) {
-    if (c->nslots == 0) return false;
-    size_t mask = c->nslots - 1, i = slot_find(c, id, len);
-    size_t s = c->slots[i];
-    if (!s) return false;
-    size_t idx = s - 1;
-    nidus__free((char *)c->docs[idx].id.ptr);
-    nidus__attrs_free(&c->docs[idx].attrs);
-    /* Close the gap in the probe sequence. */
-    size_t j = i;
-    for (;;) {
-        c->slots[i] = 0;
-        for (;;) {
-            j = (j + 1) & mask;
-            if (!c->slots[j]) goto shifted;
-            const ndoc *d = &c->docs[c->slots[j] - 1];
-            size_t home = (size_t)hash_bytes(d->id.ptr, d->id.len) & mask;
-            /* Move j back to i unless its home lies cyclically in (i, j]. */
-            if (i <= j ? (i < home && home <= j) : (i < home || home <= j)) continue;
-            break;
-        }
-        c->slots[i] = c->slots[j];
-        i = j;
-    }
-shifted:;
-    /* Keep the doc array dense: move the last doc into the hole. */
-    size_t last = c->n - 1;
-    if (idx != last) {
-        c->docs[idx] = c->docs[last];
-        c->slots[slot_find(c, c->docs[idx].id.ptr, c->docs[idx].id.len)] = idx + 1;
-    }
-    c->n--;
-    db->dead_rows++;
-    atomic_store(&c->scan_ok, false);
-    return true;
 }
 
 static void coll_free(ncoll *c) {
@@ -285,8 +302,7 @@ static void coll_remove(nidus_db *db, ncoll *c) {
 /* ---------------------------------------------------------------- replay ---- */
 
 /* Apply one logged op to memory, leniently, as nidus 0.3 does. Takes the op. */
-static int replay_op(void *ctx, nop *op) {
-    nidus_db *db = ctx;
+static int apply_op(nidus_db *db, nop *op) {
     nerr *e = db->replay_err;
     int rc = NIDUS_OK;
     ncoll *c = nidus__coll_find(db, op->coll.ptr, op->coll.len);
@@ -322,6 +338,52 @@ static int replay_op(void *ctx, nop *op) {
     }
 done:
     nidus__op_free(op);
+    return rc;
+}
+
+/* Replay applies ops in groups: first it prefetches the id-table slot of every
+ * Upsert in the group, then applies them in order. A big replay is one cache miss
+ * per record; this way the misses overlap instead of queueing. */
+#define REPLAY_GROUP 32
+typedef struct replay_ctx {
+    nidus_db *db;
+    nop ops[REPLAY_GROUP];
+    size_t n;
+} replay_ctx;
+
+static int replay_flush(replay_ctx *r) {
+    nidus_db *db = r->db;
+    for (size_t i = 0; i < r->n; i++) {
+        const nop *op = &r->ops[i];
+        if (op->tag != OP_UPSERT) continue;
+        const ncoll *c = nidus__coll_find(db, op->coll.ptr, op->coll.len);
+        if (c && c->nslots) __builtin_prefetch(&c->slots[hash32(op->id.ptr, op->id.len) & (c->nslots - 1)]);
+    }
+    int rc = NIDUS_OK;
+    for (size_t i = 0; i < r->n; i++) {
+        if (rc == NIDUS_OK) rc = apply_op(db, &r->ops[i]);
+        else nidus__op_free(&r->ops[i]);
+    }
+    r->n = 0;
+    return rc;
+}
+
+static int replay_op(void *ctx, nop *op) {
+    replay_ctx *r = ctx;
+    r->ops[r->n++] = *op;
+    return r->n == REPLAY_GROUP ? replay_flush(r) : NIDUS_OK;
+}
+
+/* Scan and replay a whole log buffer. */
+static int replay_log(nidus_db *db, const uint8_t *buf, size_t len, size_t *good_end, bool *torn, nerr *e) {
+    replay_ctx *r = nidus__malloc(sizeof *r);
+    if (!r) return nidus__err(e, NIDUS_ENOMEM, 0, "out of memory replaying the log");
+    r->db = db;
+    r->n = 0;
+    int rc = nidus__log_scan(buf, len, good_end, torn, replay_op, r, e);
+    if (rc == NIDUS_OK) rc = replay_flush(r);
+    for (size_t i = 0; i < r->n; i++) nidus__op_free(&r->ops[i]);
+    nidus__free(r);
     return rc;
 }
 
@@ -476,10 +538,63 @@ static int create_empty_log(nidus_db *db, const char *lpath, nerr *e) {
     return r < 0 ? nidus__err_sys(e, -r, "failed to sync new log at %s", lpath) : NIDUS_OK;
 }
 
+/* Reading the rows on a second thread while the log replays: the two touch
+ * disjoint memory (replay only needs the row count, known from the header). */
+typedef struct row_part {
+    ndata *d;
+    int fd;
+    const char *path;
+    uint64_t first, count;
+    nerr e;
+    int rc;
+    pthread_t t;
+    bool started;
+} row_part;
+
+typedef struct row_reader {
+    row_part part[2];
+} row_reader;
+
+static void *rows_thread(void *arg) {
+    row_part *p = arg;
+    p->rc = nidus__data_read_range(p->d, p->fd, p->first, p->count, p->path, &p->e);
+    return NULL;
+}
+
+/* Two threads read half the rows each (page faults and copying are CPU work, so
+ * two cores fill memory faster than one) while the caller replays the log. */
+static void rows_start(row_reader *r, ndata *d, int fd, const char *path) {
+    const uint64_t worth = 8u << 20; /* below this, threads cost more than they save */
+    bool big = d->rows * (uint64_t)d->dim * 4 >= worth;
+    uint64_t half = big ? d->rows / 2 : d->rows;
+    r->part[0] = (row_part){.d = d, .fd = fd, .path = path, .first = 0, .count = half};
+    r->part[1] = (row_part){.d = d, .fd = fd, .path = path, .first = half, .count = d->rows - half};
+    for (int i = 0; i < 2; i++) {
+        row_part *p = &r->part[i];
+        if (big && pthread_create(&p->t, NULL, rows_thread, p) == 0) p->started = true;
+        else rows_thread(p);
+    }
+}
+
+/* Join; keeps the first error (rc) or reports a reader's. */
+static int rows_finish(row_reader *r, int rc, nerr *e) {
+    for (int i = 0; i < 2; i++) {
+        row_part *p = &r->part[i];
+        if (p->started) pthread_join(p->t, NULL);
+        p->started = false;
+        if (rc == NIDUS_OK && p->rc != NIDUS_OK) {
+            *e = p->e;
+            rc = p->rc;
+        }
+    }
+    return rc;
+}
+
 /* Open `data` and `log` for a writer: create a new store if there is none, cut a
  * partial row and a torn log tail, replay. */
 static int open_writer_files(nidus_db *db, nerr *e) {
     int rc = NIDUS_OK;
+    row_reader rows = {0};
     uint8_t *logbuf = NULL;
     char *dpath = join(db->path, "data"), *lpath = join(db->path, "log");
     if (!dpath || !lpath) {
@@ -517,8 +632,9 @@ static int open_writer_files(nidus_db *db, nerr *e) {
         size = NIDUS_HEADER_LEN;
     }
     uint32_t dim = db->cfg.dimension;
-    if ((rc = nidus__data_load(&db->data, fd, size, &dim, db->cfg.max_vector_bytes, dpath, e))) goto out;
+    if ((rc = nidus__data_load_header(&db->data, fd, size, &dim, db->cfg.max_vector_bytes, dpath, e))) goto out;
     db->cfg.dimension = dim;
+    rows_start(&rows, &db->data, fd, dpath);
     uint64_t good = NIDUS_HEADER_LEN + db->data.rows * (uint64_t)dim * 4;
     if (size > good) {
         r = nidus__io_ftruncate(fd, good);
@@ -541,7 +657,7 @@ static int open_writer_files(nidus_db *db, nerr *e) {
     if ((rc = read_all(fd, size, &logbuf, "log file", e))) goto out;
     size_t good_end = 0;
     bool torn = false;
-    if ((rc = nidus__log_scan(logbuf, (size_t)size, &good_end, &torn, replay_op, db, e))) goto out;
+    if ((rc = replay_log(db, logbuf, (size_t)size, &good_end, &torn, e))) goto out;
     if (torn || good_end < size) {
         r = nidus__io_ftruncate(fd, good_end);
         if (r < 0) {
@@ -551,6 +667,7 @@ static int open_writer_files(nidus_db *db, nerr *e) {
     }
     db->log.size = good_end;
 out:
+    rc = rows_finish(&rows, rc, e);
     nidus__free(logbuf);
     nidus__free(dpath);
     nidus__free(lpath);
@@ -570,6 +687,7 @@ static bool same_file(int fd, const char *path) {
  * files. Returns NIDUS_EAGAIN-like 1 when a concurrent compaction moved a file. */
 static int open_reader_files(nidus_db *db, nerr *e, bool *retry) {
     int rc = NIDUS_OK, dfd = -1, lfd = -1;
+    row_reader rows = {0};
     uint8_t *logbuf = NULL;
     *retry = false;
     char *marker = join(db->path, "compact"), *dpath = join(db->path, "data"), *lpath = join(db->path, "log"),
@@ -619,8 +737,9 @@ static int open_reader_files(nidus_db *db, nerr *e, bool *retry) {
         db->data.dim = db->cfg.dimension;
     } else {
         uint32_t dim = db->cfg.dimension;
-        if ((rc = nidus__data_load(&db->data, dfd, size, &dim, db->cfg.max_vector_bytes, dp, e))) goto out;
+        if ((rc = nidus__data_load_header(&db->data, dfd, size, &dim, db->cfg.max_vector_bytes, dp, e))) goto out;
         db->cfg.dimension = dim;
+        rows_start(&rows, &db->data, dfd, dp);
     }
     /* `data` is sized first: log records past these rows are ignored (reader rule). */
     if (rolled) {
@@ -636,7 +755,7 @@ static int open_reader_files(nidus_db *db, nerr *e, bool *retry) {
         if ((rc = read_all(lfd, size, &logbuf, "log file", e))) goto out;
         size_t good_end = 0;
         bool torn = false;
-        rc = nidus__log_scan(logbuf, (size_t)size, &good_end, &torn, replay_op, db, e);
+        rc = replay_log(db, logbuf, (size_t)size, &good_end, &torn, e);
         if (rc) goto out;
         db->log.size = good_end; /* a torn tail is ignored, never cut */
     } else if (lfd != -ENOENT) {
@@ -649,6 +768,7 @@ static int open_reader_files(nidus_db *db, nerr *e, bool *retry) {
     if (mk2 != mk || strcmp(m1, m2) != 0 || !same_file(dfd, dp) || (lfd >= 0 && !same_file(lfd, lp)))
         *retry = true;
 out:
+    rc = rows_finish(&rows, rc, e);
     if (dfd >= 0) nidus__io_close(dfd);
     if (lfd >= 0) nidus__io_close(lfd);
     nidus__free(logbuf);

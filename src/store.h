@@ -16,14 +16,14 @@ typedef struct ndoc {
     nattrs attrs;
 } ndoc;
 
-/* A collection: a dense doc array plus an open-addressing id table whose slots
- * hold index+1 (0 = empty). */
+/* A collection: a dense doc array plus an open-addressing id table (see
+ * store.c for the slot layout). */
 typedef struct ncoll {
     nidus_str name;
     nmeta meta;
     ndoc *docs;
     size_t n, cap;
-    size_t *slots;
+    uint64_t *slots;
     size_t nslots;
     /* Doc indices in row order, so a scan reads the matrix front to back. Appends
      * keep it; overwrites, deletes and compaction mark it stale, and the next
