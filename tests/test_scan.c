@@ -149,3 +149,40 @@ TEST(scan_scores_match_stored_vectors) {
     nidus_free(h);
     nidus_close(db);
 }
+
+/* A store big enough for open to read its rows on helper threads (>= 8 MiB) comes
+ * back bit for bit, read-only and read-write. */
+TEST(scan_big_store_opens_threaded) {
+    enum { BD = 448, BN = 6000 };
+    const char *dir = t_tmpdir();
+    nidus_db *db = th_open(dir, BD);
+    float *v = malloc(sizeof(float) * BD * 500);
+    for (int i = 0; i < BN; i += 500) {
+        nidus_record r[500];
+        char ids[500][16];
+        for (int j = 0; j < 500; j++) {
+            for (int d = 0; d < BD; d++) v[j * BD + d] = (float)((i + j) % 97) + (float)d / 7.0f;
+            snprintf(ids[j], sizeof ids[j], "r%05d", i + j);
+            r[j] = (nidus_record){ids[j], v + j * BD, BD, NULL, 0};
+        }
+        CHECK_OK_DB(db, nidus_upsert(db, "c", r, 500));
+    }
+    nidus_docs *want;
+    CHECK_OK_DB(db, nidus_get_all(db, "c", &want));
+    nidus_close(db);
+    CHECK(t_file_size(t_path(dir, "data")) >= (8 << 20));
+    for (int ro = 0; ro < 2; ro++) {
+        db = ro ? th_open_ro(dir, 0) : th_open(dir, 0);
+        nidus_docs *got;
+        CHECK_OK_DB(db, nidus_get_all(db, "c", &got));
+        CHECK_INT(got->count, BN);
+        for (size_t i = 0; i < got->count; i++) {
+            CHECK_STR(got->docs[i].id, want->docs[i].id);
+            CHECK(memcmp(got->docs[i].vector, want->docs[i].vector, sizeof(float) * BD) == 0);
+        }
+        nidus_free(got);
+        nidus_close(db);
+    }
+    nidus_free(want);
+    free(v);
+}
