@@ -147,12 +147,20 @@ static void *scan_run(void *arg) {
             continue;
         }
         /* Score the block for every query, four rows per kernel call. */
+        const size_t rowbytes = (size_t)j->dim * sizeof(float);
         for (size_t qi = 0; qi < j->nq; qi++) {
             const float *q = j->q + qi * j->dim;
             ntopk *t = &j->tops[qi];
             size_t b = 0;
             float sc[4];
             for (; b + 4 <= nb; b += 4) {
+                /* Fetch the next four rows while these are scored: rows are short
+                 * streams the hardware prefetcher only ramps up on once it is too
+                 * late. (Later queries of a batch find the block in cache.) */
+                if (qi == 0)
+                    for (size_t x = b + 8; x < b + 12 && x < nb; x++)
+                        for (size_t off = 0; off < rowbytes; off += 64)
+                            __builtin_prefetch((const char *)rows[x] + off, 0, 3);
                 nidus__kdot4(q, &rows[b], j->dim, sc);
                 for (int x = 0; x < 4; x++) {
                     if (j->gate && sc[x] < j->min) continue; /* NaN passes, as in nidus 0.3 */
