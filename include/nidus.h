@@ -361,6 +361,19 @@ NIDUS_API int nidus_set_meta(nidus_db *db, const char *collection,
 NIDUS_API int nidus_upsert(nidus_db *db, const char *collection,
                            const nidus_record *records, size_t count);
 
+/* Flags for nidus_upsert_ex. */
+#define NIDUS_UPSERT_NORMALIZED 1u /* vectors are stored vectors (from nidus_get,
+                                      nidus_get_all or a dump): keep their bits.
+                                      Normalizing a unit vector again in f32 can
+                                      change its last bits; a copy or a restore
+                                      uses this. Each must be all zeros or have a
+                                      norm within 1e-4 of 1, else NIDUS_EINVAL. */
+
+/* nidus_upsert with flags (0 behaves exactly like nidus_upsert).
+ * @return as nidus_upsert; NIDUS_EINVAL for unknown flags. */
+NIDUS_API int nidus_upsert_ex(nidus_db *db, const char *collection, const nidus_record *records,
+                              size_t count, unsigned flags);
+
 /* Delete records by id. Missing ids (and a missing collection) are skipped; a
  * repeated id counts once. All-or-nothing.
  * @param ids Borrowed array of `count` ids.

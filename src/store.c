@@ -1143,9 +1143,18 @@ static int validate_vector(const float *v, size_t n, size_t index, nerr *e) {
 }
 
 int nidus_upsert(nidus_db *db, const char *collection, const nidus_record *records, size_t count) {
+    return nidus_upsert_ex(db, collection, records, count, 0);
+}
+
+int nidus_upsert_ex(nidus_db *db, const char *collection, const nidus_record *records, size_t count,
+                    unsigned flags) {
     int rc = nidus__enter_write(db);
     if (rc) return rc;
     CHECK_NAME(db, "collection name", collection);
+    if (flags & ~NIDUS_UPSERT_NORMALIZED) {
+        nidus__leave(db);
+        return fail_code(db, NIDUS_EINVAL, "unknown upsert flags %s", "(only NIDUS_UPSERT_NORMALIZED is defined)");
+    }
     nerr e = {0};
     nbuf frames = {0};
     staged *st = NULL;
@@ -1171,6 +1180,15 @@ int nidus_upsert(nidus_db *db, const char *collection, const nidus_record *recor
             goto out;
         }
         if ((rc = validate_vector(records[i].vector, dim, i, &e))) goto out;
+        if (flags & NIDUS_UPSERT_NORMALIZED) {
+            double sq = 0;
+            for (uint32_t j = 0; j < dim; j++) sq += (double)records[i].vector[j] * records[i].vector[j];
+            if (sq != 0 && fabs(sqrt(sq) - 1.0) > 1e-4) {
+                rc = nidus__err(&e, NIDUS_EINVAL, 0,
+                                "record %zu: NIDUS_UPSERT_NORMALIZED but its norm is %.9g", i, sqrt(sq));
+                goto out;
+            }
+        }
     }
     ncoll *c = nidus__coll_find(db, collection, len);
     if (!c) {
@@ -1226,7 +1244,7 @@ int nidus_upsert(nidus_db *db, const char *collection, const nidus_record *recor
         }
         float *v = vecs + i * (size_t)dim;
         memcpy(v, records[i].vector, (size_t)dim * sizeof(float));
-        nidus__normalize(v, dim);
+        if (!(flags & NIDUS_UPSERT_NORMALIZED)) nidus__normalize(v, dim);
         nop op = {.tag = OP_UPSERT, .coll = {collection, len}, .id = st[i].id, .row = data_mark + i,
                   .attrs = st[i].attrs};
         if ((rc = nidus__frame_append(&frames, &op, &e))) {

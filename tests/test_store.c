@@ -1101,3 +1101,31 @@ TEST(api_results_outlive_writes_and_close) {
     nidus_free(h);
     nidus_free(d);
 }
+
+/* A stored vector written back with NIDUS_UPSERT_NORMALIZED keeps its exact bits;
+ * normalizing it again may not. Non-unit vectors are refused under the flag. */
+TEST(store_upsert_normalized_flag_keeps_bits) {
+    nidus_db *db = th_mem(100);
+    float v[100];
+    for (int i = 0; i < 100; i++) v[i] = (float)(i * 37 % 101) / 13.0f - 3.0f;
+    CHECK_OK_DB(db, th_put(db, "c", "a", v));
+    nidus_docs *d;
+    CHECK_OK_DB(db, nidus_get_all(db, "c", &d));
+    nidus_record r = {"b", d->docs[0].vector, 100, NULL, 0};
+    CHECK_OK_DB(db, nidus_upsert_ex(db, "c", &r, 1, NIDUS_UPSERT_NORMALIZED));
+    nidus_docs *d2;
+    const char *ids[] = {"b"};
+    CHECK_OK_DB(db, nidus_get(db, "c", ids, 1, &d2));
+    CHECK(memcmp(d2->docs[0].vector, d->docs[0].vector, sizeof v) == 0);
+    nidus_free(d2);
+    nidus_free(d);
+    /* Normalized once more, the same vector may differ: the flag is what keeps it. */
+    r.vector = v; /* not unit */
+    CHECK_RC(nidus_upsert_ex(db, "c", &r, 1, NIDUS_UPSERT_NORMALIZED), NIDUS_EINVAL);
+    CHECK(strstr(nidus_errmsg(db), "norm") != NULL);
+    float zero[100] = {0};
+    r.vector = zero;
+    CHECK_OK_DB(db, nidus_upsert_ex(db, "c", &r, 1, NIDUS_UPSERT_NORMALIZED));
+    CHECK_RC(nidus_upsert_ex(db, "c", &r, 1, 0x80), NIDUS_EINVAL);
+    nidus_close(db);
+}

@@ -1,0 +1,353 @@
+/*
+ * args.c — command-line parsing and the help texts.
+ *
+ * Options may come before or after the subcommand (`nidus --dir D search` and
+ * `nidus search --dir D` are the same), as `--name value`, `--name=value`, `-k 5` or
+ * `-k5`. `--` ends the options. Each command accepts the global options plus its own;
+ * anything else is a usage error, so a typo never silently changes what runs.
+ */
+#include "cli.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct optdef {
+    const char *name; /* long name */
+    char shrt;        /* short letter or 0 */
+    bool arg;         /* takes a value */
+} optdef;
+
+static const optdef OPTS[] = {
+    {"dir", 0, true},        {"dim", 0, true},        {"read-only", 0, false},
+    {"format", 0, true},     {"help", 'h', false},    {"file", 'f', true},
+    {"query-file", 0, true}, {"k", 'k', true},        {"min-score", 0, true},
+    {"where", 0, true},      {"like", 0, true},       {"in", 0, true},
+    {"timing", 0, false},    {"ids", 0, true},        {"attrs", 0, true},
+    {"type", 0, true},       {"batch", 0, true},      {"quiet", 'q', false},
+    {"version", 'V', false},
+};
+#define NOPTS (sizeof OPTS / sizeof OPTS[0])
+
+/* Options every command takes. */
+static const char GLOBAL_OPTS[] = " dir dim read-only help ";
+
+typedef struct cmddef {
+    const char *name;
+    const char *opts; /* space-separated long names beyond GLOBAL_OPTS */
+    const char *help;
+} cmddef;
+
+#define STORE_OPTS                                                                   \
+    "Store options (every command):\n"                                               \
+    "  --dir D       the store directory (default: $NIDUS_DIR)\n"                    \
+    "  --dim N       vector dimension: required only when the command creates the\n" \
+    "                store; otherwise read from it, and it must match if given\n"    \
+    "  --read-only   refuse commands that modify the store\n"                        \
+    "  -h, --help    this text\n"
+
+static const cmddef CMDS[] = {
+    {"create", "",
+     "usage: nidus create NAME [--dir D] [--dim N]\n"
+     "Create collection NAME (nothing changes if it exists). Prints {\"created\": NAME}.\n"},
+    {"drop", "",
+     "usage: nidus drop NAME [--dir D]\n"
+     "Drop collection NAME with all its records (a no-op if absent).\n"
+     "Prints {\"dropped\": NAME}.\n"},
+    {"upsert", " file ",
+     "usage: nidus upsert COLLECTION [--file F] [--dir D] [--dim N]\n"
+     "Insert or replace records, read as a JSON array from F or stdin:\n"
+     "  [{\"id\": \"a\", \"vector\": [0.1, 0.2], \"attrs\": {\"lang\": {\"Str\": \"en\"}}}]\n"
+     "Attribute values: \"Null\", {\"Str\": s}, {\"Int\": i}, {\"Bool\": b}, {\"List\": [s...]},\n"
+     "{\"Float\": x}, {\"DateTime\": ms since the epoch}. The batch is all-or-nothing.\n"
+     "Prints {\"upserted\": n}.\n"
+     "  -f, --file F  read the records from F instead of stdin\n"},
+    {"search", " query-file k min-score where like in timing format ",
+     "usage: nidus search [COLLECTION...] [--query-file F] [-k K] [--min-score S]\n"
+     "                    [--where FILTER] [--like ID --in COLLECTION] [--format table]\n"
+     "Exact cosine nearest neighbours of a query vector (a JSON array, from F or\n"
+     "stdin) in the named collections, or the whole store when none is named.\n"
+     "Prints [{\"collection\", \"id\", \"score\", \"attrs\"}, ...], best first.\n"
+     "  --query-file F   read the query vector from F\n"
+     "  -k K             number of hits (default 10)\n"
+     "  --min-score S    drop hits scoring below S\n"
+     "  --where FILTER   JSON array of predicates, all of which must hold:\n"
+     "                   {\"Eq\": [key, value]}, {\"In\": [key, [values]]},\n"
+     "                   {\"Glob\": [key, pattern]} (* ? [a-z] [!x], case-sensitive)\n"
+     "  --like ID --in C use the stored vector of record ID of collection C as the\n"
+     "                   query; that record itself is left out of the hits\n"
+     "  --timing         print the open and search times on stderr\n"
+     "  --format table   aligned columns for people (scores to 4 places)\n"},
+    {"get", " format ",
+     "usage: nidus get COLLECTION [ID...] [--format table]\n"
+     "Print the records of COLLECTION (all, sorted by id, or the given ids in that\n"
+     "order; missing ids are left out) with their stored, unit-normalized vectors:\n"
+     "[{\"id\", \"vector\", \"attrs\"}, ...] — the shape `upsert` reads.\n"},
+    {"delete", " where ",
+     "usage: nidus delete COLLECTION ID... | nidus delete COLLECTION --where FILTER\n"
+     "Delete records by id, or every record matching FILTER (see search --help).\n"
+     "Prints {\"deleted\": n}.\n"},
+    {"collections", " format ",
+     "usage: nidus collections [--format table]\n"
+     "Print the collection names, sorted.\n"},
+    {"stats", " format ",
+     "usage: nidus stats [--format table]\n"
+     "Print {\"dimension\", \"collections\", \"footprint\": {\"rows\", \"dead_rows\",\n"
+     "\"dimension\", \"vector_bytes\", \"doc_count\"}}. rows counts live, dead and orphan\n"
+     "rows; dead rows are reclaimed by compact.\n"},
+    {"compact", "",
+     "usage: nidus compact\n"
+     "Rewrite the store to hold only live records (crash-safe). Prints {\"ok\": true}.\n"},
+    {"flush", "",
+     "usage: nidus flush\n"
+     "fsync the data and log files. Prints {\"ok\": true}.\n"},
+    {"meta get", " format ",
+     "usage: nidus meta get COLLECTION [--format table]\n"
+     "Print the collection's metadata, a JSON object of strings ({} if absent).\n"},
+    {"meta set", "",
+     "usage: nidus meta set COLLECTION JSON_OBJECT\n"
+     "Replace the collection's whole metadata map (creating the collection if\n"
+     "absent), e.g. nidus meta set docs '{\"model\": \"e5\"}'. Prints {\"ok\": true}.\n"},
+    {"import", " ids attrs type batch quiet ",
+     "usage: nidus import COLLECTION FILE [--type T] [--ids F] [--attrs F] [--dim N]\n"
+     "Bulk-load vectors. The type follows the file name unless --type says:\n"
+     "  npy      .npy, little-endian float32 (or float64, rounded), C order,\n"
+     "           shape (rows, dim)\n"
+     "  fvecs    .fvecs: per row an int32 dim then dim float32\n"
+     "  raw      anything else: little-endian float32 rows, of --dim N values\n"
+     "           (or the existing store's dimension)\n"
+     "  ndjson   .ndjson/.jsonl: one {\"id\", \"vector\", \"attrs\"} record per line\n"
+     "Ids come from --ids F (one per line) or are the row numbers 0, 1, ...;\n"
+     "attrs from --attrs F, an NDJSON file with one attrs object per row (nidus\n"
+     "value form, see upsert --help). A missing store is created with the file's\n"
+     "dimension. The whole input is checked before the first write; then it goes\n"
+     "in batches (an I/O failure midway keeps the batches already written). A\n"
+     "progress bar shows on a terminal; a summary line ends the run (stderr).\n"
+     "Prints {\"imported\": n}.\n"
+     "  --batch N     records per batch (default 8192)\n"
+     "  -q, --quiet   no progress bar and no summary line\n"},
+    {"dump", "",
+     "usage: nidus dump > FILE\n"
+     "Write the whole store as NDJSON: a header line {\"format\": \"nidus-dump\",\n"
+     "\"version\": 1, \"dimension\": N}, one {\"collection\", \"meta\"} line per collection,\n"
+     "then one {\"collection\", \"id\", \"vector\", \"attrs\"} line per record (collections\n"
+     "and ids sorted). Floats print exactly, so dump -> load -> dump is identical.\n"},
+    {"load", " batch quiet ",
+     "usage: nidus load [FILE] --dir D\n"
+     "Rebuild a store from a dump (FILE or stdin) into a new or empty store; the\n"
+     "dimension comes from the dump. The dump is checked whole before any write.\n"
+     "Prints {\"loaded\": n}.\n"
+     "  --batch N     records per batch (default 8192)\n"
+     "  -q, --quiet   no summary line\n"},
+    {"check", "",
+     "usage: nidus check --dir D\n"
+     "Verify the store without modifying anything: the data header, every log\n"
+     "frame's CRC and payload, a replay (rows referenced past the end of data,\n"
+     "orphan rows, dead rows), a compaction marker, the lock file, and a read-only\n"
+     "open through the library agreeing with the replay. Prints a report; exits 1\n"
+     "if the store is damaged (warnings alone exit 0).\n"},
+};
+#define NCMDS (sizeof CMDS / sizeof CMDS[0])
+
+static const char OVERVIEW[] =
+    "usage: nidus COMMAND [ARGS] [--dir D] [--dim N] [--read-only]\n"
+    "An exact-search vector store. Records, queries and filters are JSON; output is\n"
+    "pretty-printed JSON on stdout, errors one line on stderr.\n"
+    "\n"
+    "Commands:\n"
+    "  create NAME                  create a collection\n"
+    "  drop NAME                    drop a collection and its records\n"
+    "  upsert COLLECTION [--file F] insert or replace records (JSON array)\n"
+    "  search [COLLECTION...]       nearest neighbours of a query vector\n"
+    "  get COLLECTION [ID...]       records with their stored vectors\n"
+    "  delete COLLECTION ID...|--where FILTER\n"
+    "  collections                  collection names\n"
+    "  stats                        dimension, collections, footprint\n"
+    "  compact                      reclaim dead rows\n"
+    "  flush                        fsync the files\n"
+    "  meta get|set COLLECTION ...  collection metadata\n"
+    "  import COLLECTION FILE       bulk vectors: .npy, .fvecs, raw f32, NDJSON\n"
+    "  dump / load                  portable NDJSON backup and restore\n"
+    "  check                        verify the files, report damage\n"
+    "\n"
+    "Read commands (search, get, collections, stats, meta get, dump, check) take no\n"
+    "writer lock. `nidus COMMAND --help` describes each command.\n"
+    "Exit status: 0 success, 1 failure or damage, 2 usage error. nidus --version.\n";
+
+const char *cli_help(const char *cmd) {
+    if (!cmd || !*cmd) return OVERVIEW;
+    for (size_t i = 0; i < NCMDS; i++)
+        if (strcmp(CMDS[i].name, cmd) == 0) return CMDS[i].help;
+    if (strcmp(cmd, "meta") == 0)
+        return "usage: nidus meta get COLLECTION | nidus meta set COLLECTION JSON_OBJECT\n"
+               "See `nidus meta get --help` and `nidus meta set --help`.\n";
+    return NULL;
+}
+
+static const optdef *find_long(const char *name, size_t len) {
+    for (size_t i = 0; i < NOPTS; i++)
+        if (strlen(OPTS[i].name) == len && strncmp(OPTS[i].name, name, len) == 0) return &OPTS[i];
+    return NULL;
+}
+
+static const optdef *find_short(char c) {
+    for (size_t i = 0; i < NOPTS; i++)
+        if (OPTS[i].shrt == c) return &OPTS[i];
+    return NULL;
+}
+
+static bool allowed(const cmddef *c, const char *name) {
+    char key[64];
+    snprintf(key, sizeof key, " %s ", name);
+    return strstr(GLOBAL_OPTS, key) || (c && strstr(c->opts, key));
+}
+
+static unsigned long long parse_count(const char *flag, const char *s, unsigned long long max) {
+    char *end;
+    errno = 0;
+    if (!*s || *s == '-' || *s == '+') cli_usage("%s wants a non-negative integer, got '%s'", flag, s);
+    unsigned long long v = strtoull(s, &end, 10);
+    if (*end || errno || v > max) cli_usage("%s wants an integer from 0 to %llu, got '%s'", flag, max, s);
+    return v;
+}
+
+typedef struct seen {
+    const optdef *def;
+    const char *val;
+    const char *spelled; /* as typed, for messages */
+} seen;
+
+void cli_parse(int argc, char **argv, cli_opts *o) {
+    memset(o, 0, sizeof *o);
+    o->k = 10;
+    static seen got[256];
+    size_t ngot = 0;
+    const char *cmd = NULL, *sub = NULL;
+    bool only_pos = false, version = false;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (only_pos || a[0] != '-' || a[1] == '\0') {
+            if (!cmd) cmd = a;
+            else if (strcmp(cmd, "meta") == 0 && !sub) sub = a;
+            else if (o->npos < CLI_MAX_POS) o->pos[o->npos++] = a;
+            else cli_usage("too many arguments (at most %d)", CLI_MAX_POS);
+            continue;
+        }
+        if (strcmp(a, "--") == 0) {
+            only_pos = true;
+            continue;
+        }
+        const optdef *d;
+        const char *val = NULL;
+        if (a[1] == '-') {
+            const char *eq = strchr(a + 2, '=');
+            size_t len = eq ? (size_t)(eq - (a + 2)) : strlen(a + 2);
+            d = find_long(a + 2, len);
+            if (!d) cli_usage("unknown option '%.*s'", (int)(len + 2), a);
+            if (eq) {
+                if (!d->arg) cli_usage("option '--%s' takes no value", d->name);
+                val = eq + 1;
+            }
+        } else {
+            d = find_short(a[1]);
+            if (!d) cli_usage("unknown option '-%c'", a[1]);
+            if (a[2]) {
+                if (!d->arg) cli_usage("option '-%c' takes no value (got '%s')", a[1], a);
+                val = a + 2;
+            }
+        }
+        if (d->arg && !val) {
+            if (i + 1 >= argc) cli_usage("option '%s' needs a value", a);
+            val = argv[++i];
+        }
+        if (ngot == sizeof got / sizeof got[0]) cli_usage("too many options");
+        got[ngot++] = (seen){d, val, a};
+        if (strcmp(d->name, "help") == 0) o->help = true;
+        if (strcmp(d->name, "version") == 0) version = true;
+    }
+    if (version && !cmd) {
+        printf("nidus %s (libnidus %s)\n", NIDUS_VERSION_STRING, nidus_version_string());
+        exit(0);
+    }
+    if (cmd && strcmp(cmd, "help") == 0) {
+        /* `nidus help [CMD [SUB]]` */
+        char name[64] = "";
+        if (o->npos > 0) snprintf(name, sizeof name, "%s", o->pos[0]);
+        if (o->npos > 1 && strcmp(name, "meta") == 0)
+            snprintf(name, sizeof name, "meta %s", o->pos[1]);
+        const char *h = cli_help(name);
+        if (!h) cli_usage("unknown command '%s'", name);
+        fputs(h, stdout);
+        if (*name && strncmp(name, "meta", 4) != 0) fputs(STORE_OPTS, stdout);
+        exit(0);
+    }
+    static char full[64];
+    if (cmd && strcmp(cmd, "meta") == 0 && sub) {
+        snprintf(full, sizeof full, "meta %s", sub);
+        cmd = full;
+    }
+    const cmddef *c = NULL;
+    if (cmd) {
+        for (size_t i = 0; i < NCMDS; i++)
+            if (strcmp(CMDS[i].name, cmd) == 0) c = &CMDS[i];
+        if (!c && !(o->help && strcmp(cmd, "meta") == 0)) {
+            if (strcmp(cmd, "meta") == 0) cli_usage("meta wants 'get' or 'set'");
+            if (strncmp(cmd, "meta ", 5) == 0) cli_usage("meta wants 'get' or 'set', not '%s'", cmd + 5);
+            cli_usage("unknown command '%s' (see nidus --help)", cmd);
+        }
+    }
+    if (o->help) {
+        fputs(cli_help(cmd), stdout);
+        if (c) fputs(STORE_OPTS, stdout);
+        exit(0);
+    }
+    if (!c) cli_usage("no command given (see nidus --help)");
+    o->cmd = c->name;
+    for (size_t i = 0; i < ngot; i++) {
+        const optdef *d = got[i].def;
+        const char *v = got[i].val;
+        if (!allowed(c, d->name))
+            cli_usage("option '%s' does not apply to '%s' (see nidus %s --help)", got[i].spelled,
+                      c->name, c->name);
+        const char *n = d->name;
+        if (!strcmp(n, "dir")) {
+            if (!*v) cli_usage("--dir wants a directory");
+            o->dir = v;
+        } else if (!strcmp(n, "dim")) {
+            o->dim = (uint32_t)parse_count("--dim", v, UINT32_MAX);
+            if (o->dim == 0) cli_usage("--dim must be at least 1");
+        } else if (!strcmp(n, "read-only")) o->read_only = true;
+        else if (!strcmp(n, "format")) {
+            if (!strcmp(v, "table")) o->table = true;
+            else if (!strcmp(v, "json")) o->table = false;
+            else cli_usage("--format wants 'json' or 'table', got '%s'", v);
+        } else if (!strcmp(n, "file")) o->file = v;
+        else if (!strcmp(n, "query-file")) o->query_file = v;
+        else if (!strcmp(n, "k")) o->k = (size_t)parse_count("-k", v, 1000000000ULL);
+        else if (!strcmp(n, "min-score")) {
+            char *end;
+            errno = 0;
+            double s = strtod(v, &end);
+            if (!*v || *end || errno || !isfinite(s)) cli_usage("--min-score wants a number, got '%s'", v);
+            o->has_min_score = true;
+            o->min_score = (float)s;
+        } else if (!strcmp(n, "where")) o->where = v;
+        else if (!strcmp(n, "like")) o->like = v;
+        else if (!strcmp(n, "in")) o->in = v;
+        else if (!strcmp(n, "timing")) o->timing = true;
+        else if (!strcmp(n, "ids")) o->ids_file = v;
+        else if (!strcmp(n, "attrs")) o->attrs_file = v;
+        else if (!strcmp(n, "type")) {
+            if (strcmp(v, "npy") && strcmp(v, "fvecs") && strcmp(v, "raw") && strcmp(v, "ndjson"))
+                cli_usage("--type wants npy, fvecs, raw or ndjson, got '%s'", v);
+            o->type = v;
+        } else if (!strcmp(n, "batch")) {
+            o->batch = (size_t)parse_count("--batch", v, 10000000ULL);
+            if (o->batch == 0) cli_usage("--batch must be at least 1");
+        } else if (!strcmp(n, "quiet")) o->quiet = true;
+    }
+    if (!o->dir) o->dir = getenv("NIDUS_DIR");
+    if (!o->dir || !*o->dir) cli_usage("no store directory: pass --dir D (or set NIDUS_DIR)");
+}

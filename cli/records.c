@@ -1,0 +1,222 @@
+/*
+ * records.c — the record commands: upsert, get, delete, search.
+ *
+ * Every input (records, query, filter) is parsed and checked before the store is
+ * opened, so bad input never creates or touches a store.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "json.h"
+#include "table.h"
+
+/* Parse --where (NULL: no filter). */
+static void parse_where(const cli_opts *o, json_t **keep, const nidus_pred **f, size_t *n, arena *a) {
+    *keep = NULL;
+    *f = NULL;
+    *n = 0;
+    if (!o->where) return;
+    char err[CJ_ERR];
+    json_t *j = cj_try_parse(o->where, strlen(o->where), err);
+    if (!j) cli_fail("--where: %s", err);
+    if (!cj_filter(j, f, n, a, err)) cli_fail("--where: %s", err);
+    *keep = j;
+}
+
+int cmd_upsert(cli_opts *o) {
+    if (o->npos != 1) cli_usage("upsert: expected one collection name (see nidus upsert --help)");
+    const char *src = o->file ? o->file : "<stdin>";
+    size_t len;
+    char *text = cli_read_all(o->file, &len);
+    json_t *j = cj_parse(text, len, src);
+    free(text);
+    if (!json_is_array(j)) cli_fail("%s: want a JSON array of records [{\"id\", \"vector\", \"attrs\"}]", src);
+    size_t n = json_array_size(j);
+    arena a = {0};
+    nidus_record *recs = xcalloc(n, sizeof *recs);
+    char err[CJ_ERR];
+    for (size_t i = 0; i < n; i++) {
+        if (!cj_record(json_array_get(j, i), &recs[i], &a, err)) {
+            const char *id = json_string_value(json_object_get(json_array_get(j, i), "id"));
+            if (id) cli_fail("%s: record %zu (id \"%s\"): %s", src, i, id, err);
+            cli_fail("%s: record %zu: %s", src, i, err);
+        }
+    }
+    /* A new store takes --dim; refuse mismatched records before creating it. */
+    if (!cli_store_exists(o->dir) && o->dim)
+        for (size_t i = 0; i < n; i++)
+            if (recs[i].dim != o->dim)
+                cli_fail("%s: record %zu (id \"%s\"): vector has %zu values, --dim is %u", src, i, recs[i].id,
+                         recs[i].dim, o->dim);
+    nidus_db *db = cli_open(o, OPEN_CREATE, 0);
+    for (size_t i = 0; i < n; i++)
+        if (recs[i].dim != nidus_dimension(db))
+            cli_fail("%s: record %zu (id \"%s\"): vector has %zu values, the store's dimension is %u", src, i,
+                     recs[i].id, recs[i].dim, nidus_dimension(db));
+    int rc = nidus_upsert(db, o->pos[0], recs, n);
+    if (rc) cli_fail_db(db, rc, "upsert");
+    json_t *out = json_object();
+    json_object_set_new(out, "upserted", json_integer((json_int_t)n));
+    cj_print(stdout, out, true);
+    free(recs);
+    arena_free(&a);
+    json_decref(j);
+    return 0;
+}
+
+/* "[0.2182, -0.4364, 0.8729, …]" */
+static void vector_brief(char *buf, size_t cap, const float *v, uint32_t dim) {
+    size_t n = 0;
+    n += (size_t)snprintf(buf + n, cap - n, "[");
+    for (uint32_t i = 0; i < dim && i < 3; i++) n += (size_t)snprintf(buf + n, cap - n, "%s%.4f", i ? ", " : "", (double)v[i]);
+    if (dim > 3) snprintf(buf + n, cap - n, ", …]");
+    else snprintf(buf + n, cap - n, "]");
+}
+
+int cmd_get(cli_opts *o) {
+    if (o->npos < 1) cli_usage("get: expected a collection name (see nidus get --help)");
+    nidus_db *db = cli_open(o, OPEN_READ, 0);
+    nidus_docs *docs;
+    int rc = o->npos == 1 ? nidus_get_all(db, o->pos[0], &docs)
+                          : nidus_get(db, o->pos[0], o->pos + 1, o->npos - 1, &docs);
+    if (rc) cli_fail_db(db, rc, "get");
+    uint32_t dim = nidus_dimension(db);
+    if (o->table) {
+        const char *h[] = {"id", "vector", "attrs"};
+        table *t = table_new(3, h, "lll");
+        for (size_t i = 0; i < docs->count; i++) {
+            const nidus_doc *d = &docs->docs[i];
+            char vb[128];
+            vector_brief(vb, sizeof vb, d->vector, dim);
+            char *at = table_attrs_text(d->attrs, d->n_attrs);
+            const char *row[] = {d->id, vb, at};
+            table_row(t, row);
+            free(at);
+        }
+        table_print(t, stdout);
+    } else {
+        cj_stream s;
+        cj_stream_open(&s, stdout);
+        for (size_t i = 0; i < docs->count; i++) {
+            const nidus_doc *d = &docs->docs[i];
+            json_t *r = json_object();
+            json_object_set_new(r, "id", cj_str(d->id));
+            json_object_set_new(r, "vector", cj_vector_out(d->vector, dim));
+            json_object_set_new(r, "attrs", cj_attrs_out(d->attrs, d->n_attrs));
+            cj_stream_item(&s, r);
+        }
+        cj_stream_close(&s);
+    }
+    nidus_free(docs);
+    return 0;
+}
+
+int cmd_delete(cli_opts *o) {
+    if (o->npos < 1) cli_usage("delete: expected a collection name (see nidus delete --help)");
+    if (o->where && o->npos > 1) cli_usage("delete: give ids or --where, not both");
+    if (!o->where && o->npos < 2) cli_usage("delete: give the ids to delete, or --where FILTER");
+    arena a = {0};
+    json_t *keep;
+    const nidus_pred *f;
+    size_t nf;
+    parse_where(o, &keep, &f, &nf, &a);
+    nidus_db *db = cli_open(o, OPEN_WRITE, 0);
+    size_t deleted = 0;
+    int rc = o->where ? nidus_delete_where(db, o->pos[0], f, nf, &deleted)
+                      : nidus_delete(db, o->pos[0], o->pos + 1, o->npos - 1, &deleted);
+    if (rc) cli_fail_db(db, rc, "delete");
+    json_t *out = json_object();
+    json_object_set_new(out, "deleted", json_integer((json_int_t)deleted));
+    cj_print(stdout, out, true);
+    json_decref(keep);
+    arena_free(&a);
+    return 0;
+}
+
+int cmd_search(cli_opts *o) {
+    if (!o->like != !o->in) cli_usage("search: --like ID and --in COLLECTION go together");
+    if (o->like && o->query_file) cli_usage("search: give --like or --query-file, not both");
+    arena a = {0};
+    json_t *keep, *qj = NULL;
+    const nidus_pred *f;
+    size_t nf;
+    parse_where(o, &keep, &f, &nf, &a);
+    float *q = NULL;
+    size_t qlen = 0;
+    char err[CJ_ERR];
+    if (!o->like) {
+        const char *src = o->query_file ? o->query_file : "<stdin>";
+        size_t len;
+        char *text = cli_read_all(o->query_file, &len);
+        qj = cj_parse(text, len, src);
+        free(text);
+        if (!cj_vector(qj, &q, &qlen, &a, err)) cli_fail("%s: query: %s", src, err);
+    }
+    double t0 = cli_now();
+    nidus_db *db = cli_open(o, OPEN_READ, 0);
+    double t1 = cli_now();
+    nidus_docs *self = NULL;
+    if (o->like) {
+        int rc = nidus_get(db, o->in, &o->like, 1, &self);
+        if (rc) cli_fail_db(db, rc, "search --like");
+        if (self->count == 0) cli_fail("search --like: no record \"%s\" in collection \"%s\"", o->like, o->in);
+        q = (float *)self->docs[0].vector;
+        qlen = nidus_dimension(db);
+    }
+    nidus_search_opts so;
+    nidus_search_opts_init(&so);
+    /* --like: ask for one more, since the record itself is normally the best hit. */
+    so.top_k = o->like ? o->k + 1 : o->k;
+    so.collections = o->npos ? o->pos : NULL;
+    so.n_collections = o->npos;
+    so.filter = f;
+    so.n_filter = nf;
+    so.has_min_score = o->has_min_score;
+    so.min_score = o->min_score;
+    nidus_hits *hits;
+    double t2 = cli_now();
+    int rc = nidus_search(db, q, qlen, &so, &hits);
+    double t3 = cli_now();
+    if (rc) cli_fail_db(db, rc, "search");
+    table *t = NULL;
+    cj_stream s;
+    if (o->table) {
+        const char *h[] = {"collection", "id", "score", "attrs"};
+        t = table_new(4, h, "llrl");
+    } else {
+        cj_stream_open(&s, stdout);
+    }
+    size_t shown = 0;
+    for (size_t i = 0; i < hits->count && shown < o->k; i++) {
+        const nidus_hit *h = &hits->hits[i];
+        if (o->like && strcmp(h->collection, o->in) == 0 && strcmp(h->id, o->like) == 0) continue;
+        shown++;
+        if (t) {
+            char sc[32];
+            snprintf(sc, sizeof sc, "%.4f", (double)h->score);
+            char *at = table_attrs_text(h->attrs, h->n_attrs);
+            const char *row[] = {h->collection, h->id, sc, at};
+            table_row(t, row);
+            free(at);
+        } else {
+            json_t *r = json_object();
+            json_object_set_new(r, "collection", cj_str(h->collection));
+            json_object_set_new(r, "id", cj_str(h->id));
+            json_object_set_new(r, "score", cj_f32(h->score));
+            json_object_set_new(r, "attrs", cj_attrs_out(h->attrs, h->n_attrs));
+            cj_stream_item(&s, r);
+        }
+    }
+    if (t) table_print(t, stdout);
+    else cj_stream_close(&s);
+    if (o->timing)
+        fprintf(stderr, "search: %zu hits in %.2f ms (open %.1f ms)\n", shown, (t3 - t2) * 1e3,
+                (t1 - t0) * 1e3);
+    nidus_free(hits);
+    nidus_free(self);
+    json_decref(qj);
+    json_decref(keep);
+    arena_free(&a);
+    return 0;
+}

@@ -1,0 +1,14 @@
+# collections, sorted
+. "$CASES/fixture.sh"
+mkstore
+nidus --dir s collections
+nidus --dir s collections --format table
+--- stdout
+[
+  "code",
+  "docs"
+]
+collection
+code
+docs
+--- exit 0

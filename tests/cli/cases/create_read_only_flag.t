@@ -1,0 +1,7 @@
+# --read-only refuses create
+. "$CASES/fixture.sh"
+mkstore
+nidus --dir s create x --read-only
+--- stderr
+nidus: --read-only refuses 'create', which modifies the store
+--- exit 2

@@ -1,0 +1,11 @@
+# delete wants ids or --where, not both, not neither
+. "$CASES/fixture.sh"
+mkstore
+nidus --dir s delete docs
+nidus --dir s delete docs a --where '[]'
+nidus --dir s delete
+--- stderr
+nidus: delete: give the ids to delete, or --where FILTER
+nidus: delete: give ids or --where, not both
+nidus: delete: expected a collection name (see nidus delete --help)
+--- exit 2

@@ -1,0 +1,11 @@
+# --like needs --in and an existing record
+. "$CASES/fixture.sh"
+mkstore
+nidus --dir s search --like a
+nidus --dir s search --like zz --in docs
+nidus --dir s search --like a --in docs --query-file q.json
+--- stderr
+nidus: search: --like ID and --in COLLECTION go together
+nidus: search --like: no record "zz" in collection "docs"
+nidus: search: give --like or --query-file, not both
+--- exit 2

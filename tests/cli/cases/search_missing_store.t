@@ -1,0 +1,8 @@
+# a read command on a missing store creates nothing
+echo '[1]' | nidus --dir s search
+test -e s || echo "no store created"
+--- stdout
+no store created
+--- stderr
+nidus: no store in 's'
+--- exit 0

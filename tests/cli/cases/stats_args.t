@@ -1,0 +1,7 @@
+# stats takes no arguments
+. "$CASES/fixture.sh"
+mkstore
+nidus --dir s stats extra
+--- stderr
+nidus: stats: expected no arguments (see nidus stats --help)
+--- exit 2

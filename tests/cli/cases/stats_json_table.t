@@ -1,0 +1,28 @@
+# stats as JSON and as a table
+. "$CASES/fixture.sh"
+mkstore
+nidus --dir s stats
+nidus --dir s stats --format table
+--- stdout
+{
+  "dimension": 3,
+  "collections": [
+    "code",
+    "docs"
+  ],
+  "footprint": {
+    "rows": 5,
+    "dead_rows": 0,
+    "dimension": 3,
+    "vector_bytes": 60,
+    "doc_count": 5
+  }
+}
+stat          value
+dimension         3
+collections       2
+rows              5
+dead_rows         0
+doc_count         5
+vector_bytes     60
+--- exit 0

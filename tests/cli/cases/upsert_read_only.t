@@ -1,0 +1,7 @@
+# --read-only refuses upsert
+. "$CASES/fixture.sh"
+mkstore
+echo '[]' | nidus --dir s --read-only upsert docs
+--- stderr
+nidus: --read-only refuses 'upsert', which modifies the store
+--- exit 2
