@@ -483,7 +483,7 @@ NIDUS_API int nidus_search(nidus_db *db, const float *query, size_t qlen,
 NIDUS_API int nidus_search_batch(nidus_db *db, const float *queries, size_t nq, size_t qlen,
                                  const nidus_search_opts *opts, nidus_hits **out);
 
-/* The name of the dot-product kernel in use ("avx512", "avx2", "neon" or
+/* The name of the dot-product kernel in use ("avx2", "neon" or
  * "portable"), chosen once from what the CPU reports. The environment variable
  * NIDUS_KERNEL=portable (read at first use) forces the portable kernel. Static
  * text. */

@@ -280,6 +280,13 @@ float nidus__dot(const float *a, const float *b, size_t n);
 float nidus__kdot(const float *a, const float *b, size_t n);
 /* out[j] = dot(x, y[j]) for four vectors y. */
 void nidus__kdot4(const float *x, const float *const y[4], size_t n, float out[4]);
+/* Every query against every row: out[qi * ld + r] = dot(q + qi * n, rows[r]). */
+void nidus__kblock(const float *q, size_t nq, const float *const *rows, size_t nr, size_t n, float *out, size_t ld);
+size_t nidus__kernels_block(const char **names, float (**dots)(const float *, const float *, size_t),
+                            void (**dot4s)(const float *, const float *const[4], size_t, float[4]),
+                            void (**blocks)(const float *, size_t, const float *const *, size_t, size_t, float *,
+                                            size_t),
+                            size_t cap);
 /* Every kernel available here (for tests); returns how many (may exceed cap). */
 size_t nidus__kernels(const char **names, float (**dots)(const float *, const float *, size_t),
                       void (**dot4s)(const float *, const float *const[4], size_t, float[4]), size_t cap);

@@ -116,7 +116,8 @@ typedef struct scan_job {
     const nfilter *f;
     bool gate;
     float min;
-    ntopk *tops; /* nq */
+    ntopk *tops;   /* nq */
+    float *scores; /* nq * BLOCK, batches only */
 } scan_job;
 
 /* Rows scored together: 256 rows of 384 floats stay in L2 while every query of
@@ -141,37 +142,49 @@ static void *scan_run(void *arg) {
             pos++;
             if (j->f && !nidus__filter_match(j->f, &d->attrs)) continue;
             rows[nb] = j->mat + d->row * j->dim;
+            if (j->nq > 1) /* the blocked kernel streams the block once per query group */
+                for (size_t off = 0; off < (size_t)j->dim * sizeof(float); off += 64)
+                    __builtin_prefetch((const char *)rows[nb] + off, 0, 2);
             docs[nb] = d;
             colls[nb] = c;
             nb++;
             continue;
         }
-        /* Score the block for every query, four rows per kernel call. */
-        const size_t rowbytes = (size_t)j->dim * sizeof(float);
-        for (size_t qi = 0; qi < j->nq; qi++) {
-            const float *q = j->q + qi * j->dim;
-            ntopk *t = &j->tops[qi];
-            size_t b = 0;
-            float sc[4];
-            for (; b + 4 <= nb; b += 4) {
-                /* Fetch the next four rows while these are scored: rows are short
-                 * streams the hardware prefetcher only ramps up on once it is too
-                 * late. (Later queries of a batch find the block in cache.) */
-                if (qi == 0)
-                    for (size_t x = b + 8; x < b + 12 && x < nb; x++)
-                        for (size_t off = 0; off < rowbytes; off += 64)
-                            __builtin_prefetch((const char *)rows[x] + off, 0, 3);
-                nidus__kdot4(q, &rows[b], j->dim, sc);
-                for (int x = 0; x < 4; x++) {
-                    if (j->gate && sc[x] < j->min) continue; /* NaN passes, as in nidus 0.3 */
-                    nidus__topk_push(t, sc[x], docs[b + x]->row, docs[b + x], colls[b + x]);
+        if (j->nq > 1) {
+            /* A batch: the blocked kernel scores every (query, row) pair of the
+             * block, reading each row from cache for all queries. */
+            nidus__kblock(j->q, j->nq, rows, nb, j->dim, j->scores, BLOCK);
+            for (size_t qi = 0; qi < j->nq; qi++) {
+                const float *sc = j->scores + qi * BLOCK;
+                ntopk *t = &j->tops[qi];
+                for (size_t b = 0; b < nb; b++) {
+                    if (j->gate && sc[b] < j->min) continue; /* NaN passes, as in nidus 0.3 */
+                    nidus__topk_push(t, sc[b], docs[b]->row, docs[b], colls[b]);
                 }
             }
-            for (; b < nb; b++) {
-                float v = nidus__kdot(q, rows[b], j->dim);
-                if (j->gate && v < j->min) continue;
-                nidus__topk_push(t, v, docs[b]->row, docs[b], colls[b]);
+            nb = 0;
+            continue;
+        }
+        /* One query: four rows per kernel call. */
+        const size_t rowbytes = (size_t)j->dim * sizeof(float);
+        ntopk *t = &j->tops[0];
+        size_t b = 0;
+        float sc[4];
+        for (; b + 4 <= nb; b += 4) {
+            /* Fetch rows two groups ahead: each row is a short stream the hardware
+             * prefetcher only ramps up on once it is too late. */
+            for (size_t x = b + 8; x < b + 12 && x < nb; x++)
+                for (size_t off = 0; off < rowbytes; off += 64) __builtin_prefetch((const char *)rows[x] + off, 0, 3);
+            nidus__kdot4(j->q, &rows[b], j->dim, sc);
+            for (int x = 0; x < 4; x++) {
+                if (j->gate && sc[x] < j->min) continue; /* NaN passes, as in nidus 0.3 */
+                nidus__topk_push(t, sc[x], docs[b + x]->row, docs[b + x], colls[b + x]);
             }
+        }
+        for (; b < nb; b++) {
+            float v = nidus__kdot(j->q, rows[b], j->dim);
+            if (j->gate && v < j->min) continue;
+            nidus__topk_push(t, v, docs[b]->row, docs[b], colls[b]);
         }
         nb = 0;
     }
@@ -198,6 +211,7 @@ static int search_many(nidus_db *db, const float *queries, size_t nq, size_t qle
     nfilter *f = NULL;
     ntopk_item *storage = NULL;
     ntopk *tops = NULL;
+    float *scores = NULL;
     scan_job *jobs = NULL;
     pthread_t *tids = NULL;
     size_t nscope = 0;
@@ -253,7 +267,8 @@ static int search_many(nidus_db *db, const float *queries, size_t nq, size_t qle
     }
     if ((k && !(storage = nidus__mallocarray(nq * nt * k, sizeof *storage))) ||
         !(tops = nidus__mallocarray(nq ? nq * nt : 1, sizeof *tops)) ||
-        !(jobs = nidus__mallocarray(nt, sizeof *jobs)) || !(tids = nidus__mallocarray(nt, sizeof *tids))) {
+        !(jobs = nidus__mallocarray(nt, sizeof *jobs)) || !(tids = nidus__mallocarray(nt, sizeof *tids)) ||
+        (nq > 1 && k && !(scores = nidus__mallocarray((size_t)nt * nq, BLOCK * sizeof(float))))) {
         rc = nidus__err(e, NIDUS_ENOMEM, 0, "out of memory for top %zu", k);
         goto out;
     }
@@ -264,7 +279,8 @@ static int search_many(nidus_db *db, const float *queries, size_t nq, size_t qle
     if (k) {
         for (unsigned t = 0; t < nt; t++)
             jobs[t] = (scan_job){scope, orders, nscope, total * t / nt, total * (t + 1) / nt, db->data.vec, dim,
-                                 q, nq, f, opts->has_min_score != 0, opts->min_score, tops + (size_t)t * nq};
+                                 q, nq, f, opts->has_min_score != 0, opts->min_score, tops + (size_t)t * nq,
+                                 scores ? scores + (size_t)t * nq * BLOCK : NULL};
         for (unsigned t = 1; t < nt; t++, started++)
             if (pthread_create(&tids[t], NULL, scan_run, &jobs[t]) != 0) break;
         scan_run(&jobs[0]);
@@ -298,6 +314,7 @@ out:
     nidus__free(orders);
     nidus__free(storage);
     nidus__free(tops);
+    nidus__free(scores);
     nidus__free(jobs);
     nidus__free(tids);
     nidus__filter_free(f);

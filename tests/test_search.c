@@ -998,3 +998,50 @@ TEST(kernels_env_forces_portable) {
     setenv("NIDUS_KERNEL", "portable", 1);
     CHECK_STR(nidus_kernel_name(), "portable");
 }
+
+/* The blocked batch kernels give every (query, row) pair the portable kernel's
+ * bits, for query and row counts around every blocking edge. */
+TEST(kernels_block_match_portable_bit_for_bit) {
+    const char *names[8];
+    float (*dots[8])(const float *, const float *, size_t);
+    void (*dot4s[8])(const float *, const float *const[4], size_t, float[4]);
+    void (*blocks[8])(const float *, size_t, const float *const *, size_t, size_t, float *, size_t);
+    size_t nk = nidus__kernels_block(names, dots, dot4s, blocks, 8);
+    enum { MAXN = 777, MAXQ = 19, MAXR = 8 };
+    float *q = malloc(sizeof(float) * MAXQ * MAXN), *rowbuf = malloc(sizeof(float) * MAXR * (MAXN + 3));
+    uint64_t seed = 99;
+    for (size_t i = 0; i < MAXQ * MAXN; i++) {
+        seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+        q[i] = (float)((int)(seed >> 40) % 2001 - 1000) / 991.0f;
+    }
+    for (size_t i = 0; i < MAXR * (MAXN + 3); i++) {
+        seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+        rowbuf[i] = (float)((int)(seed >> 40) % 2001 - 1000) / 977.0f;
+    }
+    static const size_t lens[] = {1, 7, 8, 9, 16, 23, 64, 100, 384, 385, 777};
+    static const size_t nqs[] = {1, 3, 4, 5, 8, 9, 16, 17, 19};
+    float out[MAXQ * (MAXR + 2)];
+    size_t checked = 0;
+    for (size_t li = 0; li < sizeof lens / sizeof lens[0]; li++) {
+        size_t n = lens[li];
+        const float *rows[MAXR];
+        for (size_t r = 0; r < MAXR; r++) rows[r] = rowbuf + r * (MAXN + 3) + (r % 3); /* misaligned */
+        for (size_t a = 0; a < sizeof nqs / sizeof nqs[0]; a++)
+            for (size_t nr = 1; nr <= MAXR; nr++)
+                for (size_t kk = 0; kk < nk; kk++) {
+                    size_t nq = nqs[a], ld = nr + 2;
+                    blocks[kk](q, nq, rows, nr, n, out, ld);
+                    for (size_t i = 0; i < nq; i++)
+                        for (size_t r = 0; r < nr; r++) {
+                            float want = nidus__dot(q + i * n, rows[r], n);
+                            if (memcmp(&want, &out[i * ld + r], 4) != 0)
+                                t_fail(__FILE__, __LINE__, "%s block n=%zu nq=%zu nr=%zu (%zu,%zu): %a vs %a",
+                                       names[kk], n, nq, nr, i, r, (double)out[i * ld + r], (double)want);
+                            checked++;
+                        }
+                }
+    }
+    CHECK(checked > 1000);
+    free(q);
+    free(rowbuf);
+}
