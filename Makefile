@@ -8,6 +8,8 @@ BUILD   ?= build
 SAN     ?=
 OPT     ?= -O2 -g
 
+SHELL := /bin/bash
+
 VERSION := 0.4.0
 SOMAJOR := 0
 
@@ -30,10 +32,13 @@ LIB_OBJ  := $(LIB_SRC:src/%.c=$(BUILD)/obj/%.o)
 TEST_SRC := $(sort $(wildcard tests/*.c))
 TEST_OBJ := $(TEST_SRC:tests/%.c=$(BUILD)/tobj/%.o)
 TEST_LIBS := $(shell pkg-config --libs jansson 2>/dev/null || echo -ljansson) -lm
+-include tests/stress.mk
 
 -include cli/cli.mk
+-include fuzz/fuzz.mk
+-include bench/bench.mk
 
-.PHONY: all lib test check test-san clean install uninstall demo symbols header-check readme-example
+.PHONY: all lib test test-steps check test-san clean install uninstall demo symbols header-check readme-example bench bench-quick
 all: lib
 lib: $(BUILD)/libnidus.a $(BUILD)/libnidus.so
 
@@ -80,7 +85,14 @@ readme-example: $(BUILD)/libnidus.a
 	$(CC) $(WARN) -Iinclude $(BUILD)/readme_example.c $(BUILD)/libnidus.a -pthread -lm -o $(BUILD)/readme_example
 	rm -rf /tmp/nidus-readme && ./$(BUILD)/readme_example && rm -rf /tmp/nidus-readme
 
-test: lib symbols header-check readme-example check test-san cli-test
+# Every step, then one closing line summing all the suites' "N passed, N failed".
+test:
+	@mkdir -p $(BUILD)
+	@set -o pipefail; $(MAKE) --no-print-directory test-steps 2>&1 | tee $(BUILD)/test.log
+	@awk '/^([a-z-]+: )?[0-9]+ passed, [0-9]+ failed/ { sub(/^[a-z-]+: /, ""); p += $$1; f += $$3 } \
+	     END { printf "%d passed, %d failed\n", p, f; exit f > 0 }' $(BUILD)/test.log
+
+test-steps: lib symbols header-check readme-example check test-san cli-test
 
 demo: $(BUILD)/nidus
 	NIDUS=$(CURDIR)/$(BUILD)/nidus bash scripts/demo.sh

@@ -126,15 +126,17 @@ static void open_npy(source *s) {
     unsigned long long a = 0, b = 0;
     char tail;
     int got = sscanf(shape, "(%llu, %llu%c", &a, &b, &tail);
+    unsigned long long dim;
     if (got == 3 && tail == ')') {
         s->rows = (size_t)a;
-        s->dim = (uint32_t)b;
+        dim = b;
     } else if (sscanf(shape, "(%llu,%c", &a, &tail) == 2 && tail == ')') {
         s->rows = 1; /* a 1-D array is one vector */
-        s->dim = (uint32_t)a;
+        dim = a;
     } else cli_fail("%s: shape %s: want (rows, dim)", s->path, shape);
     free(hdr);
-    if (s->dim == 0 || b > UINT32_MAX) cli_fail("%s: shape %s: bad dimension", s->path, shape);
+    if (dim == 0 || dim > UINT32_MAX) cli_fail("%s: shape %s: bad dimension", s->path, shape);
+    s->dim = (uint32_t)dim;
     s->off = hstart + hlen;
     s->stride = (size_t)s->dim * s->elem;
     if ((s->size - s->off) / s->stride != s->rows || (s->size - s->off) % s->stride)
