@@ -538,6 +538,34 @@ static int create_empty_log(nidus_db *db, const char *lpath, nerr *e) {
     return r < 0 ? nidus__err_sys(e, -r, "failed to sync new log at %s", lpath) : NIDUS_OK;
 }
 
+/* A store whose creation was cut short by a crash or power loss: `data` shorter
+ * than its header, every byte either zero or what the header holds, and no log
+ * bytes — so nothing was ever acknowledged. Such a store is simply new again. The
+ * dimension comes from the request, or from the surviving dimension field. */
+static bool torn_new_store(int fd, uint64_t size, const char *dir, uint32_t want, uint32_t *dim) {
+    if (size == 0 || size >= NIDUS_HEADER_LEN) return false;
+    char *lpath = join(dir, "log");
+    struct stat st;
+    bool log_empty = lpath && (stat(lpath, &st) != 0 ? errno == ENOENT : st.st_size == 0);
+    nidus__free(lpath);
+    uint8_t got[NIDUS_HEADER_LEN], hdr[NIDUS_HEADER_LEN];
+    if (!log_empty || nidus__io_pread_full(fd, got, (size_t)size, 0) < 0) return false;
+    uint32_t d = want;
+    if (size >= 12) {
+        uint32_t f = (uint32_t)got[8] | (uint32_t)got[9] << 8 | (uint32_t)got[10] << 16 | (uint32_t)got[11] << 24;
+        if (f != 0) {
+            if (want != 0 && f != want) return false;
+            d = f;
+        }
+    }
+    if (d == 0) return false;
+    nidus__header_encode(hdr, d);
+    for (uint64_t i = 0; i < size; i++)
+        if (got[i] != 0 && got[i] != hdr[i]) return false;
+    *dim = d;
+    return true;
+}
+
 /* Reading the rows on a second thread while the log replays: the two touch
  * disjoint memory (replay only needs the row count, known from the header). */
 typedef struct row_part {
@@ -612,6 +640,11 @@ static int open_writer_files(nidus_db *db, nerr *e) {
     if (r < 0) {
         rc = nidus__err_sys(e, -r, "failed to stat data file at %s", dpath);
         goto out;
+    }
+    uint32_t torn_dim;
+    if (torn_new_store(fd, size, db->path, db->cfg.dimension, &torn_dim)) {
+        db->cfg.dimension = torn_dim;
+        size = 0; /* written again below */
     }
     if (size == 0) {
         /* A new store: its header and directory entries are made durable now. */
@@ -728,8 +761,14 @@ static int open_reader_files(nidus_db *db, nerr *e, bool *retry) {
         rc = nidus__err_sys(e, -r, "failed to stat data file at %s", dp);
         goto out;
     }
+    uint32_t torn_dim;
+    if (torn_new_store(dfd, size, db->path, db->cfg.dimension, &torn_dim)) {
+        db->cfg.dimension = torn_dim;
+        size = 0;
+    }
     if (size == 0) {
-        /* A writer has just created it: an empty store of the requested dimension. */
+        /* A writer has just created it (or never finished): an empty store of the
+         * requested dimension. */
         if (db->cfg.dimension == 0) {
             rc = nidus__err(e, NIDUS_EINVAL, 0, "data file at %s is empty and no dimension was given", dp);
             goto out;

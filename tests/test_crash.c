@@ -210,3 +210,47 @@ TEST(crash_bad_marker_refused) {
     CHECK_INT(th_count(db, "c"), 2);
     nidus_close(db);
 }
+
+/* Power loss while a store was being created can leave `data` shorter than its
+ * header (zeros, or part of it) and an empty log. Nothing was acknowledged, so the
+ * store opens as new; anything that is not a torn header stays an error. */
+TEST(crash_torn_new_store_opens_as_new) {
+    static const size_t sizes[] = {1, 6, 8, 11, 12, 40, 63};
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+        const char *dir = t_tmpdir();
+        nidus_db *db = th_open(dir, 3);
+        nidus_close(db);
+        size_t n;
+        unsigned char *hdr = t_read_file(t_path(dir, "data"), &n);
+        CHECK_INT(n, 64);
+        if (i % 2) memset(hdr + sizes[i] / 2, 0, sizes[i] - sizes[i] / 2); /* partly zeros */
+        t_write_file(t_path(dir, "data"), hdr, sizes[i]);
+        db = th_open_ro(dir, 3);
+        CHECK_INT(th_count(db, "c"), 0);
+        nidus_close(db);
+        CHECK_INT(t_file_size(t_path(dir, "data")), (long long)sizes[i]); /* the reader wrote nothing */
+        db = th_open(dir, sizes[i] >= 12 && !(i % 2) ? 0 : 3);
+        CHECK_INT(nidus_dimension(db), 3);
+        CHECK_OK_DB(db, th_put(db, "c", "a", A));
+        nidus_close(db);
+        CHECK_INT(t_file_size(t_path(dir, "data")), 64 + 12);
+        free(hdr);
+    }
+    /* Not a torn header: refused, and left alone. */
+    const char *dir = t_tmpdir();
+    t_write_file(t_path(dir, "data"), "hello", 5);
+    nidus_db *db;
+    nidus_config cfg;
+    nidus_config_init(&cfg, 3);
+    CHECK_RC(nidus_open(dir, &cfg, &db), NIDUS_ECORRUPT);
+    nidus_close(db);
+    CHECK_INT(t_file_size(t_path(dir, "data")), 5);
+    /* A torn header with log records is not new: refused. */
+    const char *dir2 = t_tmpdir();
+    db = th_open(dir2, 3);
+    CHECK_OK_DB(db, th_put(db, "c", "a", A));
+    nidus_close(db);
+    CHECK(truncate(t_path(dir2, "data"), 10) == 0);
+    CHECK_RC(nidus_open(dir2, &cfg, &db), NIDUS_ECORRUPT);
+    nidus_close(db);
+}
