@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/file.h>
@@ -60,14 +61,38 @@ int nidus__lock_acquire(nlock *l, const char *dir, uint64_t ttl_ms, nerr *e) {
     memcpy(l->path, dir, n);
     memcpy(l->path + n, "/lock", 6);
 
+    char body[48];
+    int blen = snprintf(body, sizeof body, "%ld %llu", (long)getpid(), (unsigned long long)nidus__now_ms());
+    static atomic_uint seq;
+    char tmp[4096];
+    snprintf(tmp, sizeof tmp, "%s.%ld.%u", l->path, (long)getpid(), atomic_fetch_add(&seq, 1));
     for (int attempt = 0; attempt < 8; attempt++) {
-        bool created = true;
-        int fd = nidus__io_open(l->path, O_RDWR | O_CREAT | O_EXCL, 0644);
-        if (fd == -EEXIST) {
-            created = false;
-            fd = nidus__io_open(l->path, O_RDWR, 0);
-            if (fd == -ENOENT) continue; /* removed meanwhile: try again */
+        /* Create `lock` with its body already in it: write a private file, then
+         * link it into place (atomic, and fails if `lock` exists). A writer that
+         * dies at any instant leaves either no lock or one naming its dead pid. */
+        bool created = false;
+        int fd = nidus__io_open(tmp, O_RDWR | O_CREAT | O_TRUNC, 0644);
+        if (fd < 0) {
+            nidus__err_sys(e, -fd, "failed to create lock file at %s", tmp);
+            goto fail;
         }
+        int r = nidus__io_pwrite_full(fd, body, (size_t)blen, 0);
+        if (r == 0) r = nidus__io_fsync(fd);
+        if (r < 0) {
+            nidus__io_close(fd);
+            (void)unlink(tmp);
+            nidus__err_sys(e, -r, "failed to write lock file at %s", tmp);
+            goto fail;
+        }
+        if (link(tmp, l->path) == 0) {
+            created = true;
+        } else {
+            int err = errno;
+            nidus__io_close(fd);
+            fd = err == EEXIST ? nidus__io_open(l->path, O_RDWR, 0) : -err;
+        }
+        (void)unlink(tmp);
+        if (fd == -ENOENT) continue; /* removed meanwhile: try again */
         if (fd < 0) {
             nidus__err_sys(e, -fd, "failed to create lock file at %s", l->path);
             goto fail;
@@ -106,11 +131,12 @@ int nidus__lock_acquire(nlock *l, const char *dir, uint64_t ttl_ms, nerr *e) {
             nidus__err(e, NIDUS_ELOCKED, 0, "store is locked: %s", l->path);
             goto fail;
         }
-        char body[48];
-        int len = snprintf(body, sizeof body, "%ld %llu", (long)getpid(), (unsigned long long)nidus__now_ms());
-        int r = nidus__io_ftruncate(fd, 0);
-        if (r == 0) r = nidus__io_pwrite_full(fd, body, (size_t)len, 0);
-        if (r == 0) r = nidus__io_fsync(fd);
+        r = 0;
+        if (!created) { /* taking over a stale lock: our body, same inode */
+            r = nidus__io_ftruncate(fd, 0);
+            if (r == 0) r = nidus__io_pwrite_full(fd, body, (size_t)blen, 0);
+            if (r == 0) r = nidus__io_fsync(fd);
+        }
         if (r == 0 && created) r = nidus__io_fsync_dir(dir);
         if (r < 0) {
             nidus__err_sys(e, -r, "failed to write lock file at %s", l->path);

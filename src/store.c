@@ -538,34 +538,6 @@ static int create_empty_log(nidus_db *db, const char *lpath, nerr *e) {
     return r < 0 ? nidus__err_sys(e, -r, "failed to sync new log at %s", lpath) : NIDUS_OK;
 }
 
-/* A store whose creation was cut short by a crash or power loss: `data` shorter
- * than its header, every byte either zero or what the header holds, and no log
- * bytes — so nothing was ever acknowledged. Such a store is simply new again. The
- * dimension comes from the request, or from the surviving dimension field. */
-static bool torn_new_store(int fd, uint64_t size, const char *dir, uint32_t want, uint32_t *dim) {
-    if (size == 0 || size >= NIDUS_HEADER_LEN) return false;
-    char *lpath = join(dir, "log");
-    struct stat st;
-    bool log_empty = lpath && (stat(lpath, &st) != 0 ? errno == ENOENT : st.st_size == 0);
-    nidus__free(lpath);
-    uint8_t got[NIDUS_HEADER_LEN], hdr[NIDUS_HEADER_LEN];
-    if (!log_empty || nidus__io_pread_full(fd, got, (size_t)size, 0) < 0) return false;
-    uint32_t d = want;
-    if (size >= 12) {
-        uint32_t f = (uint32_t)got[8] | (uint32_t)got[9] << 8 | (uint32_t)got[10] << 16 | (uint32_t)got[11] << 24;
-        if (f != 0) {
-            if (want != 0 && f != want) return false;
-            d = f;
-        }
-    }
-    if (d == 0) return false;
-    nidus__header_encode(hdr, d);
-    for (uint64_t i = 0; i < size; i++)
-        if (got[i] != 0 && got[i] != hdr[i]) return false;
-    *dim = d;
-    return true;
-}
-
 /* Reading the rows on a second thread while the log replays: the two touch
  * disjoint memory (replay only needs the row count, known from the header). */
 typedef struct row_part {
@@ -618,6 +590,58 @@ static int rows_finish(row_reader *r, int rc, nerr *e) {
     return rc;
 }
 
+/* A log with records but no `data` to go with it is a damaged store, not a new
+ * one: creating `data` afresh would silently drop every record. */
+static int refuse_if_log(nidus_db *db, const char *lpath, nerr *e) {
+    struct stat st;
+    if (stat(lpath, &st) == 0 && st.st_size > 0)
+        return nidus__err(e, NIDUS_ECORRUPT, 0,
+                          "%s has a %lld-byte log but no vectors (data missing or empty); not creating a new store "
+                          "over it",
+                          db->path, (long long)st.st_size);
+    return NIDUS_OK;
+}
+
+/* Create a new store atomically: the header goes to `data.new`, fsynced, then an
+ * empty log, then the rename to `data` and a directory fsync. A crash at any
+ * instant leaves either no `data` (a new store again) or a complete header. */
+static int create_store(nidus_db *db, const char *dpath, const char *lpath, nerr *e) {
+    int rc = refuse_if_log(db, lpath, e);
+    if (rc) return rc;
+    if (db->cfg.dimension == 0)
+        return nidus__err(e, NIDUS_EINVAL, 0, "cannot create a store at %s with dimension 0", db->path);
+    char *tmp = join(db->path, "data.new");
+    if (!tmp) return nidus__err(e, NIDUS_ENOMEM, 0, "out of memory");
+    int fd = nidus__io_open(tmp, O_RDWR | O_CREAT | O_TRUNC, 0644);
+    if (fd < 0) {
+        rc = nidus__err_sys(e, -fd, "failed to create data file at %s", tmp);
+        goto out;
+    }
+    uint8_t hdr[NIDUS_HEADER_LEN];
+    nidus__header_encode(hdr, db->cfg.dimension);
+    int r = nidus__io_pwrite_full(fd, hdr, sizeof hdr, 0);
+    if (r == 0) r = nidus__io_fsync(fd);
+    nidus__io_close(fd);
+    if (r < 0) {
+        rc = nidus__err_sys(e, -r, "failed to write data file header at %s", tmp);
+        (void)nidus__io_unlink(tmp);
+        goto out;
+    }
+    if ((rc = create_empty_log(db, lpath, e))) {
+        (void)nidus__io_unlink(tmp);
+        goto out;
+    }
+    r = nidus__io_rename(tmp, dpath);
+    if (r == 0) r = nidus__io_fsync_dir(db->path);
+    if (r < 0) {
+        rc = nidus__err_sys(e, -r, "failed to create data file at %s", dpath);
+        (void)nidus__io_unlink(tmp);
+    }
+out:
+    nidus__free(tmp);
+    return rc;
+}
+
 /* Open `data` and `log` for a writer: create a new store if there is none, cut a
  * partial row and a torn log tail, replay. */
 static int open_writer_files(nidus_db *db, nerr *e) {
@@ -629,7 +653,11 @@ static int open_writer_files(nidus_db *db, nerr *e) {
         rc = nidus__err(e, NIDUS_ENOMEM, 0, "out of memory");
         goto out;
     }
-    int fd = nidus__io_open(dpath, O_RDWR | O_CREAT, 0644);
+    int fd = nidus__io_open(dpath, O_RDWR, 0);
+    if (fd == -ENOENT) {
+        if ((rc = create_store(db, dpath, lpath, e))) goto out;
+        fd = nidus__io_open(dpath, O_RDWR, 0);
+    }
     if (fd < 0) {
         rc = nidus__err_sys(e, -fd, "failed to open data file at %s", dpath);
         goto out;
@@ -641,13 +669,10 @@ static int open_writer_files(nidus_db *db, nerr *e) {
         rc = nidus__err_sys(e, -r, "failed to stat data file at %s", dpath);
         goto out;
     }
-    uint32_t torn_dim;
-    if (torn_new_store(fd, size, db->path, db->cfg.dimension, &torn_dim)) {
-        db->cfg.dimension = torn_dim;
-        size = 0; /* written again below */
-    }
     if (size == 0) {
-        /* A new store: its header and directory entries are made durable now. */
+        /* An empty `data` (a nidus 0.3 writer creates it before its header): give
+         * it a header, unless a log says this store once held something. */
+        if ((rc = refuse_if_log(db, lpath, e))) goto out;
         if (db->cfg.dimension == 0) {
             rc = nidus__err(e, NIDUS_EINVAL, 0, "cannot create a store at %s with dimension 0", db->path);
             goto out;
@@ -661,7 +686,6 @@ static int open_writer_files(nidus_db *db, nerr *e) {
             rc = nidus__err_sys(e, -r, "failed to write data file header at %s", dpath);
             goto out;
         }
-        if ((rc = create_empty_log(db, lpath, e))) goto out;
         size = NIDUS_HEADER_LEN;
     }
     uint32_t dim = db->cfg.dimension;
@@ -761,14 +785,9 @@ static int open_reader_files(nidus_db *db, nerr *e, bool *retry) {
         rc = nidus__err_sys(e, -r, "failed to stat data file at %s", dp);
         goto out;
     }
-    uint32_t torn_dim;
-    if (torn_new_store(dfd, size, db->path, db->cfg.dimension, &torn_dim)) {
-        db->cfg.dimension = torn_dim;
-        size = 0;
-    }
     if (size == 0) {
-        /* A writer has just created it (or never finished): an empty store of the
-         * requested dimension. */
+        /* A nidus 0.3 writer has just created it: an empty store of the requested
+         * dimension. */
         if (db->cfg.dimension == 0) {
             rc = nidus__err(e, NIDUS_EINVAL, 0, "data file at %s is empty and no dimension was given", dp);
             goto out;
