@@ -216,6 +216,8 @@ const char *nidus_kernel_name(void) { return k()->name; }
 
 float nidus__kdot(const float *a, const float *b, size_t n) { return k()->dot(a, b, n); }
 
+nidus__dot_fn nidus__kdot_fn(void) { return k()->dot; }
+
 void nidus__kdot4(const float *x, const float *const y[4], size_t n, float out[4]) { k()->dot4(x, y, n, out); }
 
 void nidus__kblock(const float *q, size_t nq, const float *const *rows, size_t nr, size_t n, float *out, size_t ld) {

@@ -278,6 +278,9 @@ float nidus__dot(const float *a, const float *b, size_t n);
 
 /* The run-time chosen kernel (kernels.c); bit-identical to nidus__dot. */
 float nidus__kdot(const float *a, const float *b, size_t n);
+/* The chosen kernel itself, for loops that call it per row. */
+typedef float (*nidus__dot_fn)(const float *a, const float *b, size_t n);
+nidus__dot_fn nidus__kdot_fn(void);
 /* out[j] = dot(x, y[j]) for four vectors y. */
 void nidus__kdot4(const float *x, const float *const y[4], size_t n, float out[4]);
 /* Every query against every row: out[qi * ld + r] = dot(q + qi * n, rows[r]). */
