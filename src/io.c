@@ -1,32 +1,55 @@
 /* io.c — every file operation of the library, in one place, so that tests can make
- * any of them fail (fault.c) and so that EINTR and short transfers are handled once. */
+ * any of them fail (fault.c), can record them (the power-loss model), and so that
+ * EINTR and short transfers are handled once. */
 #include "nidus_internal.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* The seams (fault.c). One relaxed load of the seam word per call when both are off. */
 bool nidus__fault_hit(int kind, int *err);
+extern atomic_int nidus__seam_word;
+#define NIDUS__SEAM_RECORD (1 << 30)
+enum {
+    NIDUS__REC_OPEN = 1,
+    NIDUS__REC_CLOSE,
+    NIDUS__REC_PWRITE,
+    NIDUS__REC_FSYNC,
+    NIDUS__REC_TRUNCATE,
+    NIDUS__REC_RENAME,
+    NIDUS__REC_UNLINK,
+    NIDUS__REC_MKDIR
+};
+void nidus__io_rec_note(int op, int fd, const char *path, const char *path2, const void *buf, uint64_t len,
+                        uint64_t off, int flags);
+#define SEAM() atomic_load_explicit(&nidus__seam_word, memory_order_relaxed)
+#define FAULT(seam, kind, err) (((seam) & ~NIDUS__SEAM_RECORD) && nidus__fault_hit((kind), (err)))
+#define RECORDING(seam) ((seam) & NIDUS__SEAM_RECORD)
 
 int nidus__io_open(const char *path, int flags, int mode) {
-    int err;
-    if (nidus__fault_hit(NIDUS_FAULT_OPEN, &err)) return -(err > 0 ? err : EIO);
+    int err, seam = SEAM();
+    if (FAULT(seam, NIDUS_FAULT_OPEN, &err)) return -(err > 0 ? err : EIO);
     int fd;
     do fd = open(path, flags | O_CLOEXEC, mode);
     while (fd < 0 && errno == EINTR);
-    return fd < 0 ? -errno : fd;
+    if (fd < 0) return -errno;
+    if (RECORDING(seam)) nidus__io_rec_note(NIDUS__REC_OPEN, fd, path, NULL, NULL, 0, 0, flags);
+    return fd;
 }
 
 int nidus__io_close(int fd) {
+    if (RECORDING(SEAM())) nidus__io_rec_note(NIDUS__REC_CLOSE, fd, NULL, NULL, NULL, 0, 0, 0);
     /* Linux closes the fd even when close() reports EINTR: never retry. */
     return close(fd) < 0 && errno != EINTR ? -errno : 0;
 }
 
 int nidus__io_pread_full(int fd, void *buf, size_t n, uint64_t off) {
     int err;
-    if (nidus__fault_hit(NIDUS_FAULT_READ, &err)) return -(err > 0 ? err : EIO);
+    if (FAULT(SEAM(), NIDUS_FAULT_READ, &err)) return -(err > 0 ? err : EIO);
     char *p = buf;
     while (n > 0) {
         size_t chunk = n > (1u << 30) ? (1u << 30) : n;
@@ -43,47 +66,64 @@ int nidus__io_pread_full(int fd, void *buf, size_t n, uint64_t off) {
     return 0;
 }
 
+/* Report the bytes [buf, buf+n) that reached the file at off (recording only). */
+static void note_write(int seam, int fd, const void *buf, size_t n, uint64_t off) {
+    if (RECORDING(seam) && n) nidus__io_rec_note(NIDUS__REC_PWRITE, fd, NULL, NULL, buf, n, off, 0);
+}
+
 int nidus__io_pwrite_full(int fd, const void *buf, size_t n, uint64_t off) {
-    int err;
+    int err, seam = SEAM();
     const char *p = buf;
-    if (nidus__fault_hit(NIDUS_FAULT_WRITE, &err)) {
+    const uint64_t off0 = off;
+    if (FAULT(seam, NIDUS_FAULT_WRITE, &err)) {
         if (err != -1) return -(err > 0 ? err : EIO);
         /* A short write: half the bytes land, then the device is full. */
         size_t half = n / 2;
         if (half && pwrite(fd, p, half, (off_t)off) < 0) return -errno;
+        note_write(seam, fd, buf, half, off0);
         return -ENOSPC;
     }
     while (n > 0) {
         size_t chunk = n > (1u << 30) ? (1u << 30) : n;
         ssize_t w = pwrite(fd, p, chunk, (off_t)off);
         if (w < 0) {
-            if (errno == EINTR) continue;
-            return -errno;
+            int e = errno;
+            if (e == EINTR) continue;
+            note_write(seam, fd, buf, (size_t)(off - off0), off0);
+            return -e;
         }
-        if (w == 0) return -EIO;
+        if (w == 0) {
+            note_write(seam, fd, buf, (size_t)(off - off0), off0);
+            return -EIO;
+        }
         p += w;
         n -= (size_t)w;
         off += (uint64_t)w;
     }
+    note_write(seam, fd, buf, (size_t)(off - off0), off0);
     return 0;
 }
 
 int nidus__io_fsync(int fd) {
-    int err;
-    if (nidus__fault_hit(NIDUS_FAULT_FSYNC, &err)) return -(err > 0 ? err : EIO);
+    int err, seam = SEAM();
+    if (FAULT(seam, NIDUS_FAULT_FSYNC, &err)) return -(err > 0 ? err : EIO);
     int r;
     do r = fsync(fd);
     while (r < 0 && errno == EINTR);
-    return r < 0 ? -errno : 0;
+    if (r < 0) return -errno;
+    if (RECORDING(seam)) nidus__io_rec_note(NIDUS__REC_FSYNC, fd, NULL, NULL, NULL, 0, 0, 0);
+    return 0;
 }
 
 int nidus__io_ftruncate(int fd, uint64_t len) {
-    int err;
-    if (nidus__fault_hit(NIDUS_FAULT_TRUNCATE, &err)) return -(err > 0 ? err : EIO);
+    int err, seam = SEAM();
+    if (FAULT(seam, NIDUS_FAULT_TRUNCATE, &err)) return -(err > 0 ? err : EIO);
     int r;
     do r = ftruncate(fd, (off_t)len);
     while (r < 0 && errno == EINTR);
-    return r < 0 ? -errno : 0;
+    if (r < 0) return -errno;
+    if (RECORDING(seam)) nidus__io_rec_note(NIDUS__REC_TRUNCATE, fd, NULL, NULL, NULL, len, 0, 0);
+    return 0;
 }
 
 int nidus__io_fsize(int fd, uint64_t *size) {
@@ -94,15 +134,19 @@ int nidus__io_fsize(int fd, uint64_t *size) {
 }
 
 int nidus__io_rename(const char *from, const char *to) {
-    int err;
-    if (nidus__fault_hit(NIDUS_FAULT_RENAME, &err)) return -(err > 0 ? err : EIO);
-    return rename(from, to) < 0 ? -errno : 0;
+    int err, seam = SEAM();
+    if (FAULT(seam, NIDUS_FAULT_RENAME, &err)) return -(err > 0 ? err : EIO);
+    if (rename(from, to) < 0) return -errno;
+    if (RECORDING(seam)) nidus__io_rec_note(NIDUS__REC_RENAME, -1, from, to, NULL, 0, 0, 0);
+    return 0;
 }
 
 int nidus__io_unlink(const char *path) {
-    int err;
-    if (nidus__fault_hit(NIDUS_FAULT_UNLINK, &err)) return -(err > 0 ? err : EIO);
-    return unlink(path) < 0 ? -errno : 0;
+    int err, seam = SEAM();
+    if (FAULT(seam, NIDUS_FAULT_UNLINK, &err)) return -(err > 0 ? err : EIO);
+    if (unlink(path) < 0) return -errno;
+    if (RECORDING(seam)) nidus__io_rec_note(NIDUS__REC_UNLINK, -1, path, NULL, NULL, 0, 0, 0);
+    return 0;
 }
 
 /* Renames and creations are durable only once the directory itself is synced. */
@@ -125,7 +169,9 @@ int nidus__io_mkdir_p(const char *path) {
         if (p[i] != '/' && p[i] != 0) continue;
         char c = p[i];
         p[i] = 0;
-        if (mkdir(p, 0755) < 0 && errno != EEXIST) {
+        if (mkdir(p, 0755) == 0) {
+            if (RECORDING(SEAM())) nidus__io_rec_note(NIDUS__REC_MKDIR, -1, p, NULL, NULL, 0, 0, 0);
+        } else if (errno != EEXIST) {
             rc = -errno;
             break;
         }

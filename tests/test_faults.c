@@ -167,6 +167,12 @@ static unsigned char *slurp(const char *dir, const char *name, size_t *n) {
     return b;
 }
 
+/* One line per test for docs/RELIABILITY.md; sum them with
+ *   ./build/nidus_tests fault_ 2>&1 | awk '/faults injected:/ {a += $(NF-2); i += $NF} END {print a, i}' */
+static void report(const char *what, long alloc, long io) {
+    fprintf(stderr, "  faults injected: %-24s allocation %6ld I/O %6ld\n", what, alloc, io);
+}
+
 /* Run op under every fault of every kind; returns how many faults fired. */
 static long exercise(int (*op)(nidus_db *), const char *opname) {
     const char *tmp = t_tmpdir();
@@ -185,7 +191,7 @@ static long exercise(int (*op)(nidus_db *), const char *opname) {
     char *after = dump(db);
     nidus_close(db);
 
-    long fired_total = 0;
+    long fired_total = 0, fired_alloc = 0;
     char work[600];
     for (size_t k = 0; k < sizeof KINDS / sizeof KINDS[0]; k++) {
         for (long n = 0;; n++) {
@@ -206,6 +212,7 @@ static long exercise(int (*op)(nidus_db *), const char *opname) {
                 break;
             }
             fired_total++;
+            if (KINDS[k].kinds & NIDUS_FAULT_ALLOC) fired_alloc++;
             char *now = dump(db);
             if (rc == NIDUS_OK) {
                 /* The fault hit a call whose failure the operation tolerates. */
@@ -246,6 +253,7 @@ static long exercise(int (*op)(nidus_db *), const char *opname) {
     }
     free(before), free(after);
     free((void *)base), free((void *)ref);
+    report(opname, fired_alloc, fired_total - fired_alloc);
     return fired_total;
 }
 
@@ -269,7 +277,7 @@ TEST(fault_open_and_auto_compact) {
     nidus_db *db = th_open_ro(base, 4);
     char *want = dump(db);
     nidus_close(db);
-    long fired = 0;
+    long fired = 0, fired_alloc = 0;
     char work[600];
     for (size_t k = 0; k < sizeof KINDS / sizeof KINDS[0]; k++) {
         for (long n = 0;; n++) {
@@ -298,8 +306,10 @@ TEST(fault_open_and_auto_compact) {
             nidus_close(db);
             if (!hit) break;
             fired++;
+            if (KINDS[k].kinds & NIDUS_FAULT_ALLOC) fired_alloc++;
         }
     }
+    report("open+auto_compact", fired_alloc, fired - fired_alloc);
     CHECK(fired > 10);
     free(want);
     free((void *)base);
@@ -311,6 +321,7 @@ TEST(fault_reads_out_of_memory) {
     build_base(tmp);
     nidus_db *db = th_open_ro(tmp, 4);
     nidus_pred p = {.kind = NIDUS_PRED_IN, .key = "lang", .set = (nidus_value[]){nidus_string("rust")}, .set_len = 1};
+    long fired = 0;
     for (int which = 0; which < 5; which++) {
         for (long n = 0;; n++) {
             void *res = NULL;
@@ -331,6 +342,7 @@ TEST(fault_reads_out_of_memory) {
             }
             bool hit = nidus__fault_fired();
             nidus__fault_disarm();
+            fired += hit;
             if (hit && rc != NIDUS_OK) {
                 CHECK_RC(rc, NIDUS_ENOMEM);
                 CHECK(res == NULL);
@@ -344,12 +356,14 @@ TEST(fault_reads_out_of_memory) {
         }
     }
     nidus_close(db);
+    report("reads (search, get, ...)", fired, 0);
 }
 
 /* Open itself under allocation failure, in memory and on disk. */
 TEST(fault_open_out_of_memory) {
     const char *tmp = t_tmpdir();
     build_base(tmp);
+    long fired = 0;
     for (long n = 0;; n++) {
         nidus_db *db = NULL;
         nidus__fault_arm(NIDUS_FAULT_ALLOC, n, 0);
@@ -359,6 +373,7 @@ TEST(fault_open_out_of_memory) {
         if (hit) CHECK_RC(rc, NIDUS_ENOMEM);
         else CHECK_OK_DB(db, rc);
         nidus_close(db);
+        fired += hit;
         if (!hit) break;
     }
     for (long n = 0;; n++) {
@@ -369,6 +384,8 @@ TEST(fault_open_out_of_memory) {
         nidus__fault_disarm();
         if (hit) CHECK(rc == NIDUS_ENOMEM && db == NULL);
         nidus_close(db);
+        fired += hit;
         if (!hit) break;
     }
+    report("open (disk, memory)", fired, 0);
 }
