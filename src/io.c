@@ -141,6 +141,13 @@ int nidus__io_rename(const char *from, const char *to) {
     return 0;
 }
 
+/* A hard link (the lock file is created this way, whole). Fails like a rename. */
+int nidus__io_link(const char *from, const char *to) {
+    int err, seam = SEAM();
+    if (FAULT(seam, NIDUS_FAULT_RENAME, &err)) return -(err > 0 ? err : EIO);
+    return link(from, to) < 0 ? -errno : 0;
+}
+
 int nidus__io_unlink(const char *path) {
     int err, seam = SEAM();
     if (FAULT(seam, NIDUS_FAULT_UNLINK, &err)) return -(err > 0 ? err : EIO);

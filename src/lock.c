@@ -37,7 +37,12 @@ static bool pid_running(long pid) {
  * live writer that takes no advisory lock (nidus 0.3). */
 static bool held_by_foreign_writer(int fd, const struct stat *st, uint64_t ttl_ms) {
     char body[64] = {0};
-    ssize_t n = pread(fd, body, sizeof body - 1, 0);
+    uint64_t size = 0;
+    ssize_t n = -1;
+    if (nidus__io_fsize(fd, &size) == 0) {
+        size_t want = size < sizeof body - 1 ? (size_t)size : sizeof body - 1;
+        n = nidus__io_pread_full(fd, body, want, 0) == 0 ? (ssize_t)want : -1;
+    }
     long pid = 0;
     if (n > 0) pid = strtol(body, NULL, 10);
     /* A body naming a dead process: nobody can be writing. */
@@ -80,18 +85,18 @@ int nidus__lock_acquire(nlock *l, const char *dir, uint64_t ttl_ms, nerr *e) {
         if (r == 0) r = nidus__io_fsync(fd);
         if (r < 0) {
             nidus__io_close(fd);
-            (void)unlink(tmp);
+            (void)nidus__io_unlink(tmp);
             nidus__err_sys(e, -r, "failed to write lock file at %s", tmp);
             goto fail;
         }
-        if (link(tmp, l->path) == 0) {
+        int lr = nidus__io_link(tmp, l->path);
+        if (lr == 0) {
             created = true;
         } else {
-            int err = errno;
             nidus__io_close(fd);
-            fd = err == EEXIST ? nidus__io_open(l->path, O_RDWR, 0) : -err;
+            fd = lr == -EEXIST ? nidus__io_open(l->path, O_RDWR, 0) : lr;
         }
-        (void)unlink(tmp);
+        (void)nidus__io_unlink(tmp);
         if (fd == -ENOENT) continue; /* removed meanwhile: try again */
         if (fd < 0) {
             nidus__err_sys(e, -fd, "failed to create lock file at %s", l->path);
@@ -132,15 +137,18 @@ int nidus__lock_acquire(nlock *l, const char *dir, uint64_t ttl_ms, nerr *e) {
             goto fail;
         }
         r = 0;
-        if (!created) { /* taking over a stale lock: our body, same inode */
-            r = nidus__io_ftruncate(fd, 0);
-            if (r == 0) r = nidus__io_pwrite_full(fd, body, (size_t)blen, 0);
+        if (!created) {
+            /* Taking over a stale lock, same inode: body first, then cut to its
+             * length, so a crash in between never leaves an empty body (which
+             * reads as a live writer for a while). */
+            r = nidus__io_pwrite_full(fd, body, (size_t)blen, 0);
+            if (r == 0) r = nidus__io_ftruncate(fd, (uint64_t)blen);
             if (r == 0) r = nidus__io_fsync(fd);
         }
         if (r == 0 && created) r = nidus__io_fsync_dir(dir);
         if (r < 0) {
             nidus__err_sys(e, -r, "failed to write lock file at %s", l->path);
-            if (created) (void)unlink(l->path);
+            if (created) (void)nidus__io_unlink(l->path);
             nidus__io_close(fd);
             goto fail;
         }
@@ -171,7 +179,7 @@ void nidus__lock_release(nlock *l) {
         struct stat fst, pst;
         if (fstat(l->fd, &fst) == 0 && stat(l->path, &pst) == 0 && fst.st_ino == pst.st_ino &&
             fst.st_dev == pst.st_dev)
-            (void)unlink(l->path);
+            (void)nidus__io_unlink(l->path);
         nidus__io_close(l->fd);
         l->fd = -1;
     }

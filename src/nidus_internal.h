@@ -95,6 +95,7 @@ int nidus__io_ftruncate(int fd, uint64_t len);
 int nidus__io_fsize(int fd, uint64_t *size);
 int nidus__io_rename(const char *from, const char *to);
 int nidus__io_unlink(const char *path);
+int nidus__io_link(const char *from, const char *to);
 int nidus__io_fsync_dir(const char *dir);
 int nidus__io_mkdir_p(const char *path);
 

@@ -170,7 +170,8 @@ static void *scan_run(void *arg) {
                 ntopk *t = &j->tops[qi];
                 for (size_t b = 0; b < nb; b++) {
                     if (j->gate && sc[b] < j->min) continue; /* NaN passes, as in nidus 0.3 */
-                    nidus__topk_push(t, sc[b], docs[b]->row, docs[b], colls[b]);
+                    if (beats_worst(t, sc[b], docs[b]->row))
+                        nidus__topk_push(t, sc[b], docs[b]->row, docs[b], colls[b]);
                 }
             }
             nb = 0;

@@ -468,7 +468,12 @@ static int read_marker(const char *path, char *text, size_t cap, uint64_t *dsize
     int fd = nidus__io_open(path, O_RDONLY, 0);
     if (fd == -ENOENT) return 0;
     if (fd < 0) return -2;
-    ssize_t n = pread(fd, text, cap - 1, 0);
+    uint64_t size = 0;
+    ssize_t n = -1;
+    if (nidus__io_fsize(fd, &size) == 0) {
+        size_t want = size < cap - 1 ? (size_t)size : cap - 1;
+        n = nidus__io_pread_full(fd, text, want, 0) == 0 ? (ssize_t)want : -1;
+    }
     nidus__io_close(fd);
     if (n < 0) return -2;
     if (n == 0) return -1;
@@ -1578,8 +1583,9 @@ int nidus__compact_locked(nidus_db *db, nerr *e) {
 out:
     if (!committed && !db->memory && dt) {
         /* Not committed: the old store stands; remove what we wrote. */
-        if (dfd >= 0) (void)unlink(dt);
-        if (lfd >= 0) (void)unlink(lt);
+        if (dfd >= 0) (void)nidus__io_unlink(dt);
+        if (lfd >= 0) (void)nidus__io_unlink(lt);
+        if (mkt) (void)unlink(mkt); /* absent unless the marker failed midway */
     }
     if (dfd >= 0) nidus__io_close(dfd);
     if (lfd >= 0) nidus__io_close(lfd);

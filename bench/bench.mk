@@ -1,0 +1,82 @@
+# bench/bench.mk — `make bench` and `make bench-quick` (included by the top Makefile).
+#
+#   make bench        every engine on 4 data sets (5-10 min on 2 cores, +3 min the first
+#                     time: installs and data), table + CSV
+#   make bench-quick  100k x 384 only, nidus 1 thread vs roofline and hnswlib (< 1 min);
+#                     its last line is `bench-quick: nidus/roofline=R nidus/hnswlib=H`
+#
+# Installs what it needs when missing (Debian packages with apt-get, the Node peers
+# with npm into BENCH_CACHE). Data, stores and node_modules live in BENCH_CACHE,
+# outside the repository; results in bench/results/ (gitignored). bench/README.md
+# describes the method.
+
+# Keep the top Makefile's default goal: nothing here may become `make`'s default.
+_bench_saved_default_goal := $(.DEFAULT_GOAL)
+
+BENCH_CACHE ?= $(HOME)/.cache/nidus-bench
+BENCH_BIN   := $(BUILD)/bench
+BENCH_PY    := /usr/bin/python3
+# Debian packages: everything, and the subset bench-quick needs.
+BENCH_DEBS       := python3-numpy python3-faiss python3-threadpoolctl libopenblas0-pthread \
+                    libhnswlib-dev
+BENCH_DEBS_QUICK := python3-numpy libhnswlib-dev
+
+BENCH_TOOLS := $(BENCH_BIN)/nidus_bench $(BENCH_BIN)/roofline $(BENCH_BIN)/hnsw_bench
+
+# The nidus driver uses the library's public API only. Calls the linked library lacks
+# (while issue 4 is under way) are compiled out, and the run says so.
+$(BENCH_BIN)/nidus_bench: bench/nidus_bench.c include/nidus.h $(BUILD)/libnidus.a
+	@mkdir -p $(dir $@)
+	@defs=""; syms=$$(nm -g --defined-only $(BUILD)/libnidus.a 2>/dev/null | awk '{print $$3}'); \
+	echo "$$syms" | grep -qx nidus_search_batch || defs="$$defs -DNIDUS_BENCH_NO_BATCH"; \
+	echo "$$syms" | grep -qx nidus_kernel_name || defs="$$defs -DNIDUS_BENCH_NO_KERNEL_NAME"; \
+	echo "CC $< $$defs"; \
+	$(CC) -std=c11 -O2 -Wall -Wextra -D_DEFAULT_SOURCE $$defs -Iinclude $< $(BUILD)/libnidus.a \
+	    -pthread -lm -o $@
+
+# A measurement of this machine, not a shipped binary: -march=native.
+$(BENCH_BIN)/roofline: bench/roofline.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -O2 -march=native -Wall -Wextra -D_DEFAULT_SOURCE $< -pthread -o $@
+
+# As a packaged binary would be built: -O2, no -march=native.
+$(BENCH_BIN)/hnsw_bench: bench/hnsw_bench.cpp
+	@mkdir -p $(dir $@)
+	g++ -std=c++11 -O2 -Wall $< -pthread -o $@
+
+# Install the Debian packages listed in $(1) that are missing.
+define bench_apt
+	@missing=""; for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "bench: installing$$missing"; \
+	  if [ "$$(id -u)" != 0 ]; then echo "bench: need root for apt-get install$$missing" >&2; exit 1; fi; \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null 2>&1 || \
+	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; }; \
+	fi
+endef
+
+bench-deps-quick:
+	$(call bench_apt,$(BENCH_DEBS_QUICK))
+
+# The Node peers, pinned in bench/package.json, installed into BENCH_CACHE (not git).
+bench-deps: bench-deps-quick
+	$(call bench_apt,$(BENCH_DEBS))
+	@mkdir -p $(BENCH_CACHE)
+	@if ! cmp -s bench/package.json $(BENCH_CACHE)/.installed-package.json || \
+	    [ ! -d $(BENCH_CACHE)/node_modules/usearch ]; then \
+	  echo "bench: npm install (pinned in bench/package.json) into $(BENCH_CACHE)"; \
+	  cp bench/package.json $(BENCH_CACHE)/package.json && \
+	  (cd $(BENCH_CACHE) && npm install --no-audit --no-fund --loglevel=error \
+	     > npm-install.log 2>&1) || { cat $(BENCH_CACHE)/npm-install.log; exit 1; }; \
+	  cp bench/package.json $(BENCH_CACHE)/.installed-package.json; \
+	fi
+
+bench: bench-deps $(BENCH_TOOLS)
+	@$(BENCH_PY) bench/run.py --bin $(BENCH_BIN) --cache $(BENCH_CACHE)
+
+bench-quick: bench-deps-quick $(BENCH_TOOLS)
+	@$(BENCH_PY) bench/run.py --quick --bin $(BENCH_BIN) --cache $(BENCH_CACHE)
+
+.PHONY: bench-deps bench-deps-quick
+
+.DEFAULT_GOAL := $(_bench_saved_default_goal)
