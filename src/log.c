@@ -14,6 +14,14 @@ static uint32_t get_u32le(const uint8_t *p) {
     return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
+/* Only zeros from here to the end: what a file system that kept an append's new
+ * size but not its data leaves (ext4 data=writeback, XFS). A torn tail, not damage. */
+static bool zeros_to_end(const uint8_t *p, size_t n) {
+    for (size_t i = 0; i < n; i++)
+        if (p[i]) return false;
+    return true;
+}
+
 int nidus__log_scan(const uint8_t *buf, size_t len, size_t *good_end, bool *torn,
                     nidus__op_cb cb, void *ctx, nerr *e) {
     size_t pos = 0;
@@ -32,7 +40,7 @@ int nidus__log_scan(const uint8_t *buf, size_t len, size_t *good_end, bool *torn
         uint32_t stored = get_u32le(payload + plen);
         uint32_t computed = nidus__crc32(payload, plen);
         if (stored != computed) {
-            if (last) break;
+            if (last || zeros_to_end(buf + pos, len - pos)) break;
             return nidus__err(e, NIDUS_ECORRUPT, 0,
                               "log corruption: CRC mismatch at offset %zu: expected 0x%08" PRIx32
                               ", got 0x%08" PRIx32,
@@ -42,7 +50,7 @@ int nidus__log_scan(const uint8_t *buf, size_t len, size_t *good_end, bool *torn
         int rc = nidus__op_decode(payload, plen, &op, e);
         if (rc == NIDUS_ENOMEM) return rc; /* not the log's fault: no torn tail */
         if (rc != NIDUS_OK) {
-            if (last) break;
+            if (last || zeros_to_end(buf + pos, len - pos)) break;
             char why[sizeof e->msg];
             snprintf(why, sizeof why, "%s", e ? e->msg : "malformed payload");
             return nidus__err(e, NIDUS_ECORRUPT, 0,

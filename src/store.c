@@ -748,9 +748,12 @@ static bool same_file(int fd, const char *path) {
  * A committed-but-unfinished compaction (marker present) is read through its tmp
  * files. Returns NIDUS_EAGAIN-like 1 when a concurrent compaction moved a file. */
 static int open_reader_files(nidus_db *db, nerr *e, bool *retry) {
-    int rc = NIDUS_OK, dfd = -1, lfd = -1;
+    int rc = NIDUS_OK, dfd = -1, lfd = -1, mk = 0;
     row_reader rows = {0};
     uint8_t *logbuf = NULL;
+    char m1[128] = "", m2[128];
+    uint64_t msd = 0, msl = 0;
+    const char *dp = NULL, *lp = NULL;
     *retry = false;
     char *marker = join(db->path, "compact"), *dpath = join(db->path, "data"), *lpath = join(db->path, "log"),
          *dtmp = join(db->path, "data.tmp"), *ltmp = join(db->path, "log.tmp");
@@ -758,9 +761,7 @@ static int open_reader_files(nidus_db *db, nerr *e, bool *retry) {
         rc = nidus__err(e, NIDUS_ENOMEM, 0, "out of memory");
         goto out;
     }
-    char m1[128], m2[128];
-    uint64_t msd = 0, msl = 0;
-    int mk = read_marker(marker, m1, sizeof m1, &msd, &msl);
+    mk = read_marker(marker, m1, sizeof m1, &msd, &msl);
     if (mk == -2) {
         rc = nidus__err(e, NIDUS_EIO, 0, "cannot read compaction marker %s", marker);
         goto out;
@@ -770,7 +771,7 @@ static int open_reader_files(nidus_db *db, nerr *e, bool *retry) {
         goto out;
     }
     bool rolled = mk > 0;
-    const char *dp = dpath, *lp = lpath;
+    dp = dpath, lp = lpath;
     if (rolled) {
         dfd = nidus__io_open(dtmp, O_RDONLY, 0);
         if (dfd >= 0) dp = dtmp;
@@ -788,6 +789,10 @@ static int open_reader_files(nidus_db *db, nerr *e, bool *retry) {
     int r = nidus__io_fsize(dfd, &size);
     if (r < 0) {
         rc = nidus__err_sys(e, -r, "failed to stat data file at %s", dp);
+        goto out;
+    }
+    if (dp == dtmp && size != msd) { /* a later compaction is writing data.tmp anew */
+        *retry = true;
         goto out;
     }
     if (size == 0) {
@@ -815,6 +820,10 @@ static int open_reader_files(nidus_db *db, nerr *e, bool *retry) {
             rc = nidus__err_sys(e, -r, "failed to stat log at %s", lp);
             goto out;
         }
+        if (lp == ltmp && size != msl) {
+            *retry = true;
+            goto out;
+        }
         if ((rc = read_all(lfd, size, &logbuf, "log file", e))) goto out;
         size_t good_end = 0;
         bool torn = false;
@@ -832,6 +841,18 @@ static int open_reader_files(nidus_db *db, nerr *e, bool *retry) {
         *retry = true;
 out:
     rc = rows_finish(&rows, rc, e);
+    /* An error while a compaction moved the files under us is no error of the
+     * store: read again. */
+    if (rc != NIDUS_OK && rc != NIDUS_ENOMEM && marker && dp) {
+        char m3[128];
+        uint64_t a, b;
+        int mk3 = read_marker(marker, m3, sizeof m3, &a, &b);
+        if (mk3 != mk || strcmp(m1, m3) != 0 || (dfd >= 0 && !same_file(dfd, dp)) ||
+            (lfd >= 0 && !same_file(lfd, lp))) {
+            rc = NIDUS_OK;
+            *retry = true;
+        }
+    }
     if (dfd >= 0) nidus__io_close(dfd);
     if (lfd >= 0) nidus__io_close(lfd);
     nidus__free(logbuf);

@@ -708,3 +708,24 @@ static void golden_roundtrip(const char *store, size_t min_ops) {
 TEST(log_golden_a_minimal_reencodes) { golden_roundtrip("a_minimal", 2); }
 TEST(log_golden_b_mixed_reencodes) { golden_roundtrip("b_mixed", 5); }
 TEST(log_golden_c_compacted_reencodes) { golden_roundtrip("c_compacted", 2); }
+
+/* A file system that kept an append's new size but not its data leaves zeros after
+ * the last good frame: that is a torn tail, and only that. */
+TEST(log_zero_filled_tail_is_torn) {
+    nbuf b = {0};
+    nop op = {.tag = OP_CREATE, .coll = {"c", 1}};
+    nerr e;
+    CHECK(nidus__frame_append(&b, &op, &e) == NIDUS_OK);
+    size_t good = b.len;
+    CHECK(nidus__buf_reserve(&b, 100) == NIDUS_OK);
+    memset(b.p + good, 0, 100);
+    size_t end;
+    bool torn;
+    CHECK_RC(nidus__log_scan(b.p, good + 100, &end, &torn, NULL, NULL, &e), NIDUS_OK);
+    CHECK(torn);
+    CHECK_U64(end, good);
+    /* A non-zero byte after the bad frame: corruption, as before. */
+    b.p[good + 60] = 1;
+    CHECK_RC(nidus__log_scan(b.p, good + 100, &end, &torn, NULL, NULL, &e), NIDUS_ECORRUPT);
+    nidus__buf_free(&b);
+}
