@@ -353,7 +353,10 @@ NIDUS_API int nidus_set_meta(nidus_db *db, const char *collection,
 
 /* Insert or replace records by id in `collection` (created if absent). All records
  * are validated first (dimension, finite values, UTF-8); then the batch is applied
- * all-or-nothing. A repeated id in one batch: the last one wins.
+ * all-or-nothing: on an error return, files and memory are exactly as before. (If
+ * the process dies or power fails during the call, a prefix of the batch's records
+ * may survive; a call that returned NIDUS_OK always does.) A repeated id in one
+ * batch: the last one wins.
  * @param records Borrowed array of `count`.
  * @return NIDUS_OK; NIDUS_EDIM (a record's dim differs from the store's);
  *         NIDUS_EINVAL (non-finite value, bad UTF-8, NULL); NIDUS_ECAPACITY;

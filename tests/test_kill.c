@@ -177,7 +177,7 @@ static _Noreturn void reader_main(const char *dir, int fd, uint64_t seed) {
         nidus_config cfg = kcfg(true);
         nidus_db *db = NULL;
         int rc = nidus_open(dir, &cfg, &db);
-        if (rc && strstr(nidus_errmsg(db), ".tmp") && !env_long("NIDUS_KILL_STRICT", 0)) {
+        if (rc && strstr(nidus_errmsg(db), ".tmp") && !env_long("NIDUS_KILL_STRICT", 1)) {
             /* KNOWN BUG (docs/RELIABILITY.md): the reader followed a compaction
              * marker to a .tmp file that a newer compaction was rewriting. */
             st.tmp_errors++;
@@ -345,7 +345,7 @@ TEST(kill_writers_while_readers_search) {
         const char *lockp = t_path(dir, "lock");
         if (t_file_size(lockp) == 0) {
             ks.empty_lock++;
-            if (env_long("NIDUS_KILL_STRICT", 0))
+            if (env_long("NIDUS_KILL_STRICT", 1))
                 KFAIL("round %ld: the killed writer left an empty lock file: the store stays locked for lock_ttl_ms", round);
             struct timespec ts[2];
             clock_gettime(CLOCK_REALTIME, &ts[0]);
@@ -534,7 +534,7 @@ TEST(kill_reader_races_roll_forward_and_next_compaction) {
     } else {
         fprintf(stderr, "  KNOWN BUG: read-only open during a roll-forward and a new compaction: %s: %s\n",
                 nidus_strerror(rc), nidus_errmsg(db));
-        if (env_long("NIDUS_KILL_STRICT", 0)) t_fail(__FILE__, __LINE__, "the reader did not retry");
+        if (env_long("NIDUS_KILL_STRICT", 1)) t_fail(__FILE__, __LINE__, "the reader did not retry");
     }
     nidus_close(db);
 }
