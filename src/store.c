@@ -752,7 +752,7 @@ static int open_reader_files(nidus_db *db, nerr *e, bool *retry) {
     row_reader rows = {0};
     uint8_t *logbuf = NULL;
     char m1[128] = "", m2[128];
-    uint64_t msd = 0, msl = 0;
+    uint64_t msd = 0, msl = 0, dsize0 = 0, lsize0 = 0;
     const char *dp = NULL, *lp = NULL;
     *retry = false;
     char *marker = join(db->path, "compact"), *dpath = join(db->path, "data"), *lpath = join(db->path, "log"),
@@ -791,6 +791,7 @@ static int open_reader_files(nidus_db *db, nerr *e, bool *retry) {
         rc = nidus__err_sys(e, -r, "failed to stat data file at %s", dp);
         goto out;
     }
+    dsize0 = size;
     if (dp == dtmp && size != msd) { /* a later compaction is writing data.tmp anew */
         *retry = true;
         goto out;
@@ -820,6 +821,7 @@ static int open_reader_files(nidus_db *db, nerr *e, bool *retry) {
             rc = nidus__err_sys(e, -r, "failed to stat log at %s", lp);
             goto out;
         }
+        lsize0 = size;
         if (lp == ltmp && size != msl) {
             *retry = true;
             goto out;
@@ -847,8 +849,13 @@ out:
         char m3[128];
         uint64_t a, b;
         int mk3 = read_marker(marker, m3, sizeof m3, &a, &b);
+        uint64_t dnow = dsize0, lnow = lsize0;
+        if (dfd >= 0) (void)nidus__io_fsize(dfd, &dnow);
+        if (lfd >= 0) (void)nidus__io_fsize(lfd, &lnow);
+        /* A writer cutting a torn tail or rolling back a failed append shrinks a file
+         * we were reading: the same kind of change. */
         if (mk3 != mk || strcmp(m1, m3) != 0 || (dfd >= 0 && !same_file(dfd, dp)) ||
-            (lfd >= 0 && !same_file(lfd, lp))) {
+            (lfd >= 0 && !same_file(lfd, lp)) || dnow != dsize0 || lnow != lsize0) {
             rc = NIDUS_OK;
             *retry = true;
         }
