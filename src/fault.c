@@ -63,22 +63,7 @@ bool nidus__fault_hit(int kind, int *err) {
  *   NIDUS__REC_UNLINK   path
  *   NIDUS__REC_MKDIR    path (a directory mkdir_p created)
  * The recorder runs on the calling thread; tests record single-threaded workloads.
- * The declarations are repeated in io.c and tests/test_powerloss.c; keep them equal. */
-enum {
-    NIDUS__REC_OPEN = 1,
-    NIDUS__REC_CLOSE,
-    NIDUS__REC_PWRITE,
-    NIDUS__REC_FSYNC,
-    NIDUS__REC_TRUNCATE,
-    NIDUS__REC_RENAME,
-    NIDUS__REC_UNLINK,
-    NIDUS__REC_MKDIR
-};
-typedef void (*nidus__rec_fn)(void *ctx, int op, int fd, const char *path, const char *path2, const void *buf,
-                              uint64_t len, uint64_t off, int flags);
-void nidus__io_record(nidus__rec_fn fn, void *ctx);
-void nidus__io_rec_note(int op, int fd, const char *path, const char *path2, const void *buf, uint64_t len,
-                        uint64_t off, int flags);
+ * (Declared in nidus_internal.h.) */
 
 static nidus__rec_fn rec_fn;
 static void *rec_ctx;

@@ -14,18 +14,6 @@
 bool nidus__fault_hit(int kind, int *err);
 extern atomic_int nidus__seam_word;
 #define NIDUS__SEAM_RECORD (1 << 30)
-enum {
-    NIDUS__REC_OPEN = 1,
-    NIDUS__REC_CLOSE,
-    NIDUS__REC_PWRITE,
-    NIDUS__REC_FSYNC,
-    NIDUS__REC_TRUNCATE,
-    NIDUS__REC_RENAME,
-    NIDUS__REC_UNLINK,
-    NIDUS__REC_MKDIR
-};
-void nidus__io_rec_note(int op, int fd, const char *path, const char *path2, const void *buf, uint64_t len,
-                        uint64_t off, int flags);
 #define SEAM() atomic_load_explicit(&nidus__seam_word, memory_order_relaxed)
 #define FAULT(seam, kind, err) (((seam) & ~NIDUS__SEAM_RECORD) && nidus__fault_hit((kind), (err)))
 #define RECORDING(seam) ((seam) & NIDUS__SEAM_RECORD)

@@ -82,6 +82,25 @@ long nidus__fault_calls(void);
 /* Whether an armed fault fired since arming. */
 bool nidus__fault_fired(void);
 
+/* Test seam: while a recorder is set (nidus__io_record), io.c reports every file
+ * operation that took effect, after it did, as (op, fd, path, path2, buf, len, off,
+ * flags); fault.c documents each op. Used by the power-loss tests. */
+enum {
+    NIDUS__REC_OPEN = 1,
+    NIDUS__REC_CLOSE,
+    NIDUS__REC_PWRITE,
+    NIDUS__REC_FSYNC,
+    NIDUS__REC_TRUNCATE,
+    NIDUS__REC_RENAME,
+    NIDUS__REC_UNLINK,
+    NIDUS__REC_MKDIR
+};
+typedef void (*nidus__rec_fn)(void *ctx, int op, int fd, const char *path, const char *path2, const void *buf,
+                              uint64_t len, uint64_t off, int flags);
+void nidus__io_record(nidus__rec_fn fn, void *ctx);
+void nidus__io_rec_note(int op, int fd, const char *path, const char *path2, const void *buf, uint64_t len,
+                        uint64_t off, int flags);
+
 /* ------------------------------------------------------------------ io ---- */
 
 /* Thin wrappers over POSIX file calls; every file operation of the library goes

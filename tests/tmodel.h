@@ -20,22 +20,7 @@
 #define TM_META 160
 #define TM_BATCH 4
 
-/* The I/O recorder seam (src/fault.c; the declarations are repeated there and in
- * src/io.c): while set, fn sees every file operation of the library after it took
- * effect. */
-enum {
-    NIDUS__REC_OPEN = 1,
-    NIDUS__REC_CLOSE,
-    NIDUS__REC_PWRITE,
-    NIDUS__REC_FSYNC,
-    NIDUS__REC_TRUNCATE,
-    NIDUS__REC_RENAME,
-    NIDUS__REC_UNLINK,
-    NIDUS__REC_MKDIR
-};
-typedef void (*nidus__rec_fn)(void *ctx, int op, int fd, const char *path, const char *path2, const void *buf,
-                              uint64_t len, uint64_t off, int flags);
-void nidus__io_record(nidus__rec_fn fn, void *ctx);
+/* The I/O recorder seam is declared in src/nidus_internal.h. */
 
 /* ------------------------------------------------------------------ rng ---- */
 
