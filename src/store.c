@@ -747,7 +747,7 @@ static bool same_file(int fd, const char *path) {
 /* Open `data` and `log` for a read-only snapshot: nothing is created or modified.
  * A committed-but-unfinished compaction (marker present) is read through its tmp
  * files. Returns NIDUS_EAGAIN-like 1 when a concurrent compaction moved a file. */
-static int open_reader_files(nidus_db *db, nerr *e, bool *retry) {
+static int open_reader_files(nidus_db *db, nerr *e, bool *retry, bool *mismatch) {
     int rc = NIDUS_OK, dfd = -1, lfd = -1, mk = 0;
     row_reader rows = {0};
     uint8_t *logbuf = NULL;
@@ -793,7 +793,7 @@ static int open_reader_files(nidus_db *db, nerr *e, bool *retry) {
     }
     dsize0 = size;
     if (dp == dtmp && size != msd) { /* a later compaction is writing data.tmp anew */
-        *retry = true;
+        *retry = *mismatch = true;
         goto out;
     }
     if (size == 0) {
@@ -823,7 +823,7 @@ static int open_reader_files(nidus_db *db, nerr *e, bool *retry) {
         }
         lsize0 = size;
         if (lp == ltmp && size != msl) {
-            *retry = true;
+            *retry = *mismatch = true;
             goto out;
         }
         if ((rc = read_all(lfd, size, &logbuf, "log file", e))) goto out;
@@ -944,12 +944,17 @@ int nidus_open(const char *path, const nidus_config *cfg, nidus_db **out) {
             goto fail;
         }
         for (int attempt = 0;; attempt++) {
-            bool retry;
-            if ((rc = open_reader_files(db, &e, &retry))) goto fail;
+            bool retry, mismatch = false;
+            if ((rc = open_reader_files(db, &e, &retry, &mismatch))) goto fail;
             if (!retry) break;
             if (attempt >= 200) {
-                rc = nidus__err(&e, NIDUS_EIO, 0, "the files of %s kept changing while being read "
-                                "(compactions in progress?); try again", path);
+                /* A marker whose sizes never match its files is damage, not a race. */
+                rc = mismatch ? nidus__err(&e, NIDUS_ECORRUPT, 0,
+                                           "compaction marker in %s does not match data.tmp/log.tmp", path)
+                              : nidus__err(&e, NIDUS_EIO, 0,
+                                           "the files of %s kept changing while being read "
+                                           "(compactions in progress?); try again",
+                                           path);
                 goto fail;
             }
             reset_memory(db);

@@ -1,4 +1,4 @@
-# a pending compaction marker is reported, its tmp files checked
+# a pending compaction marker is reported, its tmp files checked (a mismatched one also makes the library refuse a read-only open)
 . "$CASES/fixture.sh"
 mkstore
 cp s/data s/data.tmp; cp s/log s/log.tmp
@@ -12,7 +12,7 @@ nidus --dir s check | grep -E '^(compact|result)'
 compact  WARN   a committed compaction is pending; the next writer open completes it
 result   OK     1 warning
 compact  DAMAGE marker says data.tmp 1 / log.tmp 2 bytes, the files differ
-result   DAMAGE 1 problem, 0 warnings
+result   DAMAGE 2 problems, 0 warnings
 compact  WARN   leftover data.tmp log.tmp from an interrupted compaction (ignored)
 result   OK     1 warning
 --- exit 0
