@@ -90,7 +90,7 @@ test:
 	@mkdir -p $(BUILD)
 	@set -o pipefail; $(MAKE) --no-print-directory test-steps 2>&1 | tee $(BUILD)/test.log
 	@awk '/^([a-z-]+: )?[0-9]+ passed, [0-9]+ failed/ { sub(/^[a-z-]+: /, ""); p += $$1; f += $$3 } \
-	     END { printf "%d passed, %d failed\n", p, f; exit f > 0 }' $(BUILD)/test.log
+	     END { printf "total: %d passed, %d failed\n", p, f; exit f > 0 }' $(BUILD)/test.log
 
 test-steps: lib symbols header-check readme-example check test-san cli-test
 
