@@ -18,7 +18,7 @@
 FUZZ_TARGETS ?= header frame log open filter_glob api
 # The CLI's JSON readers, once cli/ is there.
 ifneq ($(wildcard cli/json.c),)
-FUZZ_TARGETS += cli_json
+FUZZ_TARGETS += cli_json cli_import
 endif
 FUZZ_SECONDS ?= 60
 FUZZ_CC      ?= clang
@@ -37,6 +37,12 @@ $(BUILD)/fuzz/replay_%: fuzz/fuzz_%.c fuzz/replay.c $(FUZZ_HDR) $(BUILD)/libnidu
 	@mkdir -p $(dir $@)
 	@echo "CC $@"; $(CC) $(CFLAGS_ALL) -Ifuzz $(FUZZ_XFLAGS) -o $@ fuzz/fuzz_$*.c $(FUZZ_XSRC) fuzz/replay.c \
 	    $(BUILD)/libnidus.a $(LDSAN) -pthread $(FUZZ_XLIBS) -lm
+
+# cli_import compiles cli/import.c in (its readers are static) and links cli/json.c.
+$(BUILD)/fuzz/replay_cli_import $(FUZZ_BUILD)/fuzz_cli_import: cli/import.c cli/json.c cli/json.h cli/cli.h
+$(BUILD)/fuzz/replay_cli_import $(FUZZ_BUILD)/fuzz_cli_import: FUZZ_XSRC := cli/json.c
+$(BUILD)/fuzz/replay_cli_import $(FUZZ_BUILD)/fuzz_cli_import: FUZZ_XFLAGS := -Icli $(FUZZ_JANSSON_CFLAGS)
+$(BUILD)/fuzz/replay_cli_import $(FUZZ_BUILD)/fuzz_cli_import: FUZZ_XLIBS := $(FUZZ_JANSSON_LIBS)
 
 # cli_json links cli/json.c (with stubs for the rest of the CLI) and jansson.
 $(BUILD)/fuzz/replay_cli_json $(FUZZ_BUILD)/fuzz_cli_json: cli/json.c cli/json.h cli/cli.h
