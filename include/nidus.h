@@ -248,8 +248,10 @@ NIDUS_API int nidus_open(const char *path, const nidus_config *cfg, nidus_db **o
 NIDUS_API int nidus_open_memory(uint32_t dimension, nidus_db **out);
 
 /* Release the handle: drop the writer lock and free memory. Nothing is synced (use
- * nidus_flush() first under NIDUS_FSYNC_ON_FLUSH). NULL is a no-op.
- * @return NIDUS_OK; NIDUS_EMISUSE for a handle already closed (best effort). */
+ * nidus_flush() first under NIDUS_FSYNC_ON_FLUSH). NULL is a no-op. After this call
+ * db is freed memory: using or closing it again is undefined, as with free().
+ * Results already returned stay valid.
+ * @return NIDUS_OK; NIDUS_EMISUSE for a pointer that is not a nidus handle. */
 NIDUS_API int nidus_close(nidus_db *db);
 
 /* ------------------------------------------------------------------------------ */
