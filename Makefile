@@ -86,7 +86,11 @@ readme-example: $(BUILD)/libnidus.a
 	rm -rf /tmp/nidus-readme && ./$(BUILD)/readme_example && rm -rf /tmp/nidus-readme
 
 # Every step, then one closing line summing all the suites' "N passed, N failed".
+# What the README's commands need on a fresh Debian machine (installed if missing).
+DEPS_TEST := build-essential pkg-config libjansson-dev python3
+
 test:
+	@bash scripts/deps.sh $(DEPS_TEST)
 	@mkdir -p $(BUILD)
 	@set -o pipefail; $(MAKE) --no-print-directory test-steps 2>&1 | tee $(BUILD)/test.log
 	@awk '/^([a-z-]+: )?[0-9]+ passed, [0-9]+ failed/ { sub(/^[a-z-]+: /, ""); p += $$1; f += $$3 } \
@@ -94,7 +98,10 @@ test:
 
 test-steps: lib symbols header-check readme-example check test-san cli-test
 
-demo: $(BUILD)/nidus
+demo:
+	@bash scripts/deps.sh $(DEPS_TEST)
+	@command -v npm >/dev/null || bash scripts/deps.sh npm  # any npm will do
+	@$(MAKE) --no-print-directory $(BUILD)/nidus
 	NIDUS=$(CURDIR)/$(BUILD)/nidus bash scripts/demo.sh
 
 install: lib
