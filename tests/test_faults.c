@@ -6,80 +6,30 @@
  * must show the same state. */
 #include "th.h"
 #include "nidus_internal.h"
+#include "tmodel.h"
 
 #include <errno.h>
 
 /* ---------------------------------------------------------- state dumps ---- */
 
-typedef struct sbuf {
-    char *p;
-    size_t len, cap;
-} sbuf;
-
-static void sb_add(sbuf *b, const char *fmt, ...) {
-    char tmp[512];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
-    va_end(ap);
-    if (b->len + (size_t)n + 1 > b->cap) {
-        b->cap = (b->len + (size_t)n + 1) * 2;
-        b->p = realloc(b->p, b->cap);
-        if (!b->p) abort();
-    }
-    memcpy(b->p + b->len, tmp, (size_t)n + 1);
-    b->len += (size_t)n;
-}
-
-static void dump_value(sbuf *b, const nidus_value *v) {
-    switch (v->type) {
-    case NIDUS_NULL: sb_add(b, "null"); break;
-    case NIDUS_STR: sb_add(b, "s:%s", v->v.str.ptr); break;
-    case NIDUS_INT: sb_add(b, "i:%lld", (long long)v->v.i); break;
-    case NIDUS_DATETIME: sb_add(b, "t:%lld", (long long)v->v.i); break;
-    case NIDUS_BOOL: sb_add(b, "b:%d", v->v.b); break;
-    case NIDUS_FLOAT: sb_add(b, "f:%a", v->v.f); break;
-    case NIDUS_LIST:
-        sb_add(b, "l[");
-        for (size_t i = 0; i < v->v.list.count; i++) sb_add(b, "%s,", v->v.list.items[i].ptr);
-        sb_add(b, "]");
-        break;
-    }
-}
-
-/* Everything observable through the API, as text. Returns NULL on ENOMEM. */
+/* Everything observable through the API, as text: the footprint's counts on the
+ * first line, then tmodel.h's canonical dump. Caller frees. */
 static char *dump(nidus_db *db) {
-    sbuf b = {0};
-    nidus_names *names = NULL;
-    if (nidus_collections(db, &names) != NIDUS_OK) return NULL;
     nidus_footprint f;
     CHECK_OK_DB(db, nidus_get_footprint(db, &f));
-    sb_add(&b, "rows=%llu dead=%llu docs=%llu\n", (unsigned long long)f.rows, (unsigned long long)f.dead_rows,
-           (unsigned long long)f.doc_count);
-    for (size_t i = 0; i < names->count; i++) {
-        const char *c = names->names[i];
-        sb_add(&b, "coll %s\n", c);
-        nidus_meta *m;
-        CHECK_OK_DB(db, nidus_get_meta(db, c, &m));
-        for (size_t j = 0; j < m->count; j++) sb_add(&b, " meta %s=%s\n", m->entries[j].key, m->entries[j].value);
-        nidus_free(m);
-        nidus_docs *d;
-        CHECK_OK_DB(db, nidus_get_all(db, c, &d));
-        for (size_t j = 0; j < d->count; j++) {
-            const nidus_doc *x = &d->docs[j];
-            sb_add(&b, " doc %s [", x->id);
-            for (uint32_t k = 0; k < nidus_dimension(db); k++) sb_add(&b, "%a,", (double)x->vector[k]);
-            sb_add(&b, "]");
-            for (size_t k = 0; k < x->n_attrs; k++) {
-                sb_add(&b, " %s=", x->attrs[k].key);
-                dump_value(&b, &x->attrs[k].value);
-            }
-            sb_add(&b, "\n");
-        }
-        nidus_free(d);
-    }
-    nidus_free(names);
-    return b.p ? b.p : strdup("");
+    int rc;
+    char *body = tm_dump_db(db, &rc);
+    if (!body) t_fail(__FILE__, __LINE__, "dump: %s", nidus_errmsg(db));
+    char head[96];
+    int n = snprintf(head, sizeof head, "rows=%llu dead=%llu docs=%llu\n", (unsigned long long)f.rows,
+                     (unsigned long long)f.dead_rows, (unsigned long long)f.doc_count);
+    size_t blen = strlen(body);
+    char *out = malloc((size_t)n + blen + 1);
+    if (!out) abort();
+    memcpy(out, head, (size_t)n);
+    memcpy(out + n, body, blen + 1);
+    free(body);
+    return out;
 }
 
 /* Same as dump, without the row/dead counts (compaction renumbers rows). */

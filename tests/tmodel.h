@@ -135,11 +135,11 @@ typedef struct tm_buf {
     size_t len, cap;
 } tm_buf;
 
+/* Append printf-style text of any length. */
 static void tm_add(tm_buf *b, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
-    char tmp[512];
-    int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
+    int n = vsnprintf(NULL, 0, fmt, ap);
     va_end(ap);
     if (n < 0) abort();
     if (b->len + (size_t)n + 1 > b->cap) {
@@ -147,7 +147,9 @@ static void tm_add(tm_buf *b, const char *fmt, ...) {
         b->p = realloc(b->p, b->cap);
         if (!b->p) abort();
     }
-    memcpy(b->p + b->len, tmp, (size_t)n + 1);
+    va_start(ap, fmt);
+    vsnprintf(b->p + b->len, (size_t)n + 1, fmt, ap);
+    va_end(ap);
     b->len += (size_t)n;
 }
 
