@@ -1614,11 +1614,12 @@ int nidus__compact_locked(nidus_db *db, nerr *e) {
         dfd = lfd = -1;
     }
 out:
-    if (!committed && !db->memory && dt) {
-        /* Not committed: the old store stands; remove what we wrote. */
-        if (dfd >= 0) (void)nidus__io_unlink(dt);
-        if (lfd >= 0) (void)nidus__io_unlink(lt);
-        if (mkt) (void)unlink(mkt); /* absent unless the marker failed midway */
+    if (!committed && !db->memory) {
+        /* Not committed: the old store stands; remove whatever of ours got written
+         * (best effort: without the marker, leftovers are ignored anyway). */
+        const char *ours[] = {dt, lt, mkt};
+        for (size_t i = 0; i < 3; i++)
+            if (ours[i] && access(ours[i], F_OK) == 0) (void)nidus__io_unlink(ours[i]);
     }
     if (dfd >= 0) nidus__io_close(dfd);
     if (lfd >= 0) nidus__io_close(lfd);

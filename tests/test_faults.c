@@ -182,6 +182,11 @@ static long exercise(int (*op)(nidus_db *), const char *opname) {
                     t_fail(__FILE__, __LINE__, "%s/%s#%ld: files changed (data %zu->%zu, log %zu->%zu)", opname,
                            KINDS[k].name, n, dl0, dl1, ll0, ll1);
                 free(d1), free(l1);
+                /* A compaction that failed before its commit leaves nothing behind. */
+                static const char *const tmps[] = {"data.tmp", "log.tmp", "compact.tmp", "compact"};
+                for (size_t x = 0; x < 4; x++)
+                    if (t_file_size(t_path(work, tmps[x])) >= 0)
+                        t_fail(__FILE__, __LINE__, "%s/%s#%ld: %s left behind", opname, KINDS[k].name, n, tmps[x]);
                 /* Still usable. */
                 CHECK_OK_DB(db, th_put(db, "probe", "p", V1));
                 const char *pid[] = {"p"};
