@@ -314,6 +314,32 @@ size_t nidus__kernels_block(const char **names, float (**dots)(const float *, co
 size_t nidus__kernels(const char **names, float (**dots)(const float *, const float *, size_t),
                       void (**dot4s)(const float *, const float *const[4], size_t, float[4]), size_t cap);
 
+/* Batch screening kernels (screen.c): FMA scores over packed row panels, only
+ * to decide which (query, row) pairs the exact kernel must score. */
+typedef struct nidus__screen {
+    const char *name;
+    unsigned width; /* rows per panel */
+    unsigned qmax;  /* queries per screen call */
+    /* rows: nrows (a multiple of 8) pointers to dim floats; panels: nrows * dim
+     * floats; norms: nrows floats. */
+    void (*pack)(const float *const *rows, size_t nrows, size_t dim, unsigned width, float *panels, float *norms);
+    /* qp: the nq (<= qmax) queries interleaved, qp[i * nq + j] = query j element i;
+     * npanels even. Sets bit b of masks[p * nq + j] when the FMA score s of query j
+     * and row r = p * width + b has s >= thr[j] - cq[j] * norms[r]. */
+    void (*screen)(const float *qp, unsigned nq, const float *panels, size_t npanels, size_t dim,
+                   const float *thr, const float *cq, const float *norms, uint32_t *masks);
+} nidus__screen;
+/* The screen for this CPU, or NULL (none; or NIDUS_KERNEL=portable). */
+const nidus__screen *nidus__screen_get(void);
+/* The margin coefficient cq of a query (sized so that no pair that could enter
+ * a top-k is held back), and a threshold T lowered for the screen's roundings:
+ * pass thr = nidus__screen_floor(T) to let every row whose exact score could be
+ * >= T through. */
+float nidus__screen_coef(const float *q, uint32_t dim);
+float nidus__screen_floor(float t);
+/* Every screen this build and CPU can run (for tests); returns how many. */
+size_t nidus__screens(const nidus__screen **out, size_t cap);
+
 /* Bounded top-k by (score desc, row asc); NaN ranks below every number. */
 typedef struct ntopk_item {
     float score;

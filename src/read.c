@@ -118,11 +118,21 @@ typedef struct scan_job {
     float min;
     ntopk *tops;   /* nq */
     float *scores; /* nq * BLOCK, batches only */
+    /* Batches with a screen (NULL: the exact block kernel scores every pair). */
+    const nidus__screen *scr;
+    const float *qpack; /* the queries interleaved per group of scr->qmax */
+    const float *cq;    /* nq margin coefficients */
+    const float *zero;  /* dim zeros: the padding row */
+    float *panels;      /* BLOCK * dim */
+    float *norms;       /* BLOCK */
+    uint32_t *masks;    /* BLOCK / 8 * scr->qmax */
 } scan_job;
 
 /* Rows scored together: 256 rows of 384 floats stay in L2 while every query of
  * a batch passes over them. */
 #define BLOCK 256
+/* Batches of at least this many queries are screened (see screen_block). */
+#define SCREEN_MIN_QUERIES 4
 
 /* Whether a score would enter a full top-k: most rows of a scan fail this first
  * comparison, so it is done here, inline. */
@@ -132,6 +142,65 @@ static inline bool beats_worst(const ntopk *t, float v, uint64_t row) {
     if (v > w->score) return true;
     if (v < w->score) return false;
     return nidus__rank_before(v, row, w->score, w->row); /* a tie, or NaN */
+}
+
+/* A batch block without a screen: the exact blocked kernel scores every
+ * (query, row) pair, reading each row from cache for all queries. */
+static void exact_block(scan_job *j, const float *const *rows, const ndoc *const *docs, const ncoll *const *colls,
+                        size_t nb) {
+    nidus__kblock(j->q, j->nq, rows, nb, j->dim, j->scores, BLOCK);
+    for (size_t qi = 0; qi < j->nq; qi++) {
+        const float *sc = j->scores + qi * BLOCK;
+        ntopk *t = &j->tops[qi];
+        for (size_t b = 0; b < nb; b++) {
+            if (j->gate && sc[b] < j->min) continue; /* NaN passes, as in nidus 0.3 */
+            if (beats_worst(t, sc[b], docs[b]->row)) nidus__topk_push(t, sc[b], docs[b]->row, docs[b], colls[b]);
+        }
+    }
+}
+
+/* Screening keeps results exact: see nidus__screen_coef in screen.c. */
+static float lower_threshold(const ntopk *t, bool gate, float min) {
+    float w = -INFINITY;
+    if (t->n == t->k && !isnan(t->heap[0].score)) w = t->heap[0].score; /* a NaN worst: anything beats it */
+    if (gate && min > w) w = min;
+    return nidus__screen_floor(w);
+}
+
+/* A batch block with the screen: pack the rows into panels, screen every query
+ * group, score the pairs that pass exactly. Returns false (nothing done) when a
+ * row's norm is not finite: the margin needs finite norms, so such a block (only
+ * foreign data can hold one) goes through the exact kernel. */
+static bool screen_block(scan_job *j, const float **rows, const ndoc *const *docs, const ncoll *const *colls,
+                         size_t nb) {
+    const nidus__screen *s = j->scr;
+    const size_t w = s->width, span = 2 * w, dim = j->dim;
+    size_t padded = (nb + span - 1) / span * span;
+    for (size_t r = nb; r < padded; r++) rows[r] = j->zero;
+    s->pack(rows, padded, dim, (unsigned)w, j->panels, j->norms);
+    for (size_t r = 0; r < nb; r++)
+        if (!isfinite(j->norms[r])) return false;
+    const nidus__dot_fn dot = nidus__kdot_fn();
+    size_t npan = padded / w;
+    for (size_t qs = 0; qs < j->nq; qs += s->qmax) {
+        unsigned qw = (unsigned)(j->nq - qs < s->qmax ? j->nq - qs : s->qmax);
+        float thr[32];
+        for (unsigned x = 0; x < qw; x++) thr[x] = lower_threshold(&j->tops[qs + x], j->gate, j->min);
+        s->screen(j->qpack + qs * dim, qw, j->panels, npan, dim, thr, j->cq + qs, j->norms, j->masks);
+        for (size_t p = 0; p < npan; p++)
+            for (unsigned x = 0; x < qw; x++) {
+                ntopk *t = &j->tops[qs + x];
+                const float *q = j->q + (qs + x) * dim;
+                for (uint32_t m = j->masks[p * qw + x]; m; m &= m - 1) {
+                    size_t b = p * w + (size_t)__builtin_ctz(m);
+                    if (b >= nb) break; /* padding */
+                    float v = dot(q, rows[b], dim);
+                    if (j->gate && v < j->min) continue;
+                    if (beats_worst(t, v, docs[b]->row)) nidus__topk_push(t, v, docs[b]->row, docs[b], colls[b]);
+                }
+            }
+    }
+    return true;
 }
 
 static void *scan_run(void *arg) {
@@ -153,7 +222,7 @@ static void *scan_run(void *arg) {
             pos++;
             if (j->f && !nidus__filter_match(j->f, &d->attrs)) continue;
             rows[nb] = j->mat + d->row * j->dim;
-            if (j->nq > 1) /* the blocked kernel streams the block once per query group */
+            if (j->nq > 1 && !j->scr) /* the blocked kernel streams the block once per query group */
                 for (size_t off = 0; off < (size_t)j->dim * sizeof(float); off += 64)
                     __builtin_prefetch((const char *)rows[nb] + off, 0, 2);
             docs[nb] = d;
@@ -162,18 +231,7 @@ static void *scan_run(void *arg) {
             continue;
         }
         if (j->nq > 1) {
-            /* A batch: the blocked kernel scores every (query, row) pair of the
-             * block, reading each row from cache for all queries. */
-            nidus__kblock(j->q, j->nq, rows, nb, j->dim, j->scores, BLOCK);
-            for (size_t qi = 0; qi < j->nq; qi++) {
-                const float *sc = j->scores + qi * BLOCK;
-                ntopk *t = &j->tops[qi];
-                for (size_t b = 0; b < nb; b++) {
-                    if (j->gate && sc[b] < j->min) continue; /* NaN passes, as in nidus 0.3 */
-                    if (beats_worst(t, sc[b], docs[b]->row))
-                        nidus__topk_push(t, sc[b], docs[b]->row, docs[b], colls[b]);
-                }
-            }
+            if (!j->scr || !screen_block(j, rows, docs, colls, nb)) exact_block(j, rows, docs, colls, nb);
             nb = 0;
             continue;
         }
@@ -215,6 +273,8 @@ static int search_many(nidus_db *db, const float *queries, size_t nq, size_t qle
     float *scores = NULL;
     scan_job *jobs = NULL;
     pthread_t *tids = NULL;
+    float *qpack = NULL, *cq = NULL, *zero = NULL, *scratch = NULL;
+    uint32_t *masks = NULL;
     size_t nscope = 0;
     unsigned nt = 1, started = 0;
     uint32_t dim = db->cfg.dimension;
@@ -277,11 +337,35 @@ static int search_many(nidus_db *db, const float *queries, size_t nq, size_t qle
     for (size_t i = 0; i < nq; i++) nidus__normalize(q + i * dim, dim);
     for (size_t t = 0; t < nq * nt; t++) nidus__topk_init(&tops[t], storage ? storage + t * k : NULL, k);
 
+    /* A batch screens when the CPU has a screen; a few queries would not repay
+     * packing the rows. Per thread: panels, norms and masks for one block. */
+    const nidus__screen *scr = nq >= SCREEN_MIN_QUERIES && k ? nidus__screen_get() : NULL;
+    size_t mask_n = scr ? BLOCK / scr->width * scr->qmax : 0;
+    if (scr && (!(qpack = nidus__mallocarray(nq * dim, sizeof *qpack)) || !(cq = nidus__mallocarray(nq, sizeof *cq)) ||
+                !(zero = nidus__calloc(dim, sizeof *zero)) ||
+                !(scratch = nidus__mallocarray((size_t)nt * (BLOCK + 16), ((size_t)dim + 1) * sizeof *scratch)) ||
+                !(masks = nidus__mallocarray((size_t)nt * mask_n, sizeof *masks)))) {
+        rc = nidus__err(e, NIDUS_ENOMEM, 0, "out of memory for a batch of %zu queries", nq);
+        goto out;
+    }
+    if (scr)
+        for (size_t qs = 0; qs < nq; qs += scr->qmax) {
+            size_t qw = nq - qs < scr->qmax ? nq - qs : scr->qmax;
+            for (size_t x = 0; x < qw; x++) {
+                const float *src = q + (qs + x) * dim;
+                for (size_t i = 0; i < dim; i++) qpack[qs * dim + i * qw + x] = src[i];
+                cq[qs + x] = nidus__screen_coef(src, dim);
+            }
+        }
+
     if (k) {
         for (unsigned t = 0; t < nt; t++)
             jobs[t] = (scan_job){scope, orders, nscope, total * t / nt, total * (t + 1) / nt, db->data.vec, dim,
                                  q, nq, f, opts->has_min_score != 0, opts->min_score, tops + (size_t)t * nq,
-                                 scores ? scores + (size_t)t * nq * BLOCK : NULL};
+                                 scores ? scores + (size_t)t * nq * BLOCK : NULL, scr, qpack, cq, zero,
+                                 scr ? scratch + (size_t)t * (BLOCK + 16) * (dim + 1) : NULL,
+                                 scr ? scratch + (size_t)t * (BLOCK + 16) * (dim + 1) + (size_t)BLOCK * dim : NULL,
+                                 scr ? masks + (size_t)t * mask_n : NULL};
         for (unsigned t = 1; t < nt; t++, started++)
             if (pthread_create(&tids[t], NULL, scan_run, &jobs[t]) != 0) break;
         scan_run(&jobs[0]);
@@ -318,6 +402,11 @@ out:
     nidus__free(scores);
     nidus__free(jobs);
     nidus__free(tids);
+    nidus__free(qpack);
+    nidus__free(cq);
+    nidus__free(zero);
+    nidus__free(scratch);
+    nidus__free(masks);
     nidus__filter_free(f);
     return rc;
 }

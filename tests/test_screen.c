@@ -1,0 +1,284 @@
+/* test_screen.c — the batch screen (src/screen.c): its packing, that its masks
+ * let through every pair whose exact score reaches the threshold, and that
+ * screened batches give exactly the exact single-query results on data built to
+ * break it (near ties, duplicates, tiny, huge and non-finite foreign rows). */
+#include "th.h"
+#include "nidus_internal.h"
+
+#include <fcntl.h>
+#include <math.h>
+#include <unistd.h>
+
+static uint64_t rng = 0x9E3779B97F4A7C15ull;
+static uint64_t next(void) {
+    rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
+    return rng;
+}
+static float frand(void) { return (float)((double)(next() >> 11) / 9007199254740992.0 * 2 - 1); }
+
+/* Nudge a float by n units in the last place. */
+static float ulps(float v, int n) {
+    for (; n > 0; n--) v = nextafterf(v, INFINITY);
+    for (; n < 0; n++) v = nextafterf(v, -INFINITY);
+    return v;
+}
+
+static void same_hits(const nidus_hits *a, const nidus_hits *b) {
+    CHECK_INT(a->count, b->count);
+    for (size_t i = 0; i < a->count && i < b->count; i++) {
+        CHECK_U64(a->hits[i].row, b->hits[i].row);
+        CHECK(memcmp(&a->hits[i].score, &b->hits[i].score, 4) == 0);
+        CHECK_STR(a->hits[i].id, b->hits[i].id);
+    }
+}
+
+static const size_t DIMS[] = {1, 2, 3, 7, 8, 9, 15, 16, 17, 31, 33, 100, 384};
+
+/* pack puts element i of row r at panels[(r / w) * dim * w + i * w + r % w] and
+ * each row's norm in norms[r]. */
+TEST(screen_pack_layout_and_norms) {
+    const nidus__screen *s[4];
+    size_t ns = nidus__screens(s, 4);
+    if (!ns) return; /* no screen on this CPU: batches use the exact kernel (tested in test_scan) */
+    for (size_t k = 0; k < ns; k++)
+        for (size_t di = 0; di < sizeof DIMS / sizeof *DIMS; di++) {
+            size_t dim = DIMS[di], nr = 4 * s[k]->width;
+            float *m = malloc(nr * dim * sizeof *m), *panels = malloc(nr * dim * sizeof *panels),
+                  *norms = malloc(nr * sizeof *norms);
+            const float **rows = malloc(nr * sizeof *rows);
+            for (size_t i = 0; i < nr * dim; i++) m[i] = frand() * 3;
+            for (size_t r = 0; r < nr; r++) rows[r] = m + ((r * 7) % nr) * dim; /* not in memory order */
+            s[k]->pack(rows, nr, dim, s[k]->width, panels, norms);
+            size_t w = s[k]->width, bad = 0;
+            for (size_t r = 0; r < nr; r++) {
+                double sq = 0;
+                for (size_t i = 0; i < dim; i++) {
+                    bad += panels[(r / w) * dim * w + i * w + r % w] != rows[r][i];
+                    sq += (double)rows[r][i] * rows[r][i];
+                }
+                CHECK(fabs(norms[r] - sqrt(sq)) <= 1e-6 * sqrt(sq));
+            }
+            CHECK_INT(bad, 0);
+            free(m), free(panels), free(norms), free(rows);
+        }
+}
+
+/* For thresholds taken from the exact scores themselves, every pair whose exact
+ * nidus score reaches the threshold passes, on rows that differ from each other
+ * and from the query by a few ulps. And the screen does screen: on random rows
+ * with the threshold at the 90th percentile, few pairs pass. */
+TEST(screen_masks_cover_every_possible_hit) {
+    const nidus__screen *s[4];
+    size_t ns = nidus__screens(s, 4);
+    if (!ns) return; /* no screen on this CPU: batches use the exact kernel (tested in test_scan) */
+    for (size_t k = 0; k < ns; k++)
+        for (size_t di = 0; di < sizeof DIMS / sizeof *DIMS; di++) {
+            const nidus__screen *sc = s[k];
+            size_t dim = DIMS[di], w = sc->width, nr = 6 * w, nq = sc->qmax;
+            float *m = malloc(nr * dim * sizeof *m), *q = malloc(nq * dim * sizeof *q),
+                  *qp = malloc(nq * dim * sizeof *qp), *panels = malloc(nr * dim * sizeof *panels),
+                  *norms = malloc(nr * sizeof *norms), *ex = malloc(nq * nr * sizeof *ex);
+            const float **rows = malloc(nr * sizeof *rows);
+            uint32_t *masks = malloc(nr / w * nq * sizeof *masks);
+            float thr[32], cq[32], want[32];
+            for (int round = 0; round < 3; round++) {
+                /* Round 0: near duplicates of the queries; 1: random; 2: random,
+                 * scaled rows (foreign data need not be unit length). */
+                for (size_t j = 0; j < nq; j++) {
+                    for (size_t i = 0; i < dim; i++) q[j * dim + i] = frand();
+                    nidus__normalize(q + j * dim, dim);
+                }
+                for (size_t r = 0; r < nr; r++) {
+                    float *x = m + r * dim;
+                    if (round == 0) {
+                        memcpy(x, q + (r % nq) * dim, dim * sizeof *x);
+                        for (size_t i = 0; i < dim; i++) x[i] = ulps(x[i], (int)(next() % 5) - 2);
+                    } else {
+                        for (size_t i = 0; i < dim; i++) x[i] = frand();
+                        nidus__normalize(x, dim);
+                        if (round == 2) {
+                            float f = (float)ldexp(1, (int)(next() % 40) - 20);
+                            for (size_t i = 0; i < dim; i++) x[i] *= f;
+                        }
+                    }
+                    rows[r] = x;
+                }
+                for (size_t j = 0; j < nq; j++) {
+                    for (size_t r = 0; r < nr; r++) ex[j * nr + r] = nidus__dot(q + j * dim, rows[r], dim);
+                    /* The threshold: the exact score of some pair of this query. */
+                    want[j] = round == 1 ? -INFINITY : ex[j * nr + next() % nr];
+                    if (round == 1) { /* the 90th percentile */
+                        float *tmp = malloc(nr * sizeof *tmp);
+                        memcpy(tmp, ex + j * nr, nr * sizeof *tmp);
+                        for (size_t a = 0; a < nr; a++)
+                            for (size_t b = a + 1; b < nr; b++)
+                                if (tmp[b] > tmp[a]) {
+                                    float t = tmp[a];
+                                    tmp[a] = tmp[b], tmp[b] = t;
+                                }
+                        want[j] = tmp[nr / 10];
+                        free(tmp);
+                    }
+                    thr[j] = nidus__screen_floor(want[j]);
+                    cq[j] = nidus__screen_coef(q + j * dim, (uint32_t)dim);
+                    for (size_t i = 0; i < dim; i++) qp[i * nq + j] = q[j * dim + i];
+                }
+                sc->pack(rows, nr, dim, (unsigned)w, panels, norms);
+                sc->screen(qp, (unsigned)nq, panels, nr / w, dim, thr, cq, norms, masks);
+                size_t missed = 0, passed = 0, reach = 0;
+                for (size_t j = 0; j < nq; j++)
+                    for (size_t r = 0; r < nr; r++) {
+                        bool pass = masks[(r / w) * nq + j] >> (r % w) & 1;
+                        passed += pass;
+                        reach += ex[j * nr + r] >= want[j];
+                        missed += ex[j * nr + r] >= want[j] && !pass;
+                    }
+                CHECK_INT(missed, 0);
+                CHECK(reach > 0);
+                /* Random rows: about a tenth reach the threshold; the margin is
+                 * a few ulps wide, so hardly more pass. */
+                if (round == 1 && dim >= 8) CHECK(passed <= nq * nr / 10 + nq * 3);
+            }
+            free(m), free(q), free(qp), free(panels), free(norms), free(ex), free(rows), free(masks);
+        }
+}
+
+/* Hard rows for a store of dimension dim: near duplicates of a few bases, exact
+ * duplicates, negations, zero vectors and tiny vectors (stored as given: their
+ * norm is under nidus's 1e-12 floor). */
+static void hard_rows(float *v, size_t n, size_t dim, const float *bases, size_t nb) {
+    for (size_t r = 0; r < n; r++) {
+        float *x = v + r * dim;
+        const float *b = bases + (r % nb) * dim;
+        switch (next() % 8) {
+        case 0: memset(x, 0, dim * sizeof *x); break;
+        case 1:
+            for (size_t i = 0; i < dim; i++) x[i] = frand() * 1e-14f;
+            break;
+        case 2:
+            for (size_t i = 0; i < dim; i++) x[i] = -b[i];
+            break;
+        case 3: memcpy(x, b, dim * sizeof *x); break;
+        case 4:
+            for (size_t i = 0; i < dim; i++) x[i] = frand();
+            break;
+        default:
+            for (size_t i = 0; i < dim; i++) x[i] = ulps(b[i], (int)(next() % 7) - 3);
+        }
+    }
+}
+
+/* Batch (screened) against single queries (exact path) on one handle. */
+static void batch_vs_single(nidus_db *db, const float *qs, size_t nq, size_t dim, nidus_search_opts *o) {
+    nidus_hits **out = malloc(nq * sizeof *out);
+    CHECK_OK_DB(db, nidus_search_batch(db, qs, nq, dim, o, out));
+    for (size_t i = 0; i < nq; i++) {
+        nidus_hits *one;
+        unsigned t = o->threads;
+        o->threads = 1;
+        CHECK_OK_DB(db, nidus_search(db, qs + i * dim, dim, o, &one));
+        o->threads = t;
+        same_hits(one, out[i]);
+        nidus_free(one);
+        nidus_free(out[i]);
+    }
+    free(out);
+}
+
+TEST(screen_batches_equal_single_queries_on_hard_data) {
+    const size_t nqs[] = {4, 5, 12, 13, 64};
+    const size_t ks[] = {1, 3, 10, 100000};
+    for (size_t di = 0; di < sizeof DIMS / sizeof *DIMS; di++) {
+        size_t dim = DIMS[di], n = 1500, nb = 5;
+        nidus_db *db = th_mem((uint32_t)dim);
+        float *bases = malloc(nb * dim * sizeof *bases), *v = malloc(n * dim * sizeof *v);
+        for (size_t i = 0; i < nb * dim; i++) bases[i] = frand();
+        for (size_t b = 0; b < nb; b++) nidus__normalize(bases + b * dim, dim);
+        hard_rows(v, n, dim, bases, nb);
+        nidus_record *recs = malloc(n * sizeof *recs);
+        nidus_attr *at = malloc(n * sizeof *at);
+        char (*ids)[16] = malloc(n * sizeof *ids);
+        for (size_t r = 0; r < n; r++) {
+            snprintf(ids[r], sizeof ids[r], "r%zu", r);
+            at[r] = (nidus_attr){"m", nidus_int((int64_t)(r % 3))};
+            recs[r] = (nidus_record){ids[r], v + r * dim, dim, &at[r], 1};
+        }
+        CHECK_OK_DB(db, nidus_upsert(db, "c", recs, n));
+        /* Queries: the bases themselves (top scores tie among duplicates), their
+         * near copies, and random ones. */
+        size_t maxq = 64;
+        float *qs = malloc(maxq * dim * sizeof *qs);
+        for (size_t j = 0; j < maxq; j++) {
+            float *x = qs + j * dim;
+            const float *b = bases + (j % nb) * dim;
+            for (size_t i = 0; i < dim; i++)
+                x[i] = j % 3 == 0 ? b[i] : j % 3 == 1 ? ulps(b[i], (int)(next() % 3) - 1) : frand();
+        }
+        nidus_pred p = {.kind = NIDUS_PRED_IN, .key = "m", .set = (nidus_value[]){nidus_int(0), nidus_int(2)},
+                        .set_len = 2};
+        for (size_t round = 0; round < 10; round++) {
+            nidus_search_opts o;
+            nidus_search_opts_init(&o);
+            o.top_k = ks[round % 4];
+            o.threads = 1 + (unsigned)(round % 2);
+            if (round % 3 == 1) o.filter = &p, o.n_filter = 1;
+            if (round % 4 == 2) {
+                /* min_score at an exact score some rows reach: a tie at the gate. */
+                float qn[400];
+                memcpy(qn, qs, dim * sizeof *qn);
+                nidus__normalize(qn, dim);
+                o.has_min_score = 1;
+                o.min_score = nidus__dot(qn, v + (next() % n) * dim, dim);
+            }
+            batch_vs_single(db, qs, nqs[round % 5], dim, &o);
+        }
+        free(bases), free(v), free(recs), free(at), free(ids), free(qs);
+        nidus_close(db);
+    }
+}
+
+/* Rows a foreign writer could leave: huge (their norm overflows: the block goes
+ * through the exact kernel), infinite, NaN, subnormal. The store is written, its
+ * rows are overwritten in place, and a read-only handle searches it. */
+TEST(screen_batches_equal_single_queries_on_foreign_rows) {
+    const size_t dim = 40, n = 700;
+    char dir[512];
+    snprintf(dir, sizeof dir, "%s/s", t_tmpdir());
+    nidus_db *db = th_open(dir, dim);
+    float *v = malloc(n * dim * sizeof *v);
+    for (size_t i = 0; i < n * dim; i++) v[i] = frand();
+    nidus_record *recs = malloc(n * sizeof *recs);
+    char (*ids)[16] = malloc(n * sizeof *ids);
+    for (size_t r = 0; r < n; r++) {
+        snprintf(ids[r], sizeof ids[r], "r%zu", r);
+        recs[r] = (nidus_record){ids[r], v + r * dim, dim, NULL, 0};
+    }
+    CHECK_OK_DB(db, nidus_upsert(db, "c", recs, n));
+    nidus_close(db);
+    char path[600];
+    snprintf(path, sizeof path, "%s/data", dir);
+    int fd = open(path, O_WRONLY);
+    CHECK(fd >= 0);
+    for (size_t r = 0; r < n; r += 1 + next() % 40) {
+        float x[40];
+        int kind = (int)(next() % 4);
+        for (size_t i = 0; i < dim; i++)
+            x[i] = kind == 0 ? frand() * 1e30f : kind == 1 ? frand() * 1e-40f : frand();
+        if (kind == 2) x[next() % dim] = INFINITY;
+        if (kind == 3) x[next() % dim] = NAN;
+        CHECK(pwrite(fd, x, sizeof x, 64 + (off_t)(r * dim * sizeof(float))) == (ssize_t)sizeof x);
+    }
+    close(fd);
+    db = th_open_ro(dir, dim);
+    float *qs = malloc(16 * dim * sizeof *qs);
+    for (size_t i = 0; i < 16 * dim; i++) qs[i] = frand();
+    for (size_t round = 0; round < 4; round++) {
+        nidus_search_opts o;
+        nidus_search_opts_init(&o);
+        o.top_k = round == 3 ? 1000 : 10 * (round + 1);
+        o.threads = 1 + (unsigned)(round % 2);
+        batch_vs_single(db, qs, 5 + round * 3, dim, &o);
+    }
+    nidus_close(db);
+    free(v), free(recs), free(ids), free(qs);
+}
