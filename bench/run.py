@@ -429,6 +429,9 @@ def main():
     kern = sorted({v["kernel"] for v in info.get("nidus", {}).values()})
     if kern:
         report.append("nidus kernel: %s" % ", ".join(kern))
+    bkern = sorted({v.get("batch_kernel", "") for v in info.get("nidus", {}).values()} - {""})
+    if bkern:
+        report.append("nidus batch kernel: %s" % ", ".join(bkern))
     for r in rows:
         e = r.get("extra") or {}
         if r.get("engine") in ("faiss", "numpy") and e.get("blas"):

@@ -494,6 +494,15 @@ NIDUS_API int nidus_search_batch(nidus_db *db, const float *queries, size_t nq, 
  * text. */
 NIDUS_API const char *nidus_kernel_name(void);
 
+/* The kernel that screens query batches ("avx512", "avx2-fma", or "none": every
+ * pair of a batch is then scored by the exact kernel). A screen sums in its own
+ * order, with fused multiply-adds, only to decide which (query, row) pairs could
+ * enter a top-k; those pairs are scored again with the exact kernel, so batch
+ * results equal single-query results bit for bit. Chosen once from the CPU;
+ * NIDUS_KERNEL=portable turns screening off, NIDUS_KERNEL=avx2 keeps it to
+ * AVX2+FMA. Static text. */
+NIDUS_API const char *nidus_batch_kernel_name(void);
+
 /* Release anything the library returned as "Caller owns". NULL is a no-op. */
 NIDUS_API void nidus_free(void *result);
 

@@ -144,6 +144,26 @@ static inline bool beats_worst(const ntopk *t, float v, uint64_t row) {
     return nidus__rank_before(v, row, w->score, w->row); /* a tie, or NaN */
 }
 
+/* One block of the scan: up to BLOCK docs that pass the filter, in scan order. */
+typedef struct block {
+    const float *rows[BLOCK];
+    const ndoc *docs[BLOCK];
+    const ncoll *colls[BLOCK];
+    size_t n;
+} block;
+
+/* Where a job's scan stands: position pos, inside scope[s], which starts at base. */
+typedef struct cursor {
+    size_t pos, s, base;
+} cursor;
+
+/* Ask for every line of the rows [from, to) of b (into L2 and closer). */
+static void prefetch_rows(const block *b, size_t from, size_t to, uint32_t dim) {
+    for (size_t r = from; r < to; r++)
+        for (size_t off = 0; off < (size_t)dim * sizeof(float); off += 64)
+            __builtin_prefetch((const char *)b->rows[r] + off, 0, 2);
+}
+
 /* A batch block without a screen: the exact blocked kernel scores every
  * (query, row) pair, reading each row from cache for all queries. */
 static void exact_block(scan_job *j, const float *const *rows, const ndoc *const *docs, const ncoll *const *colls,
@@ -171,8 +191,11 @@ static float lower_threshold(const ntopk *t, bool gate, float min) {
  * group, score the pairs that pass exactly. Returns false (nothing done) when a
  * row's norm is not finite: the margin needs finite norms, so such a block (only
  * foreign data can hold one) goes through the exact kernel. */
-static bool screen_block(scan_job *j, const float **rows, const ndoc *const *docs, const ncoll *const *colls,
-                         size_t nb) {
+static bool screen_block(scan_job *j, block *cur, const block *next) {
+    const float **rows = cur->rows;
+    const ndoc *const *docs = cur->docs;
+    const ncoll *const *colls = cur->colls;
+    size_t nb = cur->n;
     const nidus__screen *s = j->scr;
     const size_t w = s->width, span = 2 * w, dim = j->dim;
     size_t padded = (nb + span - 1) / span * span;
@@ -182,8 +205,11 @@ static bool screen_block(scan_job *j, const float **rows, const ndoc *const *doc
         if (!isfinite(j->norms[r])) return false;
     const nidus__dot_fn dot = nidus__kdot_fn();
     size_t npan = padded / w;
-    for (size_t qs = 0; qs < j->nq; qs += s->qmax) {
+    size_t groups = (j->nq + s->qmax - 1) / s->qmax, g = 0;
+    for (size_t qs = 0; qs < j->nq; qs += s->qmax, g++) {
         unsigned qw = (unsigned)(j->nq - qs < s->qmax ? j->nq - qs : s->qmax);
+        /* The next block's rows, a share per query group. */
+        prefetch_rows(next, next->n * g / groups, next->n * (g + 1) / groups, j->dim);
         float thr[32];
         for (unsigned x = 0; x < qw; x++) thr[x] = lower_threshold(&j->tops[qs + x], j->gate, j->min);
         s->screen(j->qpack + qs * dim, qw, j->panels, npan, dim, thr, j->cq + qs, j->norms, j->masks);
@@ -203,49 +229,58 @@ static bool screen_block(scan_job *j, const float **rows, const ndoc *const *doc
     return true;
 }
 
+static void fill_block(const scan_job *j, cursor *c, block *b) {
+    b->n = 0;
+    while (c->pos < j->hi && b->n < BLOCK) {
+        while (c->pos - c->base >= j->scope[c->s]->n) c->base += j->scope[c->s++]->n;
+        const ncoll *coll = j->scope[c->s];
+        size_t i = c->pos - c->base;
+        const ndoc *d = &coll->docs[j->orders[c->s] ? j->orders[c->s][i] : i];
+        c->pos++;
+        if (j->f && !nidus__filter_match(j->f, &d->attrs)) continue;
+        b->rows[b->n] = j->mat + d->row * j->dim;
+        b->docs[b->n] = d;
+        b->colls[b->n] = coll;
+        b->n++;
+    }
+}
+
 static void *scan_run(void *arg) {
     scan_job *j = arg;
     const nidus__dot_fn dot = nidus__kdot_fn();
-    const float *rows[BLOCK];
-    const ndoc *docs[BLOCK];
-    const ncoll *colls[BLOCK];
-    size_t nb = 0, s = 0, base = 0;
+    block bufs[2];
+    block *cur = &bufs[0], *next = &bufs[1];
+    cursor c = {j->lo, 0, 0};
     /* Find the collection holding position lo. */
-    while (s < j->nscope && base + j->scope[s]->n <= j->lo) base += j->scope[s++]->n;
-    size_t pos = j->lo;
-    while (pos < j->hi || nb) {
-        if (pos < j->hi && nb < BLOCK) {
-            while (pos - base >= j->scope[s]->n) base += j->scope[s++]->n;
-            const ncoll *c = j->scope[s];
-            size_t i = pos - base;
-            const ndoc *d = &c->docs[j->orders[s] ? j->orders[s][i] : i];
-            pos++;
-            if (j->f && !nidus__filter_match(j->f, &d->attrs)) continue;
-            rows[nb] = j->mat + d->row * j->dim;
-            if (j->nq > 1 && !j->scr) /* the blocked kernel streams the block once per query group */
-                for (size_t off = 0; off < (size_t)j->dim * sizeof(float); off += 64)
-                    __builtin_prefetch((const char *)rows[nb] + off, 0, 2);
-            docs[nb] = d;
-            colls[nb] = c;
-            nb++;
-            continue;
+    while (c.s < j->nscope && c.base + j->scope[c.s]->n <= j->lo) c.base += j->scope[c.s++]->n;
+    fill_block(j, &c, cur);
+    if (j->nq > 1) {
+        /* A batch: while one block is scored, the next one's rows are fetched
+         * (the scoring is compute-bound, so memory would otherwise idle). */
+        if (!j->scr) prefetch_rows(cur, 0, cur->n, j->dim);
+        while (cur->n) {
+            fill_block(j, &c, next);
+            if (!j->scr || !screen_block(j, cur, next)) {
+                prefetch_rows(next, 0, next->n, j->dim);
+                exact_block(j, cur->rows, cur->docs, cur->colls, cur->n);
+            }
+            block *t = cur;
+            cur = next, next = t;
         }
-        if (j->nq > 1) {
-            if (!j->scr || !screen_block(j, rows, docs, colls, nb)) exact_block(j, rows, docs, colls, nb);
-            nb = 0;
-            continue;
-        }
-        /* One query: row after row, in storage order. A single sequential stream
-         * is what the hardware prefetcher follows best; the kernel's one
-         * accumulator chain per row still keeps ahead of memory (measured: within
-         * 1.2x of summing the matrix, where four interleaved rows ran 1.5x). */
-        ntopk *t = &j->tops[0];
-        for (size_t b = 0; b < nb; b++) {
-            float v = dot(j->q, rows[b], j->dim);
+        return NULL;
+    }
+    /* One query: row after row, in storage order. A single sequential stream
+     * is what the hardware prefetcher follows best; the kernel's one
+     * accumulator chain per row still keeps ahead of memory (measured: within
+     * 1.2x of summing the matrix, where four interleaved rows ran 1.5x). */
+    ntopk *t = &j->tops[0];
+    while (cur->n) {
+        for (size_t b = 0; b < cur->n; b++) {
+            float v = dot(j->q, cur->rows[b], j->dim);
             if (j->gate && v < j->min) continue; /* NaN passes, as in nidus 0.3 */
-            if (beats_worst(t, v, docs[b]->row)) nidus__topk_push(t, v, docs[b]->row, docs[b], colls[b]);
+            if (beats_worst(t, v, cur->docs[b]->row)) nidus__topk_push(t, v, cur->docs[b]->row, cur->docs[b], cur->colls[b]);
         }
-        nb = 0;
+        fill_block(j, &c, cur);
     }
     return NULL;
 }

@@ -51,7 +51,7 @@ T_AVX2 static INLINE void transpose8(__m256 r[8]) {
 }
 
 #ifndef PF_AHEAD
-#define PF_AHEAD 16
+#define PF_AHEAD 8
 #endif
 /* Pack nrows rows (a multiple of 8) into panels of w rows: element i of row r
  * goes to panels[(r / w) * dim * w + i * w + r % w]. norms[r] receives the row's
@@ -66,13 +66,21 @@ T_AVX2 static void pack_avx2(const float *const *rows, size_t nrows, size_t dim,
         for (; i + 8 <= dim; i += 8) {
             __m256 t[8];
             if (g + PF_AHEAD + 8 <= nrows) /* rows PF_AHEAD ahead of the loads */
+#pragma GCC unroll 8
                 for (int l = 0; l < 8; l++) _mm_prefetch((const char *)(r[PF_AHEAD + l] + i), _MM_HINT_T0);
+            /* (Unrolled, so that t lives in registers, not on the stack.) */
+#pragma GCC unroll 8
             for (int l = 0; l < 8; l++) t[l] = _mm256_loadu_ps(r[l] + i);
             transpose8(t);
-            for (int c = 0; c < 8; c++) {
-                _mm256_storeu_ps(base + (i + (size_t)c) * w, t[c]);
-                sq = _mm256_fmadd_ps(t[c], t[c], sq);
-            }
+#pragma GCC unroll 8
+            for (int c = 0; c < 8; c++) _mm256_storeu_ps(base + (i + (size_t)c) * w, t[c]);
+            /* A tree, not a chain: eight dependent FMAs per tile cost more than
+             * the whole transpose. */
+            __m256 s0 = _mm256_fmadd_ps(t[1], t[1], _mm256_mul_ps(t[0], t[0]));
+            __m256 s1 = _mm256_fmadd_ps(t[3], t[3], _mm256_mul_ps(t[2], t[2]));
+            __m256 s2 = _mm256_fmadd_ps(t[5], t[5], _mm256_mul_ps(t[4], t[4]));
+            __m256 s3 = _mm256_fmadd_ps(t[7], t[7], _mm256_mul_ps(t[6], t[6]));
+            sq = _mm256_add_ps(sq, _mm256_add_ps(_mm256_add_ps(s0, s1), _mm256_add_ps(s2, s3)));
         }
         for (; i < dim; i++) {
             __m256 v = _mm256_setr_ps(r[0][i], r[1][i], r[2][i], r[3][i], r[4][i], r[5][i], r[6][i], r[7][i]);
@@ -211,7 +219,8 @@ static const nidus__screen *screen_pick(void) {
     if (force && strcmp(force, "portable") == 0) return NULL;
 #ifdef NIDUS_SCREEN_X86
     __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+    bool no512 = force && strcmp(force, "avx2") == 0; /* to test and time the AVX2 screen on an AVX-512 CPU */
+    if (!no512 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
         return &SCREEN_AVX512;
     if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return &SCREEN_AVX2;
 #endif
@@ -224,6 +233,11 @@ const nidus__screen *nidus__screen_get(void) {
         screen_picked = 1;
     }
     return screen_chosen;
+}
+
+const char *nidus_batch_kernel_name(void) {
+    const nidus__screen *s = nidus__screen_get();
+    return s ? s->name : "none";
 }
 
 size_t nidus__screens(const nidus__screen **out, size_t cap) {
