@@ -320,12 +320,17 @@ typedef struct nidus__screen {
     const char *name;
     unsigned width; /* rows per panel */
     unsigned qmax;  /* queries per screen call */
-    /* rows: nrows (a multiple of 8) pointers to dim floats; panels: nrows * dim
-     * floats; norms: nrows floats. */
+    int bf16;       /* panels and queries hold bfloat16 pairs, one per 32-bit word */
+    double rel;     /* relative error its input rounding adds to each product */
+    /* rows: nrows (a multiple of 8) pointers to dim floats; panels: nrows * cols
+     * words (cols = nidus__screen_cols); norms: nrows floats. */
     void (*pack)(const float *const *rows, size_t nrows, size_t dim, unsigned width, float *panels, float *norms);
-    /* qp: the nq (<= qmax) queries interleaved, qp[i * nq + j] = query j element i;
-     * npanels even. Sets bit b of masks[p * nq + j] when the FMA score s of query j
-     * and row r = p * width + b has s >= thr[j] - cq[j] * norms[r]. */
+    /* q: nq (<= qmax) queries of dim floats back to back; qp: cols * nq words,
+     * interleaved (word k of query j at qp[k * nq + j]). */
+    void (*pack_queries)(const float *q, unsigned nq, size_t dim, float *qp);
+    /* qp from pack_queries; npanels even. Sets bit b of masks[p * nq + j] when
+     * the screen's score s of query j and row r = p * width + b has
+     * s >= thr[j] - cq[j] * norms[r]. */
     void (*screen)(const float *qp, unsigned nq, const float *panels, size_t npanels, size_t dim,
                    const float *thr, const float *cq, const float *norms, uint32_t *masks);
 } nidus__screen;
@@ -335,7 +340,9 @@ const nidus__screen *nidus__screen_get(void);
  * a top-k is held back), and a threshold T lowered for the screen's roundings:
  * pass thr = nidus__screen_floor(T) to let every row whose exact score could be
  * >= T through. */
-float nidus__screen_coef(const float *q, uint32_t dim);
+float nidus__screen_coef(const nidus__screen *s, const float *q, uint32_t dim);
+/* Words per panel row and per packed query: dim, or (bf16) dim rounded up to 16, halved. */
+size_t nidus__screen_cols(const nidus__screen *s, size_t dim);
 float nidus__screen_floor(float t);
 /* Every screen this build and CPU can run (for tests); returns how many. */
 size_t nidus__screens(const nidus__screen **out, size_t cap);

@@ -121,9 +121,10 @@ typedef struct scan_job {
     /* Batches with a screen (NULL: the exact block kernel scores every pair). */
     const nidus__screen *scr;
     const float *qpack; /* the queries interleaved per group of scr->qmax */
+    size_t qstride;     /* words per packed query */
     const float *cq;    /* nq margin coefficients */
     const float *zero;  /* dim zeros: the padding row */
-    float *panels;      /* BLOCK * dim */
+    float *panels;      /* BLOCK * cols words */
     float *norms;       /* BLOCK */
     uint32_t *masks;    /* BLOCK / 8 * scr->qmax */
 } scan_job;
@@ -212,7 +213,7 @@ static bool screen_block(scan_job *j, block *cur, const block *next) {
         prefetch_rows(next, next->n * g / groups, next->n * (g + 1) / groups, j->dim);
         float thr[32];
         for (unsigned x = 0; x < qw; x++) thr[x] = lower_threshold(&j->tops[qs + x], j->gate, j->min);
-        s->screen(j->qpack + qs * dim, qw, j->panels, npan, dim, thr, j->cq + qs, j->norms, j->masks);
+        s->screen(j->qpack + qs * j->qstride, qw, j->panels, npan, dim, thr, j->cq + qs, j->norms, j->masks);
         for (size_t p = 0; p < npan; p++)
             for (unsigned x = 0; x < qw; x++) {
                 ntopk *t = &j->tops[qs + x];
@@ -376,9 +377,10 @@ static int search_many(nidus_db *db, const float *queries, size_t nq, size_t qle
      * packing the rows. Per thread: panels, norms and masks for one block. */
     const nidus__screen *scr = nq >= SCREEN_MIN_QUERIES && k ? nidus__screen_get() : NULL;
     size_t mask_n = scr ? BLOCK / scr->width * scr->qmax : 0;
-    if (scr && (!(qpack = nidus__mallocarray(nq * dim, sizeof *qpack)) || !(cq = nidus__mallocarray(nq, sizeof *cq)) ||
+    size_t cols = scr ? nidus__screen_cols(scr, dim) : 0, slot = (BLOCK + 16) * (cols + 1);
+    if (scr && (!(qpack = nidus__mallocarray(nq, cols * sizeof *qpack)) || !(cq = nidus__mallocarray(nq, sizeof *cq)) ||
                 !(zero = nidus__calloc(dim, sizeof *zero)) ||
-                !(scratch = nidus__mallocarray((size_t)nt * (BLOCK + 16), ((size_t)dim + 1) * sizeof *scratch)) ||
+                !(scratch = nidus__mallocarray((size_t)nt * slot, sizeof *scratch)) ||
                 !(masks = nidus__mallocarray((size_t)nt * mask_n, sizeof *masks)))) {
         rc = nidus__err(e, NIDUS_ENOMEM, 0, "out of memory for a batch of %zu queries", nq);
         goto out;
@@ -386,20 +388,17 @@ static int search_many(nidus_db *db, const float *queries, size_t nq, size_t qle
     if (scr)
         for (size_t qs = 0; qs < nq; qs += scr->qmax) {
             size_t qw = nq - qs < scr->qmax ? nq - qs : scr->qmax;
-            for (size_t x = 0; x < qw; x++) {
-                const float *src = q + (qs + x) * dim;
-                for (size_t i = 0; i < dim; i++) qpack[qs * dim + i * qw + x] = src[i];
-                cq[qs + x] = nidus__screen_coef(src, dim);
-            }
+            scr->pack_queries(q + qs * dim, (unsigned)qw, dim, qpack + qs * cols);
+            for (size_t x = 0; x < qw; x++) cq[qs + x] = nidus__screen_coef(scr, q + (qs + x) * dim, dim);
         }
 
     if (k) {
         for (unsigned t = 0; t < nt; t++)
             jobs[t] = (scan_job){scope, orders, nscope, total * t / nt, total * (t + 1) / nt, db->data.vec, dim,
                                  q, nq, f, opts->has_min_score != 0, opts->min_score, tops + (size_t)t * nq,
-                                 scores ? scores + (size_t)t * nq * BLOCK : NULL, scr, qpack, cq, zero,
-                                 scr ? scratch + (size_t)t * (BLOCK + 16) * (dim + 1) : NULL,
-                                 scr ? scratch + (size_t)t * (BLOCK + 16) * (dim + 1) + (size_t)BLOCK * dim : NULL,
+                                 scores ? scores + (size_t)t * nq * BLOCK : NULL, scr, qpack, cols, cq, zero,
+                                 scr ? scratch + (size_t)t * slot : NULL,
+                                 scr ? scratch + (size_t)t * slot + (size_t)BLOCK * cols : NULL,
                                  scr ? masks + (size_t)t * mask_n : NULL};
         for (unsigned t = 1; t < nt; t++, started++)
             if (pthread_create(&tids[t], NULL, scan_run, &jobs[t]) != 0) break;

@@ -11,10 +11,13 @@
  * in one vector), and each step of the inner loop is one FMA per (panel, query)
  * with the query element broadcast — no horizontal sums, no tails.
  *
- * Chosen at run time from what the CPU reports: AVX-512F (16-row panels, 2
- * panels x 12 queries = 24 accumulators of the 32 registers), else AVX2+FMA
- * (8-row panels, 2 x 6 = 12 of 16), else none (batches use the exact block
- * kernel). NIDUS_KERNEL=portable and NIDUS_PORTABLE_ONLY turn screening off. */
+ * Chosen at run time from what the CPU reports: AVX-512 BF16 (rows and queries
+ * rounded to bfloat16 pairs, vdpbf16ps: twice the multiply-adds of an FMA per
+ * instruction, for a margin of about 2^-7 * |q| * |x|), else AVX-512F (16-row
+ * panels, 2 panels x 12 queries = 24 accumulators of the 32 registers), else
+ * AVX2+FMA (8-row panels, 2 x 6 = 12 of 16), else none (batches use the exact
+ * block kernel). NIDUS_KERNEL=portable and NIDUS_PORTABLE_ONLY turn screening
+ * off. */
 #include "nidus_internal.h"
 
 #include <math.h>
@@ -24,6 +27,12 @@
 #include <immintrin.h>
 #define NIDUS_SCREEN_X86 1
 #endif
+
+/* Queries for an f32 screen: qp[i * nq + j] = element i of query j. */
+static inline void pack_queries_f32(const float *q, unsigned nq, size_t dim, float *qp) {
+    for (unsigned j = 0; j < nq; j++)
+        for (size_t i = 0; i < dim; i++) qp[i * nq + j] = q[j * dim + i];
+}
 
 #ifdef NIDUS_SCREEN_X86
 #define T_AVX2 __attribute__((target("avx2,fma")))
@@ -181,8 +190,116 @@ T_AVX512 static void screen_avx512(const float *qp, unsigned nq, const float *pa
     }
 }
 
-static const nidus__screen SCREEN_AVX2 = {"avx2-fma", 8, 6, pack_avx2, screen_avx2};
-static const nidus__screen SCREEN_AVX512 = {"avx512", 16, 12, pack_avx2, screen_avx512};
+/* ------------------------------------------------------- AVX-512 BF16 ---- */
+
+#define T_BF16 __attribute__((target("avx512f,avx512bf16,avx512vl,avx512bw,avx2,fma")))
+
+/* Pack for the bf16 screen: element pairs (2k, 2k+1) of a row, rounded to
+ * bfloat16, share one 32-bit word (the even element in the low half, as
+ * vdpbf16ps pairs them); word k of row r goes to
+ * panels[(r / 16) * cols * 16 + k * 16 + r % 16], cols = nidus__screen_cols().
+ * The norms are those of the f32 rows. */
+T_BF16 static void pack_bf16(const float *const *rows, size_t nrows, size_t dim, unsigned w, float *panels,
+                             float *norms) {
+    size_t cols = (dim + 15) / 16 * 8;
+    for (size_t g = 0; g < nrows; g += 8) {
+        const float *const *r = rows + g;
+        float *base = panels + (g / w) * cols * w + g % w;
+        __m512 sq[8];
+#pragma GCC unroll 8
+        for (int l = 0; l < 8; l++) sq[l] = _mm512_setzero_ps();
+        for (size_t i = 0; i < dim; i += 16) {
+            __mmask16 m = dim - i >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (dim - i)) - 1);
+            if (g + PF_AHEAD + 8 <= nrows)
+#pragma GCC unroll 8
+                for (int l = 0; l < 8; l++) _mm_prefetch((const char *)(r[PF_AHEAD + l] + i), _MM_HINT_T0);
+            __m256 t[8];
+#pragma GCC unroll 8
+            for (int l = 0; l < 8; l++) {
+                __m512 v = _mm512_maskz_loadu_ps(m, r[l] + i);
+                sq[l] = _mm512_fmadd_ps(v, v, sq[l]);
+                t[l] = (__m256)_mm512_cvtneps_pbh(v);
+            }
+            transpose8(t);
+#pragma GCC unroll 8
+            for (int c = 0; c < 8; c++) _mm256_storeu_ps(base + (i / 2 + (size_t)c) * w, t[c]);
+        }
+#pragma GCC unroll 8
+        for (int l = 0; l < 8; l++) norms[g + (size_t)l] = sqrtf(_mm512_reduce_add_ps(sq[l]));
+    }
+}
+
+/* f32 to bfloat16, rounding to nearest even (finite input). */
+static uint32_t bf16_bits(float f) {
+    uint32_t b;
+    memcpy(&b, &f, 4);
+    return (b + 0x7FFFu + ((b >> 16) & 1u)) >> 16;
+}
+
+static void pack_queries_bf16(const float *q, unsigned nq, size_t dim, float *qp) {
+    size_t cols = (dim + 15) / 16 * 8;
+    for (unsigned j = 0; j < nq; j++)
+        for (size_t k = 0; k < cols; k++) {
+            float lo = 2 * k < dim ? q[j * dim + 2 * k] : 0.0f, hi = 2 * k + 1 < dim ? q[j * dim + 2 * k + 1] : 0.0f;
+            uint32_t word = bf16_bits(lo) | bf16_bits(hi) << 16;
+            memcpy(&qp[k * nq + j], &word, 4);
+        }
+}
+
+/* The bf16 screen: two 16-row panels against QW queries per pass, each step
+ * one vdpbf16ps (two multiply-adds per lane) per (panel, query). */
+T_BF16 static INLINE void screen16bf(const float *qp, const unsigned QW, const float *panels, size_t npanels,
+                                     size_t dim, const float *thr, const float *cq, const float *norms,
+                                     uint32_t *masks) {
+    size_t cols = (dim + 15) / 16 * 8;
+    const int32_t *qw = (const int32_t *)(const void *)qp;
+    for (size_t p = 0; p < npanels; p += 2) {
+        const float *a = panels + p * cols * 16, *b = a + cols * 16;
+        __m512 a0[12], a1[12];
+#pragma GCC unroll 12
+        for (unsigned j = 0; j < QW; j++) a0[j] = a1[j] = _mm512_setzero_ps();
+        for (size_t k = 0; k < cols; k++) {
+            __m512bh x0 = (__m512bh)_mm512_loadu_ps(a + k * 16), x1 = (__m512bh)_mm512_loadu_ps(b + k * 16);
+            const int32_t *qk = qw + k * QW;
+#pragma GCC unroll 12
+            for (unsigned j = 0; j < QW; j++) {
+                __m512bh s = (__m512bh)_mm512_set1_epi32(qk[j]);
+                a0[j] = _mm512_dpbf16_ps(a0[j], x0, s);
+                a1[j] = _mm512_dpbf16_ps(a1[j], x1, s);
+            }
+        }
+        __m512 n0 = _mm512_loadu_ps(norms + p * 16), n1 = _mm512_loadu_ps(norms + p * 16 + 16);
+#pragma GCC unroll 12
+        for (unsigned j = 0; j < QW; j++) {
+            __m512 t = _mm512_set1_ps(thr[j]), c = _mm512_set1_ps(cq[j]);
+            masks[p * QW + j] = _mm512_cmp_ps_mask(a0[j], _mm512_fnmadd_ps(c, n0, t), _CMP_GE_OQ);
+            masks[(p + 1) * QW + j] = _mm512_cmp_ps_mask(a1[j], _mm512_fnmadd_ps(c, n1, t), _CMP_GE_OQ);
+        }
+    }
+}
+
+T_BF16 static void screen_bf16(const float *qp, unsigned nq, const float *panels, size_t npanels, size_t dim,
+                               const float *thr, const float *cq, const float *norms, uint32_t *masks) {
+    switch (nq) {
+#define CASE(n)                                                                                    \
+    case n:                                                                                        \
+        screen16bf(qp, n, panels, npanels, dim, thr, cq, norms, masks);                            \
+        break;
+        CASE(1) CASE(2) CASE(3) CASE(4) CASE(5) CASE(6) CASE(7) CASE(8) CASE(9) CASE(10) CASE(11) CASE(12)
+#undef CASE
+    default:
+        break;
+    }
+}
+
+/* Rounding a query and a row to bfloat16 moves each product by at most
+ * 2^-7 + 2^-16 of itself (each factor by 2^-8). */
+#define BF16_REL (0x1p-7 + 0x1p-16)
+
+static const nidus__screen SCREEN_AVX2 = {"avx2-fma", 8, 6, 0, 0.0, pack_avx2, pack_queries_f32, screen_avx2};
+static const nidus__screen SCREEN_AVX512 = {"avx512", 16, 12, 0, 0.0, pack_avx2, pack_queries_f32, screen_avx512};
+static const nidus__screen SCREEN_BF16 = {"avx512-bf16", 16, 12, 1, BF16_REL, pack_bf16, pack_queries_bf16,
+                                          screen_bf16};
 #endif
 
 /* Why screening keeps results exact. For a query q and a row x, the exact nidus
@@ -195,11 +312,14 @@ static const nidus__screen SCREEN_AVX512 = {"avx512", 16, 12, pack_avx2, screen_
  * could not be in the result, not even by a tie. The coefficient and the floor
  * carry slack for the roundings of their own arithmetic: the float norms, the
  * thr - cq * norm step, and underflow (2^-40 absolute). */
-float nidus__screen_coef(const float *q, uint32_t dim) {
+float nidus__screen_coef(const nidus__screen *s, const float *q, uint32_t dim) {
     const double u = 0x1p-24, m = (double)dim + 16, g = m * u / (1 - m * u);
     double sq = 0;
     for (uint32_t i = 0; i < dim; i++) sq += (double)q[i] * q[i];
-    double c = (2 * g + 8 * u) * (1 + 4 * g + 8 * u) * sqrt(sq);
+    /* The screen's own input rounding (bf16: s->rel) adds to both error
+     * bounds; a flushed tiny query element can move the score by 2^-126 times
+     * a row element, hence the last term (it scales with the row's norm). */
+    double c = (s->rel + 2.01 * g + 8 * u) * (1 + 4 * g + 8 * u) * sqrt(sq) + 0x1p-124 * sqrt((double)dim);
     float f = (float)c;
     return (double)f < c ? nextafterf(f, INFINITY) : f;
 }
@@ -220,6 +340,11 @@ static const nidus__screen *screen_pick(void) {
 #ifdef NIDUS_SCREEN_X86
     __builtin_cpu_init();
     bool no512 = force && strcmp(force, "avx2") == 0; /* to test and time the AVX2 screen on an AVX-512 CPU */
+    bool f32 = force && strcmp(force, "avx512") == 0; /* likewise for the f32 AVX-512 screen */
+    if (!no512 && !f32 && __builtin_cpu_supports("avx512bf16") && __builtin_cpu_supports("avx512f") &&
+        __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx2") &&
+        __builtin_cpu_supports("fma"))
+        return &SCREEN_BF16;
     if (!no512 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
         return &SCREEN_AVX512;
     if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return &SCREEN_AVX2;
@@ -234,6 +359,8 @@ const nidus__screen *nidus__screen_get(void) {
     }
     return screen_chosen;
 }
+
+size_t nidus__screen_cols(const nidus__screen *s, size_t dim) { return s->bf16 ? (dim + 15) / 16 * 8 : dim; }
 
 const char *nidus_batch_kernel_name(void) {
     const nidus__screen *s = nidus__screen_get();
@@ -250,6 +377,11 @@ size_t nidus__screens(const nidus__screen **out, size_t cap) {
         if (__builtin_cpu_supports("avx512f")) {
             if (n < cap) out[n] = &SCREEN_AVX512;
             n++;
+            if (__builtin_cpu_supports("avx512bf16") && __builtin_cpu_supports("avx512vl") &&
+                __builtin_cpu_supports("avx512bw")) {
+                if (n < cap) out[n] = &SCREEN_BF16;
+                n++;
+            }
         }
     }
 #else
