@@ -132,6 +132,9 @@ typedef struct scan_job {
 /* Rows scored together: 256 rows of 384 floats stay in L2 while every query of
  * a batch passes over them. */
 #define BLOCK 256
+#ifndef DOC_AHEAD
+#define DOC_AHEAD 32
+#endif
 /* Batches of at least this many queries are screened (see screen_block). */
 #define SCREEN_MIN_QUERIES 4
 
@@ -236,7 +239,11 @@ static void fill_block(const scan_job *j, cursor *c, block *b) {
         while (c->pos - c->base >= j->scope[c->s]->n) c->base += j->scope[c->s++]->n;
         const ncoll *coll = j->scope[c->s];
         size_t i = c->pos - c->base;
-        const ndoc *d = &coll->docs[j->orders[c->s] ? j->orders[c->s][i] : i];
+        const size_t *order = j->orders[c->s];
+        const ndoc *d = &coll->docs[order ? order[i] : i];
+        /* In scan order the docs are scattered: ask for one a few steps ahead,
+         * or every row costs a cache miss on its doc. */
+        if (order && i + DOC_AHEAD < coll->n) __builtin_prefetch(&coll->docs[order[i + DOC_AHEAD]]);
         c->pos++;
         if (j->f && !nidus__filter_match(j->f, &d->attrs)) continue;
         b->rows[b->n] = j->mat + d->row * j->dim;
