@@ -344,3 +344,53 @@ TEST(screen_batches_equal_single_queries_on_foreign_rows) {
     nidus_close(db);
     free(v), free(recs), free(ids), free(qs);
 }
+
+/* Every length 1..1100 (each tail of the packing and of the bf16 pairs): rows
+ * that are near copies of the queries, thresholds at exact scores of the same
+ * pairs, so every row sits right at its query's threshold; none may be missed,
+ * and the packed words are those of the rows. */
+TEST(screen_every_length_1_to_1100) {
+    const nidus__screen *s[4];
+    size_t ns = nidus__screens(s, 4);
+    if (!ns) return; /* no screen on this CPU */
+    enum { NQ = 4, MAXD = 1100 };
+    for (size_t k = 0; k < ns; k++) {
+        const nidus__screen *sc = s[k];
+        size_t w = sc->width, nr = 2 * w, missed = 0, badword = 0;
+        float *m = malloc(nr * MAXD * sizeof *m), *q = malloc(NQ * MAXD * sizeof *q),
+              *qp = malloc(NQ * (MAXD + 16) * sizeof *qp), *panels = malloc(nr * (MAXD + 16) * sizeof *panels),
+              *norms = malloc(nr * sizeof *norms);
+        const float **rows = malloc(nr * sizeof *rows);
+        uint32_t *masks = malloc(2 * NQ * sizeof *masks);
+        for (size_t dim = 1; dim <= MAXD; dim++) {
+            size_t cols = nidus__screen_cols(sc, dim);
+            for (size_t j = 0; j < NQ; j++) {
+                for (size_t i = 0; i < dim; i++) q[j * dim + i] = frand();
+                nidus__normalize(q + j * dim, dim);
+            }
+            for (size_t r = 0; r < nr; r++) {
+                float *x = m + r * dim;
+                for (size_t i = 0; i < dim; i++) x[i] = ulps(q[(r % NQ) * dim + i], (int)(next() % 5) - 2);
+                rows[r] = x;
+            }
+            float thr[NQ], cq[NQ], want[NQ];
+            for (size_t j = 0; j < NQ; j++) {
+                want[j] = nidus__dot(q + j * dim, rows[j + NQ * (next() % (nr / NQ))], dim);
+                thr[j] = nidus__screen_floor(want[j]);
+                cq[j] = nidus__screen_coef(sc, q + j * dim, (uint32_t)dim);
+            }
+            sc->pack_queries(q, NQ, dim, qp);
+            sc->pack(rows, nr, dim, (unsigned)w, panels, norms);
+            sc->screen(qp, NQ, panels, 2, dim, thr, cq, norms, masks);
+            for (size_t j = 0; j < NQ; j++)
+                for (size_t r = 0; r < nr; r++)
+                    missed += nidus__dot(q + j * dim, rows[r], dim) >= want[j] && !(masks[(r / w) * NQ + j] >> (r % w) & 1);
+            size_t r = next() % nr, kk = next() % cols;
+            uint32_t got;
+            memcpy(&got, &panels[(r / w) * cols * w + kk * w + r % w], 4);
+            badword += got != want_word(sc, rows[r], dim, kk);
+        }
+        if (missed || badword) t_fail(__FILE__, __LINE__, "%s: %zu missed, %zu bad words", sc->name, missed, badword);
+        free(m), free(q), free(qp), free(panels), free(norms), free(rows), free(masks);
+    }
+}
