@@ -2,9 +2,10 @@
  * nidus_bench — the nidus side of `make bench`.
  *
  *   nidus_bench --data F --n N --dim D --queries Q --nq NQ --store DIR --out OUT
- *               [--modes s1,sa,b1,ba] [--open-test] [--memory]
+ *               [--modes s1,sa,b1,ba] [--open-test] [--memory] [--reuse]
  *
- * Builds a store from the float32 matrix F (ids "0".."N-1", one collection), closes
+ * Builds a store from the float32 matrix F (ids "0".."N-1", one collection) — or,
+ * with --reuse, takes the store already in DIR as it is (build_s is then 0) — closes
  * it, optionally times re-opening it against `cat data > /dev/null` (warm page
  * cache), reopens it and answers the NQ queries of Q in each mode:
  *   s1 single queries, threads = 1      sa single queries, threads = 0 (all cores)
@@ -193,9 +194,10 @@ int main(int argc, char **argv) {
     int nq = atoi(arg(argc, argv, "--nq", "0"));
     int memory = flag(argc, argv, "--memory");
     int open_test = flag(argc, argv, "--open-test");
+    int reuse = flag(argc, argv, "--reuse");
     if (!data || !queries || !outp || (!store && !memory) || n <= 0 || dim <= 0 || nq <= 0) {
         fprintf(stderr, "usage: nidus_bench --data F --n N --dim D --queries Q --nq NQ "
-                        "--store DIR|--memory --out OUT [--modes s1,sa,b1,ba] [--open-test]\n");
+                        "--store DIR|--memory --out OUT [--modes s1,sa,b1,ba] [--open-test] [--reuse]\n");
         return 2;
     }
     const float *x = map_file(data, (size_t)n * dim * sizeof(float));
@@ -210,7 +212,15 @@ int main(int argc, char **argv) {
     nidus_config_init(&cfg, (uint32_t)dim);
     cfg.fsync = NIDUS_FSYNC_ON_FLUSH;
     double t0 = now_s();
-    if (memory) {
+    long nbuild = n;
+    char datapath[4096];
+    struct stat dst;
+    snprintf(datapath, sizeof datapath, "%s/data", store ? store : "");
+    if (reuse && !memory && stat(datapath, &dst) == 0 && dst.st_size > 0) {
+        rc = nidus_open(store, NULL, &db); /* the store as built before: no rebuild */
+        if (rc) die("open", db, rc);
+        nbuild = 0;
+    } else if (memory) {
         rc = nidus_open_memory((uint32_t)dim, &db);
     } else {
         char cmd[4096];
@@ -222,8 +232,8 @@ int main(int argc, char **argv) {
     enum { CHUNK = 8192 };
     nidus_record *recs = calloc(CHUNK, sizeof *recs);
     char (*ids)[24] = calloc(CHUNK, sizeof *ids);
-    for (long lo = 0; lo < n; lo += CHUNK) {
-        long m = n - lo < CHUNK ? n - lo : CHUNK;
+    for (long lo = 0; lo < nbuild; lo += CHUNK) {
+        long m = nbuild - lo < CHUNK ? nbuild - lo : CHUNK;
         for (long i = 0; i < m; i++) {
             snprintf(ids[i], sizeof ids[i], "%ld", lo + i);
             recs[i].id = ids[i];
@@ -237,7 +247,7 @@ int main(int argc, char **argv) {
         rc = nidus_flush(db);
         if (rc) die("flush", db, rc);
     }
-    double build_s = now_s() - t0;
+    double build_s = nbuild ? now_s() - t0 : 0;
 
     /* ---- open time vs cat, warm cache */
     double open_best = 0, open_med = 0, cat_best = 0, cat_med = 0;

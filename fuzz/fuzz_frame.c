@@ -9,7 +9,8 @@
  *    field, CRC) whose payload decodes to an equal op, and encoding that op again
  *    gives the same bytes (canonical form);
  *  - out of memory at the Nth allocation (N chosen from the input) gives
- *    NIDUS_ENOMEM and a zeroed op, nothing leaked.
+ *    NIDUS_ENOMEM and a zeroed op, nothing leaked;
+ *  - nidus__op_view (replay's decoder) gives the same verdict, message and op.
  */
 #include "op_check.h"
 
@@ -26,6 +27,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     int rc = nidus__op_decode(payload, size, &op, &e);
     long allocs = nidus__fault_calls();
     nidus__fault_disarm();
+    {
+        narena scratch = {0};
+        nop view;
+        nerr ev = {0};
+        int rcv = nidus__op_view(payload, size, &view, &scratch, &ev);
+        FZ_CHECK_MSG(rcv == rc, "view decode %d, owned decode %d", rcv, rc);
+        if (rc == NIDUS_OK) FZ_CHECK(fz_op_same(&op, &view));
+        else FZ_CHECK(strcmp(ev.msg, e.msg) == 0 && op_zero(&view));
+        nidus__arena_free(&scratch);
+    }
     FZ_CHECK(rc == NIDUS_OK || rc == NIDUS_ECORRUPT);
     if (rc != NIDUS_OK) {
         FZ_CHECK(e.code == rc && e.msg[0]);

@@ -48,20 +48,6 @@ static void le_floats(float *v, size_t n) {
 #endif
 }
 
-/* Ask for huge pages on a large matrix: loading 1 GB then costs a few hundred page
- * faults instead of a quarter million. Only a hint; failure changes nothing. */
-static void hint_huge(void *p, size_t n) {
-#ifdef MADV_HUGEPAGE
-    const uintptr_t huge = (uintptr_t)2 << 20;
-    if (n < 4 * huge) return;
-    uintptr_t a = ((uintptr_t)p + huge - 1) & ~(huge - 1), e = ((uintptr_t)p + n) & ~(huge - 1);
-    if (e > a) (void)madvise((void *)a, e - a, MADV_HUGEPAGE);
-#else
-    (void)p;
-    (void)n;
-#endif
-}
-
 static size_t row_bytes(const ndata *d) { return (size_t)d->dim * sizeof(float); }
 
 int nidus__data_reserve(ndata *d, uint64_t extra, nerr *e) {
@@ -78,7 +64,7 @@ int nidus__data_reserve(ndata *d, uint64_t extra, nerr *e) {
                           (unsigned long long)need);
     d->vec = v;
     d->cap_rows = cap;
-    if (v) hint_huge(v, (size_t)cap * row_bytes(d));
+    if (v) nidus__hint_huge(v, (size_t)cap * row_bytes(d));
     return NIDUS_OK;
 }
 
@@ -172,7 +158,7 @@ int nidus__data_load_header(ndata *d, int fd, uint64_t size, uint32_t *dim, uint
         if (!v)
             return nidus__err(e, NIDUS_ENOMEM, 0, "out of memory loading %llu rows (%zu bytes) from data file",
                               (unsigned long long)rows, bytes);
-        hint_huge(v, bytes);
+        nidus__hint_huge(v, bytes);
         d->vec = v;
     }
     d->rows = d->cap_rows = rows;

@@ -22,51 +22,158 @@ static bool zeros_to_end(const uint8_t *p, size_t n) {
     return true;
 }
 
-int nidus__log_scan(const uint8_t *buf, size_t len, size_t *good_end, bool *torn,
-                    nidus__op_cb cb, void *ctx, nerr *e) {
-    size_t pos = 0;
-    *good_end = 0;
-    *torn = false;
+/* What a window scan stopped at. */
+enum { SCAN_END, SCAN_TORN, SCAN_MORE };
+
+/* Walk the frames of a window: w[0..avail) holds the file's bytes from offset base,
+ * the file has `size` bytes, and *pos (window-relative) is the next frame. Good
+ * frames are decoded (as owned ops for ocb, or as views from `scratch` for vcb) and
+ * handed over, advancing *pos. Stops with *status: SCAN_END (clean end of file),
+ * SCAN_TORN, or SCAN_MORE when the verdict needs bytes past the window: *need is
+ * then how many bytes from *pos it needs (the frame, or for a bad frame every byte
+ * to the end, which decides torn tail or corruption). With the whole file as the
+ * window it never asks for more, and it is nidus 0.3's walk exactly. */
+static int scan_window(const uint8_t *w, size_t avail, uint64_t base, uint64_t size, size_t *pos, int *status,
+                       uint64_t *need, narena *scratch, nidus__op_cb ocb, nidus__view_cb vcb, void *ctx,
+                       nerr *e) {
     for (;;) {
-        size_t rem = len - pos;
-        if (rem == 0) return NIDUS_OK;
-        if (rem < 4) break;
-        uint32_t plen = get_u32le(buf + pos);
+        size_t rem = avail - *pos;
+        uint64_t file_rem = size - (base + *pos);
+        if (file_rem == 0) {
+            *status = SCAN_END;
+            return NIDUS_OK;
+        }
+        if (file_rem < 4) break;
+        if (rem < 4) {
+            *need = 4;
+            *status = SCAN_MORE;
+            return NIDUS_OK;
+        }
+        const uint8_t *f = w + *pos; /* (w is NULL only while the window is empty) */
+        uint32_t plen = get_u32le(f);
         /* A subtraction, so a garbage length cannot overflow pos + 8 + plen. */
-        if (rem < 8 || rem - 8 < plen) break;
-        const uint8_t *payload = buf + pos + 4;
-        size_t end = pos + 8 + (size_t)plen;
-        bool last = end == len;
+        if (file_rem < 8 || file_rem - 8 < plen) break;
+        if (rem < 8 || rem - 8 < plen) {
+            *need = 8 + (uint64_t)plen;
+            *status = SCAN_MORE;
+            return NIDUS_OK;
+        }
+        const uint8_t *payload = f + 4;
+        size_t end = *pos + 8 + (size_t)plen;
+        bool last = base + end == size;
+        bool whole = base + avail == size; /* the window reaches the end of the file */
+        uint64_t at = base + *pos;
         uint32_t stored = get_u32le(payload + plen);
         uint32_t computed = nidus__crc32(payload, plen);
-        if (stored != computed) {
-            if (last || zeros_to_end(buf + pos, len - pos)) break;
-            return nidus__err(e, NIDUS_ECORRUPT, 0,
-                              "log corruption: CRC mismatch at offset %zu: expected 0x%08" PRIx32
-                              ", got 0x%08" PRIx32,
-                              pos, computed, stored);
-        }
+        int rc = NIDUS_OK;
         nop op;
-        int rc = nidus__op_decode(payload, plen, &op, e);
-        if (rc == NIDUS_ENOMEM) return rc; /* not the log's fault: no torn tail */
-        if (rc != NIDUS_OK) {
-            if (last || zeros_to_end(buf + pos, len - pos)) break;
+        if (stored == computed) {
+            rc = scratch ? nidus__op_view(payload, plen, &op, scratch, e) : nidus__op_decode(payload, plen, &op, e);
+            if (rc == NIDUS_ENOMEM) return rc; /* not the log's fault: no torn tail */
+        }
+        if (stored != computed || rc != NIDUS_OK) {
+            if (last) break;
+            if (!whole) {
+                *need = file_rem;
+                *status = SCAN_MORE;
+                return NIDUS_OK;
+            }
+            if (zeros_to_end(f, rem)) break;
+            if (stored != computed)
+                return nidus__err(e, NIDUS_ECORRUPT, 0,
+                                  "log corruption: CRC mismatch at offset %llu: expected 0x%08" PRIx32
+                                  ", got 0x%08" PRIx32,
+                                  (unsigned long long)at, computed, stored);
             char why[sizeof e->msg];
             snprintf(why, sizeof why, "%s", e ? e->msg : "malformed payload");
-            return nidus__err(e, NIDUS_ECORRUPT, 0,
-                              "log corruption: bincode decode failed at offset %zu: %s", pos, why);
+            return nidus__err(e, NIDUS_ECORRUPT, 0, "log corruption: bincode decode failed at offset %llu: %s",
+                              (unsigned long long)at, why);
         }
-        if (cb) {
-            rc = cb(ctx, &op); /* the callback owns op from here, whatever it returns */
+        if (scratch) {
+            if (vcb && (rc = vcb(ctx, &op, base + end)) != NIDUS_OK) return rc;
+        } else if (ocb) {
+            rc = ocb(ctx, &op); /* the callback owns op from here, whatever it returns */
             if (rc != NIDUS_OK) return rc;
         } else {
             nidus__op_free(&op);
         }
-        pos = end;
-        *good_end = pos;
+        *pos = end;
     }
-    *torn = true;
+    *status = SCAN_TORN;
     return NIDUS_OK;
+}
+
+int nidus__log_scan(const uint8_t *buf, size_t len, size_t *good_end, bool *torn,
+                    nidus__op_cb cb, void *ctx, nerr *e) {
+    size_t pos = 0;
+    int status = SCAN_END;
+    uint64_t need = 0;
+    int rc = scan_window(buf, len, 0, len, &pos, &status, &need, NULL, cb, NULL, ctx, e);
+    *good_end = pos;
+    *torn = rc == NIDUS_OK && status == SCAN_TORN;
+    return rc;
+}
+
+/* Reading the log in windows instead of whole: the bytes arrive in a buffer that
+ * stays in cache and is faulted in once, where a log-sized buffer costs a page
+ * fault and a zeroed page per 4 KiB before replay can even start (measured: a
+ * 55 MB log took 70 ms to read whole next to the row readers, 4 ms this way). */
+#define LOG_WINDOW ((size_t)256 << 10)
+
+int nidus__log_scan_fd(int fd, uint64_t size, size_t window, uint64_t *good_end, bool *torn, narena *scratch,
+                       nidus__view_cb cb, void *ctx, nerr *e) {
+    uint8_t *buf = NULL;
+    size_t cap = 0, avail = 0, pos = 0;
+    uint64_t base = 0;
+    int rc = NIDUS_OK;
+    *good_end = 0;
+    *torn = false;
+    if (window == 0) window = LOG_WINDOW;
+    for (;;) {
+        int status = SCAN_END;
+        uint64_t need = 0;
+        rc = scan_window(buf, avail, base, size, &pos, &status, &need, scratch, NULL, cb, ctx, e);
+        *good_end = base + pos;
+        if (rc != NIDUS_OK) break;
+        if (status != SCAN_MORE) {
+            *torn = status == SCAN_TORN;
+            rc = cb ? cb(ctx, NULL, base + pos) : NIDUS_OK; /* done with the views before buf goes */
+            break;
+        }
+        /* Move the window: the unscanned bytes to the front, then fill it. */
+        if (cb && (rc = cb(ctx, NULL, base + pos)) != NIDUS_OK) break;
+        size_t keep = avail - pos;
+        if (keep) memmove(buf, buf + pos, keep);
+        base += pos;
+        pos = 0;
+        avail = keep;
+        uint64_t left = size - base; /* > avail: the scan asked for more */
+        uint64_t want = need > window ? need : window;
+        if (want > left) want = left;
+        if (want > SIZE_MAX) {
+            rc = nidus__err(e, NIDUS_ENOMEM, 0, "out of memory reading a %llu-byte log", (unsigned long long)size);
+            break;
+        }
+        if (want > cap) {
+            uint8_t *p = nidus__realloc(buf, (size_t)want);
+            if (!p) {
+                rc = nidus__err(e, NIDUS_ENOMEM, 0, "out of memory reading the log (%llu-byte window)",
+                                (unsigned long long)want);
+                break;
+            }
+            buf = p;
+            cap = (size_t)want;
+        }
+        size_t n = (size_t)want - avail;
+        int r = nidus__io_pread_full(fd, buf + avail, n, base + avail);
+        if (r < 0) {
+            rc = nidus__err_sys(e, -r, "failed to read log file");
+            break;
+        }
+        avail += n;
+    }
+    nidus__free(buf);
+    return rc;
 }
 
 int nidus__log_append(nlog *l, const nbuf *frames, nerr *e) {

@@ -54,6 +54,25 @@ void *nidus__mallocarray(size_t n, size_t size);
 void *nidus__reallocarray(void *p, size_t n, size_t size);
 /* Copy of s[0..len) with a NUL after it. */
 char *nidus__strndup(const char *s, size_t len);
+/* Hint that a large block be backed by huge pages (no-op below 8 MiB). */
+void nidus__hint_huge(void *p, size_t n);
+
+/* Bump allocation in chunks that never move, released all at once (arena.c). */
+typedef struct narena_chunk narena_chunk;
+typedef struct narena {
+    narena_chunk *head; /* the chunk allocations come from; older ones follow */
+    uint64_t bytes;     /* every chunk, with its header: the memory it holds */
+} narena;
+/* Room for n more bytes in the head chunk (NIDUS_OK or NIDUS_ENOMEM); after it, a
+ * take of up to n bytes cannot fail. */
+int nidus__arena_reserve(narena *a, size_t n);
+/* n bytes (8-byte aligned) from reserved room. */
+void *nidus__arena_take(narena *a, size_t n);
+/* reserve + take; NULL when out of memory. */
+void *nidus__arena_alloc(narena *a, size_t n);
+/* Forget every allocation; keeps the head chunk for reuse, frees the rest. */
+void nidus__arena_reset(narena *a);
+void nidus__arena_free(narena *a);
 
 /* ----------------------------------------------------------- fault seam ---- */
 
@@ -122,6 +141,9 @@ int nidus__io_mkdir_p(const char *path);
 
 /* Standard CRC-32 (IEEE, reflected 0xEDB88320, init and xorout 0xFFFFFFFF). */
 uint32_t nidus__crc32(const void *buf, size_t len);
+/* For tests: every implementation this build and CPU can run (portable first);
+ * returns how many (may exceed cap). */
+size_t nidus__crc32_impls(const char **names, uint32_t (**fns)(const void *, size_t), size_t cap);
 
 /* ------------------------------------------------------------- strings ---- */
 
@@ -212,6 +234,10 @@ int nidus__frame_append(nbuf *b, const nop *op, nerr *e);
 /* Decode a bincode payload into *op (owned). Returns NIDUS_OK, NIDUS_ECORRUPT
  * (malformed: message says why), or NIDUS_ENOMEM. */
 int nidus__op_decode(const uint8_t *p, size_t len, nop *op, nerr *e);
+/* The same decoding and verdicts, as a view: strings point into p[0..len) and are
+ * not NUL-terminated; arrays (attributes, list items, meta) come from `scratch`.
+ * Valid while both are; never nidus__op_free it. */
+int nidus__op_view(const uint8_t *p, size_t len, nop *op, narena *scratch, nerr *e);
 void nidus__op_free(nop *op);
 void nidus__meta_free(nmeta *m);
 
@@ -225,6 +251,17 @@ void nidus__meta_free(nmeta *m);
 typedef int (*nidus__op_cb)(void *ctx, nop *op);
 int nidus__log_scan(const uint8_t *buf, size_t len, size_t *good_end, bool *torn,
                     nidus__op_cb cb, void *ctx, nerr *e);
+
+/* The same walk over the log file fd[0..size), read in windows of `window` bytes
+ * (0: the default; a frame longer than a window gets a window of its own), with ops
+ * decoded as views (nidus__op_view, arrays from `scratch`), each passed with the
+ * offset where its frame ends (progress through the file). A view stays valid
+ * until cb is called with op == NULL, which announces that the window moves: the
+ * callback must be done with every view by then (and may reset `scratch`). The
+ * verdicts (torn tail, corruption) are nidus__log_scan's on the whole file. */
+typedef int (*nidus__view_cb)(void *ctx, const nop *op, uint64_t end); /* end: the frame's end offset */
+int nidus__log_scan_fd(int fd, uint64_t size, size_t window, uint64_t *good_end, bool *torn,
+                       narena *scratch, nidus__view_cb cb, void *ctx, nerr *e);
 
 /* The log file: an fd (-1 in memory) and its logical size. */
 typedef struct nlog {

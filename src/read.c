@@ -591,14 +591,6 @@ int nidus_get_meta(nidus_db *db, const char *collection, nidus_meta **out) {
 
 /* ------------------------------------------------------------- footprint ---- */
 
-static uint64_t value_bytes(const nidus_value *v) {
-    if (v->type == NIDUS_STR) return v->v.str.len + 1;
-    if (v->type != NIDUS_LIST) return 0;
-    uint64_t b = v->v.list.count * sizeof(nidus_str);
-    for (size_t i = 0; i < v->v.list.count; i++) b += v->v.list.items[i].len + 1;
-    return b;
-}
-
 int nidus_get_footprint(nidus_db *db, nidus_footprint *out) {
     if (!out) return NIDUS_EMISUSE;
     int rc = nidus__enter_read(db);
@@ -609,11 +601,7 @@ int nidus_get_footprint(nidus_db *db, nidus_footprint *out) {
         docs += c->n;
         index += sizeof *c + c->name.len + 1 + c->cap * sizeof(ndoc) + c->nslots * sizeof(uint64_t) + c->cap * sizeof(size_t);
         for (size_t j = 0; j < c->meta.n; j++) index += sizeof(nmeta_kv) + c->meta.items[j].key.len + c->meta.items[j].value.len + 2;
-        for (size_t j = 0; j < c->n; j++) {
-            const ndoc *d = &c->docs[j];
-            index += d->id.len + 1 + d->attrs.n * sizeof(nattr);
-            for (size_t k = 0; k < d->attrs.n; k++) index += d->attrs.items[k].key.len + 1 + value_bytes(&d->attrs.items[k].val);
-        }
+        index += c->strs.bytes; /* ids and attributes, dead blobs included (store.c) */
     }
     *out = (nidus_footprint){
         .rows = db->data.rows,

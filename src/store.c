@@ -54,12 +54,44 @@ int nidus_sys_errno(const nidus_db *db) {
 
 /* ----------------------------------------------------------- collections ---- */
 
+/* The id hash, for this process's tables only (never stored): eight bytes per
+ * multiply (byte order does not matter), the length mixed in, then splitmix64's
+ * finalizer so the low bits the table uses depend on every input bit. Replay
+ * hashes every id of the log, so byte-at-a-time FNV-1a showed in its profile. */
 static uint32_t hash32(const char *p, size_t n) {
-    uint64_t h = 1469598103934665603ull; /* FNV-1a, then a final mix */
-    for (size_t i = 0; i < n; i++) h = (h ^ (uint8_t)p[i]) * 1099511628211ull;
-    h ^= h >> 29;
+    uint64_t h = 0x9e3779b97f4a7c15ull ^ n;
+    size_t i = 0;
+    for (; n - i >= 8; i += 8) {
+        uint64_t w;
+        memcpy(&w, p + i, 8);
+        h = (h ^ w) * 0xbf58476d1ce4e5b9ull;
+        h ^= h >> 31;
+    }
+    if (i < n) { /* the last 1-7 bytes, without a variable-length memcpy */
+        uint64_t w = 0;
+        if (n >= 8) {
+            memcpy(&w, p + n - 8, 8); /* overlapping the previous word */
+        } else {
+            size_t k = n;
+            if (k & 4) {
+                uint32_t x;
+                memcpy(&x, p + k - 4, 4);
+                w = x;
+            }
+            if (k & 2) {
+                uint16_t x;
+                memcpy(&x, p + (k & 1), 2);
+                w = w << 16 | x;
+            }
+            if (k & 1) w = w << 8 | (uint8_t)p[0];
+        }
+        h = (h ^ w) * 0xbf58476d1ce4e5b9ull;
+    }
+    h ^= h >> 30;
     h *= 0xbf58476d1ce4e5b9ull;
-    h ^= h >> 32;
+    h ^= h >> 27;
+    h *= 0x94d049bb133111ebull;
+    h ^= h >> 31;
     return (uint32_t)h;
 }
 
@@ -103,16 +135,23 @@ static int coll_reserve(ncoll *c, size_t extra, nerr *e) {
         ndoc *d = nidus__reallocarray(c->docs, cap, sizeof *d);
         if (!d) return nidus__err(e, NIDUS_ENOMEM, 0, "out of memory reserving capacity for %zu docs", need);
         c->docs = d;
+        nidus__hint_huge(d, cap * sizeof *d);
         size_t *sc = nidus__reallocarray(c->scan, cap, sizeof *sc);
         if (!sc) return nidus__err(e, NIDUS_ENOMEM, 0, "out of memory reserving capacity for %zu docs", need);
         c->scan = sc;
+        nidus__hint_huge(sc, cap * sizeof *sc);
         c->cap = cap;
     }
     if (need * 2 > c->nslots) {
         size_t ns = c->nslots ? c->nslots : 16;
         while (ns < need * 2) ns *= 2;
-        uint64_t *slots = nidus__calloc(ns, sizeof *slots);
+        /* malloc + memset, not calloc: calloc's fresh pages are the shared zero page
+         * until written, and the copy-on-write of each one flushes the TLB of every
+         * core running this process (the row readers, during open): an IPI per 4 KiB. */
+        uint64_t *slots = nidus__mallocarray(ns, sizeof *slots);
         if (!slots) return nidus__err(e, NIDUS_ENOMEM, 0, "out of memory growing the id table to %zu slots", ns);
+        nidus__hint_huge(slots, ns * sizeof *slots);
+        memset(slots, 0, ns * sizeof *slots);
         for (size_t i = 0; i < c->nslots; i++) {
             uint64_t s = c->slots[i];
             if (!s) continue;
@@ -127,27 +166,107 @@ static int coll_reserve(ncoll *c, size_t extra, nerr *e) {
     return NIDUS_OK;
 }
 
-/* Insert or replace a doc; takes ownership of id and attrs. Needs room reserved. */
-static void doc_put(nidus_db *db, ncoll *c, nidus_str id, uint64_t row, nattrs attrs) {
-    uint32_t tag = hash32(id.ptr, id.len);
+/* ------------------------------------------------------------ doc blobs ---- */
+
+/* A doc's id and attributes are one blob in its collection's arena (c->strs):
+ *
+ *   [nattr items[n]] [nidus_str arrays of its List values] [id NUL] [keys and
+ *   string values, each NUL-terminated]
+ *
+ * rounded up to 8 bytes. Replay copies straight from the log's bytes into it, so a
+ * doc costs no malloc of its own (a million of them were a million mallocs at
+ * open, and as many frees at close). A blob is never freed alone: an overwrite or
+ * delete adds its size to c->dead_bytes, and compaction rebuilds the arena. */
+static void add_sat(size_t *n, size_t x) { *n = x > SIZE_MAX - *n ? SIZE_MAX : *n + x; }
+
+static size_t blob_size(size_t idlen, const nattrs *a) {
+    size_t n = idlen;
+    add_sat(&n, 1);
+    for (size_t k = 0; k < a->n; k++) {
+        const nattr *at = &a->items[k];
+        add_sat(&n, sizeof(nattr));
+        add_sat(&n, at->key.len);
+        add_sat(&n, 1);
+        if (at->val.type == NIDUS_STR) {
+            add_sat(&n, at->val.v.str.len);
+            add_sat(&n, 1);
+        } else if (at->val.type == NIDUS_LIST) {
+            for (size_t i = 0; i < at->val.v.list.count; i++) {
+                add_sat(&n, sizeof(nidus_str));
+                add_sat(&n, at->val.v.list.items[i].len);
+                add_sat(&n, 1);
+            }
+        }
+    }
+    add_sat(&n, 7);
+    return n & ~(size_t)7;
+}
+
+static char *put_str(char *s, const char *src, size_t len, nidus_str *out) {
+    if (len) memcpy(s, src, len);
+    s[len] = 0;
+    *out = (nidus_str){s, len};
+    return s + len + 1;
+}
+
+/* Copy id and attrs (owned or views, lengths resolved) into blob, and point d's id
+ * and attrs at the copy. */
+static void blob_fill(void *blob, const char *id, size_t idlen, const nattrs *a, ndoc *d) {
+    nattr *items = blob;
+    nidus_str *lists = (nidus_str *)(items + a->n);
+    size_t nlist = 0;
+    for (size_t k = 0; k < a->n; k++)
+        if (a->items[k].val.type == NIDUS_LIST) nlist += a->items[k].val.v.list.count;
+    char *s = put_str((char *)(lists + nlist), id, idlen, &d->id);
+    for (size_t k = 0; k < a->n; k++) {
+        const nattr *src = &a->items[k];
+        nattr *dst = &items[k];
+        s = put_str(s, src->key.ptr, src->key.len, &dst->key);
+        dst->val = src->val;
+        if (src->val.type == NIDUS_STR) {
+            s = put_str(s, src->val.v.str.ptr, src->val.v.str.len, &dst->val.v.str);
+        } else if (src->val.type == NIDUS_LIST) {
+            size_t cnt = src->val.v.list.count;
+            for (size_t i = 0; i < cnt; i++)
+                s = put_str(s, src->val.v.list.items[i].ptr, src->val.v.list.items[i].len, &lists[i]);
+            dst->val.v.list.items = cnt ? lists : NULL;
+            lists += cnt;
+        }
+    }
+    d->attrs = (nattrs){a->n ? items : NULL, a->n};
+}
+
+static size_t doc_blob_size(const ndoc *d) { return blob_size(d->id.len, &d->attrs); }
+
+/* Insert or replace a doc, copying id and attrs into c's arena (where
+ * blob_size(id, attrs) bytes must be reserved), and room in the doc array and id
+ * table. `tag` is hash32 of the id. Cannot fail. */
+static void doc_put_sized(nidus_db *db, ncoll *c, nidus_str id, uint64_t row, const nattrs *attrs, uint32_t tag,
+                         size_t size) {
     size_t i = slot_find(c, id.ptr, id.len, tag);
+    void *blob = nidus__arena_take(&c->strs, size);
     if (c->slots[i]) {
         ndoc *d = &c->docs[SLOT_IDX(c->slots[i])];
         db->dead_rows++;
-        nidus__attrs_free(&d->attrs);
-        d->attrs = attrs;
+        c->dead_bytes += doc_blob_size(d);
+        blob_fill(blob, id.ptr, id.len, attrs, d);
         d->row = row;
-        nidus__free((char *)id.ptr);
         atomic_store(&c->scan_ok, false);
         return;
     }
-    c->docs[c->n] = (ndoc){id, row, attrs};
+    ndoc *d = &c->docs[c->n];
+    blob_fill(blob, id.ptr, id.len, attrs, d);
+    d->row = row;
     if (atomic_load(&c->scan_ok)) {
         if (c->n == 0 || c->docs[c->scan[c->n - 1]].row < row) c->scan[c->n] = c->n;
         else atomic_store(&c->scan_ok, false);
     }
     c->slots[i] = SLOT(tag, c->n);
     c->n++;
+}
+
+static void doc_put(nidus_db *db, ncoll *c, nidus_str id, uint64_t row, const nattrs *attrs, uint32_t tag) {
+    doc_put_sized(db, c, id, row, attrs, tag, blob_size(id.len, attrs));
 }
 
 /* Remove a doc by id (linear probing with backward-shift deletion). */
@@ -157,8 +276,7 @@ static bool doc_del(nidus_db *db, ncoll *c, const char *id, size_t len) {
     uint64_t s = c->slots[i];
     if (!s) return false;
     size_t idx = SLOT_IDX(s);
-    nidus__free((char *)c->docs[idx].id.ptr);
-    nidus__attrs_free(&c->docs[idx].attrs);
+    c->dead_bytes += doc_blob_size(&c->docs[idx]); /* its blob stays until compaction */
     /* Close the gap in the probe sequence. */
     size_t j = i;
     for (;;) {
@@ -219,10 +337,7 @@ const size_t *nidus__scan_order(ncoll *c) {
 
 static void coll_free(ncoll *c) {
     if (!c) return;
-    for (size_t i = 0; i < c->n; i++) {
-        nidus__free((char *)c->docs[i].id.ptr);
-        nidus__attrs_free(&c->docs[i].attrs);
-    }
+    nidus__arena_free(&c->strs);
     nidus__free(c->docs);
     nidus__free(c->scan);
     pthread_mutex_destroy(&c->scan_mu);
@@ -301,88 +416,174 @@ static void coll_remove(nidus_db *db, ncoll *c) {
 
 /* ---------------------------------------------------------------- replay ---- */
 
-/* Apply one logged op to memory, leniently, as nidus 0.3 does. Takes the op. */
-static int apply_op(nidus_db *db, nop *op) {
-    nerr *e = db->replay_err;
-    int rc = NIDUS_OK;
-    ncoll *c = nidus__coll_find(db, op->coll.ptr, op->coll.len);
-    if (op->tag == OP_UPSERT && op->row >= db->data.rows) { /* a row this snapshot lacks */
-        db->ignored_upserts++;
-        goto done;
-    }
-    if (op->tag == OP_DELETE) {
-        if (c) doc_del(db, c, op->id.ptr, op->id.len);
-        goto done;
-    }
-    if (op->tag == OP_DROP) {
-        if (c) coll_remove(db, c);
-        goto done;
-    }
-    if (!c) {
-        if ((rc = colls_reserve(db, 1, e))) goto done;
-        if (!(c = coll_new(op->coll.ptr, op->coll.len))) {
-            rc = nidus__err(e, NIDUS_ENOMEM, 0, "out of memory replaying the log");
-            goto done;
-        }
-        coll_insert(db, c);
-    }
-    if (op->tag == OP_SETMETA) {
-        nidus__meta_free(&c->meta);
-        c->meta = op->meta;
-        op->meta = (nmeta){0};
-    } else if (op->tag == OP_UPSERT) {
-        if ((rc = coll_reserve(c, 1, e))) goto done;
-        doc_put(db, c, op->id, op->row, op->attrs);
-        op->id = (nidus_str){0};
-        op->attrs = (nattrs){0};
-    }
-done:
-    nidus__op_free(op);
-    return rc;
-}
-
-/* Replay applies ops in groups: first it prefetches the id-table slot of every
- * Upsert in the group, then applies them in order. A big replay is one cache miss
- * per record; this way the misses overlap instead of queueing. */
+/* Replay works on views of the log's bytes (nidus__log_scan_fd): nothing is
+ * allocated per op except what a doc keeps, its blob in the collection's arena.
+ * Each Upsert's id is hashed and its id-table slot prefetched as the op arrives,
+ * and ops are applied a group later (two groups alternate), so the cache misses of
+ * a large replay overlap with other work instead of queueing. Consecutive ops
+ * almost always name the same collection, so the last one found is tried first. */
 #define REPLAY_GROUP 32
+typedef struct replay_op {
+    nop op;       /* a view, valid until its group is applied */
+    uint32_t tag; /* hash32 of an Upsert's id */
+} replay_op;
+
 typedef struct replay_ctx {
     nidus_db *db;
-    nop ops[REPLAY_GROUP];
-    size_t n;
+    uint64_t size, end, frames, upserts; /* the log's size, progress, counts so far */
+    ncoll *last;    /* the collection an op named last, or NULL */
+    narena scratch; /* the arrays of the group filling (the scanner decodes into it) */
+    narena held;    /* the arrays of the group waiting to be applied */
+    size_t n, nheld;
+    int cur; /* ops[cur] fills, ops[1 - cur] waits */
+    replay_op ops[2][REPLAY_GROUP];
 } replay_ctx;
 
-static int replay_flush(replay_ctx *r) {
+static bool same_bytes(const char *a, const char *b, size_t n) {
+    if (n > 16) return memcmp(a, b, n) == 0;
+    for (size_t i = 0; i < n; i++) /* short names: no call */
+        if (a[i] != b[i]) return false;
+    return true;
+}
+
+static ncoll *replay_coll(replay_ctx *r, nidus_str name) {
+    ncoll *c = r->last;
+    if (c && c->name.len == name.len && same_bytes(c->name.ptr, name.ptr, name.len)) return c;
+    c = nidus__coll_find(r->db, name.ptr, name.len);
+    if (c) r->last = c;
+    return c;
+}
+
+/* Apply one logged op to memory, leniently, as nidus 0.3 does. */
+static int apply_op(replay_ctx *r, const replay_op *ro) {
     nidus_db *db = r->db;
-    for (size_t i = 0; i < r->n; i++) {
-        const nop *op = &r->ops[i];
-        if (op->tag != OP_UPSERT) continue;
-        const ncoll *c = nidus__coll_find(db, op->coll.ptr, op->coll.len);
-        if (c && c->nslots) __builtin_prefetch(&c->slots[hash32(op->id.ptr, op->id.len) & (c->nslots - 1)]);
+    const nop *op = &ro->op;
+    nerr *e = db->replay_err;
+    int rc;
+    if (op->tag == OP_UPSERT && op->row >= db->data.rows) { /* a row this snapshot lacks */
+        db->ignored_upserts++;
+        return NIDUS_OK;
     }
+    ncoll *c = replay_coll(r, op->coll);
+    if (op->tag == OP_DELETE) {
+        if (c) doc_del(db, c, op->id.ptr, op->id.len);
+        return NIDUS_OK;
+    }
+    if (op->tag == OP_DROP) {
+        if (c) {
+            coll_remove(db, c);
+            r->last = NULL;
+        }
+        return NIDUS_OK;
+    }
+    if (!c) {
+        if ((rc = colls_reserve(db, 1, e))) return rc;
+        if (!(c = coll_new(op->coll.ptr, op->coll.len)))
+            return nidus__err(e, NIDUS_ENOMEM, 0, "out of memory replaying the log");
+        coll_insert(db, c);
+        r->last = c;
+    }
+    if (op->tag == OP_SETMETA) {
+        /* The view's strings become owned: meta is rare and small. */
+        nmeta m = {0};
+        if (op->meta.n && !(m.items = nidus__mallocarray(op->meta.n, sizeof *m.items)))
+            return nidus__err(e, NIDUS_ENOMEM, 0, "out of memory replaying the log");
+        for (; m.n < op->meta.n; m.n++) {
+            const nmeta_kv *kv = &op->meta.items[m.n];
+            char *k = nidus__strndup(kv->key.ptr, kv->key.len);
+            char *v = k ? nidus__strndup(kv->value.ptr, kv->value.len) : NULL;
+            if (!v) {
+                nidus__free(k);
+                nidus__meta_free(&m);
+                return nidus__err(e, NIDUS_ENOMEM, 0, "out of memory replaying the log");
+            }
+            m.items[m.n] = (nmeta_kv){{k, kv->key.len}, {v, kv->value.len}};
+        }
+        nidus__meta_free(&c->meta);
+        c->meta = m;
+    } else if (op->tag == OP_UPSERT) {
+        r->upserts++;
+        if (c->n + 1 > c->cap || (c->n + 1) * 2 > c->nslots) {
+            /* Growing: make room for the Upserts the rest of the log probably holds
+             * for c (its share so far of the frames so far, scaled to the bytes
+             * left); while few frames were seen, at most 16 times what it has. Each
+             * growth copies the docs and rehashes the table (random writes into a
+             * fresh table), and a big replay otherwise grows some 17 times. The
+             * guess never exceeds what the log's remaining bytes could hold. */
+            double left = r->frames && r->end ? (double)(r->size - r->end) / ((double)r->end / (double)r->frames) : 0;
+            double want = left * (double)(c->n + 1) / (double)r->upserts;
+            if (r->frames < 4096 && want > 16.0 * (double)(c->n + 1)) want = 16.0 * (double)(c->n + 1); /* few seen */
+            if (want > (double)MAX_DOCS) want = (double)MAX_DOCS;
+            if (want >= 2 && coll_reserve(c, (size_t)want, e) == NIDUS_OK) goto reserved;
+        }
+        if ((rc = coll_reserve(c, 1, e))) return rc;
+    reserved:;
+        size_t size = blob_size(op->id.len, &op->attrs);
+        if (nidus__arena_reserve(&c->strs, size) != NIDUS_OK)
+            return nidus__err(e, NIDUS_ENOMEM, 0, "out of memory replaying the log");
+        doc_put_sized(db, c, op->id, op->row, &op->attrs, ro->tag, size);
+    }
+    return NIDUS_OK;
+}
+
+static int replay_apply(replay_ctx *r, replay_op *ops, size_t n) {
     int rc = NIDUS_OK;
-    for (size_t i = 0; i < r->n; i++) {
-        if (rc == NIDUS_OK) rc = apply_op(db, &r->ops[i]);
-        else nidus__op_free(&r->ops[i]);
-    }
-    r->n = 0;
+    for (size_t i = 0; i < n && rc == NIDUS_OK; i++) rc = apply_op(r, &ops[i]);
     return rc;
 }
 
-static int replay_op(void *ctx, nop *op) {
-    replay_ctx *r = ctx;
-    r->ops[r->n++] = *op;
-    return r->n == REPLAY_GROUP ? replay_flush(r) : NIDUS_OK;
+/* Apply the waiting group; with `all`, the filling one too. */
+static int replay_flush(replay_ctx *r, bool all) {
+    int rc = replay_apply(r, r->ops[1 - r->cur], r->nheld);
+    r->nheld = 0;
+    nidus__arena_reset(&r->held);
+    if (rc == NIDUS_OK && all) {
+        rc = replay_apply(r, r->ops[r->cur], r->n);
+        r->n = 0;
+        nidus__arena_reset(&r->scratch);
+    }
+    return rc;
 }
 
-/* Scan and replay a whole log buffer. */
-static int replay_log(nidus_db *db, const uint8_t *buf, size_t len, size_t *good_end, bool *torn, nerr *e) {
+/* nidus__log_scan_fd's callback: op == NULL means the window moves. */
+static int replay_view(void *ctx, const nop *op, uint64_t end) {
+    replay_ctx *r = ctx;
+    r->end = end;
+    if (!op) return replay_flush(r, true);
+    r->frames++;
+    replay_op *ro = &r->ops[r->cur][r->n++];
+    ro->op = *op;
+    if (op->tag == OP_UPSERT) {
+        ro->tag = hash32(op->id.ptr, op->id.len);
+        const ncoll *c = replay_coll(r, op->coll);
+        if (c && c->nslots) __builtin_prefetch(&c->slots[ro->tag & (c->nslots - 1)]);
+    }
+    if (r->n < REPLAY_GROUP) return NIDUS_OK;
+    int rc = replay_flush(r, false);
+    /* The full group waits now; its arrays go with it. */
+    narena t = r->held;
+    r->held = r->scratch;
+    r->scratch = t;
+    r->nheld = r->n;
+    r->n = 0;
+    r->cur = 1 - r->cur;
+    return rc;
+}
+
+/* Scan and replay the log file fd[0..size). */
+static int replay_log(nidus_db *db, int fd, uint64_t size, uint64_t *good_end, bool *torn, nerr *e) {
     replay_ctx *r = nidus__malloc(sizeof *r);
     if (!r) return nidus__err(e, NIDUS_ENOMEM, 0, "out of memory replaying the log");
     r->db = db;
-    r->n = 0;
-    int rc = nidus__log_scan(buf, len, good_end, torn, replay_op, r, e);
-    if (rc == NIDUS_OK) rc = replay_flush(r);
-    for (size_t i = 0; i < r->n; i++) nidus__op_free(&r->ops[i]);
+    r->size = size;
+    r->end = r->frames = r->upserts = 0;
+    r->last = NULL;
+    r->scratch = r->held = (narena){0};
+    r->n = r->nheld = 0;
+    r->cur = 0;
+    int rc = nidus__log_scan_fd(fd, size, 0, good_end, torn, &r->scratch, replay_view, r, e);
+    nidus__arena_free(&r->scratch); /* on failure, pending views are dropped unapplied */
+    nidus__arena_free(&r->held);
     nidus__free(r);
     return rc;
 }
@@ -441,24 +642,6 @@ static char *join(const char *dir, const char *name) {
 static bool exists(const char *path) {
     struct stat st;
     return stat(path, &st) == 0;
-}
-
-/* Read a whole file into a fresh buffer. */
-static int read_all(int fd, uint64_t size, uint8_t **out, const char *what, nerr *e) {
-    *out = NULL;
-    if (size == 0) return NIDUS_OK;
-    if (size > SIZE_MAX) return nidus__err(e, NIDUS_ENOMEM, 0, "out of memory loading %s", what);
-    uint8_t *b = nidus__malloc((size_t)size);
-    if (!b)
-        return nidus__err(e, NIDUS_ENOMEM, 0, "out of memory loading %llu-byte %s",
-                          (unsigned long long)size, what);
-    int r = nidus__io_pread_full(fd, b, (size_t)size, 0);
-    if (r < 0) {
-        nidus__free(b);
-        return nidus__err_sys(e, -r, "failed to read %s", what);
-    }
-    *out = b;
-    return NIDUS_OK;
 }
 
 /* The compaction marker: "nidus-compact 1 <data.tmp size> <log.tmp size>\n".
@@ -543,55 +726,88 @@ static int create_empty_log(nidus_db *db, const char *lpath, nerr *e) {
     return r < 0 ? nidus__err_sys(e, -r, "failed to sync new log at %s", lpath) : NIDUS_OK;
 }
 
-/* Reading the rows on a second thread while the log replays: the two touch
- * disjoint memory (replay only needs the row count, known from the header). */
-typedef struct row_part {
+/* Reading the rows while the log replays: the two touch disjoint memory (replay
+ * only needs the row count, known from the header). The rows are cut into blocks
+ * that reader threads take in turn; once replay is done, the opening thread takes
+ * blocks too. So the work spreads over every core whatever the replay costs: with
+ * two cores, one reader runs next to the replay and both finish the rows together
+ * (page faults and copying are CPU work, so two cores fill memory faster than
+ * one). */
+#define ROW_THREADS 2
+typedef struct row_worker {
+    struct row_reader *r;
+    pthread_t t;
+    bool started;
+    int rc;
+    nerr e;
+} row_worker;
+
+typedef struct row_reader {
     ndata *d;
     int fd;
     const char *path;
-    uint64_t first, count;
-    nerr e;
-    int rc;
-    pthread_t t;
-    bool started;
-} row_part;
-
-typedef struct row_reader {
-    row_part part[2];
+    uint64_t block, nblocks; /* rows per block, blocks */
+    _Atomic uint64_t next;   /* the next block to take */
+    _Atomic bool stop;       /* a reader failed, or the open did: take no more */
+    row_worker w[ROW_THREADS + 1]; /* the last one is the opening thread */
 } row_reader;
 
+static void rows_work(row_worker *w) {
+    row_reader *r = w->r;
+    while (!atomic_load_explicit(&r->stop, memory_order_relaxed)) {
+        uint64_t i = atomic_fetch_add(&r->next, 1);
+        if (i >= r->nblocks) break;
+        uint64_t first = i * r->block, count = r->d->rows - first < r->block ? r->d->rows - first : r->block;
+        if ((w->rc = nidus__data_read_range(r->d, r->fd, first, count, r->path, &w->e)) != NIDUS_OK) {
+            atomic_store(&r->stop, true);
+            break;
+        }
+    }
+}
+
 static void *rows_thread(void *arg) {
-    row_part *p = arg;
-    p->rc = nidus__data_read_range(p->d, p->fd, p->first, p->count, p->path, &p->e);
+    rows_work(arg);
     return NULL;
 }
 
-/* Two threads read half the rows each (page faults and copying are CPU work, so
- * two cores fill memory faster than one) while the caller replays the log. */
 static void rows_start(row_reader *r, ndata *d, int fd, const char *path) {
-    const uint64_t worth = 8u << 20; /* below this, threads cost more than they save */
-    bool big = d->rows * (uint64_t)d->dim * 4 >= worth;
-    uint64_t half = big ? d->rows / 2 : d->rows;
-    r->part[0] = (row_part){.d = d, .fd = fd, .path = path, .first = 0, .count = half};
-    r->part[1] = (row_part){.d = d, .fd = fd, .path = path, .first = half, .count = d->rows - half};
-    for (int i = 0; i < 2; i++) {
-        row_part *p = &r->part[i];
-        if (big && pthread_create(&p->t, NULL, rows_thread, p) == 0) p->started = true;
-        else rows_thread(p);
+    const uint64_t worth = 8u << 20, block_bytes = 16u << 20; /* below `worth`, threads cost more than they save */
+    uint64_t row_bytes = (uint64_t)d->dim * 4, bytes = d->rows * row_bytes;
+    r->d = d;
+    r->fd = fd;
+    r->path = path;
+    r->block = block_bytes / row_bytes ? block_bytes / row_bytes : 1;
+    r->nblocks = (d->rows + r->block - 1) / r->block;
+    atomic_init(&r->next, 0);
+    atomic_init(&r->stop, false);
+    for (int i = 0; i <= ROW_THREADS; i++) r->w[i] = (row_worker){.r = r};
+    if (bytes < worth) {
+        rows_work(&r->w[ROW_THREADS]); /* small: read now, on this thread */
+        return;
     }
+    /* One reader per core the replay leaves free, and at least one. */
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    int n = cores > ROW_THREADS ? ROW_THREADS : cores > 1 ? (int)cores - 1 : 1;
+    for (int i = 0; i < n; i++)
+        if (pthread_create(&r->w[i].t, NULL, rows_thread, &r->w[i]) == 0) r->w[i].started = true;
 }
 
-/* Join; keeps the first error (rc) or reports a reader's. */
+/* Help with the blocks left (unless rc says the open failed), join, and keep the
+ * first error (rc) or report a reader's. */
 static int rows_finish(row_reader *r, int rc, nerr *e) {
-    for (int i = 0; i < 2; i++) {
-        row_part *p = &r->part[i];
-        if (p->started) pthread_join(p->t, NULL);
-        p->started = false;
-        if (rc == NIDUS_OK && p->rc != NIDUS_OK) {
-            *e = p->e;
-            rc = p->rc;
+    if (!r->d) return rc; /* never started */
+    if (rc != NIDUS_OK) atomic_store(&r->stop, true);
+    else rows_work(&r->w[ROW_THREADS]);
+    for (int i = 0; i <= ROW_THREADS; i++) {
+        row_worker *w = &r->w[i];
+        if (w->started) pthread_join(w->t, NULL);
+        w->started = false;
+        if (rc == NIDUS_OK && w->rc != NIDUS_OK) {
+            *e = w->e;
+            rc = w->rc;
         }
     }
+    r->d = NULL;
     return rc;
 }
 
@@ -652,7 +868,6 @@ out:
 static int open_writer_files(nidus_db *db, nerr *e) {
     int rc = NIDUS_OK;
     row_reader rows = {0};
-    uint8_t *logbuf = NULL;
     char *dpath = join(db->path, "data"), *lpath = join(db->path, "log");
     if (!dpath || !lpath) {
         rc = nidus__err(e, NIDUS_ENOMEM, 0, "out of memory");
@@ -716,10 +931,9 @@ static int open_writer_files(nidus_db *db, nerr *e) {
         rc = nidus__err_sys(e, -r, "failed to stat log at %s", lpath);
         goto out;
     }
-    if ((rc = read_all(fd, size, &logbuf, "log file", e))) goto out;
-    size_t good_end = 0;
+    uint64_t good_end = 0;
     bool torn = false;
-    if ((rc = replay_log(db, logbuf, (size_t)size, &good_end, &torn, e))) goto out;
+    if ((rc = replay_log(db, fd, size, &good_end, &torn, e))) goto out;
     if (torn || good_end < size) {
         r = nidus__io_ftruncate(fd, good_end);
         if (r < 0) {
@@ -730,7 +944,6 @@ static int open_writer_files(nidus_db *db, nerr *e) {
     db->log.size = good_end;
 out:
     rc = rows_finish(&rows, rc, e);
-    nidus__free(logbuf);
     nidus__free(dpath);
     nidus__free(lpath);
     return rc;
@@ -750,7 +963,6 @@ static bool same_file(int fd, const char *path) {
 static int open_reader_files(nidus_db *db, nerr *e, bool *retry, bool *mismatch) {
     int rc = NIDUS_OK, dfd = -1, lfd = -1, mk = 0;
     row_reader rows = {0};
-    uint8_t *logbuf = NULL;
     char m1[128] = "", m2[128];
     uint64_t msd = 0, msl = 0, dsize0 = 0, lsize0 = 0;
     const char *dp = NULL, *lp = NULL;
@@ -826,10 +1038,9 @@ static int open_reader_files(nidus_db *db, nerr *e, bool *retry, bool *mismatch)
             *retry = *mismatch = true;
             goto out;
         }
-        if ((rc = read_all(lfd, size, &logbuf, "log file", e))) goto out;
-        size_t good_end = 0;
+        uint64_t good_end = 0;
         bool torn = false;
-        rc = replay_log(db, logbuf, (size_t)size, &good_end, &torn, e);
+        rc = replay_log(db, lfd, size, &good_end, &torn, e);
         if (rc) goto out;
         db->log.size = good_end; /* a torn tail is ignored, never cut */
     } else if (lfd != -ENOENT) {
@@ -862,7 +1073,6 @@ out:
     }
     if (dfd >= 0) nidus__io_close(dfd);
     if (lfd >= 0) nidus__io_close(lfd);
-    nidus__free(logbuf);
     nidus__free(marker);
     nidus__free(dpath);
     nidus__free(lpath);
@@ -1256,7 +1466,7 @@ int nidus_upsert_ex(nidus_db *db, const char *collection, const nidus_record *re
     staged *st = NULL;
     float *vecs = NULL;
     ncoll *fresh = NULL;
-    size_t nstaged = 0, len = strlen(collection);
+    size_t nstaged = 0, len = strlen(collection), blobs = 0;
     uint32_t dim = db->cfg.dimension;
     uint64_t data_mark = db->data.rows;
 
@@ -1347,6 +1557,12 @@ int nidus_upsert_ex(nidus_db *db, const char *collection, const nidus_record *re
             nstaged++;
             goto out;
         }
+        add_sat(&blobs, blob_size(idlen, &st[i].attrs));
+    }
+    /* Room for every record's blob, so the commit cannot fail. */
+    if (nidus__arena_reserve(&target->strs, blobs) != NIDUS_OK) {
+        rc = nidus__err(&e, NIDUS_ENOMEM, 0, "out of memory staging %zu records", count);
+        goto out;
     }
     /* Write: vectors, fsync (always: a logged row must already be durable), log. */
     if ((rc = nidus__data_append(&db->data, vecs, count, &e))) goto out;
@@ -1360,9 +1576,9 @@ int nidus_upsert_ex(nidus_db *db, const char *collection, const nidus_record *re
         coll_insert(db, fresh);
         fresh = NULL;
     }
-    for (size_t i = 0; i < count; i++) doc_put(db, target, st[i].id, data_mark + i, st[i].attrs);
-    nstaged = 0;
-out:
+    for (size_t i = 0; i < count; i++)
+        doc_put(db, target, st[i].id, data_mark + i, &st[i].attrs, hash32(st[i].id.ptr, st[i].id.len));
+out: /* the docs hold copies: the staged strings go in every case */
     for (size_t i = 0; i < nstaged; i++) {
         nidus__free((char *)st[i].id.ptr);
         nidus__attrs_free(&st[i].attrs);
@@ -1522,12 +1738,14 @@ int nidus__compact_locked(nidus_db *db, nerr *e) {
     uint64_t live = 0;
     float *vec = NULL;
     ndoc ***sorted = NULL;
+    narena *strs = NULL; /* the rebuilt arenas of collections with dead blobs */
     nbuf frames = {0};
     char *dt = NULL, *lt = NULL, *dp = NULL, *lp = NULL, *mk = NULL, *mkt = NULL;
     bool committed = false;
 
     for (size_t i = 0; i < db->ncolls; i++) live += db->colls[i]->n;
     if (!(sorted = nidus__calloc(db->ncolls ? db->ncolls : 1, sizeof *sorted)) ||
+        !(strs = nidus__calloc(db->ncolls ? db->ncolls : 1, sizeof *strs)) ||
         (live && !(vec = nidus__mallocarray((size_t)live, (size_t)dim * sizeof(float))))) {
         rc = nidus__err(e, NIDUS_ENOMEM, 0, "out of memory reserving the compacted vector matrix (%llu rows)",
                         (unsigned long long)live);
@@ -1551,6 +1769,15 @@ int nidus__compact_locked(nidus_db *db, nerr *e) {
             memcpy(vec + row * dim, db->data.vec + d->row * dim, (size_t)dim * sizeof(float));
             nop u = {.tag = OP_UPSERT, .coll = c->name, .id = d->id, .row = row, .attrs = d->attrs};
             if ((rc = nidus__frame_append(&frames, &u, e))) goto out;
+        }
+        if (c->dead_bytes) {
+            size_t bytes = 0;
+            for (size_t j = 0; j < c->n; j++) add_sat(&bytes, doc_blob_size(&c->docs[j]));
+            if (bytes && nidus__arena_reserve(&strs[i], bytes) != NIDUS_OK) {
+                rc = nidus__err(e, NIDUS_ENOMEM, 0, "out of memory rebuilding the ids and attributes of \"%s\"",
+                                c->name.ptr);
+                goto out;
+            }
         }
     }
     if (!db->memory) {
@@ -1597,8 +1824,20 @@ int nidus__compact_locked(nidus_db *db, nerr *e) {
     /* Swap memory to the compacted store. */
     row = 0;
     for (size_t i = 0; i < db->ncolls; i++) {
-        for (size_t j = 0; j < db->colls[i]->n; j++) sorted[i][j]->row = row++;
-        atomic_store(&db->colls[i]->scan_ok, false); /* rows now follow id order */
+        ncoll *c = db->colls[i];
+        for (size_t j = 0; j < c->n; j++) sorted[i][j]->row = row++;
+        atomic_store(&c->scan_ok, false); /* rows now follow id order */
+        if (c->dead_bytes) { /* only the live blobs move to the new arena */
+            for (size_t j = 0; j < c->n; j++) {
+                ndoc *d = &c->docs[j];
+                nattrs a = d->attrs;
+                blob_fill(nidus__arena_take(&strs[i], doc_blob_size(d)), d->id.ptr, d->id.len, &a, d);
+            }
+            nidus__arena_free(&c->strs);
+            c->strs = strs[i];
+            strs[i] = (narena){0};
+            c->dead_bytes = 0;
+        }
     }
     nidus__free(db->data.vec);
     db->data.vec = vec;
@@ -1625,6 +1864,8 @@ out:
     if (lfd >= 0) nidus__io_close(lfd);
     for (size_t i = 0; sorted && i < db->ncolls; i++) nidus__free(sorted[i]);
     nidus__free(sorted);
+    for (size_t i = 0; strs && i < db->ncolls; i++) nidus__arena_free(&strs[i]);
+    nidus__free(strs);
     nidus__free(vec);
     nidus__buf_free(&frames);
     nidus__free(dt);

@@ -23,6 +23,10 @@ typedef struct ncoll {
     nmeta meta;
     ndoc *docs;
     size_t n, cap;
+    /* Every doc's id and attributes, one blob per doc (see store.c). The blobs of
+     * overwritten and deleted docs stay until compaction, like their rows. */
+    narena strs;
+    uint64_t dead_bytes;
     uint64_t *slots;
     size_t nslots;
     /* Doc indices in row order, so a scan reads the matrix front to back. Appends

@@ -19,7 +19,20 @@ bool nidus__utf8_valid(const char *s, size_t len) {
     const unsigned char *p = (const unsigned char *)s;
     size_t i = 0;
     if (len && !s) return false;
+    if (len < 8) { /* short ASCII (ids, names, keys): one pass, no branches per byte */
+        unsigned char any = 0;
+        for (size_t k = 0; k < len; k++) any |= p[k];
+        if (!(any & 0x80)) return true;
+    }
     while (i < len) {
+        /* ASCII runs (ids, keys) eight bytes at a time. */
+        while (len - i >= 8) {
+            uint64_t w;
+            memcpy(&w, p + i, 8);
+            if (w & 0x8080808080808080ull) break;
+            i += 8;
+        }
+        if (i == len) break;
         unsigned char c = p[i];
         if (c < 0x80) {
             i++;

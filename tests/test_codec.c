@@ -200,6 +200,38 @@ TEST(crc32_matches_bitwise_all_lengths_and_alignments) {
     CHECK_U64(nidus__crc32(buf, sizeof buf), crc_bitwise(buf, sizeof buf));
 }
 
+/* Every CRC implementation this CPU runs (PCLMUL folding on x86) gives the portable
+ * one's bits: every length 0..4096 at every start offset 0..15, random and
+ * all-0xFF bytes, and the chosen one agrees as well. */
+TEST(crc32_every_impl_matches_portable) {
+    const char *names[8];
+    uint32_t (*fns[8])(const void *, size_t);
+    size_t n = nidus__crc32_impls(names, fns, 8);
+    CHECK(n >= 1 && n <= 8);
+    CHECK(strcmp(names[0], "portable") == 0);
+    enum { MAX = 4096, OFFS = 16 };
+    static uint8_t buf[MAX + OFFS], ones[MAX + OFFS];
+    uint32_t x = 987654321;
+    for (size_t i = 0; i < sizeof buf; i++) {
+        x = x * 1103515245u + 12345u;
+        buf[i] = (uint8_t)(x >> 16);
+    }
+    memset(ones, 0xFF, sizeof ones);
+    for (size_t k = 0; k < n; k++) {
+        CHECK_U64(fns[k]("123456789", 9), 0xCBF43926u);
+        CHECK_U64(fns[k](NULL, 0), 0);
+        for (size_t off = 0; off < OFFS; off++)
+            for (size_t len = 0; len <= MAX; len++) {
+                uint32_t want = fns[0](buf + off, len);
+                if (fns[k](buf + off, len) != want || nidus__crc32(buf + off, len) != want)
+                    t_fail(__FILE__, __LINE__, "crc32 %s: offset %zu length %zu differs", names[k], off, len);
+                if (len % 61 == 0 && fns[k](ones + off, len) != fns[0](ones + off, len))
+                    t_fail(__FILE__, __LINE__, "crc32 %s: 0xFF bytes, offset %zu length %zu", names[k], off, len);
+            }
+    }
+    CHECK_U64(fns[0](buf, 300), crc_bitwise(buf, 300));
+}
+
 /* ------------------------------------------------------- golden frames ---- */
 
 TEST(codec_golden_create_collection) {
@@ -690,4 +722,96 @@ TEST(codec_op_free_zeroes_and_is_idempotent) {
     nidus__op_free(&op);
     nmeta m = {0};
     nidus__meta_free(&m);
+}
+
+/* ------------------------------------------------------------- views ---- */
+
+static bool inside(const void *p, const uint8_t *buf, size_t len) {
+    return (const uint8_t *)p >= buf && (const uint8_t *)p <= buf + len;
+}
+
+/* nidus__op_view decodes exactly what nidus__op_decode does (the same verdict on
+ * every payload, the same content) without copying a string: each one points into
+ * the payload. Checked on ops of every kind and value type, on maps out of order
+ * with repeated keys, and on every truncation and single-byte change of them. */
+TEST(codec_view_matches_owned_decode) {
+    nidus_str l3[] = {S("a"), S(""), S("ccc")};
+    nattr attrs[] = {{S("b"), nidus_bool(1)},       {S("dt"), nidus_datetime(-5)}, {S("f"), nidus_float(0.25)},
+                     {S("i"), nidus_int(-7)},       {S("l"), nidus_list(l3, 3)},   {S("le"), nidus_list(NULL, 0)},
+                     {S("n"), nidus_null()},        {S("s"), {.type = NIDUS_STR, .v.str = S("h\xc3\xa9")}}};
+    nmeta_kv meta[] = {{S("hwm"), S("42")}, {S("model"), S("m")}};
+    nbuf b = {0};
+    size_t ends[16], nf = 0;
+    nop op = op_new(OP_UPSERT, S("coll"), S("id-1"));
+    op.row = 77;
+    op.attrs = (nattrs){attrs, sizeof attrs / sizeof attrs[0]};
+    encode(&op, &b), ends[nf++] = b.len;
+    op = op_new(OP_UPSERT, S(""), S(""));
+    encode(&op, &b), ends[nf++] = b.len;
+    op = op_new(OP_SETMETA, S("coll"), (nidus_str){0});
+    op.meta = (nmeta){meta, 2};
+    encode(&op, &b), ends[nf++] = b.len;
+    op = op_new(OP_DELETE, S("coll"), S("id-1"));
+    encode(&op, &b), ends[nf++] = b.len;
+    op = op_new(OP_CREATE, S("c2"), (nidus_str){0});
+    encode(&op, &b), ends[nf++] = b.len;
+    op = op_new(OP_DROP, S("c2"), (nidus_str){0});
+    encode(&op, &b), ends[nf++] = b.len;
+    /* Maps out of order, with a repeated key (the last wins). */
+    static const char *hand[] = {
+        "03000000 0100000000000000 63 0100000000000000 61 0000000000000000 0300000000000000"
+        "0100000000000000 7a 02000000 0100000000000000"
+        "0100000000000000 61 01000000 0100000000000000 78"
+        "0100000000000000 7a 04000000 0100000000000000 0100000000000000 71",
+        "02000000 0100000000000000 63 0300000000000000"
+        "0100000000000000 6b 0100000000000000 31 0100000000000000 61 0000000000000000"
+        "0100000000000000 6b 0100000000000000 32",
+    };
+    uint8_t *payloads[16];
+    size_t lens[16], np = 0;
+    for (size_t i = 0; i < nf; i++) {
+        size_t start = i ? ends[i - 1] : 0;
+        lens[np] = ends[i] - start - 8;
+        payloads[np] = malloc(lens[np] ? lens[np] : 1);
+        memcpy(payloads[np], b.p + start + 4, lens[np]);
+        np++;
+    }
+    for (size_t i = 0; i < sizeof hand / sizeof hand[0]; i++) {
+        payloads[np] = unhex(hand[i], &lens[np]);
+        np++;
+    }
+    narena scratch = {0};
+    long checked = 0;
+    for (size_t i = 0; i < np; i++) {
+        size_t len = lens[i];
+        uint8_t *p = malloc(len ? len : 1);
+        /* variant 0: as is; 1..len: cut to len - v bytes; then each byte changed */
+        for (size_t v = 0; v <= 2 * len; v++) {
+            memcpy(p, payloads[i], len);
+            size_t n = len;
+            if (v >= 1 && v <= len) n = len - v;
+            if (v > len) p[v - len - 1] ^= (uint8_t)(0x41 + v);
+            nop owned, view;
+            nerr e1 = {0}, e2 = {0};
+            int r1 = nidus__op_decode(p, n, &owned, &e1);
+            int r2 = nidus__op_view(p, n, &view, &scratch, &e2);
+            if (r1 != r2) t_fail(__FILE__, __LINE__, "payload %zu variant %zu: decode %d, view %d", i, v, r1, r2);
+            if (r1 == NIDUS_OK) {
+                check_op_same(&owned, &view);
+                CHECK(!view.coll.len || inside(view.coll.ptr, p, n));
+                CHECK(!view.id.len || inside(view.id.ptr, p, n));
+                for (size_t k = 0; k < view.attrs.n; k++) CHECK(inside(view.attrs.items[k].key.ptr, p, n));
+                nidus__op_free(&owned);
+            } else {
+                CHECK(strcmp(e1.msg, e2.msg) == 0);
+            }
+            nidus__arena_reset(&scratch);
+            checked++;
+        }
+        free(p);
+        free(payloads[i]);
+    }
+    CHECK(checked > 500);
+    nidus__arena_free(&scratch);
+    nidus__buf_free(&b);
 }

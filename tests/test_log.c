@@ -729,3 +729,164 @@ TEST(log_zero_filled_tail_is_torn) {
     CHECK_RC(nidus__log_scan(b.p, good + 100, &end, &torn, NULL, NULL, &e), NIDUS_ECORRUPT);
     nidus__buf_free(&b);
 }
+
+/* ------------------------------------------------- windowed file scan ---- */
+
+/* Every op handed over, re-encoded as a frame: equal buffers mean the same ops. */
+typedef struct reenc {
+    nbuf frames;
+    size_t views, releases;
+    bool holding; /* views handed over since the last release */
+} reenc;
+
+static int reenc_owned(void *ctx, nop *op) {
+    reenc *r = ctx;
+    nerr e = {0};
+    int rc = nidus__frame_append(&r->frames, op, &e);
+    nidus__op_free(op);
+    return rc;
+}
+
+static int reenc_view(void *ctx, const nop *op, uint64_t end) {
+    reenc *r = ctx;
+    (void)end;
+    if (!op) {
+        r->releases++;
+        r->holding = false;
+        return NIDUS_OK;
+    }
+    nerr e = {0};
+    r->views++;
+    r->holding = true;
+    return nidus__frame_append(&r->frames, op, &e);
+}
+
+/* nidus__log_scan_fd over a file gives nidus__log_scan's verdict on the same bytes
+ * (result code, message, end of the good frames, torn) and the same ops, whatever
+ * the window: one byte, a few bytes, smaller and larger than a frame, the default. */
+static const char *scan_dir;
+
+static void check_fd_scan_matches(const uint8_t *buf, size_t len, int line) {
+    const char *path = t_path(scan_dir, "scanlog");
+    t_write_file(path, buf, len);
+    reenc want = {0};
+    nerr e1 = {0};
+    size_t good1;
+    bool torn1;
+    int rc1 = nidus__log_scan(buf, len, &good1, &torn1, reenc_owned, &want, &e1);
+    static const size_t windows[] = {1, 3, 9, 40, 100, 4096, 0};
+    int fd = nidus__io_open(path, O_RDONLY, 0);
+    CHECK(fd >= 0);
+    for (size_t w = 0; w < sizeof windows / sizeof windows[0]; w++) {
+        reenc got = {0};
+        narena scratch = {0};
+        nerr e2 = {0};
+        uint64_t good2;
+        bool torn2;
+        int rc2 = nidus__log_scan_fd(fd, len, windows[w], &good2, &torn2, &scratch, reenc_view, &got, &e2);
+        if (rc1 != rc2 || (rc1 == NIDUS_OK && (good1 != good2 || torn1 != torn2)) ||
+            (rc1 != NIDUS_OK && strcmp(e1.msg, e2.msg) != 0))
+            t_fail(__FILE__, line, "window %zu: rc %d/%d good %zu/%llu torn %d/%d msg '%s' / '%s'", windows[w], rc1,
+                   rc2, good1, (unsigned long long)good2, torn1, torn2, e1.msg, e2.msg);
+        if (rc1 == NIDUS_OK) {
+            CHECK(!got.holding); /* every view released before the buffer went */
+            if (got.frames.len != want.frames.len || (want.frames.len && memcmp(got.frames.p, want.frames.p, want.frames.len)))
+                t_fail(__FILE__, line, "window %zu: different ops", windows[w]);
+        }
+        nidus__buf_free(&got.frames);
+        nidus__arena_free(&scratch);
+    }
+    nidus__io_close(fd);
+    nidus__buf_free(&want.frames);
+}
+
+TEST(log_scan_fd_matches_log_scan) {
+    scan_dir = t_tmpdir();
+    nbuf b = {0};
+    size_t ends[40];
+    build(&b, 40, ends);
+    check_fd_scan_matches(b.p, 0, __LINE__);
+    check_fd_scan_matches(b.p, b.len, __LINE__);
+    /* torn at every byte of the last two frames */
+    for (size_t cut = ends[37]; cut < b.len; cut++) check_fd_scan_matches(b.p, cut, __LINE__);
+    uint8_t *m = malloc(b.len + 64);
+    /* a bad CRC in the middle (corruption), in the last frame (torn) */
+    for (int k = 0; k < 2; k++) {
+        memcpy(m, b.p, b.len);
+        size_t at = k ? b.len - 6 : ends[10] + 6;
+        m[at] ^= 0x5a;
+        check_fd_scan_matches(m, b.len, __LINE__);
+    }
+    /* a bad frame followed only by zeros: torn */
+    memcpy(m, b.p, b.len);
+    memset(m + ends[30], 0, b.len - ends[30]);
+    m[ends[30] + 2] = 1; /* a length that runs past the end */
+    check_fd_scan_matches(m, b.len, __LINE__);
+    memcpy(m, b.p, b.len);
+    memset(m + ends[30] + 4, 0, b.len - ends[30] - 4); /* CRC 0 on zeros: bad, then zeros */
+    check_fd_scan_matches(m, b.len, __LINE__);
+    /* a payload that does not decode, with a good CRC: mid-log and last */
+    nbuf c = {0};
+    append_raw(&c, b.p, ends[5]);
+    static const uint8_t junk[] = {9, 0, 0, 0, 1, 2, 3};
+    append_framed(&c, junk, sizeof junk);
+    size_t mid = c.len;
+    append_raw(&c, b.p + ends[5], ends[8] - ends[5]);
+    check_fd_scan_matches(c.p, c.len, __LINE__);
+    check_fd_scan_matches(c.p, mid, __LINE__);
+    /* one frame far larger than the small windows */
+    nbuf big = {0};
+    char *s = malloc(20000);
+    memset(s, 'x', 20000);
+    nattr a = {S("k"), {.type = NIDUS_STR, .v.str = {s, 20000}}};
+    nop op;
+    memset(&op, 0, sizeof op);
+    op.tag = OP_UPSERT;
+    op.coll = S("c");
+    op.id = S("big");
+    op.attrs = (nattrs){&a, 1};
+    nerr e = {0};
+    op_append(&big, 1);
+    CHECK_RC(nidus__frame_append(&big, &op, &e), NIDUS_OK);
+    op_append(&big, 5);
+    check_fd_scan_matches(big.p, big.len, __LINE__);
+    check_fd_scan_matches(big.p, big.len - 30, __LINE__);
+    free(s);
+    free(m);
+    nidus__buf_free(&big);
+    nidus__buf_free(&c);
+    nidus__buf_free(&b);
+}
+
+/* A read that fails midway is the error it is, not a torn tail. */
+TEST(log_scan_fd_read_failure) {
+    nbuf b = {0};
+    build(&b, 20, NULL);
+    const char *path = t_path(t_tmpdir(), "scanlog");
+    t_write_file(path, b.p, b.len);
+    int fd = nidus__io_open(path, O_RDONLY, 0);
+    CHECK(fd >= 0);
+    for (long k = 0;; k++) {
+        reenc got = {0};
+        narena scratch = {0};
+        nerr e = {0};
+        uint64_t good;
+        bool torn;
+        nidus__fault_arm(NIDUS_FAULT_READ | NIDUS_FAULT_ALLOC, k, EIO);
+        int rc = nidus__log_scan_fd(fd, b.len, 50, &good, &torn, &scratch, reenc_view, &got, &e);
+        bool fired = nidus__fault_fired();
+        nidus__fault_disarm();
+        nidus__buf_free(&got.frames);
+        nidus__arena_free(&scratch);
+        if (!fired) {
+            CHECK_RC(rc, NIDUS_OK);
+            CHECK(!torn);
+            CHECK_U64(good, b.len);
+            CHECK(k > 3);
+            break;
+        }
+        CHECK(rc == NIDUS_EIO || rc == NIDUS_ENOMEM);
+    }
+    nidus__io_close(fd);
+    nidus__buf_free(&b);
+}
