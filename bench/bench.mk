@@ -21,7 +21,7 @@ BENCH_DEBS       := python3-numpy python3-faiss python3-threadpoolctl libopenbla
                     libhnswlib-dev
 BENCH_DEBS_QUICK := python3-numpy libhnswlib-dev
 
-BENCH_TOOLS := $(BENCH_BIN)/nidus_bench $(BENCH_BIN)/roofline $(BENCH_BIN)/hnsw_bench
+BENCH_TOOLS := $(BENCH_BIN)/nidus_bench $(BENCH_BIN)/roofline $(BENCH_BIN)/hnsw_bench $(BENCH_BIN)/paired_bench
 
 # The nidus driver uses the library's public API only. Calls the linked library lacks
 # (while issue 4 is under way) are compiled out, and the run says so.
@@ -43,6 +43,11 @@ $(BENCH_BIN)/roofline: bench/roofline.c
 $(BENCH_BIN)/hnsw_bench: bench/hnsw_bench.cpp
 	@mkdir -p $(dir $@)
 	g++ -std=c++11 -O2 -Wall $< -pthread -o $@
+
+# nidus, hnswlib and a streaming pass in one process, query by query (see its header).
+$(BENCH_BIN)/paired_bench: bench/paired.cpp include/nidus.h $(BUILD)/libnidus.a
+	@mkdir -p $(dir $@)
+	g++ -std=c++17 -O2 -Wall -Iinclude $< $(BUILD)/libnidus.a -pthread -lm -o $@
 
 # Install the Debian packages listed in $(1) that are missing.
 define bench_apt

@@ -136,10 +136,13 @@ static int coll_reserve(ncoll *c, size_t extra, nerr *e) {
         if (!d) return nidus__err(e, NIDUS_ENOMEM, 0, "out of memory reserving capacity for %zu docs", need);
         c->docs = d;
         nidus__hint_huge(d, cap * sizeof *d);
-        size_t *sc = nidus__reallocarray(c->scan, cap, sizeof *sc);
+        uint32_t *sc = nidus__reallocarray(c->scan, cap, sizeof *sc);
         if (!sc) return nidus__err(e, NIDUS_ENOMEM, 0, "out of memory reserving capacity for %zu docs", need);
         c->scan = sc;
-        nidus__hint_huge(sc, cap * sizeof *sc);
+        uint64_t *sr = nidus__reallocarray(c->scan_row, cap, sizeof *sr);
+        if (!sr) return nidus__err(e, NIDUS_ENOMEM, 0, "out of memory reserving capacity for %zu docs", need);
+        c->scan_row = sr;
+        nidus__hint_huge(sr, cap * sizeof *sr);
         c->cap = cap;
     }
     if (need * 2 > c->nslots) {
@@ -258,8 +261,12 @@ static void doc_put_sized(nidus_db *db, ncoll *c, nidus_str id, uint64_t row, co
     blob_fill(blob, id.ptr, id.len, attrs, d);
     d->row = row;
     if (atomic_load(&c->scan_ok)) {
-        if (c->n == 0 || c->docs[c->scan[c->n - 1]].row < row) c->scan[c->n] = c->n;
-        else atomic_store(&c->scan_ok, false);
+        if (c->n == 0 || c->scan_row[c->n - 1] < row) {
+            c->scan[c->n] = (uint32_t)c->n;
+            c->scan_row[c->n] = row;
+        } else {
+            atomic_store(&c->scan_ok, false);
+        }
     }
     c->slots[i] = SLOT(tag, c->n);
     c->n++;
@@ -312,27 +319,30 @@ static int row_cmp(const void *a, const void *b) {
     return x[0] < y[0] ? -1 : x[0] > y[0];
 }
 
-const size_t *nidus__scan_order(ncoll *c) {
-    if (atomic_load_explicit(&c->scan_ok, memory_order_acquire)) return c->scan;
+nscan nidus__scan_order(ncoll *c) {
+    if (atomic_load_explicit(&c->scan_ok, memory_order_acquire)) return (nscan){c->scan, c->scan_row};
     pthread_mutex_lock(&c->scan_mu);
     if (!atomic_load(&c->scan_ok)) {
         /* (row, index) pairs sorted by row; rows are unique across the store. */
         uint64_t *pairs = nidus__mallocarray(c->n ? c->n : 1, 2 * sizeof(uint64_t));
         if (!pairs) {
             pthread_mutex_unlock(&c->scan_mu);
-            return NULL;
+            return (nscan){NULL, NULL};
         }
         for (size_t i = 0; i < c->n; i++) {
             pairs[2 * i] = c->docs[i].row;
             pairs[2 * i + 1] = i;
         }
         qsort(pairs, c->n, 2 * sizeof(uint64_t), row_cmp);
-        for (size_t i = 0; i < c->n; i++) c->scan[i] = (size_t)pairs[2 * i + 1];
+        for (size_t i = 0; i < c->n; i++) {
+            c->scan[i] = (uint32_t)pairs[2 * i + 1];
+            c->scan_row[i] = pairs[2 * i];
+        }
         nidus__free(pairs);
         atomic_store_explicit(&c->scan_ok, true, memory_order_release);
     }
     pthread_mutex_unlock(&c->scan_mu);
-    return c->scan;
+    return (nscan){c->scan, c->scan_row};
 }
 
 static void coll_free(ncoll *c) {
@@ -340,6 +350,7 @@ static void coll_free(ncoll *c) {
     nidus__arena_free(&c->strs);
     nidus__free(c->docs);
     nidus__free(c->scan);
+    nidus__free(c->scan_row);
     pthread_mutex_destroy(&c->scan_mu);
     nidus__free(c->slots);
     nidus__meta_free(&c->meta);
