@@ -25,6 +25,8 @@ NCPU = os.cpu_count() or 1
 K = 10
 EPS = 1e-5          # recall tie tolerance on float64 cosine (see bench/README.md)
 PEER_BUDGET = 10.0  # seconds of timed queries per peer run (at least 32 queries)
+PAIRED_BUDGET = 20.0  # seconds of paired single queries per data set (at least 32)
+PAIRED_BUDGET_QUICK = 8.0
 TIMEOUT = 900       # seconds per engine process
 # The Python peers: OpenBLAS picks its own kernel for this CPU (see bench/README.md),
 # and OpenMP threads sleep instead of spinning while they wait: FAISS's spinning
@@ -278,6 +280,21 @@ def run_dataset(name, args, quick, rows, info):
             info.setdefault("failures", []).append("%s: %s: %s" % (name, engine, note))
             rows.append({"dataset": name, "engine": engine, "variant": "FAILED", "note": note})
 
+    # nidus, hnswlib and the roofline, query by query in one process: ratios taken
+    # under the same conditions (the runs above are minutes apart on a shared host)
+    log("  paired (nidus, hnswlib, stream; one process)")
+    praw = raw + ".paired"
+    if os.path.exists(praw):
+        os.remove(praw)
+    ok, out, note = sh([os.path.join(args.bin, "paired_bench")] + common[:5] + [praw,
+                       str(PAIRED_BUDGET_QUICK if quick else PAIRED_BUDGET)], key=(name, "paired"))
+    if ok:
+        recs = read_jsonl(praw)
+        if recs:
+            info.setdefault("paired", {})[name] = recs[-1]
+    else:
+        info.setdefault("failures", []).append("%s: paired: %s" % (name, note))
+
     # score
     for rec in read_jsonl(raw):
         if rec["engine"] == "nidus-info":
@@ -448,6 +465,19 @@ def main():
                 rec["open_best_s"] * 1e3, rec["open_median_s"] * 1e3, rec["cat_best_s"] * 1e3,
                 rec["cat_median_s"] * 1e3, rec["open_best_s"] / rec["cat_best_s"])
         report.append(line)
+    paired = info.get("paired", {})
+    if paired:
+        report.append("")
+        report.append("Single query, 1 thread, paired: nidus, hnswlib and one streaming pass over the "
+                      "matrix, back to back for each query in one process (bench/paired.cpp); medians "
+                      "of the per-query ratios:")
+        for name, p in paired.items():
+            report.append("%s: nidus/roofline %.2f, nidus/hnswlib %.2f (median ms: nidus %.2f, hnswlib "
+                          "%.2f, stream %.2f; %d queries%s)" % (
+                              name, p["nidus_over_roofline"], p["nidus_over_hnswlib"], p["nidus_p50_ms"],
+                              p["hnswlib_p50_ms"], p["stream_p50_ms"], p["queries"],
+                              "" if not p["id_sets_differ"] else
+                              "; id sets differ for %d queries" % p["id_sets_differ"]))
     for name, meta in info.get("datasets", {}).items():
         if meta.get("note"):
             report.append("%s: %s" % (name, meta["note"]))
@@ -486,9 +516,13 @@ def main():
                         and "p50_ms" in r:
                     return r["p50_ms"]
             return float("nan")
-        n, roof, h = p50("nidus"), p50("roofline"), p50("hnswlib")
-        print("bench-quick: nidus/roofline=%s nidus/hnswlib=%s" %
-              (fmt(n / roof, ".2f"), fmt(n / h, ".2f")))
+        p = paired.get(QUICK[0])
+        if p:  # the paired ratios: robust to the host's drift between runs
+            r, hr = p["nidus_over_roofline"], p["nidus_over_hnswlib"]
+        else:
+            n, roof, h = p50("nidus"), p50("roofline"), p50("hnswlib")
+            r, hr = n / roof, n / h
+        print("bench-quick: nidus/roofline=%s nidus/hnswlib=%s" % (fmt(r, ".2f"), fmt(hr, ".2f")))
     sys.exit(1 if bad or info.get("failures") else 0)
 
 
