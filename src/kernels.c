@@ -39,6 +39,19 @@ static void block_portable(const float *q, size_t nq, const float *const *rows, 
         for (size_t r = 0; r < nr; r++) out[qi * ld + r] = nidus__dot(q + qi * n, rows[r], n);
 }
 
+/* One query against nr rows of the matrix mat, row after row:
+ * out[r] = dot(q, mat + rows[r] * n). Each row's lines are asked for `ahead` rows
+ * before it is scored (see read.c). */
+static void scan1_portable(const float *q, const float *mat, const uint64_t *rows, size_t nr, size_t n,
+                           float *out, size_t ahead) {
+    for (size_t r = 0; r < nr; r++) {
+        if (r + ahead < nr)
+            for (size_t off = 0; off < n * sizeof(float); off += 64)
+                __builtin_prefetch((const char *)(mat + rows[r + ahead] * n) + off, 0, 3);
+        out[r] = nidus__dot(q, mat + rows[r] * n, n);
+    }
+}
+
 /* ---------------------------------------------------------------- AVX2 ---- */
 
 #if defined(NIDUS_X86) && !defined(NIDUS_PORTABLE_ONLY)
@@ -59,6 +72,24 @@ AVX static float dot_avx2(const float *a, const float *b, size_t n) {
     float s = fold8(acc);
     for (size_t i = chunks * 8; i < n; i++) s += a[i] * b[i];
     return s;
+}
+
+/* scan1 without a call per row: the row loop and the kernel in one function. */
+AVX static void scan1_avx2(const float *q, const float *mat, const uint64_t *rows, size_t nr, size_t n,
+                           float *out, size_t ahead) {
+    size_t chunks = n / 8;
+    for (size_t r = 0; r < nr; r++) {
+        if (r + ahead < nr)
+            for (size_t off = 0; off < n * sizeof(float); off += 64)
+                _mm_prefetch((const char *)(mat + rows[r + ahead] * n) + off, _MM_HINT_T0);
+        const float *b = mat + rows[r] * n;
+        __m256 acc = _mm256_setzero_ps();
+        for (size_t c = 0; c < chunks; c++)
+            acc = _mm256_add_ps(acc, _mm256_mul_ps(_mm256_loadu_ps(q + 8 * c), _mm256_loadu_ps(b + 8 * c)));
+        float s = fold8(acc);
+        for (size_t i = chunks * 8; i < n; i++) s += q[i] * b[i];
+        out[r] = s;
+    }
 }
 
 /* One vector against four: x is loaded once per chunk, and the four independent
@@ -167,6 +198,16 @@ static float dot_neon(const float *a, const float *b, size_t n) {
 static void dot4_neon(const float *x, const float *const y[4], size_t n, float out[4]) {
     for (int j = 0; j < 4; j++) out[j] = dot_neon(x, y[j], n);
 }
+
+static void scan1_neon(const float *q, const float *mat, const uint64_t *rows, size_t nr, size_t n, float *out,
+                       size_t ahead) {
+    for (size_t r = 0; r < nr; r++) {
+        if (r + ahead < nr)
+            for (size_t off = 0; off < n * sizeof(float); off += 64)
+                __builtin_prefetch((const char *)(mat + rows[r + ahead] * n) + off, 0, 3);
+        out[r] = dot_neon(q, mat + rows[r] * n, n);
+    }
+}
 #endif
 
 /* ------------------------------------------------------------ dispatch ---- */
@@ -176,11 +217,12 @@ typedef struct kernel {
     float (*dot)(const float *, const float *, size_t);
     void (*dot4)(const float *, const float *const[4], size_t, float[4]);
     void (*block)(const float *, size_t, const float *const *, size_t, size_t, float *, size_t);
+    void (*scan1)(const float *, const float *, const uint64_t *, size_t, size_t, float *, size_t);
 } kernel;
 
-static const kernel PORTABLE = {"portable", dot_portable, dot4_portable, block_portable};
+static const kernel PORTABLE = {"portable", dot_portable, dot4_portable, block_portable, scan1_portable};
 #if defined(NIDUS_X86) && !defined(NIDUS_PORTABLE_ONLY)
-static const kernel AVX2 = {"avx2", dot_avx2, dot4_avx2, block_avx2};
+static const kernel AVX2 = {"avx2", dot_avx2, dot4_avx2, block_avx2, scan1_avx2};
 #endif
 #if defined(NIDUS_NEON) && !defined(NIDUS_PORTABLE_ONLY)
 static void block_neon(const float *q, size_t nq, const float *const *rows, size_t nr, size_t n, float *out,
@@ -188,7 +230,7 @@ static void block_neon(const float *q, size_t nq, const float *const *rows, size
     for (size_t qi = 0; qi < nq; qi++)
         for (size_t r = 0; r < nr; r++) out[qi * ld + r] = dot_neon(q + qi * n, rows[r], n);
 }
-static const kernel NEON = {"neon", dot_neon, dot4_neon, block_neon};
+static const kernel NEON = {"neon", dot_neon, dot4_neon, block_neon, scan1_neon};
 #endif
 
 static const kernel *_Atomic chosen;
@@ -222,6 +264,34 @@ void nidus__kdot4(const float *x, const float *const y[4], size_t n, float out[4
 
 void nidus__kblock(const float *q, size_t nq, const float *const *rows, size_t nr, size_t n, float *out, size_t ld) {
     k()->block(q, nq, rows, nr, n, out, ld);
+}
+
+void nidus__kscan1(const float *q, const float *mat, const uint64_t *rows, size_t nr, size_t n, float *out,
+                   size_t ahead) {
+    k()->scan1(q, mat, rows, nr, n, out, ahead);
+}
+
+size_t nidus__kernels_scan1(const char **names,
+                            void (**scans)(const float *, const float *, const uint64_t *, size_t, size_t, float *,
+                                           size_t),
+                            size_t cap) {
+    size_t n = 0;
+#define ADD(K)                                                                                     \
+    if (n < cap) {                                                                                 \
+        names[n] = (K).name;                                                                       \
+        scans[n] = (K).scan1;                                                                      \
+    }                                                                                              \
+    n++;
+    ADD(PORTABLE)
+#if defined(NIDUS_X86) && !defined(NIDUS_PORTABLE_ONLY)
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx2")) { ADD(AVX2) }
+#endif
+#if defined(NIDUS_NEON) && !defined(NIDUS_PORTABLE_ONLY)
+    ADD(NEON)
+#endif
+#undef ADD
+    return n;
 }
 
 /* For tests: every kernel this build and CPU can run. */

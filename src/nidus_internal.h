@@ -340,6 +340,15 @@ typedef float (*nidus__dot_fn)(const float *a, const float *b, size_t n);
 nidus__dot_fn nidus__kdot_fn(void);
 /* out[j] = dot(x, y[j]) for four vectors y. */
 void nidus__kdot4(const float *x, const float *const y[4], size_t n, float out[4]);
+/* One query against nr rows of mat in order: out[r] = dot(q, mat + rows[r] * n),
+ * each row's lines prefetched `ahead` rows early. Bit-identical to nidus__dot. */
+void nidus__kscan1(const float *q, const float *mat, const uint64_t *rows, size_t nr, size_t n, float *out,
+                   size_t ahead);
+/* Every kernel's scan1, for tests; returns how many (may exceed cap). */
+size_t nidus__kernels_scan1(const char **names,
+                            void (**scans)(const float *, const float *, const uint64_t *, size_t, size_t, float *,
+                                           size_t),
+                            size_t cap);
 /* Every query against every row: out[qi * ld + r] = dot(q + qi * n, rows[r]). */
 void nidus__kblock(const float *q, size_t nq, const float *const *rows, size_t nr, size_t n, float *out, size_t ld);
 size_t nidus__kernels_block(const char **names, float (**dots)(const float *, const float *, size_t),

@@ -256,16 +256,15 @@ static void fill_block(const scan_job *j, cursor *c, block *b) {
 
 static void *scan_run(void *arg) {
     scan_job *j = arg;
-    const nidus__dot_fn dot = nidus__kdot_fn();
     block bufs[2];
     block *cur = &bufs[0], *next = &bufs[1];
     cursor c = {j->lo, 0, 0};
     /* Find the collection holding position lo. */
     while (c.s < j->nscope && c.base + j->scope[c.s]->n <= j->lo) c.base += j->scope[c.s++]->n;
-    fill_block(j, &c, cur);
     if (j->nq > 1) {
         /* A batch: while one block is scored, the next one's rows are fetched
          * (the scoring is compute-bound, so memory would otherwise idle). */
+        fill_block(j, &c, cur);
         if (!j->scr) prefetch_rows(cur, 0, cur->n, j->dim);
         while (cur->n) {
             fill_block(j, &c, next);
@@ -285,20 +284,40 @@ static void *scan_run(void *arg) {
      * its time without, 0.94-0.97x with, at 100k x 384; 100-d rows gain most).
      * Four rows interleaved per kernel call ran slower (1.3-1.5x the roofline). */
     ntopk *t = &j->tops[0];
-    const size_t rowbytes = (size_t)j->dim * sizeof(float);
-    size_t ahead = PF_BYTES / rowbytes;
+    size_t ahead = PF_BYTES / ((size_t)j->dim * sizeof(float));
     if (ahead < 2) ahead = 2;
-    while (cur->n) {
-        for (size_t b = 0; b < cur->n; b++) {
-            if (b + ahead < cur->n) {
-                const char *pf = (const char *)cur->rows[b + ahead];
-                for (size_t off = 0; off < rowbytes; off += 64) __builtin_prefetch(pf + off, 0, 3);
+    float sc[BLOCK];
+    if (j->f) { /* a filter reads each doc: gather the survivors block by block */
+        for (fill_block(j, &c, cur); cur->n; fill_block(j, &c, cur)) {
+            nidus__kscan1(j->q, j->mat, cur->rowno, cur->n, j->dim, sc, ahead);
+            for (size_t b = 0; b < cur->n; b++) {
+                float v = sc[b];
+                if (j->gate && v < j->min) continue; /* NaN passes, as in nidus 0.3 */
+                if (beats_worst(t, v, cur->rowno[b])) nidus__topk_push(t, v, cur->rowno[b], cur->docs[b], cur->colls[b]);
             }
-            float v = dot(j->q, cur->rows[b], j->dim);
-            if (j->gate && v < j->min) continue; /* NaN passes, as in nidus 0.3 */
-            if (beats_worst(t, v, cur->rowno[b])) nidus__topk_push(t, v, cur->rowno[b], cur->docs[b], cur->colls[b]);
         }
-        fill_block(j, &c, cur);
+        return NULL;
+    }
+    /* No filter: the kernel reads the rows straight from the scan list; a doc is
+     * touched only when its row enters the top-k. */
+    uint64_t tmp[BLOCK];
+    while (c.pos < j->hi) {
+        while (c.pos - c.base >= j->scope[c.s]->n) c.base += j->scope[c.s++]->n;
+        const ncoll *coll = j->scope[c.s];
+        const nscan *o = &j->orders[c.s];
+        size_t i = c.pos - c.base, end = coll->n < j->hi - c.base ? coll->n : j->hi - c.base;
+        size_t cnt = end - i < BLOCK ? end - i : BLOCK;
+        const uint64_t *rn = o->idx ? o->row + i : tmp;
+        if (!o->idx)
+            for (size_t x = 0; x < cnt; x++) tmp[x] = coll->docs[i + x].row;
+        nidus__kscan1(j->q, j->mat, rn, cnt, j->dim, sc, ahead);
+        for (size_t b = 0; b < cnt; b++) {
+            float v = sc[b];
+            if (j->gate && v < j->min) continue; /* NaN passes, as in nidus 0.3 */
+            if (beats_worst(t, v, rn[b]))
+                nidus__topk_push(t, v, rn[b], &coll->docs[o->idx ? o->idx[i + b] : i + b], coll);
+        }
+        c.pos += cnt;
     }
     return NULL;
 }

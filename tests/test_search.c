@@ -1045,3 +1045,37 @@ TEST(kernels_block_match_portable_bit_for_bit) {
     free(q);
     free(rowbuf);
 }
+
+/* The single-query scan kernels give nidus__dot's bits for every row, at every
+ * length 1..1100, rows visited out of storage order, any prefetch distance. */
+TEST(kernels_scan1_match_portable_bit_for_bit) {
+    const char *names[8];
+    void (*scans[8])(const float *, const float *, const uint64_t *, size_t, size_t, float *, size_t);
+    size_t nk = nidus__kernels_scan1(names, scans, 8);
+    CHECK(nk >= 1);
+    enum { MAXN = 1100, NR = 9 };
+    float *q = malloc(sizeof(float) * MAXN), *mat = malloc(sizeof(float) * 16 * MAXN);
+    uint64_t seed = 7;
+    for (size_t i = 0; i < 16 * MAXN; i++) {
+        seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+        mat[i] = (float)((int)(seed >> 40) % 2001 - 1000) / 983.0f;
+        if (i < MAXN) q[i] = (float)((int)(seed >> 20) % 2001 - 1000) / 997.0f;
+    }
+    const uint64_t rows[NR] = {3, 0, 15, 7, 8, 2, 11, 1, 14};
+    float out[NR];
+    size_t checked = 0;
+    for (size_t n = 1; n <= MAXN; n++)
+        for (size_t kk = 0; kk < nk; kk++) {
+            scans[kk](q, mat, rows, NR, n, out, n % 4);
+            for (size_t r = 0; r < NR; r++) {
+                float want = nidus__dot(q, mat + rows[r] * n, n);
+                if (memcmp(&want, &out[r], 4) != 0)
+                    t_fail(__FILE__, __LINE__, "%s scan1 n=%zu row %zu: %a vs %a", names[kk], n, r, (double)out[r],
+                           (double)want);
+                checked++;
+            }
+        }
+    CHECK_U64(checked, (uint64_t)MAXN * nk * NR);
+    free(q);
+    free(mat);
+}
