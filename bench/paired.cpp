@@ -8,8 +8,9 @@
 // BruteforceSearch (as hnsw_bench builds it: -O2, no -march=native), and a plain
 // 64-byte-aligned copy — and for each query times, back to back and in rotating
 // order, a nidus search (1 thread, k = 10), an hnswlib search and one streaming pass
-// over the copy (the roofline). Each query gives two ratios taken under the same
-// conditions; the medians of those ratios are reported, with the median times.
+// over the copy (the roofline), and a nidus search with every core (threads = 0).
+// Each query gives ratios taken under the same conditions; the medians of those
+// ratios are reported, with the median times.
 // Stops after BUDGET_S seconds (default 20) once 32 queries are done. Appends one
 // JSON line to OUT; also checks that nidus and hnswlib return the same ids.
 #include "nidus.h"
@@ -23,6 +24,8 @@
 #include <cstring>
 #include <string>
 #include <vector>
+
+#include <unistd.h>
 
 static double now_s() {
     using namespace std::chrono;
@@ -119,12 +122,19 @@ int main(int argc, char **argv) {
     o.top_k = k;
     o.threads = 1;
     volatile float sink = 0;
-    std::vector<double> tn, th, ts, rs, rh;
+    std::vector<double> tn, th, ts, ta, rs, rh, ra;
     size_t disagree = 0, done = 0;
+    nidus_search_opts oa = o;
+    oa.threads = 0;
     auto run = [&](size_t i, int which, double *t) {
         const float *qi = q.data() + (i % nq) * d;
         double t0 = now_s();
-        if (which == 0) {
+        if (which == 3) {
+            nidus_hits *h = nullptr;
+            if ((rc = nidus_search(db, qi, d, &oa, &h))) die(db, rc, "search");
+            *t = now_s() - t0;
+            nidus_free(h);
+        } else if (which == 0) {
             nidus_hits *h = nullptr;
             if ((rc = nidus_search(db, qi, d, &o, &h))) die(db, rc, "search");
             *t = now_s() - t0;
@@ -146,17 +156,17 @@ int main(int argc, char **argv) {
     };
     for (size_t i = 0; i < 3; i++) {  // warm-up
         double t;
-        for (int w = 0; w < 3; w++) run(i, w, &t);
+        for (int w = 0; w < 4; w++) run(i, w, &t);
     }
     double start = now_s();
     for (size_t i = 0; i < nq; i++) {
-        double t[3];
-        for (int s = 0; s < 3; s++) {
-            int w = (int)((i + (size_t)s) % 3);
+        double t[4];
+        for (int s = 0; s < 4; s++) {
+            int w = (int)((i + (size_t)s) % 4);
             run(i, w, &t[w]);
         }
-        tn.push_back(t[0] * 1e3), th.push_back(t[1] * 1e3), ts.push_back(t[2] * 1e3);
-        rs.push_back(t[0] / t[2]), rh.push_back(t[0] / t[1]);
+        tn.push_back(t[0] * 1e3), th.push_back(t[1] * 1e3), ts.push_back(t[2] * 1e3), ta.push_back(t[3] * 1e3);
+        rs.push_back(t[0] / t[2]), rh.push_back(t[0] / t[1]), ra.push_back(t[0] / t[3]);
         done++;
         if (done >= 32 && now_s() - start > budget) break;
     }
@@ -169,8 +179,10 @@ int main(int argc, char **argv) {
     std::fprintf(out,
                  "{\"engine\":\"paired\",\"queries\":%zu,\"nidus_p50_ms\":%.4f,\"hnswlib_p50_ms\":%.4f,"
                  "\"stream_p50_ms\":%.4f,\"nidus_over_roofline\":%.4f,\"nidus_over_hnswlib\":%.4f,"
+                 "\"nidus_all_threads_p50_ms\":%.4f,\"threads\":%ld,\"threads_speedup\":%.4f,"
                  "\"id_sets_differ\":%zu,\"kernel\":\"%s\"}\n",
-                 done, median(tn), median(th), median(ts), median(rs), median(rh), disagree, nidus_kernel_name());
+                 done, median(tn), median(th), median(ts), median(rs), median(rh), median(ta),
+                 sysconf(_SC_NPROCESSORS_ONLN), median(ra), disagree, nidus_kernel_name());
     std::fclose(out);
     std::free(copy);
     nidus_close(db);
