@@ -256,6 +256,20 @@ static const kernel *k(void) {
 
 const char *nidus_kernel_name(void) { return k()->name; }
 
+/* Every kernel this build and CPU can run, portable first (for tests). */
+static size_t available(const kernel *out[4]) {
+    size_t n = 0;
+    out[n++] = &PORTABLE;
+#if defined(NIDUS_X86) && !defined(NIDUS_PORTABLE_ONLY)
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx2")) out[n++] = &AVX2;
+#endif
+#if defined(NIDUS_NEON) && !defined(NIDUS_PORTABLE_ONLY)
+    out[n++] = &NEON;
+#endif
+    return n;
+}
+
 float nidus__kdot(const float *a, const float *b, size_t n) { return k()->dot(a, b, n); }
 
 nidus__dot_fn nidus__kdot_fn(void) { return k()->dot; }
@@ -275,25 +289,11 @@ size_t nidus__kernels_scan1(const char **names,
                             void (**scans)(const float *, const float *, const uint64_t *, size_t, size_t, float *,
                                            size_t),
                             size_t cap) {
-    size_t n = 0;
-#define ADD(K)                                                                                     \
-    if (n < cap) {                                                                                 \
-        names[n] = (K).name;                                                                       \
-        scans[n] = (K).scan1;                                                                      \
-    }                                                                                              \
-    n++;
-    ADD(PORTABLE)
-#if defined(NIDUS_X86) && !defined(NIDUS_PORTABLE_ONLY)
-    __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx2")) { ADD(AVX2) }
-#endif
-#if defined(NIDUS_NEON) && !defined(NIDUS_PORTABLE_ONLY)
-    ADD(NEON)
-#endif
-#undef ADD
+    const kernel *all[4];
+    size_t n = available(all);
+    for (size_t i = 0; i < n && i < cap; i++) names[i] = all[i]->name, scans[i] = all[i]->scan1;
     return n;
 }
-
 /* For tests: every kernel this build and CPU can run. */
 size_t nidus__kernels(const char **names, float (**dots)(const float *, const float *, size_t),
                       void (**dot4s)(const float *, const float *const[4], size_t, float[4]), size_t cap) {
@@ -305,23 +305,11 @@ size_t nidus__kernels_block(const char **names, float (**dots)(const float *, co
                             void (**blocks)(const float *, size_t, const float *const *, size_t, size_t, float *,
                                             size_t),
                             size_t cap) {
-    size_t n = 0;
-#define ADD(K)                                                                                     \
-    if (n < cap) {                                                                                 \
-        names[n] = (K).name;                                                                       \
-        dots[n] = (K).dot;                                                                         \
-        dot4s[n] = (K).dot4;                                                                       \
-        if (blocks) blocks[n] = (K).block;                                                         \
-    }                                                                                              \
-    n++;
-    ADD(PORTABLE)
-#if defined(NIDUS_X86) && !defined(NIDUS_PORTABLE_ONLY)
-    __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx2")) { ADD(AVX2) }
-#endif
-#if defined(NIDUS_NEON) && !defined(NIDUS_PORTABLE_ONLY)
-    ADD(NEON)
-#endif
-#undef ADD
+    const kernel *all[4];
+    size_t n = available(all);
+    for (size_t i = 0; i < n && i < cap; i++) {
+        names[i] = all[i]->name, dots[i] = all[i]->dot, dot4s[i] = all[i]->dot4;
+        if (blocks) blocks[i] = all[i]->block;
+    }
     return n;
 }

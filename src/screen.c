@@ -39,6 +39,27 @@ static inline void pack_queries_f32(const float *q, unsigned nq, size_t dim, flo
 #define T_AVX512 __attribute__((target("avx512f,avx2,fma")))
 #define INLINE inline __attribute__((always_inline))
 
+/* A screen's entry point: a switch that passes QW as a constant, so the inner
+ * function's loops unroll and its accumulators live in registers. */
+#define SCREEN_CASE(inner, n)                                                                      \
+    case n:                                                                                        \
+        inner(qp, n, panels, npanels, dim, thr, cq, norms, masks);                                 \
+        break;
+#define SCREEN_CASES6(inner)                                                                       \
+    SCREEN_CASE(inner, 1) SCREEN_CASE(inner, 2) SCREEN_CASE(inner, 3) SCREEN_CASE(inner, 4)        \
+    SCREEN_CASE(inner, 5) SCREEN_CASE(inner, 6)
+#define SCREEN_CASES12(inner)                                                                      \
+    SCREEN_CASES6(inner) SCREEN_CASE(inner, 7) SCREEN_CASE(inner, 8) SCREEN_CASE(inner, 9)         \
+    SCREEN_CASE(inner, 10) SCREEN_CASE(inner, 11) SCREEN_CASE(inner, 12)
+#define SCREEN_ENTRY(name, target, cases)                                                          \
+    target static void name(const float *qp, unsigned nq, const float *panels, size_t npanels,     \
+                            size_t dim, const float *thr, const float *cq, const float *norms,     \
+                            uint32_t *masks) {                                                     \
+        switch (nq) {                                                                              \
+            cases default : break;                                                                 \
+        }                                                                                          \
+    }
+
 /* Transpose the 8x8 tile held in r[0..7] (row l in r[l]) in place. */
 T_AVX2 static INLINE void transpose8(__m256 r[8]) {
     __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]);
@@ -133,17 +154,18 @@ T_AVX2 static INLINE void screen8(const float *qp, const unsigned QW, const floa
     }
 }
 
-T_AVX2 static void screen_avx2(const float *qp, unsigned nq, const float *panels, size_t npanels, size_t dim,
-                               const float *thr, const float *cq, const float *norms, uint32_t *masks) {
-    switch (nq) {
-#define CASE(n)                                                                                    \
-    case n:                                                                                        \
-        screen8(qp, n, panels, npanels, dim, thr, cq, norms, masks);                               \
-        break;
-        CASE(1) CASE(2) CASE(3) CASE(4) CASE(5) CASE(6)
-#undef CASE
-    default:
-        break;
+SCREEN_ENTRY(screen_avx2, T_AVX2, SCREEN_CASES6(screen8))
+
+/* The passes of a 16-row screen: bit b of masks[p * QW + j] (and of the next
+ * panel's) for every score s >= thr[j] - cq[j] * norm. */
+T_AVX512 static INLINE void masks16(const __m512 *a0, const __m512 *a1, const unsigned QW, size_t p,
+                                    const float *thr, const float *cq, const float *norms, uint32_t *masks) {
+    __m512 n0 = _mm512_loadu_ps(norms + p * 16), n1 = _mm512_loadu_ps(norms + p * 16 + 16);
+#pragma GCC unroll 12
+    for (unsigned j = 0; j < QW; j++) {
+        __m512 t = _mm512_set1_ps(thr[j]), c = _mm512_set1_ps(cq[j]);
+        masks[p * QW + j] = _mm512_cmp_ps_mask(a0[j], _mm512_fnmadd_ps(c, n0, t), _CMP_GE_OQ);
+        masks[(p + 1) * QW + j] = _mm512_cmp_ps_mask(a1[j], _mm512_fnmadd_ps(c, n1, t), _CMP_GE_OQ);
     }
 }
 
@@ -166,29 +188,11 @@ T_AVX512 static INLINE void screen16(const float *qp, const unsigned QW, const f
                 a1[j] = _mm512_fmadd_ps(x1, s, a1[j]);
             }
         }
-        __m512 n0 = _mm512_loadu_ps(norms + p * 16), n1 = _mm512_loadu_ps(norms + p * 16 + 16);
-#pragma GCC unroll 12
-        for (unsigned j = 0; j < QW; j++) {
-            __m512 t = _mm512_set1_ps(thr[j]), c = _mm512_set1_ps(cq[j]);
-            masks[p * QW + j] = _mm512_cmp_ps_mask(a0[j], _mm512_fnmadd_ps(c, n0, t), _CMP_GE_OQ);
-            masks[(p + 1) * QW + j] = _mm512_cmp_ps_mask(a1[j], _mm512_fnmadd_ps(c, n1, t), _CMP_GE_OQ);
-        }
+        masks16(a0, a1, QW, p, thr, cq, norms, masks);
     }
 }
 
-T_AVX512 static void screen_avx512(const float *qp, unsigned nq, const float *panels, size_t npanels, size_t dim,
-                                   const float *thr, const float *cq, const float *norms, uint32_t *masks) {
-    switch (nq) {
-#define CASE(n)                                                                                    \
-    case n:                                                                                        \
-        screen16(qp, n, panels, npanels, dim, thr, cq, norms, masks);                              \
-        break;
-        CASE(1) CASE(2) CASE(3) CASE(4) CASE(5) CASE(6) CASE(7) CASE(8) CASE(9) CASE(10) CASE(11) CASE(12)
-#undef CASE
-    default:
-        break;
-    }
-}
+SCREEN_ENTRY(screen_avx512, T_AVX512, SCREEN_CASES12(screen16))
 
 /* ------------------------------------------------------- AVX-512 BF16 ---- */
 
@@ -268,29 +272,11 @@ T_BF16 static INLINE void screen16bf(const float *qp, const unsigned QW, const f
                 a1[j] = _mm512_dpbf16_ps(a1[j], x1, s);
             }
         }
-        __m512 n0 = _mm512_loadu_ps(norms + p * 16), n1 = _mm512_loadu_ps(norms + p * 16 + 16);
-#pragma GCC unroll 12
-        for (unsigned j = 0; j < QW; j++) {
-            __m512 t = _mm512_set1_ps(thr[j]), c = _mm512_set1_ps(cq[j]);
-            masks[p * QW + j] = _mm512_cmp_ps_mask(a0[j], _mm512_fnmadd_ps(c, n0, t), _CMP_GE_OQ);
-            masks[(p + 1) * QW + j] = _mm512_cmp_ps_mask(a1[j], _mm512_fnmadd_ps(c, n1, t), _CMP_GE_OQ);
-        }
+        masks16(a0, a1, QW, p, thr, cq, norms, masks);
     }
 }
 
-T_BF16 static void screen_bf16(const float *qp, unsigned nq, const float *panels, size_t npanels, size_t dim,
-                               const float *thr, const float *cq, const float *norms, uint32_t *masks) {
-    switch (nq) {
-#define CASE(n)                                                                                    \
-    case n:                                                                                        \
-        screen16bf(qp, n, panels, npanels, dim, thr, cq, norms, masks);                            \
-        break;
-        CASE(1) CASE(2) CASE(3) CASE(4) CASE(5) CASE(6) CASE(7) CASE(8) CASE(9) CASE(10) CASE(11) CASE(12)
-#undef CASE
-    default:
-        break;
-    }
-}
+SCREEN_ENTRY(screen_bf16, T_BF16, SCREEN_CASES12(screen16bf))
 
 /* Rounding a query and a row to bfloat16 moves each product by at most
  * 2^-7 + 2^-16 of itself (each factor by 2^-8). */
