@@ -8,7 +8,8 @@
 // BruteforceSearch (as hnsw_bench builds it: -O2, no -march=native), and a plain
 // 64-byte-aligned copy — and for each query times, back to back and in rotating
 // order, a nidus search (1 thread, k = 10), an hnswlib search and one streaming pass
-// over the copy (the roofline), and a nidus search with every core (threads = 0).
+// over the copy (the roofline), a nidus search with every core (threads = 0), and
+// the same streaming pass split over every core (what a second core can add).
 // Each query gives ratios taken under the same conditions; the medians of those
 // ratios are reported, with the median times.
 // Stops after BUDGET_S seconds (default 20) once 32 queries are done. Appends one
@@ -23,6 +24,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <unistd.h>
@@ -122,14 +124,26 @@ int main(int argc, char **argv) {
     o.top_k = k;
     o.threads = 1;
     volatile float sink = 0;
-    std::vector<double> tn, th, ts, ta, rs, rh, ra;
+    std::vector<double> tn, th, ts, ta, tsa, rs, rh, ra, rsa;
+    const unsigned ncpu = (unsigned)sysconf(_SC_NPROCESSORS_ONLN);
+    std::vector<float> part(ncpu);
     size_t disagree = 0, done = 0;
     nidus_search_opts oa = o;
     oa.threads = 0;
     auto run = [&](size_t i, int which, double *t) {
         const float *qi = q.data() + (i % nq) * d;
         double t0 = now_s();
-        if (which == 3) {
+        if (which == 4) {
+            std::vector<std::thread> th;
+            size_t total = n * d, per = (total / ncpu + 7) / 8 * 8;
+            for (unsigned c = 0; c < ncpu; c++) {
+                size_t lo = per * c < total ? per * c : total, hi = lo + per < total ? lo + per : total;
+                th.emplace_back([&, c, lo, hi] { part[c] = stream_sum(copy + lo, hi - lo); });
+            }
+            for (auto &x : th) x.join();
+            *t = now_s() - t0;
+            for (float v : part) sink = sink + v;
+        } else if (which == 3) {
             nidus_hits *h = nullptr;
             if ((rc = nidus_search(db, qi, d, &oa, &h))) die(db, rc, "search");
             *t = now_s() - t0;
@@ -156,15 +170,16 @@ int main(int argc, char **argv) {
     };
     for (size_t i = 0; i < 3; i++) {  // warm-up
         double t;
-        for (int w = 0; w < 4; w++) run(i, w, &t);
+        for (int w = 0; w < 5; w++) run(i, w, &t);
     }
     double start = now_s();
     for (size_t i = 0; i < nq; i++) {
-        double t[4];
-        for (int s = 0; s < 4; s++) {
-            int w = (int)((i + (size_t)s) % 4);
+        double t[5];
+        for (int s = 0; s < 5; s++) {
+            int w = (int)((i + (size_t)s) % 5);
             run(i, w, &t[w]);
         }
+        tsa.push_back(t[4] * 1e3), rsa.push_back(t[2] / t[4]);
         tn.push_back(t[0] * 1e3), th.push_back(t[1] * 1e3), ts.push_back(t[2] * 1e3), ta.push_back(t[3] * 1e3);
         rs.push_back(t[0] / t[2]), rh.push_back(t[0] / t[1]), ra.push_back(t[0] / t[3]);
         done++;
@@ -180,9 +195,10 @@ int main(int argc, char **argv) {
                  "{\"engine\":\"paired\",\"queries\":%zu,\"nidus_p50_ms\":%.4f,\"hnswlib_p50_ms\":%.4f,"
                  "\"stream_p50_ms\":%.4f,\"nidus_over_roofline\":%.4f,\"nidus_over_hnswlib\":%.4f,"
                  "\"nidus_all_threads_p50_ms\":%.4f,\"threads\":%ld,\"threads_speedup\":%.4f,"
+                 "\"stream_all_threads_p50_ms\":%.4f,\"stream_threads_speedup\":%.4f,"
                  "\"id_sets_differ\":%zu,\"kernel\":\"%s\"}\n",
                  done, median(tn), median(th), median(ts), median(rs), median(rh), median(ta),
-                 sysconf(_SC_NPROCESSORS_ONLN), median(ra), disagree, nidus_kernel_name());
+                 sysconf(_SC_NPROCESSORS_ONLN), median(ra), median(tsa), median(rsa), disagree, nidus_kernel_name());
     std::fclose(out);
     std::free(copy);
     nidus_close(db);

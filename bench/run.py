@@ -469,14 +469,16 @@ def main():
     if paired:
         report.append("")
         report.append("Single query, paired: nidus (1 thread), hnswlib, one streaming pass over the "
-                      "matrix and nidus with every core, back to back for each query in one process "
-                      "(bench/paired.cpp); medians of the per-query ratios:")
+                      "matrix, nidus with every core and the streaming pass on every core, back to back "
+                      "for each query in one process (bench/paired.cpp); medians of the per-query ratios:")
         for name, p in paired.items():
-            report.append("%s: nidus/roofline %.2f, nidus/hnswlib %.2f, %d threads %.2fx one (median ms: "
-                          "nidus %.2f, hnswlib %.2f, stream %.2f, nidus %d threads %.2f; %d queries%s)" % (
+            report.append("%s: nidus/roofline %.2f, nidus/hnswlib %.2f, %d threads %.2fx one (the stream: "
+                          "%.2fx) (median ms: nidus %.2f, hnswlib %.2f, stream %.2f, nidus %d threads %.2f; "
+                          "%d queries%s)" % (
                               name, p["nidus_over_roofline"], p["nidus_over_hnswlib"], p["threads"],
-                              p["threads_speedup"], p["nidus_p50_ms"], p["hnswlib_p50_ms"], p["stream_p50_ms"],
-                              p["threads"], p["nidus_all_threads_p50_ms"], p["queries"],
+                              p["threads_speedup"], p["stream_threads_speedup"], p["nidus_p50_ms"],
+                              p["hnswlib_p50_ms"], p["stream_p50_ms"], p["threads"],
+                              p["nidus_all_threads_p50_ms"], p["queries"],
                               "" if not p["id_sets_differ"] else
                               "; id sets differ for %d queries" % p["id_sets_differ"]))
     for name, meta in info.get("datasets", {}).items():
