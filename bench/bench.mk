@@ -40,12 +40,12 @@ $(BENCH_BIN)/roofline: bench/roofline.c
 	$(CC) -std=c11 -O2 -march=native -Wall -Wextra -D_DEFAULT_SOURCE $< -pthread -o $@
 
 # As a packaged binary would be built: -O2, no -march=native.
-$(BENCH_BIN)/hnsw_bench: bench/hnsw_bench.cpp
+$(BENCH_BIN)/hnsw_bench: bench/hnsw_bench.cpp bench/bench_util.hpp
 	@mkdir -p $(dir $@)
 	g++ -std=c++11 -O2 -Wall $< -pthread -o $@
 
 # nidus, hnswlib and a streaming pass in one process, query by query (see its header).
-$(BENCH_BIN)/paired_bench: bench/paired.cpp include/nidus.h $(BUILD)/libnidus.a
+$(BENCH_BIN)/paired_bench: bench/paired.cpp bench/bench_util.hpp include/nidus.h $(BUILD)/libnidus.a
 	@mkdir -p $(dir $@)
 	g++ -std=c++17 -O2 -Wall -Iinclude $< $(BUILD)/libnidus.a -pthread -lm -o $@
 

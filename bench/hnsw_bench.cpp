@@ -8,26 +8,12 @@
 // compile time (SSE here). Appends one JSON line to OUT (bench/README.md).
 #include <hnswlib/hnswlib.h>
 
+#include "bench_util.hpp"
+
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <vector>
-
-static double now_s() {
-    using namespace std::chrono;
-    return duration<double>(steady_clock::now().time_since_epoch()).count();
-}
-
-static std::vector<float> load(const char *path, size_t count) {
-    std::vector<float> v(count);
-    FILE *f = std::fopen(path, "rb");
-    if (!f || std::fread(v.data(), sizeof(float), count, f) != count) {
-        std::fprintf(stderr, "hnsw_bench: cannot read %s\n", path);
-        std::exit(1);
-    }
-    std::fclose(f);
-    return v;
-}
 
 int main(int argc, char **argv) {
     if (argc < 7) {
@@ -38,7 +24,7 @@ int main(int argc, char **argv) {
     size_t nq = std::strtoull(argv[5], nullptr, 10);
     double budget = argc > 7 ? std::atof(argv[7]) : 0.0;
     const size_t k = 10;
-    std::vector<float> x = load(argv[1], n * d), q = load(argv[4], nq * d);
+    std::vector<float> x = load("hnsw_bench", argv[1], n * d), q = load("hnsw_bench", argv[4], nq * d);
 
     double t0 = now_s();
     hnswlib::InnerProductSpace space(d);

@@ -18,6 +18,8 @@
 
 #include <hnswlib/hnswlib.h>
 
+#include "bench_util.hpp"
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -28,22 +30,6 @@
 #include <vector>
 
 #include <unistd.h>
-
-static double now_s() {
-    using namespace std::chrono;
-    return duration<double>(steady_clock::now().time_since_epoch()).count();
-}
-
-static std::vector<float> load(const char *path, size_t count) {
-    std::vector<float> v(count);
-    FILE *f = std::fopen(path, "rb");
-    if (!f || std::fread(v.data(), sizeof(float), count, f) != count) {
-        std::fprintf(stderr, "paired_bench: cannot read %s\n", path);
-        std::exit(1);
-    }
-    std::fclose(f);
-    return v;
-}
 
 // The roofline pass: every float once, independent accumulators (as bench/roofline.c).
 typedef float v8 __attribute__((vector_size(32)));
@@ -86,7 +72,7 @@ int main(int argc, char **argv) {
     size_t nq = std::strtoull(argv[5], nullptr, 10);
     double budget = argc > 7 ? std::atof(argv[7]) : 20.0;
     const size_t k = 10;
-    std::vector<float> x = load(argv[1], n * d), q = load(argv[4], nq * d);
+    std::vector<float> x = load("paired_bench", argv[1], n * d), q = load("paired_bench", argv[4], nq * d);
 
     // nidus, in memory.
     nidus_db *db = nullptr;
