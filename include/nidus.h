@@ -480,7 +480,7 @@ NIDUS_API int nidus_search(nidus_db *db, const float *query, size_t qlen,
 
 /* Answer nq queries in one call: queries holds nq vectors of qlen floats each,
  * back to back (Borrowed). Rows are read once per block for all the queries, and
- * (4 or more queries, on a CPU with a screen: see nidus_batch_kernel_name) a fast
+ * (2 or more queries, on a CPU with a screen: see nidus_batch_kernel_name) a fast
  * screen picks the pairs the exact kernel must score, so a batch runs near the
  * core's arithmetic peak instead of at memory speed. out is a
  * Caller-provided array of nq pointers; out[i] receives query i's hits exactly as

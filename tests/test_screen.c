@@ -220,7 +220,7 @@ static void batch_vs_single(nidus_db *db, const float *qs, size_t nq, size_t dim
 }
 
 static void hard_data_rounds(const size_t *dims, size_t ndims) {
-    const size_t nqs[] = {4, 5, 12, 13, 64};
+    const size_t nqs[] = {2, 3, 4, 5, 12, 13, 64};
     const size_t ks[] = {1, 3, 10, 100000};
     for (size_t di = 0; di < ndims; di++) {
         size_t dim = dims[di], n = 1500, nb = 5;
@@ -250,7 +250,7 @@ static void hard_data_rounds(const size_t *dims, size_t ndims) {
         }
         nidus_pred p = {.kind = NIDUS_PRED_IN, .key = "m", .set = (nidus_value[]){nidus_int(0), nidus_int(2)},
                         .set_len = 2};
-        for (size_t round = 0; round < 10; round++) {
+        for (size_t round = 0; round < 14; round++) {
             nidus_search_opts o;
             nidus_search_opts_init(&o);
             o.top_k = ks[round % 4];
@@ -264,7 +264,7 @@ static void hard_data_rounds(const size_t *dims, size_t ndims) {
                 o.has_min_score = 1;
                 o.min_score = nidus__dot(qn, v + (next() % n) * dim, dim);
             }
-            batch_vs_single(db, qs, nqs[round % 5], dim, &o);
+            batch_vs_single(db, qs, nqs[round % 7], dim, &o);
         }
         free(bases), free(v), free(recs), free(at), free(ids), free(qs);
         nidus_close(db);
