@@ -41,16 +41,20 @@ static void block_portable(const float *q, size_t nq, const float *const *rows, 
 
 /* One query against nr rows of the matrix mat, row after row:
  * out[r] = dot(q, mat + rows[r] * n). Each row's lines are asked for `ahead` rows
- * before it is scored (see read.c). */
-static void scan1_portable(const float *q, const float *mat, const uint64_t *rows, size_t nr, size_t n,
-                           float *out, size_t ahead) {
-    for (size_t r = 0; r < nr; r++) {
-        if (r + ahead < nr)
-            for (size_t off = 0; off < n * sizeof(float); off += 64)
-                __builtin_prefetch((const char *)(mat + rows[r + ahead] * n) + off, 0, 3);
-        out[r] = nidus__dot(q, mat + rows[r] * n, n);
+ * before it is scored (see read.c). A macro, so each kernel's scan1 has its dot
+ * inlined: the row loop makes no call per row. */
+#define SCAN1(name, attr, dot)                                                                     \
+    attr static void name(const float *q, const float *mat, const uint64_t *rows, size_t nr, size_t n, \
+                          float *out, size_t ahead) {                                              \
+        for (size_t r = 0; r < nr; r++) {                                                          \
+            if (r + ahead < nr)                                                                    \
+                for (size_t off = 0; off < n * sizeof(float); off += 64)                           \
+                    __builtin_prefetch((const char *)(mat + rows[r + ahead] * n) + off, 0, 3);     \
+            out[r] = dot(q, mat + rows[r] * n, n);                                                 \
+        }                                                                                          \
     }
-}
+
+SCAN1(scan1_portable, , nidus__dot)
 
 /* ---------------------------------------------------------------- AVX2 ---- */
 
@@ -64,7 +68,7 @@ AVX static inline float fold8(__m256 acc) {
     return _mm_cvtss_f32(u);
 }
 
-AVX static float dot_avx2(const float *a, const float *b, size_t n) {
+AVX static inline __attribute__((always_inline)) float dot_avx2(const float *a, const float *b, size_t n) {
     __m256 acc = _mm256_setzero_ps();
     size_t chunks = n / 8;
     for (size_t c = 0; c < chunks; c++)
@@ -74,23 +78,7 @@ AVX static float dot_avx2(const float *a, const float *b, size_t n) {
     return s;
 }
 
-/* scan1 without a call per row: the row loop and the kernel in one function. */
-AVX static void scan1_avx2(const float *q, const float *mat, const uint64_t *rows, size_t nr, size_t n,
-                           float *out, size_t ahead) {
-    size_t chunks = n / 8;
-    for (size_t r = 0; r < nr; r++) {
-        if (r + ahead < nr)
-            for (size_t off = 0; off < n * sizeof(float); off += 64)
-                _mm_prefetch((const char *)(mat + rows[r + ahead] * n) + off, _MM_HINT_T0);
-        const float *b = mat + rows[r] * n;
-        __m256 acc = _mm256_setzero_ps();
-        for (size_t c = 0; c < chunks; c++)
-            acc = _mm256_add_ps(acc, _mm256_mul_ps(_mm256_loadu_ps(q + 8 * c), _mm256_loadu_ps(b + 8 * c)));
-        float s = fold8(acc);
-        for (size_t i = chunks * 8; i < n; i++) s += q[i] * b[i];
-        out[r] = s;
-    }
-}
+SCAN1(scan1_avx2, AVX, dot_avx2)
 
 /* One vector against four: x is loaded once per chunk, and the four independent
  * accumulator chains keep the adders busy. */
@@ -199,15 +187,7 @@ static void dot4_neon(const float *x, const float *const y[4], size_t n, float o
     for (int j = 0; j < 4; j++) out[j] = dot_neon(x, y[j], n);
 }
 
-static void scan1_neon(const float *q, const float *mat, const uint64_t *rows, size_t nr, size_t n, float *out,
-                       size_t ahead) {
-    for (size_t r = 0; r < nr; r++) {
-        if (r + ahead < nr)
-            for (size_t off = 0; off < n * sizeof(float); off += 64)
-                __builtin_prefetch((const char *)(mat + rows[r + ahead] * n) + off, 0, 3);
-        out[r] = dot_neon(q, mat + rows[r] * n, n);
-    }
-}
+SCAN1(scan1_neon, , dot_neon)
 #endif
 
 /* ------------------------------------------------------------ dispatch ---- */
@@ -270,11 +250,7 @@ static size_t available(const kernel *out[4]) {
     return n;
 }
 
-float nidus__kdot(const float *a, const float *b, size_t n) { return k()->dot(a, b, n); }
-
 nidus__dot_fn nidus__kdot_fn(void) { return k()->dot; }
-
-void nidus__kdot4(const float *x, const float *const y[4], size_t n, float out[4]) { k()->dot4(x, y, n, out); }
 
 void nidus__kblock(const float *q, size_t nq, const float *const *rows, size_t nr, size_t n, float *out, size_t ld) {
     k()->block(q, nq, rows, nr, n, out, ld);

@@ -333,13 +333,10 @@ void nidus__normalize(float *v, size_t n);
 /* Dot product with nidus 0.3's summation order (8 lanes, pairwise fold, tail). */
 float nidus__dot(const float *a, const float *b, size_t n);
 
-/* The run-time chosen kernel (kernels.c); bit-identical to nidus__dot. */
-float nidus__kdot(const float *a, const float *b, size_t n);
-/* The chosen kernel itself, for loops that call it per row. */
+/* The run-time chosen kernel (kernels.c), bit-identical to nidus__dot, for loops
+ * that call it per row. */
 typedef float (*nidus__dot_fn)(const float *a, const float *b, size_t n);
 nidus__dot_fn nidus__kdot_fn(void);
-/* out[j] = dot(x, y[j]) for four vectors y. */
-void nidus__kdot4(const float *x, const float *const y[4], size_t n, float out[4]);
 /* One query against nr rows of mat in order: out[r] = dot(q, mat + rows[r] * n),
  * each row's lines prefetched `ahead` rows early. Bit-identical to nidus__dot. */
 void nidus__kscan1(const float *q, const float *mat, const uint64_t *rows, size_t nr, size_t n, float *out,

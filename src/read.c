@@ -133,9 +133,7 @@ typedef struct scan_job {
  * a batch passes over them. */
 #define BLOCK 256
 /* How far ahead a single-query scan prefetches (at least two rows). */
-#ifndef PF_BYTES
 #define PF_BYTES 8192
-#endif
 /* Batches of at least this many queries are screened (see screen_block): already
  * at two, screening beat the exact block kernel (100k x 384: 3.7 against 5.9 ms
  * per query; at 4 they were even, at 8 the screen was 3x faster). */
@@ -149,6 +147,13 @@ static inline bool beats_worst(const ntopk *t, float v, uint64_t row) {
     if (v > w->score) return true;
     if (v < w->score) return false;
     return nidus__rank_before(v, row, w->score, w->row); /* a tie, or NaN */
+}
+
+/* Offer one exact score to a query's top-k: the min_score gate (a NaN passes it,
+ * as in nidus 0.3), then the inline "beats the worst kept" test, then the push. */
+static inline void offer(const scan_job *j, ntopk *t, float v, uint64_t row, const ndoc *d, const ncoll *c) {
+    if (j->gate && v < j->min) return;
+    if (beats_worst(t, v, row)) nidus__topk_push(t, v, row, d, c);
 }
 
 /* One block of the scan: up to BLOCK docs that pass the filter, in scan order. */
@@ -179,10 +184,7 @@ static void exact_block(scan_job *j, const block *blk) {
     for (size_t qi = 0; qi < j->nq; qi++) {
         const float *sc = j->scores + qi * BLOCK;
         ntopk *t = &j->tops[qi];
-        for (size_t b = 0; b < blk->n; b++) {
-            if (j->gate && sc[b] < j->min) continue; /* NaN passes, as in nidus 0.3 */
-            if (beats_worst(t, sc[b], blk->rowno[b])) nidus__topk_push(t, sc[b], blk->rowno[b], blk->docs[b], blk->colls[b]);
-        }
+        for (size_t b = 0; b < blk->n; b++) offer(j, t, sc[b], blk->rowno[b], blk->docs[b], blk->colls[b]);
     }
 }
 
@@ -227,9 +229,7 @@ static bool screen_block(scan_job *j, block *cur, const block *next) {
                 for (uint32_t m = j->masks[p * qw + x]; m; m &= m - 1) {
                     size_t b = p * w + (size_t)__builtin_ctz(m);
                     if (b >= nb) break; /* padding */
-                    float v = dot(q, rows[b], dim);
-                    if (j->gate && v < j->min) continue;
-                    if (beats_worst(t, v, cur->rowno[b])) nidus__topk_push(t, v, cur->rowno[b], docs[b], colls[b]);
+                    offer(j, t, dot(q, rows[b], dim), cur->rowno[b], docs[b], colls[b]);
                 }
             }
     }
@@ -292,11 +292,7 @@ static void *scan_run(void *arg) {
     if (j->f) { /* a filter reads each doc: gather the survivors block by block */
         for (fill_block(j, &c, cur); cur->n; fill_block(j, &c, cur)) {
             nidus__kscan1(j->q, j->mat, cur->rowno, cur->n, j->dim, sc, ahead);
-            for (size_t b = 0; b < cur->n; b++) {
-                float v = sc[b];
-                if (j->gate && v < j->min) continue; /* NaN passes, as in nidus 0.3 */
-                if (beats_worst(t, v, cur->rowno[b])) nidus__topk_push(t, v, cur->rowno[b], cur->docs[b], cur->colls[b]);
-            }
+            for (size_t b = 0; b < cur->n; b++) offer(j, t, sc[b], cur->rowno[b], cur->docs[b], cur->colls[b]);
         }
         return NULL;
     }
@@ -313,12 +309,7 @@ static void *scan_run(void *arg) {
         if (!o->idx)
             for (size_t x = 0; x < cnt; x++) tmp[x] = coll->docs[i + x].row;
         nidus__kscan1(j->q, j->mat, rn, cnt, j->dim, sc, ahead);
-        for (size_t b = 0; b < cnt; b++) {
-            float v = sc[b];
-            if (j->gate && v < j->min) continue; /* NaN passes, as in nidus 0.3 */
-            if (beats_worst(t, v, rn[b]))
-                nidus__topk_push(t, v, rn[b], &coll->docs[o->idx ? o->idx[i + b] : i + b], coll);
-        }
+        for (size_t b = 0; b < cnt; b++) offer(j, t, sc[b], rn[b], &coll->docs[o->idx ? o->idx[i + b] : i + b], coll);
         c.pos += cnt;
     }
     return NULL;

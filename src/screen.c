@@ -80,9 +80,8 @@ T_AVX2 static INLINE void transpose8(__m256 r[8]) {
     r[7] = _mm256_permute2f128_ps(s3, s7, 0x31);
 }
 
-#ifndef PF_AHEAD
+/* Pack prefetches the rows this many ahead of the ones it transposes. */
 #define PF_AHEAD 8
-#endif
 /* Pack nrows rows (a multiple of 8) into panels of w rows: element i of row r
  * goes to panels[(r / w) * dim * w + i * w + r % w]. norms[r] receives the row's
  * Euclidean norm (any summation order: it only sizes the margin). */
