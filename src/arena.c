@@ -20,7 +20,7 @@ struct narena_chunk {
 };
 
 #define ARENA_MIN_CHUNK ((size_t)256)
-#define ARENA_MAX_CHUNK ((size_t)4 << 20) /* growth stops doubling here */
+#define ARENA_MAX_CHUNK NIDUS_ARENA_MAX_CHUNK
 
 static size_t round8(size_t n) { return (n + 7) & ~(size_t)7; }
 
@@ -52,6 +52,17 @@ void *nidus__arena_take(narena *a, size_t n) {
 
 void *nidus__arena_alloc(narena *a, size_t n) {
     return nidus__arena_reserve(a, n) == NIDUS_OK ? nidus__arena_take(a, n) : NULL;
+}
+
+narena_chunk *nidus__arena_mark(const narena *a) { return a->head; }
+
+void nidus__arena_rollback(narena *a, narena_chunk *mark) {
+    while (a->head && a->head != mark) {
+        narena_chunk *c = a->head;
+        a->head = c->next;
+        a->bytes -= sizeof *c + c->cap;
+        nidus__free(c);
+    }
 }
 
 void nidus__arena_reset(narena *a) {

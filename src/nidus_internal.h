@@ -59,6 +59,7 @@ void nidus__hint_huge(void *p, size_t n);
 
 /* Bump allocation in chunks that never move, released all at once (arena.c). */
 typedef struct narena_chunk narena_chunk;
+#define NIDUS_ARENA_MAX_CHUNK ((size_t)4 << 20) /* chunk growth stops doubling here */
 typedef struct narena {
     narena_chunk *head; /* the chunk allocations come from; older ones follow */
     uint64_t bytes;     /* every chunk, with its header: the memory it holds */
@@ -71,6 +72,11 @@ void *nidus__arena_take(narena *a, size_t n);
 /* reserve + take; NULL when out of memory. */
 void *nidus__arena_alloc(narena *a, size_t n);
 /* Forget every allocation; keeps the head chunk for reuse, frees the rest. */
+/* The arena's state before a reservation, and undoing it: rollback frees the
+ * chunks a reserve pushed since the mark (nothing may have been taken from them),
+ * so a call that fails after reserving leaves the arena as it found it. */
+narena_chunk *nidus__arena_mark(const narena *a);
+void nidus__arena_rollback(narena *a, narena_chunk *mark);
 void nidus__arena_reset(narena *a);
 void nidus__arena_free(narena *a);
 

@@ -179,7 +179,7 @@ static int coll_reserve(ncoll *c, size_t extra, nerr *e) {
  * rounded up to 8 bytes. Replay copies straight from the log's bytes into it, so a
  * doc costs no malloc of its own (a million of them were a million mallocs at
  * open, and as many frees at close). A blob is never freed alone: an overwrite or
- * delete adds its size to c->dead_bytes, and compaction rebuilds the arena. */
+ * delete marks the arena (c->dead_blobs), and compaction rebuilds it. */
 static void add_sat(size_t *n, size_t x) { *n = x > SIZE_MAX - *n ? SIZE_MAX : *n + x; }
 
 static size_t blob_size(size_t idlen, const nattrs *a) {
@@ -251,7 +251,7 @@ static void doc_put_sized(nidus_db *db, ncoll *c, nidus_str id, uint64_t row, co
     if (c->slots[i]) {
         ndoc *d = &c->docs[SLOT_IDX(c->slots[i])];
         db->dead_rows++;
-        c->dead_bytes += doc_blob_size(d);
+        c->dead_blobs = true;
         blob_fill(blob, id.ptr, id.len, attrs, d);
         d->row = row;
         atomic_store(&c->scan_ok, false);
@@ -283,7 +283,7 @@ static bool doc_del(nidus_db *db, ncoll *c, const char *id, size_t len) {
     uint64_t s = c->slots[i];
     if (!s) return false;
     size_t idx = SLOT_IDX(s);
-    c->dead_bytes += doc_blob_size(&c->docs[idx]); /* its blob stays until compaction */
+    c->dead_blobs = true; /* its blob stays until compaction */
     /* Close the gap in the probe sequence. */
     size_t j = i;
     for (;;) {
@@ -1478,6 +1478,8 @@ int nidus_upsert_ex(nidus_db *db, const char *collection, const nidus_record *re
     float *vecs = NULL;
     ncoll *fresh = NULL;
     size_t nstaged = 0, len = strlen(collection), blobs = 0;
+    narena_chunk *mark = NULL; /* target->strs before this call reserved room */
+    bool reserved = false;
     uint32_t dim = db->cfg.dimension;
     uint64_t data_mark = db->data.rows;
 
@@ -1570,7 +1572,10 @@ int nidus_upsert_ex(nidus_db *db, const char *collection, const nidus_record *re
         }
         add_sat(&blobs, blob_size(idlen, &st[i].attrs));
     }
-    /* Room for every record's blob, so the commit cannot fail. */
+    /* Room for every record's blob, so the commit cannot fail (undone below if
+     * the call fails after all). */
+    mark = nidus__arena_mark(&target->strs);
+    reserved = true;
     if (nidus__arena_reserve(&target->strs, blobs) != NIDUS_OK) {
         rc = nidus__err(&e, NIDUS_ENOMEM, 0, "out of memory staging %zu records", count);
         goto out;
@@ -1589,7 +1594,9 @@ int nidus_upsert_ex(nidus_db *db, const char *collection, const nidus_record *re
     }
     for (size_t i = 0; i < count; i++)
         doc_put(db, target, st[i].id, data_mark + i, &st[i].attrs, hash32(st[i].id.ptr, st[i].id.len));
+    reserved = false;
 out: /* the docs hold copies: the staged strings go in every case */
+    if (reserved && !fresh) nidus__arena_rollback(&target->strs, mark); /* a fresh collection goes whole */
     for (size_t i = 0; i < nstaged; i++) {
         nidus__free((char *)st[i].id.ptr);
         nidus__attrs_free(&st[i].attrs);
@@ -1750,6 +1757,7 @@ int nidus__compact_locked(nidus_db *db, nerr *e) {
     float *vec = NULL;
     ndoc ***sorted = NULL;
     narena *strs = NULL; /* the rebuilt arenas of collections with dead blobs */
+    bool *rebuild = NULL;
     nbuf frames = {0};
     char *dt = NULL, *lt = NULL, *dp = NULL, *lp = NULL, *mk = NULL, *mkt = NULL;
     bool committed = false;
@@ -1757,6 +1765,7 @@ int nidus__compact_locked(nidus_db *db, nerr *e) {
     for (size_t i = 0; i < db->ncolls; i++) live += db->colls[i]->n;
     if (!(sorted = nidus__calloc(db->ncolls ? db->ncolls : 1, sizeof *sorted)) ||
         !(strs = nidus__calloc(db->ncolls ? db->ncolls : 1, sizeof *strs)) ||
+        !(rebuild = nidus__calloc(db->ncolls ? db->ncolls : 1, sizeof *rebuild)) ||
         (live && !(vec = nidus__mallocarray((size_t)live, (size_t)dim * sizeof(float))))) {
         rc = nidus__err(e, NIDUS_ENOMEM, 0, "out of memory reserving the compacted vector matrix (%llu rows)",
                         (unsigned long long)live);
@@ -1781,9 +1790,13 @@ int nidus__compact_locked(nidus_db *db, nerr *e) {
             nop u = {.tag = OP_UPSERT, .coll = c->name, .id = d->id, .row = row, .attrs = d->attrs};
             if ((rc = nidus__frame_append(&frames, &u, e))) goto out;
         }
-        if (c->dead_bytes) {
-            size_t bytes = 0;
-            for (size_t j = 0; j < c->n; j++) add_sat(&bytes, doc_blob_size(&c->docs[j]));
+        /* Rebuild the arena when it holds dead blobs, or room that reservations
+         * left behind (a batch that did not fit starts a new chunk) beyond what
+         * the live blobs and one growing chunk account for. */
+        size_t bytes = 0;
+        for (size_t j = 0; j < c->n; j++) add_sat(&bytes, doc_blob_size(&c->docs[j]));
+        rebuild[i] = c->dead_blobs || c->strs.bytes > (uint64_t)bytes + bytes / 4 + NIDUS_ARENA_MAX_CHUNK;
+        if (rebuild[i]) {
             if (bytes && nidus__arena_reserve(&strs[i], bytes) != NIDUS_OK) {
                 rc = nidus__err(e, NIDUS_ENOMEM, 0, "out of memory rebuilding the ids and attributes of \"%s\"",
                                 c->name.ptr);
@@ -1838,7 +1851,7 @@ int nidus__compact_locked(nidus_db *db, nerr *e) {
         ncoll *c = db->colls[i];
         for (size_t j = 0; j < c->n; j++) sorted[i][j]->row = row++;
         atomic_store(&c->scan_ok, false); /* rows now follow id order */
-        if (c->dead_bytes) { /* only the live blobs move to the new arena */
+        if (rebuild[i]) { /* only the live blobs move to the new arena */
             for (size_t j = 0; j < c->n; j++) {
                 ndoc *d = &c->docs[j];
                 nattrs a = d->attrs;
@@ -1847,7 +1860,7 @@ int nidus__compact_locked(nidus_db *db, nerr *e) {
             nidus__arena_free(&c->strs);
             c->strs = strs[i];
             strs[i] = (narena){0};
-            c->dead_bytes = 0;
+            c->dead_blobs = false;
         }
     }
     nidus__free(db->data.vec);
@@ -1877,6 +1890,7 @@ out:
     nidus__free(sorted);
     for (size_t i = 0; strs && i < db->ncolls; i++) nidus__arena_free(&strs[i]);
     nidus__free(strs);
+    nidus__free(rebuild);
     nidus__free(vec);
     nidus__buf_free(&frames);
     nidus__free(dt);

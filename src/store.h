@@ -26,7 +26,7 @@ typedef struct ncoll {
     /* Every doc's id and attributes, one blob per doc (see store.c). The blobs of
      * overwritten and deleted docs stay until compaction, like their rows. */
     narena strs;
-    uint64_t dead_bytes;
+    bool dead_blobs; /* an overwrite or delete left a blob behind */
     uint64_t *slots;
     size_t nslots;
     /* Doc indices in row order, so a scan reads the matrix front to back, and

@@ -180,3 +180,47 @@ TEST(open_replay_every_failure_is_clean) {
     free(want);
     tm_free(&model);
 }
+
+/* A failed upsert leaves the arena as it was: the room it reserved for the
+ * batch's blobs is given back (before, every failed batch kept a chunk). Only
+ * overwrites here, so nothing else (doc array, id table) has reason to grow. */
+TEST(open_failed_upsert_returns_its_arena_room) {
+    char dir[600];
+    snprintf(dir, sizeof dir, "%s/s", t_tmpdir());
+    nidus_db *db = open_noauto(dir);
+    enum { N = 16000 };
+    static char ids[N][12];
+    static nidus_record recs[N];
+    float v[ODIM] = {1, 2, 3, 4};
+    /* ~300 bytes per doc: a batch's blobs (~5 MB) never fit the head chunk's room. */
+    static char text[300];
+    memset(text, 'x', sizeof text - 1);
+    nidus_attr at = {"tag", nidus_string(text)};
+    for (int i = 0; i < N; i++) {
+        snprintf(ids[i], sizeof ids[i], "id%d", i);
+        recs[i] = (nidus_record){ids[i], v, ODIM, &at, 1};
+    }
+    CHECK_OK_DB(db, nidus_upsert(db, "c", recs, N));
+    /* Overwriting all once sizes the doc array and id table for a batch of N
+     * (it reserves as if every record were new), so only the arena can move. */
+    CHECK_OK_DB(db, nidus_upsert(db, "c", recs, N));
+    nidus_footprint before = th_fp(db);
+    char *state = dump_or_fail(db);
+    for (int kind = 0; kind < 2; kind++) {
+        nidus__fault_arm(kind ? NIDUS_FAULT_FSYNC : NIDUS_FAULT_WRITE, 0, EIO);
+        int rc = nidus_upsert(db, "c", recs, N);
+        bool fired = nidus__fault_fired();
+        nidus__fault_disarm();
+        CHECK(fired);
+        CHECK(rc != NIDUS_OK);
+        nidus_footprint after = th_fp(db);
+        CHECK_U64(after.index_bytes, before.index_bytes);
+        char *now = dump_or_fail(db);
+        CHECK_STR(now, state);
+        free(now);
+    }
+    /* And the next upsert still works. */
+    CHECK_OK_DB(db, nidus_upsert(db, "c", recs, N));
+    free(state);
+    nidus_close(db);
+}
