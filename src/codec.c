@@ -369,16 +369,16 @@ static void stable_sort(uint8_t *base, uint8_t *tmp, size_t n, size_t size) {
  * drop). nidus always writes sorted unique maps, so that case costs one pass and
  * no allocation. Returns the new count, or SIZE_MAX if the sort buffer could not
  * be allocated (items untouched). */
-static size_t normalize_map(void *items, size_t n, size_t size, void (*drop)(void *)) {
+static size_t normalize_map(rd *r, void *items, size_t n, size_t size, void (*drop)(void *)) {
     uint8_t *base = items;
     bool sorted = true;
     for (size_t i = 1; i < n && sorted; i++)
         sorted = key_cmp(base + (i - 1) * size, base + i * size) < 0;
     if (sorted) return n;
-    uint8_t *tmp = nidus__mallocarray(n, size);
+    uint8_t *tmp = r_array(r, n, size); /* a view decode takes it from its scratch arena */
     if (!tmp) return SIZE_MAX;
     stable_sort(base, tmp, n, size);
-    nidus__free(tmp);
+    r_array_free(r, tmp);
     size_t out = 0;
     for (size_t i = 0; i < n; i++) {
         if (i + 1 < n && key_cmp(base + i * size, base + (i + 1) * size) == 0) {
@@ -424,7 +424,7 @@ static int r_attrs(rd *r, nattrs *out) {
         }
         out->n = i + 1;
     }
-    size_t m = normalize_map(out->items, n, sizeof *out->items, r->view ? drop_view : drop_attr);
+    size_t m = normalize_map(r, out->items, n, sizeof *out->items, r->view ? drop_view : drop_attr);
     if (m == SIZE_MAX) return nidus__err(r->e, NIDUS_ENOMEM, 0, "out of memory decoding a log record");
     out->n = m;
     return NIDUS_OK;
@@ -446,7 +446,7 @@ static int r_meta(rd *r, nmeta *out) {
         }
         out->n = i + 1;
     }
-    size_t m = normalize_map(out->items, n, sizeof *out->items, r->view ? drop_view : drop_meta);
+    size_t m = normalize_map(r, out->items, n, sizeof *out->items, r->view ? drop_view : drop_meta);
     if (m == SIZE_MAX) return nidus__err(r->e, NIDUS_ENOMEM, 0, "out of memory decoding a log record");
     out->n = m;
     return NIDUS_OK;

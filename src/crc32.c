@@ -503,8 +503,7 @@ typedef uint32_t (*crc_fn)(const void *, size_t);
 static _Atomic crc_fn crc_chosen;
 
 static crc_fn crc_pick(void) {
-    const char *force = getenv("NIDUS_KERNEL");
-    if (force && strcmp(force, "portable") == 0) return crc32_portable;
+    if (nidus__kernel_env_is("portable")) return crc32_portable;
 #ifdef NIDUS_CRC_PCLMUL
     __builtin_cpu_init();
     if (__builtin_cpu_supports("pclmul") && __builtin_cpu_supports("ssse3")) return crc32_pclmul;

@@ -215,9 +215,13 @@ static const kernel NEON = {"neon", dot_neon, dot4_neon, block_neon, scan1_neon}
 
 static const kernel *_Atomic chosen;
 
-static const kernel *pick(void) {
+bool nidus__kernel_env_is(const char *name) {
     const char *force = getenv("NIDUS_KERNEL");
-    if (force && strcmp(force, "portable") == 0) return &PORTABLE;
+    return force && strcmp(force, name) == 0;
+}
+
+static const kernel *pick(void) {
+    if (nidus__kernel_env_is("portable")) return &PORTABLE;
 #if defined(NIDUS_X86) && !defined(NIDUS_PORTABLE_ONLY)
     __builtin_cpu_init();
     if (__builtin_cpu_supports("avx2")) return &AVX2;

@@ -339,6 +339,9 @@ void nidus__normalize(float *v, size_t n);
 /* Dot product with nidus 0.3's summation order (8 lanes, pairwise fold, tail). */
 float nidus__dot(const float *a, const float *b, size_t n);
 
+/* Whether the environment variable NIDUS_KERNEL names `name` ("portable" turns off
+ * every run-time choice: dot kernels, batch screens, the CRC). */
+bool nidus__kernel_env_is(const char *name);
 /* The run-time chosen kernel (kernels.c), bit-identical to nidus__dot, for loops
  * that call it per row. */
 typedef float (*nidus__dot_fn)(const float *a, const float *b, size_t n);

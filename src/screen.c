@@ -320,12 +320,11 @@ static const nidus__screen *_Atomic screen_chosen;
 static _Atomic int screen_picked;
 
 static const nidus__screen *screen_pick(void) {
-    const char *force = getenv("NIDUS_KERNEL");
-    if (force && strcmp(force, "portable") == 0) return NULL;
+    if (nidus__kernel_env_is("portable")) return NULL;
 #ifdef NIDUS_SCREEN_X86
     __builtin_cpu_init();
-    bool no512 = force && strcmp(force, "avx2") == 0; /* to test and time the AVX2 screen on an AVX-512 CPU */
-    bool f32 = force && strcmp(force, "avx512") == 0; /* likewise for the f32 AVX-512 screen */
+    bool no512 = nidus__kernel_env_is("avx2"); /* to test and time the AVX2 screen on an AVX-512 CPU */
+    bool f32 = nidus__kernel_env_is("avx512"); /* likewise for the f32 AVX-512 screen */
     if (!no512 && !f32 && __builtin_cpu_supports("avx512bf16") && __builtin_cpu_supports("avx512f") &&
         __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx2") &&
         __builtin_cpu_supports("fma"))
