@@ -180,6 +180,26 @@ static int coll_reserve(ncoll *c, size_t extra, nerr *e) {
  * doc costs no malloc of its own (a million of them were a million mallocs at
  * open, and as many frees at close). A blob is never freed alone: an overwrite or
  * delete marks the arena (c->dead_blobs), and compaction rebuilds it. */
+/* Turn kv[0..n), whose strings are borrowed views, into *out owning copies of
+ * them; out takes kv. On failure (NIDUS_ENOMEM) kv and every copy made are freed
+ * and *out is empty. */
+static int meta_own(nmeta_kv *kv, size_t n, nmeta *out) {
+    *out = (nmeta){kv, 0};
+    for (size_t i = 0; i < n; i++, out->n++) {
+        char *k = nidus__strndup(kv[i].key.ptr, kv[i].key.len);
+        char *v = k ? nidus__strndup(kv[i].value.ptr, kv[i].value.len) : NULL;
+        if (!v) {
+            nidus__free(k);
+            nidus__meta_free(out);
+            *out = (nmeta){0};
+            return NIDUS_ENOMEM;
+        }
+        kv[i].key.ptr = k;
+        kv[i].value.ptr = v;
+    }
+    return NIDUS_OK;
+}
+
 static void add_sat(size_t *n, size_t x) { *n = x > SIZE_MAX - *n ? SIZE_MAX : *n + x; }
 
 static size_t blob_size(size_t idlen, const nattrs *a) {
@@ -496,20 +516,12 @@ static int apply_op(replay_ctx *r, const replay_op *ro) {
     }
     if (op->tag == OP_SETMETA) {
         /* The view's strings become owned: meta is rare and small. */
-        nmeta m = {0};
-        if (op->meta.n && !(m.items = nidus__mallocarray(op->meta.n, sizeof *m.items)))
+        nmeta_kv *items = op->meta.n ? nidus__mallocarray(op->meta.n, sizeof *items) : NULL;
+        if (op->meta.n && !items) return nidus__err(e, NIDUS_ENOMEM, 0, "out of memory replaying the log");
+        if (items) memcpy(items, op->meta.items, op->meta.n * sizeof *items);
+        nmeta m;
+        if (meta_own(items, op->meta.n, &m))
             return nidus__err(e, NIDUS_ENOMEM, 0, "out of memory replaying the log");
-        for (; m.n < op->meta.n; m.n++) {
-            const nmeta_kv *kv = &op->meta.items[m.n];
-            char *k = nidus__strndup(kv->key.ptr, kv->key.len);
-            char *v = k ? nidus__strndup(kv->value.ptr, kv->value.len) : NULL;
-            if (!v) {
-                nidus__free(k);
-                nidus__meta_free(&m);
-                return nidus__err(e, NIDUS_ENOMEM, 0, "out of memory replaying the log");
-            }
-            m.items[m.n] = (nmeta_kv){{k, kv->key.len}, {v, kv->value.len}};
-        }
         nidus__meta_free(&c->meta);
         c->meta = m;
     } else if (op->tag == OP_UPSERT) {
@@ -1388,21 +1400,7 @@ static int meta_from_input(const nidus_meta_entry *in, size_t n, nmeta *out, ner
             continue;
         kv[m++] = kv[i];
     }
-    out->items = kv;
-    out->n = 0;
-    for (size_t i = 0; i < m; i++) {
-        char *k = nidus__strndup(kv[i].key.ptr, kv[i].key.len);
-        char *v = k ? nidus__strndup(kv[i].value.ptr, kv[i].value.len) : NULL;
-        if (!v) {
-            nidus__free(k);
-            nidus__meta_free(out);
-            return nidus__err(e, NIDUS_ENOMEM, 0, "out of memory");
-        }
-        kv[i].key.ptr = k;
-        kv[i].value.ptr = v;
-        out->n++;
-    }
-    return NIDUS_OK;
+    return meta_own(kv, m, out) ? nidus__err(e, NIDUS_ENOMEM, 0, "out of memory") : NIDUS_OK;
 }
 
 int nidus_set_meta(nidus_db *db, const char *collection, const nidus_meta_entry *entries, size_t count) {

@@ -189,7 +189,7 @@ TEST(open_failed_upsert_returns_its_arena_room) {
     snprintf(dir, sizeof dir, "%s/s", t_tmpdir());
     nidus_db *db = open_noauto(dir);
     enum { N = 16000 };
-    static char ids[N][12];
+    static char ids[N][16];
     static nidus_record recs[N];
     float v[ODIM] = {1, 2, 3, 4};
     /* ~300 bytes per doc: a batch's blobs (~5 MB) never fit the head chunk's room. */
