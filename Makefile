@@ -1,5 +1,8 @@
-# libnidus — plain Makefile. `make` builds build/libnidus.a and build/libnidus.so;
-# `make test` runs the suite twice: plain, then under ASan+UBSan.
+# libnidus — plain Makefile. `make` builds build/libnidus.a, build/libnidus.so and the
+# CLI (build/nidus). `make test` installs what it needs (scripts/deps.sh), then runs
+# test-steps (below): the symbol and header checks, the README example, the suite and
+# the fuzz corpora plain and under ASan+UBSan, and the CLI cases; it ends with
+# "total: N passed, N failed".
 
 CC      ?= cc
 PREFIX  ?= /usr/local
@@ -32,19 +35,24 @@ LIB_OBJ  := $(LIB_SRC:src/%.c=$(BUILD)/obj/%.o)
 TEST_SRC := $(sort $(wildcard tests/*.c))
 TEST_OBJ := $(TEST_SRC:tests/%.c=$(BUILD)/tobj/%.o)
 TEST_LIBS := $(shell pkg-config --libs jansson 2>/dev/null || echo -ljansson) -lm
--include tests/stress.mk
+# Every compile also writes a .d file next to its output: the headers it read, each
+# also as an empty target, so a renamed or deleted header does not stop the build.
+DEPFLAGS := -MMD -MP
 
+# The first target, so `make` means `make all`; the included files add to it.
+.PHONY: all lib test test-steps check test-san clean install uninstall demo symbols header-check readme-example bench bench-quick
+all: lib
+
+-include tests/stress.mk
 -include cli/cli.mk
 -include fuzz/fuzz.mk
 -include bench/bench.mk
 
-.PHONY: all lib test test-steps check test-san clean install uninstall demo symbols header-check readme-example bench bench-quick
-all: lib
 lib: $(BUILD)/libnidus.a $(BUILD)/libnidus.so
 
-$(BUILD)/obj/%.o: src/%.c include/nidus.h src/nidus_internal.h src/store.h
+$(BUILD)/obj/%.o: src/%.c
 	@mkdir -p $(dir $@)
-	@echo "CC $<"; $(CC) $(CFLAGS_ALL) -c $< -o $@
+	@echo "CC $<"; $(CC) $(CFLAGS_ALL) $(DEPFLAGS) -c $< -o $@
 
 $(BUILD)/libnidus.a: $(LIB_OBJ)
 	@rm -f $@
@@ -53,9 +61,9 @@ $(BUILD)/libnidus.a: $(LIB_OBJ)
 $(BUILD)/libnidus.so: $(LIB_OBJ)
 	$(CC) -shared -Wl,-soname,libnidus.so.$(SOMAJOR) $(LDSAN) -pthread -o $@ $^ -lm
 
-$(BUILD)/tobj/%.o: tests/%.c tests/t.h tests/th.h include/nidus.h src/nidus_internal.h src/store.h
+$(BUILD)/tobj/%.o: tests/%.c
 	@mkdir -p $(dir $@)
-	@echo "CC $<"; $(CC) $(CFLAGS_ALL) -Wno-unused-function -c $< -o $@
+	@echo "CC $<"; $(CC) $(CFLAGS_ALL) -Wno-unused-function $(DEPFLAGS) -c $< -o $@
 
 $(BUILD)/nidus_tests: $(TEST_OBJ) $(BUILD)/libnidus.a
 	$(CC) $(LDSAN) -pthread -o $@ $(TEST_OBJ) $(BUILD)/libnidus.a $(TEST_LIBS)
@@ -85,10 +93,10 @@ readme-example: $(BUILD)/libnidus.a
 	$(CC) $(WARN) -Iinclude $(BUILD)/readme_example.c $(BUILD)/libnidus.a -pthread -lm -o $(BUILD)/readme_example
 	rm -rf /tmp/nidus-readme && ./$(BUILD)/readme_example && rm -rf /tmp/nidus-readme
 
-# Every step, then one closing line summing all the suites' "N passed, N failed".
 # What the README's commands need on a fresh Debian machine (installed if missing).
 DEPS_TEST := build-essential pkg-config libjansson-dev python3
 
+# Every step, then one closing line summing all the suites' "N passed, N failed".
 test:
 	@bash scripts/deps.sh $(DEPS_TEST)
 	@mkdir -p $(BUILD)
@@ -120,3 +128,5 @@ uninstall:
 
 clean:
 	rm -rf build
+
+-include $(LIB_OBJ:.o=.d) $(TEST_OBJ:.o=.d)

@@ -4,7 +4,6 @@
 
 CLI_SRC  := $(sort $(wildcard cli/*.c))
 CLI_OBJ  := $(CLI_SRC:cli/%.c=$(BUILD)/cliobj/%.o)
-CLI_HDR  := $(wildcard cli/*.h) include/nidus.h
 JANSSON_CFLAGS := $(shell pkg-config --cflags jansson 2>/dev/null)
 JANSSON_LIBS   := $(shell pkg-config --libs jansson 2>/dev/null || echo -ljansson)
 CLI_CFLAGS := $(WARN) $(DEFS) $(OPT) -ffp-contract=off -pthread -Iinclude $(JANSSON_CFLAGS) $(CFLAGS)
@@ -12,16 +11,14 @@ ifneq ($(SAN),)
 CLI_CFLAGS += -fsanitize=$(SAN) -fno-sanitize-recover=all -fno-omit-frame-pointer
 endif
 
-# This file is included before `all:`; keep `make` meaning `make all`, which now
-# also builds the CLI.
-.DEFAULT_GOAL := all
+# `make` (all) also builds the CLI.
 .PHONY: cli cli-test cli-test-san
 all: $(BUILD)/nidus
 cli: $(BUILD)/nidus
 
-$(BUILD)/cliobj/%.o: cli/%.c $(CLI_HDR)
+$(BUILD)/cliobj/%.o: cli/%.c
 	@mkdir -p $(dir $@)
-	@echo "CC $<"; $(CC) $(CLI_CFLAGS) -c $< -o $@
+	@echo "CC $<"; $(CC) $(CLI_CFLAGS) $(DEPFLAGS) -c $< -o $@
 
 $(BUILD)/nidus: $(CLI_OBJ) $(BUILD)/libnidus.a
 	$(CC) $(LDSAN) -pthread -o $@ $(CLI_OBJ) $(BUILD)/libnidus.a $(JANSSON_LIBS) -lm
@@ -33,3 +30,5 @@ cli-test: $(BUILD)/nidus
 # The same cases with the CLI and library under ASan+UBSan.
 cli-test-san:
 	$(MAKE) BUILD=build/san SAN=address,undefined OPT="-O1 -g" cli-test
+
+-include $(CLI_OBJ:.o=.d)

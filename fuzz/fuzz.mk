@@ -12,18 +12,15 @@
 #   make fuzz-quick      the same for 10 seconds per target
 #   make fuzz FUZZ_TARGETS="api open" FUZZ_SECONDS=300   a subset, longer
 
-# Included before `all:` is defined: keep `make` meaning `make all`.
-.DEFAULT_GOAL := all
-
 FUZZ_TARGETS ?= header frame log open filter_glob api
-# The CLI's JSON readers, once cli/ is there.
+# The CLI's readers (JSON: cli_json; .npy, .fvecs and raw f32 files: cli_import),
+# when cli/ is there.
 ifneq ($(wildcard cli/json.c),)
 FUZZ_TARGETS += cli_json cli_import
 endif
 FUZZ_SECONDS ?= 60
 FUZZ_CC      ?= clang
 FUZZ_BUILD   := build/libfuzzer
-FUZZ_HDR     := fuzz/common.h fuzz/op_check.h fuzz/reference.h include/nidus.h src/nidus_internal.h src/store.h
 FUZZ_JANSSON_CFLAGS := $(shell pkg-config --cflags jansson 2>/dev/null)
 FUZZ_JANSSON_LIBS   := $(shell pkg-config --libs jansson 2>/dev/null || echo -ljansson)
 
@@ -31,24 +28,31 @@ FUZZ_JANSSON_LIBS   := $(shell pkg-config --libs jansson 2>/dev/null || echo -lj
 
 # ------------------------------------------------------------------ replay ----
 
+# Each binary compiles its target (one source, so -MMD -MF names every header it
+# read) and links fuzz/replay.c's main() and, for the CLI targets, cli/json.c, each
+# compiled once.
 FUZZ_REPLAY_BINS := $(FUZZ_TARGETS:%=$(BUILD)/fuzz/replay_%)
 
-$(BUILD)/fuzz/replay_%: fuzz/fuzz_%.c fuzz/replay.c $(FUZZ_HDR) $(BUILD)/libnidus.a
+$(BUILD)/fuzz/replay_%: fuzz/fuzz_%.c $(BUILD)/fuzz/replay.o $(BUILD)/libnidus.a
 	@mkdir -p $(dir $@)
-	@echo "CC $@"; $(CC) $(CFLAGS_ALL) -Ifuzz $(FUZZ_XFLAGS) -o $@ fuzz/fuzz_$*.c $(FUZZ_XSRC) fuzz/replay.c \
-	    $(BUILD)/libnidus.a $(LDSAN) -pthread $(FUZZ_XLIBS) -lm
+	@echo "CC $@"; $(CC) $(CFLAGS_ALL) -Ifuzz $(FUZZ_XFLAGS) $(DEPFLAGS) -MF $@.d -o $@ fuzz/fuzz_$*.c \
+	    $(FUZZ_XOBJ) $(BUILD)/fuzz/replay.o $(BUILD)/libnidus.a $(LDSAN) -pthread $(FUZZ_XLIBS) -lm
 
-# cli_import compiles cli/import.c in (its readers are static) and links cli/json.c.
-$(BUILD)/fuzz/replay_cli_import $(FUZZ_BUILD)/fuzz_cli_import: cli/import.c cli/json.c cli/json.h cli/cli.h
-$(BUILD)/fuzz/replay_cli_import $(FUZZ_BUILD)/fuzz_cli_import: FUZZ_XSRC := cli/json.c
-$(BUILD)/fuzz/replay_cli_import $(FUZZ_BUILD)/fuzz_cli_import: FUZZ_XFLAGS := -Icli $(FUZZ_JANSSON_CFLAGS)
-$(BUILD)/fuzz/replay_cli_import $(FUZZ_BUILD)/fuzz_cli_import: FUZZ_XLIBS := $(FUZZ_JANSSON_LIBS)
+$(BUILD)/fuzz/replay.o: fuzz/replay.c
+	@mkdir -p $(dir $@)
+	@echo "CC $<"; $(CC) $(CFLAGS_ALL) $(DEPFLAGS) -c $< -o $@
 
-# cli_json links cli/json.c (with stubs for the rest of the CLI) and jansson.
-$(BUILD)/fuzz/replay_cli_json $(FUZZ_BUILD)/fuzz_cli_json: cli/json.c cli/json.h cli/cli.h
-$(BUILD)/fuzz/replay_cli_json $(FUZZ_BUILD)/fuzz_cli_json: FUZZ_XSRC := cli/json.c
-$(BUILD)/fuzz/replay_cli_json $(FUZZ_BUILD)/fuzz_cli_json: FUZZ_XFLAGS := -Icli $(FUZZ_JANSSON_CFLAGS)
-$(BUILD)/fuzz/replay_cli_json $(FUZZ_BUILD)/fuzz_cli_json: FUZZ_XLIBS := $(FUZZ_JANSSON_LIBS)
+$(BUILD)/fuzz/cli_json.o: cli/json.c
+	@mkdir -p $(dir $@)
+	@echo "CC $<"; $(CC) $(CFLAGS_ALL) -Icli $(FUZZ_JANSSON_CFLAGS) $(DEPFLAGS) -c $< -o $@
+
+# The CLI targets: cli_import compiles cli/import.c in (its readers are static);
+# cli_json has stubs for the rest of the CLI. Both link cli/json.c and jansson.
+FUZZ_CLI_REPLAY_BINS := $(BUILD)/fuzz/replay_cli_import $(BUILD)/fuzz/replay_cli_json
+$(FUZZ_CLI_REPLAY_BINS): $(BUILD)/fuzz/cli_json.o
+$(FUZZ_CLI_REPLAY_BINS): FUZZ_XOBJ := $(BUILD)/fuzz/cli_json.o
+$(FUZZ_CLI_REPLAY_BINS): FUZZ_XFLAGS := -Icli $(FUZZ_JANSSON_CFLAGS)
+$(FUZZ_CLI_REPLAY_BINS): FUZZ_XLIBS := $(FUZZ_JANSSON_LIBS)
 
 # Runs each target's corpus; the last line sums them up.
 fuzz-replay: $(FUZZ_REPLAY_BINS)
@@ -79,17 +83,28 @@ FUZZ_LIB_OBJ := $(LIB_SRC:src/%.c=$(FUZZ_BUILD)/obj/%.o)
 FUZZ_BINS := $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz_%)
 
 # The library with coverage instrumentation and the sanitizers, no fuzzer main.
-$(FUZZ_BUILD)/obj/%.o: src/%.c include/nidus.h src/nidus_internal.h src/store.h
+$(FUZZ_BUILD)/obj/%.o: src/%.c
 	@mkdir -p $(dir $@)
-	@echo "CC(fuzz) $<"; $(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link,address,undefined -c $< -o $@
+	@echo "CC(fuzz) $<"; $(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link,address,undefined $(DEPFLAGS) -c $< -o $@
 
 $(FUZZ_BUILD)/libnidus.a: $(FUZZ_LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(FUZZ_BUILD)/fuzz_%: fuzz/fuzz_%.c $(FUZZ_HDR) $(FUZZ_BUILD)/libnidus.a
-	@echo "CC(fuzz) $@"; $(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_XFLAGS) -fsanitize=fuzzer,address,undefined -o $@ \
-	    fuzz/fuzz_$*.c $(FUZZ_XSRC) $(FUZZ_BUILD)/libnidus.a $(FUZZ_XLIBS) -lm
+$(FUZZ_BUILD)/fuzz_%: fuzz/fuzz_%.c $(FUZZ_BUILD)/libnidus.a
+	@echo "CC(fuzz) $@"; $(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_XFLAGS) -fsanitize=fuzzer,address,undefined $(DEPFLAGS) \
+	    -MF $@.d -o $@ fuzz/fuzz_$*.c $(FUZZ_XOBJ) $(FUZZ_BUILD)/libnidus.a $(FUZZ_XLIBS) -lm
+
+$(FUZZ_BUILD)/cli_json.o: cli/json.c
+	@mkdir -p $(dir $@)
+	@echo "CC(fuzz) $<"; $(FUZZ_CC) $(FUZZ_CFLAGS) -Icli $(FUZZ_JANSSON_CFLAGS) -fsanitize=fuzzer-no-link,address,undefined \
+	    $(DEPFLAGS) -c $< -o $@
+
+FUZZ_CLI_LIBFUZZER_BINS := $(FUZZ_BUILD)/fuzz_cli_import $(FUZZ_BUILD)/fuzz_cli_json
+$(FUZZ_CLI_LIBFUZZER_BINS): $(FUZZ_BUILD)/cli_json.o
+$(FUZZ_CLI_LIBFUZZER_BINS): FUZZ_XOBJ := $(FUZZ_BUILD)/cli_json.o
+$(FUZZ_CLI_LIBFUZZER_BINS): FUZZ_XFLAGS := -Icli $(FUZZ_JANSSON_CFLAGS)
+$(FUZZ_CLI_LIBFUZZER_BINS): FUZZ_XLIBS := $(FUZZ_JANSSON_LIBS)
 
 fuzz-build: $(FUZZ_BINS)
 
@@ -98,3 +113,6 @@ fuzz: fuzz-build
 
 fuzz-quick:
 	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=10
+
+-include $(FUZZ_REPLAY_BINS:=.d) $(BUILD)/fuzz/replay.d $(BUILD)/fuzz/cli_json.d
+-include $(FUZZ_LIB_OBJ:.o=.d) $(FUZZ_BINS:=.d) $(FUZZ_BUILD)/cli_json.d

@@ -4,9 +4,6 @@
 # kill rounds. Knobs: STRESS_SEEDS (random power-loss workloads), STRESS_KILLS
 # (kill rounds), STRESS_READERS (reader processes). Run it niced on a shared machine.
 
-# This file sits before the Makefile's first target: keep `make` meaning `make all`.
-nidus_stress_goal := $(.DEFAULT_GOAL)
-
 STRESS_SEEDS   ?= 20
 STRESS_KILLS   ?= 5000
 STRESS_READERS ?= 2
@@ -16,8 +13,3 @@ stress: $(BUILD)/nidus_tests
 	NIDUS_SRCDIR=$(CURDIR) NIDUS_STRESS=1 NIDUS_TEST_TIMEOUT=5400 \
 	NIDUS_POWERLOSS_SEEDS=$(STRESS_SEEDS) NIDUS_KILL_ROUNDS=$(STRESS_KILLS) NIDUS_KILL_READERS=$(STRESS_READERS) \
 	./$(BUILD)/nidus_tests powerloss_ kill_
-
-# The model shared by the two tests (the object rule only knows t.h and th.h).
-$(BUILD)/tobj/test_powerloss.o $(BUILD)/tobj/test_kill.o: tests/tmodel.h
-
-.DEFAULT_GOAL := $(nidus_stress_goal)
