@@ -2,7 +2,7 @@
  * one of the substrings (all tests without arguments), each in a forked child with
  * a timeout, and ends with the line "N passed, N failed". */
 #define _GNU_SOURCE
-#include "t.h"
+#include "test.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,5 +1,5 @@
 /* test_codec.c — CRC-32, and the bincode-1 frame codec against nidus 0.3.1's bytes. */
-#include "t.h"
+#include "test.h"
 
 #include "nidus_internal.h"
 

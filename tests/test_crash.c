@@ -1,7 +1,7 @@
 /* test_crash.c — a process that dies at any file operation leaves a store that
  * opens with every acknowledged write. A forked child runs the operation with the
  * seam set to _exit() at its Nth I/O call; the parent reopens and checks. */
-#include "th.h"
+#include "test_store_helpers.h"
 #include "nidus_internal.h"
 
 #include <sys/wait.h>

@@ -6,7 +6,7 @@
  * in-memory segment); file tests go through the public API where the Rust test
  * is about the file a store keeps, and through data.c where no public call
  * reaches (truncate). */
-#include "th.h"
+#include "test_store_helpers.h"
 
 #include "nidus_internal.h"
 

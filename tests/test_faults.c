@@ -4,16 +4,16 @@
  * without reaching the fault. After every failure the handle's state and both
  * files must be exactly as before, the handle must accept a write, and a reopen
  * must show the same state. */
-#include "th.h"
+#include "test_store_helpers.h"
 #include "nidus_internal.h"
-#include "tmodel.h"
+#include "test_model.h"
 
 #include <errno.h>
 
 /* ---------------------------------------------------------- state dumps ---- */
 
 /* Everything observable through the API, as text: the footprint's counts on the
- * first line, then tmodel.h's canonical dump. Caller frees. */
+ * first line, then test_model.h's canonical dump. Caller frees. */
 static char *dump(nidus_db *db) {
     nidus_footprint f;
     CHECK_OK_DB(db, nidus_get_footprint(db, &f));

@@ -1,6 +1,6 @@
 /* test_filter.c — filter semantics (reference §2.7 and the §6 filter list), the
  * Float/DateTime extensions, and the value/string helpers of value.c. */
-#include "t.h"
+#include "test.h"
 
 #include "nidus_internal.h"
 

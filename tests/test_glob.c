@@ -1,5 +1,5 @@
 /* test_glob.c — the nidus 0.3 glob dialect (reference §2.8 and the §6 glob list). */
-#include "t.h"
+#include "test.h"
 
 #include "nidus_internal.h"
 

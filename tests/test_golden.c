@@ -2,7 +2,7 @@
  * each must open read-only and show exactly what expected.json records (records and
  * scores bit for bit), open read-write, and be reproduced byte for byte by replaying
  * its script.json through the public API. Only the public API is used here. */
-#include "th.h"
+#include "test_store_helpers.h"
 
 #include <dirent.h>
 #include <jansson.h>

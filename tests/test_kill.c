@@ -3,7 +3,7 @@
  *
  * Each round forks a writer that opens the store (recovering what the previous,
  * killed writer left) and runs random upserts, deletes, delete_where, set_meta,
- * create, drop and compactions (tmodel.h's generator, seeded per round). Before
+ * create, drop and compactions (test_model.h's generator, seeded per round). Before
  * each call it reports "start i" over a pipe and, once the call returned OK, "ack
  * i". The parent SIGKILLs it at a random moment (while it opens, or after a random
  * number of acks plus a random delay), reopens the store — read-write, which must
@@ -20,7 +20,7 @@
  *
  * NIDUS_KILL_ROUNDS (default 300) and NIDUS_KILL_READERS (default 2) size it;
  * `make stress` runs thousands of rounds. */
-#include "tmodel.h"
+#include "test_model.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -2,7 +2,7 @@
  * 5 lock tests): the nidus 0.3 lock file ("<pid> <millis>", TTL on mtime) plus the
  * advisory lock this port holds for a handle's life. Cross-process cases fork;
  * children always leave through _exit(). */
-#include "th.h"
+#include "test_store_helpers.h"
 
 #include "nidus_internal.h"
 

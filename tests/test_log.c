@@ -1,6 +1,6 @@
 /* test_log.c — log replay (torn tails versus corruption) and appends, ported from
  * nidus 0.3.1's log tests, plus the golden logs re-encoded byte for byte. */
-#include "t.h"
+#include "test.h"
 
 #include "nidus_internal.h"
 

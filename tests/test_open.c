@@ -1,10 +1,10 @@
 /* test_open.c — opening replays the log into per-collection arenas (ids and
  * attributes as one blob per doc, dead blobs kept until compaction) while the rows
  * load on other threads. These tests drive random write sequences with overwrites,
- * deletes, drops and meta changes against the model of tmodel.h, and check that
+ * deletes, drops and meta changes against the model of test_model.h, and check that
  * every reopen (replay) and every compaction gives the model's content, and that
  * the footprint counts the arenas. */
-#include "tmodel.h"
+#include "test_model.h"
 
 #include <errno.h>
 

@@ -17,7 +17,7 @@
  *    corruption error) and agree; they show every call that had returned OK —
  *    under NIDUS_FSYNC_PER_BATCH every acknowledged call, under ON_FLUSH every call
  *    up to the last nidus_flush — and of the call in flight nothing, all, or a
- *    prefix of its log frames (see tmodel.h); the store then accepts a write that a
+ *    prefix of its log frames (see test_model.h); the store then accepts a write that a
  *    reopen shows. Where the read-write open's own recovery wrote to the store
  *    (truncated a torn tail, finished or ran a compaction), that open is recorded
  *    too and a second power loss is explored at each of its calls: recovery must
@@ -29,7 +29,7 @@
  * prints every failed check, NIDUS_POWERLOSS_ZERO=1 also models appends whose size
  * reached the disk before their data (zero-filled tails, as on XFS or ext4
  * data=writeback) and reports what fails there, without failing. */
-#include "tmodel.h"
+#include "test_model.h"
 
 #include <dirent.h>
 #include <errno.h>

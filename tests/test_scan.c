@@ -1,6 +1,6 @@
 /* test_scan.c — the scan engine: threads and batches give exactly the one-thread,
  * one-query result, and the row-ordered scan lists survive churn. */
-#include "th.h"
+#include "test_store_helpers.h"
 #include "nidus_internal.h"
 
 #define DIM 96

@@ -2,7 +2,7 @@
  * let through every pair whose exact score reaches the threshold, and that
  * screened batches give exactly the exact single-query results on data built to
  * break it (near ties, duplicates, tiny, huge and non-finite foreign rows). */
-#include "th.h"
+#include "test_store_helpers.h"
 #include "nidus_internal.h"
 
 #include <fcntl.h>

@@ -2,7 +2,7 @@
  * §6 search list, nidus 0.3.1's 29 search tests), and search through the public
  * API, checked against a brute force computed here with an independent copy of
  * nidus's summation order. */
-#include "th.h"
+#include "test_store_helpers.h"
 
 #include "nidus_internal.h"
 

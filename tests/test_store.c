@@ -1,6 +1,6 @@
 /* test_store.c — the store's behaviour through the public API: the nidus 0.3
  * store tests, its integration tests, and the hazards this port fixes. */
-#include "th.h"
+#include "test_store_helpers.h"
 #include "nidus_internal.h"
 
 #include <errno.h>

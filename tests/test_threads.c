@@ -1,7 +1,7 @@
 /* test_threads.c — the threading contract: concurrent searches on one handle while
  * another thread writes; every search sees a consistent state. (Run under TSan
  * with `make check SAN=thread BUILD=build/tsan T=threads`.) */
-#include "th.h"
+#include "test_store_helpers.h"
 
 #include <pthread.h>
 

@@ -1,8 +1,11 @@
-/* th.h — small helpers for store-level tests. */
-#ifndef NIDUS_TH_H
-#define NIDUS_TH_H
+/* test_store_helpers.h — small helpers (th_*) for tests that drive a store through
+ * the public API: open one (in memory, in a directory, read-only), upsert a record,
+ * search, count a collection's docs, read the footprint. The put helpers return the
+ * result code; the others fail the test when their call fails. */
+#ifndef NIDUS_TEST_STORE_HELPERS_H
+#define NIDUS_TEST_STORE_HELPERS_H
 
-#include "t.h"
+#include "test.h"
 
 static inline nidus_db *th_mem(uint32_t dim) {
     nidus_db *db = NULL;

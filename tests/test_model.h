@@ -1,4 +1,4 @@
-/* tmodel.h — a brute-force model of a store's logical content for the power-loss
+/* test_model.h — a brute-force model of a store's logical content for the power-loss
  * and kill -9 tests: collections, their meta, their records (id, normalized vector,
  * attributes). Write calls are generated from a seed, run against a handle
  * (tm_exec) and applied to the model (tm_apply); both sides are rendered as the
@@ -8,10 +8,10 @@
  * its log append between two frames — present for a prefix of its frames (a prefix
  * of an upsert batch or of a delete list; any subset of a delete_where). tm_match
  * tries all of these. */
-#ifndef NIDUS_TMODEL_H
-#define NIDUS_TMODEL_H
+#ifndef NIDUS_TEST_MODEL_H
+#define NIDUS_TEST_MODEL_H
 
-#include "th.h"
+#include "test_store_helpers.h"
 #include "nidus_internal.h"
 
 #define TM_DIM_MAX 16
@@ -19,8 +19,6 @@
 #define TM_ATTRS 200
 #define TM_META 160
 #define TM_BATCH 4
-
-/* The I/O recorder seam is declared in src/nidus_internal.h. */
 
 /* ------------------------------------------------------------------ rng ---- */
 

@@ -1,10 +1,10 @@
 /*
- * t.h — the test harness. Each TEST registers itself at load time; the runner
+ * test.h — the test harness. Each TEST registers itself at load time; the runner
  * (tests/runner.c) forks one child per test, so a crash, a leak (under ASan) or a
  * failed check is confined to that test. Checks print both sides and file:line.
  */
-#ifndef NIDUS_T_H
-#define NIDUS_T_H
+#ifndef NIDUS_TEST_H
+#define NIDUS_TEST_H
 
 #include <inttypes.h>
 #include <math.h>
