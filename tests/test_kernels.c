@@ -1,0 +1,135 @@
+/* test_kernels.c — the dot kernels chosen at run time (kernels.c): every SIMD kernel,
+ * one query, four at once, the blocked batch kernels and the single-query scan
+ * kernels, gives the portable kernel's bits; NIDUS_KERNEL=portable forces it. */
+#include "test.h"
+
+#include "nidus_internal.h"
+
+/* Every SIMD kernel gives exactly the portable kernel's bits (and so nidus 0.3's),
+ * at every length 1..1100, for one vector and for four at once, on unaligned data. */
+TEST(kernels_match_portable_bit_for_bit) {
+    const char *names[8];
+    float (*dots[8])(const float *, const float *, size_t);
+    void (*dot4s[8])(const float *, const float *const[4], size_t, float[4]);
+    size_t nk = nidus__kernels(names, dots, dot4s, 8);
+    CHECK(nk >= 1);
+    CHECK_STR(names[0], "portable");
+    enum { MAXN = 1100 };
+    float *buf = malloc((5 * MAXN + 8) * sizeof(float));
+    uint64_t seed = 12345;
+    for (size_t i = 0; i < 5 * MAXN + 8; i++) {
+        seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+        buf[i] = (float)((int)(seed >> 40) % 2001 - 1000) / 997.0f;
+    }
+    size_t checked = 0;
+    for (size_t n = 1; n <= MAXN; n++) {
+        const float *x = buf + 1 + (n % 3); /* deliberately misaligned */
+        const float *y[4] = {buf + MAXN + 2, buf + 2 * MAXN + 3, buf + 3 * MAXN + 5, buf + 4 * MAXN + 7};
+        float want[4];
+        for (int j = 0; j < 4; j++) want[j] = nidus__dot(x, y[j], n);
+        for (size_t kk = 0; kk < nk; kk++) {
+            float one = dots[kk](x, y[1], n), four[4];
+            dot4s[kk](x, y, n, four);
+            if (memcmp(&one, &want[1], 4) != 0)
+                t_fail(__FILE__, __LINE__, "%s dot n=%zu: %a vs %a", names[kk], n, (double)one, (double)want[1]);
+            for (int j = 0; j < 4; j++)
+                if (memcmp(&four[j], &want[j], 4) != 0)
+                    t_fail(__FILE__, __LINE__, "%s dot4[%d] n=%zu: %a vs %a", names[kk], j, n, (double)four[j],
+                           (double)want[j]);
+            checked++;
+        }
+    }
+    CHECK_U64(checked, MAXN * nk);
+    free(buf);
+    /* The chosen kernel is one of them. */
+    bool known = false;
+    for (size_t kk = 0; kk < nk; kk++) known |= strcmp(nidus_kernel_name(), names[kk]) == 0;
+    CHECK(known);
+}
+
+TEST(kernels_env_forces_portable) {
+    /* Each test runs in its own process, so the choice is still to be made here. */
+    setenv("NIDUS_KERNEL", "portable", 1);
+    CHECK_STR(nidus_kernel_name(), "portable");
+}
+
+/* The blocked batch kernels give every (query, row) pair the portable kernel's
+ * bits, for query and row counts around every blocking edge. */
+TEST(kernels_block_match_portable_bit_for_bit) {
+    const char *names[8];
+    float (*dots[8])(const float *, const float *, size_t);
+    void (*dot4s[8])(const float *, const float *const[4], size_t, float[4]);
+    void (*blocks[8])(const float *, size_t, const float *const *, size_t, size_t, float *, size_t);
+    size_t nk = nidus__kernels_block(names, dots, dot4s, blocks, 8);
+    enum { MAXN = 777, MAXQ = 19, MAXR = 8 };
+    float *q = malloc(sizeof(float) * MAXQ * MAXN), *rowbuf = malloc(sizeof(float) * MAXR * (MAXN + 3));
+    uint64_t seed = 99;
+    for (size_t i = 0; i < MAXQ * MAXN; i++) {
+        seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+        q[i] = (float)((int)(seed >> 40) % 2001 - 1000) / 991.0f;
+    }
+    for (size_t i = 0; i < MAXR * (MAXN + 3); i++) {
+        seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+        rowbuf[i] = (float)((int)(seed >> 40) % 2001 - 1000) / 977.0f;
+    }
+    static const size_t lens[] = {1, 7, 8, 9, 16, 23, 64, 100, 384, 385, 777};
+    static const size_t nqs[] = {1, 3, 4, 5, 8, 9, 16, 17, 19};
+    float out[MAXQ * (MAXR + 2)];
+    size_t checked = 0;
+    for (size_t li = 0; li < sizeof lens / sizeof lens[0]; li++) {
+        size_t n = lens[li];
+        const float *rows[MAXR];
+        for (size_t r = 0; r < MAXR; r++) rows[r] = rowbuf + r * (MAXN + 3) + (r % 3); /* misaligned */
+        for (size_t a = 0; a < sizeof nqs / sizeof nqs[0]; a++)
+            for (size_t nr = 1; nr <= MAXR; nr++)
+                for (size_t kk = 0; kk < nk; kk++) {
+                    size_t nq = nqs[a], ld = nr + 2;
+                    blocks[kk](q, nq, rows, nr, n, out, ld);
+                    for (size_t i = 0; i < nq; i++)
+                        for (size_t r = 0; r < nr; r++) {
+                            float want = nidus__dot(q + i * n, rows[r], n);
+                            if (memcmp(&want, &out[i * ld + r], 4) != 0)
+                                t_fail(__FILE__, __LINE__, "%s block n=%zu nq=%zu nr=%zu (%zu,%zu): %a vs %a",
+                                       names[kk], n, nq, nr, i, r, (double)out[i * ld + r], (double)want);
+                            checked++;
+                        }
+                }
+    }
+    CHECK(checked > 1000);
+    free(q);
+    free(rowbuf);
+}
+
+/* The single-query scan kernels give nidus__dot's bits for every row, at every
+ * length 1..1100, rows visited out of storage order, any prefetch distance. */
+TEST(kernels_scan1_match_portable_bit_for_bit) {
+    const char *names[8];
+    void (*scans[8])(const float *, const float *, const uint64_t *, size_t, size_t, float *, size_t);
+    size_t nk = nidus__kernels_scan1(names, scans, 8);
+    CHECK(nk >= 1);
+    enum { MAXN = 1100, NR = 9 };
+    float *q = malloc(sizeof(float) * MAXN), *mat = malloc(sizeof(float) * 16 * MAXN);
+    uint64_t seed = 7;
+    for (size_t i = 0; i < 16 * MAXN; i++) {
+        seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+        mat[i] = (float)((int)(seed >> 40) % 2001 - 1000) / 983.0f;
+        if (i < MAXN) q[i] = (float)((int)(seed >> 20) % 2001 - 1000) / 997.0f;
+    }
+    const uint64_t rows[NR] = {3, 0, 15, 7, 8, 2, 11, 1, 14};
+    float out[NR];
+    size_t checked = 0;
+    for (size_t n = 1; n <= MAXN; n++)
+        for (size_t kk = 0; kk < nk; kk++) {
+            scans[kk](q, mat, rows, NR, n, out, n % 4);
+            for (size_t r = 0; r < NR; r++) {
+                float want = nidus__dot(q, mat + rows[r] * n, n);
+                if (memcmp(&want, &out[r], 4) != 0)
+                    t_fail(__FILE__, __LINE__, "%s scan1 n=%zu row %zu: %a vs %a", names[kk], n, r, (double)out[r],
+                           (double)want);
+                checked++;
+            }
+        }
+    CHECK_U64(checked, (uint64_t)MAXN * nk * NR);
+    free(q);
+    free(mat);
+}
