@@ -1,9 +1,10 @@
-/* test_faults.c — every mutating call is all-or-nothing. For each operation and
+/* test_fault.c — every mutating call is all-or-nothing. For each operation and
  * each kind of fault (allocation, write, short write, fsync, truncate, rename,
  * open, unlink), fail the Nth call for N = 0, 1, ... until the operation runs
  * without reaching the fault. After every failure the handle's state and both
  * files must be exactly as before, the handle must accept a write, and a reopen
- * must show the same state. */
+ * must show the same state. Open (with auto-compaction), the reads and open itself
+ * get the same treatment: a clean failure or a result, never a crash or a leak. */
 #include "test_store_helpers.h"
 #include "nidus_internal.h"
 #include "test_model.h"
