@@ -1,6 +1,7 @@
 /* test_log.c — log replay (torn tails versus corruption) and appends, ported from
- * nidus 0.3.1's log tests, plus the golden logs re-encoded byte for byte. */
-#include "test.h"
+ * nidus 0.3.1's log tests, plus the golden logs re-encoded byte for byte, and a
+ * corrupt log met by nidus_open. */
+#include "test_store_helpers.h"
 
 #include "nidus_internal.h"
 
@@ -889,4 +890,30 @@ TEST(log_scan_fd_read_failure) {
     }
     nidus__io_close(fd);
     nidus__buf_free(&b);
+}
+
+/* -------------------------------------------------------- through open ---- */
+
+/* A store whose log is corrupted before its last frame does not open, read-write or
+ * read-only: it is corruption, not a torn tail to cut. */
+TEST(log_corruption_mid_log_fails_open) {
+    static const float X2[2] = {1, 0}, Y2[2] = {0, 1};
+    const char *dir = t_tmpdir();
+    nidus_db *db = th_open(dir, 2);
+    CHECK_OK_DB(db, th_put(db, "c", "a", X2));
+    CHECK_OK_DB(db, th_put(db, "c", "b", Y2));
+    nidus_close(db);
+    size_t n;
+    unsigned char *log = t_read_file(t_path(dir, "log"), &n);
+    log[10] ^= 0x40; /* inside the first frame, with more frames after it */
+    t_write_file(t_path(dir, "log"), log, n);
+    free(log);
+    CHECK_RC(nidus_open(dir, NULL, &db), NIDUS_ECORRUPT);
+    CHECK(strstr(nidus_errmsg(db), "corruption") != NULL);
+    nidus_close(db);
+    nidus_config cfg;
+    nidus_config_init(&cfg, 0);
+    cfg.read_only = 1;
+    CHECK_RC(nidus_open(dir, &cfg, &db), NIDUS_ECORRUPT);
+    nidus_close(db);
 }

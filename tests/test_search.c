@@ -566,6 +566,21 @@ TEST(search_nonfinite_query_einval) {
     nidus_close(db);
 }
 
+TEST(search_query_length_and_nan_checked) {
+    static const float X3[3] = {1, 0, 0}, X2[2] = {1, 0};
+    nidus_db *db = th_mem(3);
+    CHECK_OK_DB(db, th_put(db, "c", "a", X3));
+    nidus_search_opts o;
+    nidus_search_opts_init(&o);
+    nidus_hits *h = (nidus_hits *)1;
+    CHECK_RC(nidus_search(db, X2, 2, &o, &h), NIDUS_EDIM);
+    CHECK(h == NULL);
+    CHECK(strstr(nidus_errmsg(db), "dimension") != NULL);
+    const float bad[3] = {NAN, 0, 0};
+    CHECK_RC(nidus_search(db, bad, 3, &o, &h), NIDUS_EINVAL);
+    nidus_close(db);
+}
+
 TEST(search_top_k_larger_than_doc_count) {
     nidus_db *db = th_mem(2);
     const float a[2] = {1, 0}, b[2] = {1, 1}, c[2] = {0, 1};

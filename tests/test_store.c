@@ -1,5 +1,6 @@
-/* test_store.c — the store's behaviour through the public API: the nidus 0.3
- * store tests, its integration tests, and the hazards this port fixes. */
+/* test_store.c — the store's behaviour through the public API: nidus 0.3's store
+ * and integration tests, the hazards of nidus 0.3 this port fixes, and misuse,
+ * error reporting and the lifetime of results. */
 #include "test_store_helpers.h"
 #include "nidus_internal.h"
 
@@ -750,7 +751,7 @@ TEST(store_every_value_type_survives_reopen) {
 
 /* ------------------------------------------------------- integration (seed) ---- */
 
-TEST(integration_in_memory_ranking_and_overwrite) {
+TEST(store_upsert_overwrite_moves_ranking) {
     nidus_db *db = th_mem(3);
     const float near[3] = {0.9f, 0.1f, 0};
     CHECK_OK_DB(db, th_put(db, "c", "a", X3));
@@ -769,7 +770,7 @@ TEST(integration_in_memory_ranking_and_overwrite) {
     nidus_close(db);
 }
 
-TEST(integration_multi_collection_search_merges_and_attributes) {
+TEST(store_multi_collection_search_merges_and_attributes) {
     nidus_db *db = th_mem(2);
     CHECK_OK_DB(db, th_put(db, "x", "x1", X2));
     CHECK_OK_DB(db, th_put(db, "y", "y1", XY2));
@@ -788,7 +789,7 @@ TEST(integration_multi_collection_search_merges_and_attributes) {
     nidus_close(db);
 }
 
-TEST(integration_filter_and_min_score) {
+TEST(store_filter_and_min_score_in_search) {
     nidus_db *db = th_mem(2);
     CHECK_OK_DB(db, th_put_attr(db, "c", "keep", X2, "path", nidus_string("src/auth/a.rs")));
     CHECK_OK_DB(db, th_put_attr(db, "c", "other", X2, "path", nidus_string("src/db/b.rs")));
@@ -808,7 +809,7 @@ TEST(integration_filter_and_min_score) {
     nidus_close(db);
 }
 
-TEST(integration_file_backed_persistence_and_readonly) {
+TEST(store_readonly_reopen_sees_meta_and_refuses_writes) {
     const char *dir = t_tmpdir();
     nidus_db *db = th_open(dir, 3);
     nidus_meta_entry m[] = {{"model", "demo-embed"}};
@@ -827,7 +828,7 @@ TEST(integration_file_backed_persistence_and_readonly) {
     nidus_close(db);
 }
 
-TEST(integration_reopen_with_wrong_dimension_errors) {
+TEST(store_reopen_with_wrong_dimension_errors) {
     const char *dir = t_tmpdir();
     nidus_db *db = th_open(dir, 3);
     nidus_close(db);
@@ -839,7 +840,7 @@ TEST(integration_reopen_with_wrong_dimension_errors) {
 }
 
 /* The nidus 0.3 crate's demo, as a test. */
-TEST(integration_demo_scenario) {
+TEST(store_demo_scenario) {
     const char *dir = t_tmpdir();
     nidus_db *db = th_open(dir, 4);
     const float a[4] = {1, 0, 0, 0}, b[4] = {0, 1, 0, 0}, c[4] = {0.9f, 0.1f, 0, 0}, d[4] = {0, 0, 1, 0},
@@ -857,9 +858,9 @@ TEST(integration_demo_scenario) {
     nidus_close(db);
 }
 
-/* --------------------------------------------------------- hazards fixed ---- */
+/* ------------------------------------------- hazards of nidus 0.3, fixed ---- */
 
-TEST(fix_readonly_open_of_missing_store_creates_nothing) {
+TEST(store_readonly_open_of_missing_store_creates_nothing) {
     const char *dir = t_tmpdir();
     const char *sub = t_path(dir, "nope");
     nidus_config cfg;
@@ -872,7 +873,7 @@ TEST(fix_readonly_open_of_missing_store_creates_nothing) {
     CHECK(stat(sub, &st) < 0);
 }
 
-TEST(fix_readonly_ignores_torn_tail_without_writing) {
+TEST(store_readonly_ignores_torn_tail_without_writing) {
     const char *dir = t_tmpdir();
     nidus_db *db = th_open(dir, 2);
     CHECK_OK_DB(db, th_put(db, "c", "a", X2));
@@ -898,7 +899,7 @@ TEST(fix_readonly_ignores_torn_tail_without_writing) {
     CHECK_INT(t_file_size(t_path(dir, "data")), ds - 3);
 }
 
-TEST(fix_readonly_open_works_on_readonly_files) {
+TEST(store_readonly_open_works_on_readonly_files) {
     const char *dir = t_tmpdir();
     nidus_db *db = th_open(dir, 2);
     CHECK_OK_DB(db, th_put(db, "c", "a", X2));
@@ -910,42 +911,7 @@ TEST(fix_readonly_open_works_on_readonly_files) {
     nidus_close(db);
 }
 
-TEST(fix_corruption_mid_log_is_an_error) {
-    const char *dir = t_tmpdir();
-    nidus_db *db = th_open(dir, 2);
-    CHECK_OK_DB(db, th_put(db, "c", "a", X2));
-    CHECK_OK_DB(db, th_put(db, "c", "b", Y2));
-    nidus_close(db);
-    size_t n;
-    unsigned char *log = t_read_file(t_path(dir, "log"), &n);
-    log[10] ^= 0x40; /* inside the first frame, with more frames after it */
-    t_write_file(t_path(dir, "log"), log, n);
-    free(log);
-    CHECK_RC(nidus_open(dir, NULL, &db), NIDUS_ECORRUPT);
-    CHECK(strstr(nidus_errmsg(db), "corruption") != NULL);
-    nidus_close(db);
-    nidus_config cfg;
-    nidus_config_init(&cfg, 0);
-    cfg.read_only = 1;
-    CHECK_RC(nidus_open(dir, &cfg, &db), NIDUS_ECORRUPT);
-    nidus_close(db);
-}
-
-TEST(fix_query_length_checked) {
-    nidus_db *db = th_mem(3);
-    CHECK_OK_DB(db, th_put(db, "c", "a", X3));
-    nidus_search_opts o;
-    nidus_search_opts_init(&o);
-    nidus_hits *h = (nidus_hits *)1;
-    CHECK_RC(nidus_search(db, X2, 2, &o, &h), NIDUS_EDIM);
-    CHECK(h == NULL);
-    CHECK(strstr(nidus_errmsg(db), "dimension") != NULL);
-    const float bad[3] = {NAN, 0, 0};
-    CHECK_RC(nidus_search(db, bad, 3, &o, &h), NIDUS_EINVAL);
-    nidus_close(db);
-}
-
-TEST(fix_dimension_zero_refused) {
+TEST(store_open_dimension_zero_refused) {
     nidus_db *db;
     CHECK_RC(nidus_open_memory(0, &db), NIDUS_EINVAL);
     nidus_close(db);
@@ -959,7 +925,7 @@ TEST(fix_dimension_zero_refused) {
     CHECK(t_file_size(t_path(t_path(dir, "sub"), "data")) < 0);
 }
 
-TEST(fix_overflowing_vector_is_normalized) {
+TEST(store_upsert_overflowing_vector_is_normalized) {
     nidus_db *db = th_mem(2);
     const float big[2] = {3e30f, 4e30f};
     CHECK_OK_DB(db, th_put(db, "c", "big", big));
@@ -971,7 +937,7 @@ TEST(fix_overflowing_vector_is_normalized) {
     nidus_close(db);
 }
 
-TEST(fix_new_store_files_exist_and_header_written) {
+TEST(store_create_writes_files_header_and_lock) {
     const char *dir = t_tmpdir();
     const char *sub = t_path(dir, "a/b/c");
     nidus_db *db = th_open(sub, 7);
@@ -989,7 +955,7 @@ TEST(fix_new_store_files_exist_and_header_written) {
     CHECK(t_file_size(t_path(sub, "lock")) < 0);
 }
 
-TEST(fix_on_flush_mode_and_flush) {
+TEST(store_fsync_on_flush_then_flush_persists) {
     const char *dir = t_tmpdir();
     nidus_config cfg;
     nidus_config_init(&cfg, 2);
@@ -1016,9 +982,9 @@ TEST(store_open_adopts_dimension) {
     nidus_close(db);
 }
 
-/* ------------------------------------------------------------- misuse ---- */
+/* ------------------------------------ misuse, errors, results' lifetime ---- */
 
-TEST(api_null_handles_are_misuse) {
+TEST(store_null_handles_are_misuse) {
     nidus_hits *h;
     nidus_docs *d;
     nidus_names *n;
@@ -1057,7 +1023,7 @@ TEST(api_null_handles_are_misuse) {
     CHECK_RC(nidus_open(t_tmpdir(), &raw, &db), NIDUS_EMISUSE);
 }
 
-TEST(api_failed_open_handle_only_reports) {
+TEST(store_failed_open_handle_only_reports) {
     nidus_config cfg;
     nidus_config_init(&cfg, 3);
     cfg.read_only = 1;
@@ -1074,7 +1040,7 @@ TEST(api_failed_open_handle_only_reports) {
     CHECK_RC(nidus_close(db), NIDUS_OK);
 }
 
-TEST(api_result_codes_have_distinct_strings) {
+TEST(store_result_code_and_version_strings) {
     for (int i = 0; i < NIDUS_RESULT_COUNT; i++) {
         const char *s = nidus_strerror(i);
         CHECK(s != NULL && *s);
@@ -1087,7 +1053,7 @@ TEST(api_result_codes_have_distinct_strings) {
     CHECK_STR(nidus_version_string(), NIDUS_VERSION_STRING);
 }
 
-TEST(api_results_outlive_writes_and_close) {
+TEST(store_results_outlive_writes_and_close) {
     nidus_db *db = th_mem(2);
     CHECK_OK_DB(db, th_put_attr(db, "c", "a", X2, "k", nidus_string("v")));
     nidus_hits *h = th_search(db, NULL, 0, X2, 1);
