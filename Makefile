@@ -79,6 +79,7 @@ symbols: $(BUILD)/libnidus.so
 	echo "symbols: every exported symbol starts with nidus_"
 
 header-check:
+	@mkdir -p $(BUILD)
 	@printf '#include "nidus.h"\nint main(void){return nidus_version_number()==0;}\n' > $(BUILD)/hdr.c
 	$(CC) -std=c11 -pedantic -Wall -Wextra -Werror -Iinclude -fsyntax-only $(BUILD)/hdr.c
 	@if command -v c++ >/dev/null; then c++ -x c++ -std=c++11 -Wall -Werror -Iinclude -fsyntax-only $(BUILD)/hdr.c; fi
