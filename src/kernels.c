@@ -1,5 +1,6 @@
-/* kernels.c — dot-product kernels, chosen once at run time from what the CPU
- * reports (never from build flags).
+/* kernels.c — nidus's dot product and normalization, and the dot-product
+ * kernels that reproduce that dot's bits, chosen once at run time from what the
+ * CPU reports (never from build flags).
  *
  * Every kernel keeps nidus 0.3's summation order exactly: lane l accumulates
  * x[8c+l]*y[8c+l] over the chunks c with a separate multiply and add, the lanes
@@ -13,6 +14,7 @@
  * accumulators per register measured slower here: 32 against 40 GMAC/s.) */
 #include "nidus_internal.h"
 
+#include <math.h>
 #include <stdlib.h>
 
 #if defined(__x86_64__) || defined(__i386__)
@@ -23,6 +25,50 @@
 #include <arm_neon.h>
 #define NIDUS_NEON 1
 #endif
+
+/* ----------------------------------------------------------- reference ---- */
+
+/* nidus 0.3's normalization and dot product in plain C: the definition every
+ * kernel below must match bit for bit (the tests compare them at every length). */
+
+void nidus__normalize(float *v, size_t n) {
+    float sq = 0.0f;
+    for (size_t i = 0; i < n; i++) sq += v[i] * v[i];
+    float norm = sqrtf(sq);
+    if (isfinite(norm)) {
+        if (norm < 1e-12f) return;
+        float inv = 1.0f / norm;
+        for (size_t i = 0; i < n; i++) v[i] *= inv;
+        return;
+    }
+    /* The squares overflowed although (callers check) every value is finite:
+     * nidus 0.3 would store such a vector as is. Scale by the largest magnitude
+     * first so it becomes a unit vector like any other. */
+    float big = 0.0f;
+    for (size_t i = 0; i < n; i++) {
+        float a = fabsf(v[i]);
+        if (!isfinite(a)) return;
+        if (a > big) big = a;
+    }
+    if (big == 0.0f) return;
+    for (size_t i = 0; i < n; i++) v[i] /= big;
+    nidus__normalize(v, n);
+}
+
+float nidus__dot(const float *a, const float *b, size_t n) {
+    float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    size_t chunks = n / 8;
+    for (size_t c = 0; c < chunks; c++) {
+        const float *x = a + c * 8, *y = b + c * 8;
+        for (int l = 0; l < 8; l++) acc[l] += x[l] * y[l];
+    }
+    for (int l = 0; l < 4; l++) acc[l] += acc[l + 4];
+    for (int l = 0; l < 2; l++) acc[l] += acc[l + 2];
+    acc[0] += acc[1];
+    float s = acc[0];
+    for (size_t i = chunks * 8; i < n; i++) s += a[i] * b[i];
+    return s;
+}
 
 /* ------------------------------------------------------------ portable ---- */
 

@@ -331,9 +331,9 @@ void nidus__lock_touch(nlock *l);
 void nidus__lock_release(nlock *l);
 uint64_t nidus__now_ms(void);
 
-/* --------------------------------------------------------------- search ---- */
+/* -------------------------------------------------------------- kernels ---- */
 
-/* nidus 0.3 normalization: f32 sum of squares, multiply by 1/norm; a near-zero
+/* kernels.c. nidus 0.3 normalization: f32 sum of squares, multiply by 1/norm; a near-zero
  * vector is left as is. Finite input whose squares overflow is scaled first. */
 void nidus__normalize(float *v, size_t n);
 /* Dot product with nidus 0.3's summation order (8 lanes, pairwise fold, tail). */
@@ -399,7 +399,9 @@ float nidus__screen_floor(float t);
 /* Every screen this build and CPU can run (for tests); returns how many. */
 size_t nidus__screens(const nidus__screen **out, size_t cap);
 
-/* Bounded top-k by (score desc, row asc); NaN ranks below every number. */
+/* ----------------------------------------------------------------- topk ---- */
+
+/* Bounded top-k by (score desc, row asc); NaN ranks below every number (topk.c). */
 typedef struct ntopk_item {
     float score;
     uint64_t row;

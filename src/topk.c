@@ -1,50 +1,9 @@
-/* search.c — the scoring kernel and the bounded top-k.
- *
- * The dot product keeps nidus 0.3's summation order exactly (8 lanes, pairwise
- * fold, tail added one by one; the file is built with -ffp-contract=off), so
- * scores match the Rust crate bit for bit. */
+/* topk.c — the bounded top-k of a scan: keeps the k best (score, row) pairs
+ * seen, in nidus's total order (score descending, NaN below every number, then
+ * row ascending), so any split of a scan merges to the same result. */
 #include "nidus_internal.h"
 
 #include <math.h>
-
-void nidus__normalize(float *v, size_t n) {
-    float sq = 0.0f;
-    for (size_t i = 0; i < n; i++) sq += v[i] * v[i];
-    float norm = sqrtf(sq);
-    if (isfinite(norm)) {
-        if (norm < 1e-12f) return;
-        float inv = 1.0f / norm;
-        for (size_t i = 0; i < n; i++) v[i] *= inv;
-        return;
-    }
-    /* The squares overflowed although (callers check) every value is finite:
-     * nidus 0.3 would store such a vector as is. Scale by the largest magnitude
-     * first so it becomes a unit vector like any other. */
-    float big = 0.0f;
-    for (size_t i = 0; i < n; i++) {
-        float a = fabsf(v[i]);
-        if (!isfinite(a)) return;
-        if (a > big) big = a;
-    }
-    if (big == 0.0f) return;
-    for (size_t i = 0; i < n; i++) v[i] /= big;
-    nidus__normalize(v, n);
-}
-
-float nidus__dot(const float *a, const float *b, size_t n) {
-    float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-    size_t chunks = n / 8;
-    for (size_t c = 0; c < chunks; c++) {
-        const float *x = a + c * 8, *y = b + c * 8;
-        for (int l = 0; l < 8; l++) acc[l] += x[l] * y[l];
-    }
-    for (int l = 0; l < 4; l++) acc[l] += acc[l + 4];
-    for (int l = 0; l < 2; l++) acc[l] += acc[l + 2];
-    acc[0] += acc[1];
-    float s = acc[0];
-    for (size_t i = chunks * 8; i < n; i++) s += a[i] * b[i];
-    return s;
-}
 
 /* NaN ranks below every number; equal scores (with -0 == 0): lower row first. */
 bool nidus__rank_before(float sa, uint64_t ra, float sb, uint64_t rb) {
