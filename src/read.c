@@ -1,70 +1,9 @@
-/* read.c — search and the other reads. Every result is one allocation (an arena
- * sized by a measuring pass, then filled), so it outlives later writes and is
- * released whole by nidus_free(). */
-#include "store.h"
+/* read.c — search and the other reads, under the handle's read lock; every
+ * result is built by result.c as one allocation. */
+#include "result.h"
 
 #include <math.h>
-#include <stdalign.h>
 #include <unistd.h>
-
-typedef struct arena {
-    char *base; /* NULL while measuring */
-    size_t off;
-} arena;
-
-static void *arena_take(arena *a, size_t size, size_t align) {
-    a->off = (a->off + align - 1) & ~(align - 1);
-    void *p = a->base ? a->base + a->off : NULL;
-    a->off += size;
-    return p;
-}
-
-static const char *arena_str(arena *a, const char *s, size_t len) {
-    char *p = arena_take(a, len + 1, 1);
-    if (p) {
-        memcpy(p, s, len);
-        p[len] = 0;
-    }
-    return p;
-}
-
-static void arena_value(arena *a, nidus_value *dst, const nidus_value *src) {
-    nidus_value v = *src;
-    if (src->type == NIDUS_STR) {
-        v.v.str.ptr = arena_str(a, src->v.str.ptr, src->v.str.len);
-    } else if (src->type == NIDUS_LIST) {
-        nidus_str *items = arena_take(a, src->v.list.count * sizeof *items, alignof(nidus_str));
-        for (size_t i = 0; i < src->v.list.count; i++) {
-            const nidus_str *it = &src->v.list.items[i];
-            const char *p = arena_str(a, it->ptr, it->len);
-            if (items) items[i] = (nidus_str){p, it->len};
-        }
-        v.v.list.items = items;
-    }
-    if (dst) *dst = v;
-}
-
-static const nidus_attr *arena_attrs(arena *a, const nattrs *src) {
-    nidus_attr *out = arena_take(a, src->n * sizeof *out, alignof(nidus_attr));
-    for (size_t i = 0; i < src->n; i++) {
-        const char *k = arena_str(a, src->items[i].key.ptr, src->items[i].key.len);
-        if (out) out[i].key = k;
-        arena_value(a, out ? &out[i].value : NULL, &src->items[i].val);
-    }
-    return out;
-}
-
-/* Run `fill` twice: once to measure, once into a fresh block. */
-typedef void (*fill_fn)(arena *a, void *ctx);
-static void *arena_build(fill_fn fill, void *ctx) {
-    arena m = {NULL, 0};
-    fill(&m, ctx);
-    char *block = nidus__malloc(m.off ? m.off : 1);
-    if (!block) return NULL;
-    arena a = {block, 0};
-    fill(&a, ctx);
-    return block;
-}
 
 static int oom(nidus_db *db) {
     nerr e;
@@ -78,26 +17,6 @@ void nidus_search_opts_init(nidus_search_opts *opts) {
     if (!opts) return;
     memset(opts, 0, sizeof *opts);
     opts->top_k = 10;
-}
-
-typedef struct hits_ctx {
-    const ntopk_item *items;
-    size_t n;
-} hits_ctx;
-
-static void fill_hits(arena *a, void *vctx) {
-    hits_ctx *h = vctx;
-    nidus_hits *res = arena_take(a, sizeof *res, alignof(nidus_hits));
-    nidus_hit *hits = arena_take(a, h->n * sizeof *hits, alignof(nidus_hit));
-    if (res) *res = (nidus_hits){h->n, hits};
-    for (size_t i = 0; i < h->n; i++) {
-        const ndoc *d = h->items[i].ref;
-        const ncoll *c = h->items[i].ref2;
-        const char *cn = arena_str(a, c->name.ptr, c->name.len);
-        const char *id = arena_str(a, d->id.ptr, d->id.len);
-        const nidus_attr *at = arena_attrs(a, &d->attrs);
-        if (hits) hits[i] = (nidus_hit){cn, id, h->items[i].score, d->row, at, d->attrs.n};
-    }
 }
 
 /* One scan: a range of the scope's docs (in row order, collection after
@@ -446,9 +365,9 @@ static int search_many(nidus_db *db, const float *queries, size_t nq, size_t qle
             }
     }
     for (size_t qi = 0; qi < nq; qi++) {
-        hits_ctx h = {tops[qi].heap, nidus__topk_finish(&tops[qi])};
-        if (!(results[qi] = arena_build(fill_hits, &h))) {
-            rc = nidus__err(e, NIDUS_ENOMEM, 0, "out of memory building %zu hits", h.n);
+        size_t n = nidus__topk_finish(&tops[qi]);
+        if (!(results[qi] = nidus__result_hits(tops[qi].heap, n))) {
+            rc = nidus__err(e, NIDUS_ENOMEM, 0, "out of memory building %zu hits", n);
             for (size_t x = 0; x < qi; x++) {
                 nidus__free(results[x]);
                 results[x] = NULL;
@@ -499,30 +418,6 @@ int nidus_search_batch(nidus_db *db, const float *queries, size_t nq, size_t qle
 
 /* ------------------------------------------------------------------ docs ---- */
 
-typedef struct docs_ctx {
-    const ncoll *c;
-    const ndoc *const *docs;
-    size_t n;
-    const float *mat;
-    uint32_t dim;
-} docs_ctx;
-
-static void fill_docs(arena *a, void *vctx) {
-    docs_ctx *x = vctx;
-    nidus_docs *res = arena_take(a, sizeof *res, alignof(nidus_docs));
-    nidus_doc *docs = arena_take(a, x->n * sizeof *docs, alignof(nidus_doc));
-    if (res) *res = (nidus_docs){x->n, docs};
-    const char *cn = x->c ? arena_str(a, x->c->name.ptr, x->c->name.len) : NULL;
-    for (size_t i = 0; i < x->n; i++) {
-        const ndoc *d = x->docs[i];
-        float *v = arena_take(a, (size_t)x->dim * sizeof(float), alignof(float));
-        if (v) memcpy(v, x->mat + d->row * x->dim, (size_t)x->dim * sizeof(float));
-        const char *id = arena_str(a, d->id.ptr, d->id.len);
-        const nidus_attr *at = arena_attrs(a, &d->attrs);
-        if (docs) docs[i] = (nidus_doc){cn, id, v, at, d->attrs.n};
-    }
-}
-
 int nidus_get_all(nidus_db *db, const char *collection, nidus_docs **out) {
     if (!out || !collection) return NIDUS_EMISUSE;
     *out = NULL;
@@ -534,8 +429,7 @@ int nidus_get_all(nidus_db *db, const char *collection, nidus_docs **out) {
         nidus__leave(db);
         return oom(db);
     }
-    docs_ctx x = {c, (const ndoc *const *)sorted, c ? c->n : 0, db->data.vec, db->cfg.dimension};
-    *out = arena_build(fill_docs, &x);
+    *out = nidus__result_docs(c, (const ndoc *const *)sorted, c ? c->n : 0, db->data.vec, db->cfg.dimension);
     nidus__free(sorted);
     nidus__leave(db);
     return *out ? NIDUS_OK : oom(db);
@@ -557,8 +451,7 @@ int nidus_get(nidus_db *db, const char *collection, const char *const *ids, size
         const ndoc *d = ids[i] ? nidus__doc_find(c, ids[i], strlen(ids[i])) : NULL;
         if (d) found[n++] = d;
     }
-    docs_ctx x = {c, found, n, db->data.vec, db->cfg.dimension};
-    *out = arena_build(fill_docs, &x);
+    *out = nidus__result_docs(c, found, n, db->data.vec, db->cfg.dimension);
     nidus__free(found);
     nidus__leave(db);
     return *out ? NIDUS_OK : oom(db);
@@ -566,37 +459,14 @@ int nidus_get(nidus_db *db, const char *collection, const char *const *ids, size
 
 /* ------------------------------------------------------------ names/meta ---- */
 
-static void fill_names(arena *a, void *vctx) {
-    nidus_db *db = vctx;
-    nidus_names *res = arena_take(a, sizeof *res, alignof(nidus_names));
-    const char **names = arena_take(a, db->ncolls * sizeof *names, alignof(const char *));
-    if (res) *res = (nidus_names){db->ncolls, names};
-    for (size_t i = 0; i < db->ncolls; i++) {
-        const char *s = arena_str(a, db->colls[i]->name.ptr, db->colls[i]->name.len);
-        if (names) names[i] = s;
-    }
-}
-
 int nidus_collections(nidus_db *db, nidus_names **out) {
     if (!out) return NIDUS_EMISUSE;
     *out = NULL;
     int rc = nidus__enter_read(db);
     if (rc) return rc;
-    *out = arena_build(fill_names, db);
+    *out = nidus__result_names(db->colls, db->ncolls);
     nidus__leave(db);
     return *out ? NIDUS_OK : oom(db);
-}
-
-static void fill_meta(arena *a, void *vctx) {
-    const nmeta *m = vctx;
-    nidus_meta *res = arena_take(a, sizeof *res, alignof(nidus_meta));
-    nidus_meta_entry *es = arena_take(a, m->n * sizeof *es, alignof(nidus_meta_entry));
-    if (res) *res = (nidus_meta){m->n, es};
-    for (size_t i = 0; i < m->n; i++) {
-        const char *k = arena_str(a, m->items[i].key.ptr, m->items[i].key.len);
-        const char *v = arena_str(a, m->items[i].value.ptr, m->items[i].value.len);
-        if (es) es[i] = (nidus_meta_entry){k, v};
-    }
 }
 
 int nidus_get_meta(nidus_db *db, const char *collection, nidus_meta **out) {
@@ -606,7 +476,7 @@ int nidus_get_meta(nidus_db *db, const char *collection, nidus_meta **out) {
     if (rc) return rc;
     const ncoll *c = nidus__coll_find(db, collection, strlen(collection));
     nmeta empty = {0};
-    *out = arena_build(fill_meta, c ? (void *)&c->meta : (void *)&empty);
+    *out = nidus__result_meta(c ? &c->meta : &empty);
     nidus__leave(db);
     return *out ? NIDUS_OK : oom(db);
 }
