@@ -417,7 +417,19 @@ void nidus__topk_init(ntopk *t, ntopk_item *storage, size_t k);
 void nidus__topk_push(ntopk *t, float score, uint64_t row, const void *ref, const void *ref2);
 /* Sort the kept items best first (in place); returns the count. */
 size_t nidus__topk_finish(ntopk *t);
+/* Push every item `from` keeps into `into` (merging the threads of a scan). */
+void nidus__topk_merge(ntopk *into, const ntopk *from);
 /* a ranks before b (better): higher score, or equal score and lower row. */
 bool nidus__rank_before(float sa, uint64_t ra, float sb, uint64_t rb);
+/* Whether (v, row) would enter t (push would keep it). Most rows of a scan fail
+ * the first comparison, so it is inline, for the scan loops to test before
+ * calling push. */
+static inline bool nidus__topk_beats_worst(const ntopk *t, float v, uint64_t row) {
+    if (t->n < t->k) return true;
+    const ntopk_item *w = &t->heap[0];
+    if (v > w->score) return true;
+    if (v < w->score) return false;
+    return nidus__rank_before(v, row, w->score, w->row); /* a tie, or NaN */
+}
 
 #endif /* NIDUS_INTERNAL_H */

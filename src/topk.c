@@ -66,3 +66,10 @@ size_t nidus__topk_finish(ntopk *t) {
     }
     return n;
 }
+
+void nidus__topk_merge(ntopk *into, const ntopk *from) {
+    for (size_t x = 0; x < from->n; x++) {
+        const ntopk_item *it = &from->heap[x];
+        nidus__topk_push(into, it->score, it->row, it->ref, it->ref2);
+    }
+}
