@@ -17,13 +17,14 @@
 #include <math.h>
 #include <stdlib.h>
 
-#if defined(__x86_64__) || defined(__i386__)
+/* The SIMD code this build holds (none under NIDUS_PORTABLE_ONLY). */
+#if (defined(__x86_64__) || defined(__i386__)) && !defined(NIDUS_PORTABLE_ONLY)
 #include <immintrin.h>
-#define NIDUS_X86 1
+#define KERNELS_X86 1 /* the AVX2 kernel; screen.c's screens */
 #endif
-#if defined(__aarch64__)
+#if defined(__aarch64__) && !defined(NIDUS_PORTABLE_ONLY)
 #include <arm_neon.h>
-#define NIDUS_NEON 1
+#define KERNELS_NEON 1
 #endif
 
 /* ----------------------------------------------------------- reference ---- */
@@ -104,7 +105,7 @@ SCAN1(scan1_portable, , nidus__dot)
 
 /* ---------------------------------------------------------------- AVX2 ---- */
 
-#if defined(NIDUS_X86) && !defined(NIDUS_PORTABLE_ONLY)
+#ifdef KERNELS_X86
 #define AVX __attribute__((target("avx2")))
 
 AVX static inline float fold8(__m256 acc) {
@@ -206,10 +207,9 @@ AVX static void block_avx2(const float *q, size_t nq, const float *const *rows, 
 }
 #endif
 
-
 /* ---------------------------------------------------------------- NEON ---- */
 
-#if defined(NIDUS_NEON) && !defined(NIDUS_PORTABLE_ONLY)
+#ifdef KERNELS_NEON
 /* Lanes 0-3 in lo, 4-7 in hi. */
 static inline float fold8_neon(float32x4_t lo, float32x4_t hi) {
     float32x4_t s = vaddq_f32(lo, hi);                                      /* l + (l+4) */
@@ -233,72 +233,114 @@ static void dot4_neon(const float *x, const float *const y[4], size_t n, float o
     for (int j = 0; j < 4; j++) out[j] = dot_neon(x, y[j], n);
 }
 
-SCAN1(scan1_neon, , dot_neon)
-#endif
-
-/* ------------------------------------------------------------ dispatch ---- */
-
-typedef struct kernel {
-    const char *name;
-    float (*dot)(const float *, const float *, size_t);
-    void (*dot4)(const float *, const float *const[4], size_t, float[4]);
-    void (*block)(const float *, size_t, const float *const *, size_t, size_t, float *, size_t);
-    void (*scan1)(const float *, const float *, const uint64_t *, size_t, size_t, float *, size_t);
-} kernel;
-
-static const kernel PORTABLE = {"portable", dot_portable, dot4_portable, block_portable, scan1_portable};
-#if defined(NIDUS_X86) && !defined(NIDUS_PORTABLE_ONLY)
-static const kernel AVX2 = {"avx2", dot_avx2, dot4_avx2, block_avx2, scan1_avx2};
-#endif
-#if defined(NIDUS_NEON) && !defined(NIDUS_PORTABLE_ONLY)
 static void block_neon(const float *q, size_t nq, const float *const *rows, size_t nr, size_t n, float *out,
                        size_t ld) {
     for (size_t qi = 0; qi < nq; qi++)
         for (size_t r = 0; r < nr; r++) out[qi * ld + r] = dot_neon(q + qi * n, rows[r], n);
 }
-static const kernel NEON = {"neon", dot_neon, dot4_neon, block_neon, scan1_neon};
+
+SCAN1(scan1_neon, , dot_neon)
 #endif
 
-static const kernel *_Atomic chosen;
+/* ----------------------------------------------------------- the table ---- */
+
+/* What NIDUS_KERNEL can cap the choice at, lowest first (see env_cap). */
+enum { LV_PORTABLE, LV_SIMD, LV_AVX512, LV_BF16, LV_ANY };
+
+typedef void (*dot4_fn)(const float *, const float *const[4], size_t, float[4]);
+typedef void (*block_fn)(const float *, size_t, const float *const *, size_t, size_t, float *, size_t);
+typedef void (*scan1_fn)(const float *, const float *, const uint64_t *, size_t, size_t, float *, size_t);
+
+/* One kernel: an exact one (nidus__dot's bits: dot, dot4, block, scan1 and its
+ * name) or a batch screen (screen, whose descriptor holds its name). */
+typedef struct kernel {
+    const char *name;
+    unsigned level;    /* chosen only when NIDUS_KERNEL allows this level */
+    bool (*runs)(void); /* whether this CPU can run it */
+    nidus__dot_fn dot;
+    dot4_fn dot4;
+    block_fn block;
+    scan1_fn scan1;
+    const nidus__screen *screen;
+} kernel;
+
+static bool cpu_any(void) { return true; }
+#ifdef KERNELS_X86
+static bool cpu_avx2(void) {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2");
+}
+static bool cpu_avx2_fma(void) { return cpu_avx2() && __builtin_cpu_supports("fma"); }
+static bool cpu_avx512(void) { return cpu_avx2_fma() && __builtin_cpu_supports("avx512f"); }
+static bool cpu_avx512_bf16(void) {
+    return cpu_avx512() && __builtin_cpu_supports("avx512bf16") && __builtin_cpu_supports("avx512vl") &&
+           __builtin_cpu_supports("avx512bw");
+}
+#endif
+
+/* Every kernel of this build, each kind slowest first: the run-time choice and
+ * the test hooks read only this table. */
+static const kernel KERNELS[] = {
+    {"portable", LV_PORTABLE, cpu_any, dot_portable, dot4_portable, block_portable, scan1_portable, NULL},
+#ifdef KERNELS_X86
+    {"avx2", LV_SIMD, cpu_avx2, dot_avx2, dot4_avx2, block_avx2, scan1_avx2, NULL},
+#endif
+#ifdef KERNELS_NEON
+    {"neon", LV_SIMD, cpu_any, dot_neon, dot4_neon, block_neon, scan1_neon, NULL}, /* every AArch64 has it */
+#endif
+#ifdef KERNELS_X86
+    {NULL, LV_SIMD, cpu_avx2_fma, NULL, NULL, NULL, NULL, &nidus__screen_avx2_fma},
+    {NULL, LV_AVX512, cpu_avx512, NULL, NULL, NULL, NULL, &nidus__screen_avx512},
+    {NULL, LV_BF16, cpu_avx512_bf16, NULL, NULL, NULL, NULL, &nidus__screen_avx512_bf16},
+#endif
+};
+#define NKERNELS (sizeof KERNELS / sizeof KERNELS[0])
+
+/* The next entry from *i on, of one kind (screens or exact kernels), that this
+ * CPU runs; NULL after the last. */
+static const kernel *each(size_t *i, bool screen) {
+    while (*i < NKERNELS) {
+        const kernel *e = &KERNELS[(*i)++];
+        if ((e->screen != NULL) == screen && e->runs()) return e;
+    }
+    return NULL;
+}
+
+/* ------------------------------------------------------------ dispatch ---- */
 
 bool nidus__kernel_env_is(const char *name) {
     const char *force = getenv("NIDUS_KERNEL");
     return force && strcmp(force, name) == 0;
 }
 
-static const kernel *pick(void) {
-    if (nidus__kernel_env_is("portable")) return &PORTABLE;
-#if defined(NIDUS_X86) && !defined(NIDUS_PORTABLE_ONLY)
-    __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx2")) return &AVX2;
-#endif
-#if defined(NIDUS_NEON) && !defined(NIDUS_PORTABLE_ONLY)
-    return &NEON; /* every AArch64 CPU has Advanced SIMD */
-#endif
-    return &PORTABLE;
+/* NIDUS_KERNEL=portable leaves the portable kernel and no screen; =avx2 the AVX2
+ * screen, =avx512 the f32 AVX-512 one (to test and time the smaller screens on a
+ * bigger CPU); anything else caps nothing. */
+static unsigned env_cap(void) {
+    if (nidus__kernel_env_is("portable")) return LV_PORTABLE;
+    if (nidus__kernel_env_is("avx2")) return LV_SIMD;
+    if (nidus__kernel_env_is("avx512")) return LV_AVX512;
+    return LV_ANY;
 }
+
+/* The fastest kernel of a kind that runs here and that NIDUS_KERNEL allows. */
+static const kernel *best(bool screen) {
+    unsigned cap = env_cap();
+    const kernel *b = NULL, *e;
+    for (size_t i = 0; (e = each(&i, screen));)
+        if (e->level <= cap) b = e;
+    return b;
+}
+
+static const kernel *_Atomic chosen;
 
 static const kernel *k(void) {
     const kernel *c = chosen;
-    if (!c) chosen = c = pick(); /* racing first calls pick the same kernel */
+    if (!c) chosen = c = best(false); /* racing first calls pick the same kernel; portable always runs */
     return c;
 }
 
 const char *nidus_kernel_name(void) { return k()->name; }
-
-/* Every kernel this build and CPU can run, portable first (for tests). */
-static size_t available(const kernel *out[4]) {
-    size_t n = 0;
-    out[n++] = &PORTABLE;
-#if defined(NIDUS_X86) && !defined(NIDUS_PORTABLE_ONLY)
-    __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx2")) out[n++] = &AVX2;
-#endif
-#if defined(NIDUS_NEON) && !defined(NIDUS_PORTABLE_ONLY)
-    out[n++] = &NEON;
-#endif
-    return n;
-}
 
 nidus__dot_fn nidus__kdot_fn(void) { return k()->dot; }
 
@@ -311,31 +353,63 @@ void nidus__kscan1(const float *q, const float *mat, const uint64_t *rows, size_
     k()->scan1(q, mat, rows, nr, n, out, ahead);
 }
 
-size_t nidus__kernels_scan1(const char **names,
-                            void (**scans)(const float *, const float *, const uint64_t *, size_t, size_t, float *,
-                                           size_t),
-                            size_t cap) {
-    const kernel *all[4];
-    size_t n = available(all);
-    for (size_t i = 0; i < n && i < cap; i++) names[i] = all[i]->name, scans[i] = all[i]->scan1;
-    return n;
+static const nidus__screen *_Atomic screen_chosen;
+static _Atomic int screen_picked;
+
+const nidus__screen *nidus__screen_get(void) {
+    if (!screen_picked) { /* racing first calls pick the same one */
+        const kernel *e = best(true);
+        screen_chosen = e ? e->screen : NULL;
+        screen_picked = 1;
+    }
+    return screen_chosen;
 }
-/* For tests: every kernel this build and CPU can run. */
-size_t nidus__kernels(const char **names, float (**dots)(const float *, const float *, size_t),
-                      void (**dot4s)(const float *, const float *const[4], size_t, float[4]), size_t cap) {
-    return nidus__kernels_block(names, dots, dot4s, NULL, cap);
+
+const char *nidus_batch_kernel_name(void) {
+    const nidus__screen *s = nidus__screen_get();
+    return s ? s->name : "none";
 }
+
+/* ---------------------------------------------------------- test hooks ---- */
+
+/* Each lists the table's kernels of one kind that run here, in table order
+ * (portable first), and returns how many (may exceed cap). */
 
 size_t nidus__kernels_block(const char **names, float (**dots)(const float *, const float *, size_t),
                             void (**dot4s)(const float *, const float *const[4], size_t, float[4]),
                             void (**blocks)(const float *, size_t, const float *const *, size_t, size_t, float *,
                                             size_t),
                             size_t cap) {
-    const kernel *all[4];
-    size_t n = available(all);
-    for (size_t i = 0; i < n && i < cap; i++) {
-        names[i] = all[i]->name, dots[i] = all[i]->dot, dot4s[i] = all[i]->dot4;
-        if (blocks) blocks[i] = all[i]->block;
-    }
+    size_t n = 0;
+    const kernel *e;
+    for (size_t i = 0; (e = each(&i, false)); n++)
+        if (n < cap) {
+            names[n] = e->name, dots[n] = e->dot, dot4s[n] = e->dot4;
+            if (blocks) blocks[n] = e->block;
+        }
+    return n;
+}
+
+size_t nidus__kernels(const char **names, float (**dots)(const float *, const float *, size_t),
+                      void (**dot4s)(const float *, const float *const[4], size_t, float[4]), size_t cap) {
+    return nidus__kernels_block(names, dots, dot4s, NULL, cap);
+}
+
+size_t nidus__kernels_scan1(const char **names,
+                            void (**scans)(const float *, const float *, const uint64_t *, size_t, size_t, float *,
+                                           size_t),
+                            size_t cap) {
+    size_t n = 0;
+    const kernel *e;
+    for (size_t i = 0; (e = each(&i, false)); n++)
+        if (n < cap) names[n] = e->name, scans[n] = e->scan1;
+    return n;
+}
+
+size_t nidus__screens(const nidus__screen **out, size_t cap) {
+    size_t n = 0;
+    const kernel *e;
+    for (size_t i = 0; (e = each(&i, true)); n++)
+        if (n < cap) out[n] = e->screen;
     return n;
 }

@@ -333,7 +333,11 @@ uint64_t nidus__now_ms(void);
 
 /* -------------------------------------------------------------- kernels ---- */
 
-/* kernels.c. nidus 0.3 normalization: f32 sum of squares, multiply by 1/norm; a near-zero
+/* kernels.c: nidus 0.3's normalization and dot product, the exact kernels that
+ * reproduce that dot's bits, and one table of every kernel (exact kernels and the
+ * batch screens of screen.c) that the run-time choice and the test hooks read. */
+
+/* nidus 0.3 normalization: f32 sum of squares, multiply by 1/norm; a near-zero
  * vector is left as is. Finite input whose squares overflow is scaled first. */
 void nidus__normalize(float *v, size_t n);
 /* Dot product with nidus 0.3's summation order (8 lanes, pairwise fold, tail). */
@@ -350,19 +354,20 @@ nidus__dot_fn nidus__kdot_fn(void);
  * each row's lines prefetched `ahead` rows early. Bit-identical to nidus__dot. */
 void nidus__kscan1(const float *q, const float *mat, const uint64_t *rows, size_t nr, size_t n, float *out,
                    size_t ahead);
-/* Every kernel's scan1, for tests; returns how many (may exceed cap). */
+/* Every query against every row: out[qi * ld + r] = dot(q + qi * n, rows[r]). */
+void nidus__kblock(const float *q, size_t nq, const float *const *rows, size_t nr, size_t n, float *out, size_t ld);
+/* Test hooks: every exact kernel this build and CPU can run, in table order
+ * (portable first), with its scan1 / its dot, dot4 and block (blocks may be NULL)
+ * / its dot and dot4; each returns how many (may exceed cap). */
 size_t nidus__kernels_scan1(const char **names,
                             void (**scans)(const float *, const float *, const uint64_t *, size_t, size_t, float *,
                                            size_t),
                             size_t cap);
-/* Every query against every row: out[qi * ld + r] = dot(q + qi * n, rows[r]). */
-void nidus__kblock(const float *q, size_t nq, const float *const *rows, size_t nr, size_t n, float *out, size_t ld);
 size_t nidus__kernels_block(const char **names, float (**dots)(const float *, const float *, size_t),
                             void (**dot4s)(const float *, const float *const[4], size_t, float[4]),
                             void (**blocks)(const float *, size_t, const float *const *, size_t, size_t, float *,
                                             size_t),
                             size_t cap);
-/* Every kernel available here (for tests); returns how many (may exceed cap). */
 size_t nidus__kernels(const char **names, float (**dots)(const float *, const float *, size_t),
                       void (**dot4s)(const float *, const float *const[4], size_t, float[4]), size_t cap);
 
@@ -386,7 +391,10 @@ typedef struct nidus__screen {
     void (*screen)(const float *qp, unsigned nq, const float *panels, size_t npanels, size_t dim,
                    const float *thr, const float *cq, const float *norms, uint32_t *masks);
 } nidus__screen;
-/* The screen for this CPU, or NULL (none; or NIDUS_KERNEL=portable). */
+/* The screens screen.c defines (x86 builds without NIDUS_PORTABLE_ONLY); the
+ * kernel table in kernels.c lists them. */
+extern const nidus__screen nidus__screen_avx2_fma, nidus__screen_avx512, nidus__screen_avx512_bf16;
+/* The screen for this CPU, or NULL (none; or NIDUS_KERNEL=portable); kernels.c. */
 const nidus__screen *nidus__screen_get(void);
 /* The margin coefficient cq of a query (sized so that no pair that could enter
  * a top-k is held back), and a threshold T lowered for the screen's roundings:
@@ -396,7 +404,8 @@ float nidus__screen_coef(const nidus__screen *s, const float *q, uint32_t dim);
 /* Words per panel row and per packed query: dim, or (bf16) dim rounded up to 16, halved. */
 size_t nidus__screen_cols(const nidus__screen *s, size_t dim);
 float nidus__screen_floor(float t);
-/* Every screen this build and CPU can run (for tests); returns how many. */
+/* Every screen this build and CPU can run (for tests; kernels.c, from the kernel
+ * table); returns how many (may exceed cap). */
 size_t nidus__screens(const nidus__screen **out, size_t cap);
 
 /* ----------------------------------------------------------------- topk ---- */
