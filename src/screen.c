@@ -27,13 +27,13 @@
 #define NIDUS_SCREEN_X86 1
 #endif
 
+#ifdef NIDUS_SCREEN_X86
 /* Queries for an f32 screen: qp[i * nq + j] = element i of query j. */
 static inline void pack_queries_f32(const float *q, unsigned nq, size_t dim, float *qp) {
     for (unsigned j = 0; j < nq; j++)
         for (size_t i = 0; i < dim; i++) qp[i * nq + j] = q[j * dim + i];
 }
 
-#ifdef NIDUS_SCREEN_X86
 #define T_AVX2 __attribute__((target("avx2,fma")))
 #define T_AVX512 __attribute__((target("avx512f,avx2,fma")))
 #define INLINE inline __attribute__((always_inline))
