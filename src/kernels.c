@@ -88,7 +88,7 @@ static void block_portable(const float *q, size_t nq, const float *const *rows, 
 
 /* One query against nr rows of the matrix mat, row after row:
  * out[r] = dot(q, mat + rows[r] * n). Each row's lines are asked for `ahead` rows
- * before it is scored (see read.c). A macro, so each kernel's scan1 has its dot
+ * before it is scored (see scan.c). A macro, so each kernel's scan1 has its dot
  * inlined: the row loop makes no call per row. */
 #define SCAN1(name, attr, dot)                                                                     \
     attr static void name(const float *q, const float *mat, const uint64_t *rows, size_t nr, size_t n, \
