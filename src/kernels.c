@@ -75,16 +75,20 @@ float nidus__dot(const float *a, const float *b, size_t n) {
 
 static float dot_portable(const float *a, const float *b, size_t n) { return nidus__dot(a, b, n); }
 
-static void dot4_portable(const float *x, const float *const y[4], size_t n, float out[4]) {
-    for (int j = 0; j < 4; j++) out[j] = nidus__dot(x, y[j], n);
-}
+/* A kernel's dot4 (one vector against four) and block (every query against every
+ * row: out[qi * ld + r] = dot(q + qi * n, rows[r])), one pair at a time through
+ * its dot: for the kernels that have no interleaved form. */
+#define PAIRWISE(name, dot)                                                                        \
+    static void dot4_##name(const float *x, const float *const y[4], size_t n, float out[4]) {     \
+        for (int j = 0; j < 4; j++) out[j] = dot(x, y[j], n);                                      \
+    }                                                                                              \
+    static void block_##name(const float *q, size_t nq, const float *const *rows, size_t nr, size_t n, \
+                             float *out, size_t ld) {                                              \
+        for (size_t qi = 0; qi < nq; qi++)                                                         \
+            for (size_t r = 0; r < nr; r++) out[qi * ld + r] = dot(q + qi * n, rows[r], n);        \
+    }
 
-/* Every query against every row: out[qi * ld + r] = dot(q + qi * n, rows[r]). */
-static void block_portable(const float *q, size_t nq, const float *const *rows, size_t nr, size_t n, float *out,
-                           size_t ld) {
-    for (size_t qi = 0; qi < nq; qi++)
-        for (size_t r = 0; r < nr; r++) out[qi * ld + r] = nidus__dot(q + qi * n, rows[r], n);
-}
+PAIRWISE(portable, nidus__dot)
 
 /* One query against nr rows of the matrix mat, row after row:
  * out[r] = dot(q, mat + rows[r] * n). Each row's lines are asked for `ahead` rows
@@ -229,15 +233,7 @@ static float dot_neon(const float *a, const float *b, size_t n) {
     return s;
 }
 
-static void dot4_neon(const float *x, const float *const y[4], size_t n, float out[4]) {
-    for (int j = 0; j < 4; j++) out[j] = dot_neon(x, y[j], n);
-}
-
-static void block_neon(const float *q, size_t nq, const float *const *rows, size_t nr, size_t n, float *out,
-                       size_t ld) {
-    for (size_t qi = 0; qi < nq; qi++)
-        for (size_t r = 0; r < nr; r++) out[qi * ld + r] = dot_neon(q + qi * n, rows[r], n);
-}
+PAIRWISE(neon, dot_neon)
 
 SCAN1(scan1_neon, , dot_neon)
 #endif
