@@ -430,9 +430,9 @@ size_t nidus__topk_finish(ntopk *t);
 void nidus__topk_merge(ntopk *into, const ntopk *from);
 /* a ranks before b (better): higher score, or equal score and lower row. */
 bool nidus__rank_before(float sa, uint64_t ra, float sb, uint64_t rb);
-/* Whether (v, row) would enter t (push would keep it). Most rows of a scan fail
- * the first comparison, so it is inline, for the scan loops to test before
- * calling push. */
+/* Whether (v, row) would enter t (push would keep it); t->k > 0. Most rows of a
+ * scan fail the first comparison, so it is inline, for the scan loops to test
+ * before calling push. */
 static inline bool nidus__topk_beats_worst(const ntopk *t, float v, uint64_t row) {
     if (t->n < t->k) return true;
     const ntopk_item *w = &t->heap[0];
