@@ -1,5 +1,6 @@
-/* kernels.c — dot-product kernels, chosen once at run time from what the CPU
- * reports (never from build flags).
+/* kernels.c — nidus's dot product and normalization, and the dot-product
+ * kernels that reproduce that dot's bits, chosen once at run time from what the
+ * CPU reports (never from build flags).
  *
  * Every kernel keeps nidus 0.3's summation order exactly: lane l accumulates
  * x[8c+l]*y[8c+l] over the chunks c with a separate multiply and add, the lanes
@@ -13,35 +14,85 @@
  * accumulators per register measured slower here: 32 against 40 GMAC/s.) */
 #include "nidus_internal.h"
 
+#include <math.h>
 #include <stdlib.h>
 
-#if defined(__x86_64__) || defined(__i386__)
+/* The SIMD code this build holds (none under NIDUS_PORTABLE_ONLY). */
+#if (defined(__x86_64__) || defined(__i386__)) && !defined(NIDUS_PORTABLE_ONLY)
 #include <immintrin.h>
-#define NIDUS_X86 1
+#define KERNELS_X86 1 /* the AVX2 kernel; screen.c's screens */
 #endif
-#if defined(__aarch64__)
+#if defined(__aarch64__) && !defined(NIDUS_PORTABLE_ONLY)
 #include <arm_neon.h>
-#define NIDUS_NEON 1
+#define KERNELS_NEON 1
 #endif
+
+/* ----------------------------------------------------------- reference ---- */
+
+/* nidus 0.3's normalization and dot product in plain C: the definition every
+ * kernel below must match bit for bit (the tests compare them at every length). */
+
+void nidus__normalize(float *v, size_t n) {
+    float sq = 0.0f;
+    for (size_t i = 0; i < n; i++) sq += v[i] * v[i];
+    float norm = sqrtf(sq);
+    if (isfinite(norm)) {
+        if (norm < 1e-12f) return;
+        float inv = 1.0f / norm;
+        for (size_t i = 0; i < n; i++) v[i] *= inv;
+        return;
+    }
+    /* The squares overflowed although (callers check) every value is finite:
+     * nidus 0.3 would store such a vector as is. Scale by the largest magnitude
+     * first so it becomes a unit vector like any other. */
+    float big = 0.0f;
+    for (size_t i = 0; i < n; i++) {
+        float a = fabsf(v[i]);
+        if (!isfinite(a)) return;
+        if (a > big) big = a;
+    }
+    if (big == 0.0f) return;
+    for (size_t i = 0; i < n; i++) v[i] /= big;
+    nidus__normalize(v, n);
+}
+
+float nidus__dot(const float *a, const float *b, size_t n) {
+    float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    size_t chunks = n / 8;
+    for (size_t c = 0; c < chunks; c++) {
+        const float *x = a + c * 8, *y = b + c * 8;
+        for (int l = 0; l < 8; l++) acc[l] += x[l] * y[l];
+    }
+    for (int l = 0; l < 4; l++) acc[l] += acc[l + 4];
+    for (int l = 0; l < 2; l++) acc[l] += acc[l + 2];
+    acc[0] += acc[1];
+    float s = acc[0];
+    for (size_t i = chunks * 8; i < n; i++) s += a[i] * b[i];
+    return s;
+}
 
 /* ------------------------------------------------------------ portable ---- */
 
 static float dot_portable(const float *a, const float *b, size_t n) { return nidus__dot(a, b, n); }
 
-static void dot4_portable(const float *x, const float *const y[4], size_t n, float out[4]) {
-    for (int j = 0; j < 4; j++) out[j] = nidus__dot(x, y[j], n);
-}
+/* A kernel's dot4 (one vector against four) and block (every query against every
+ * row: out[qi * ld + r] = dot(q + qi * n, rows[r])), one pair at a time through
+ * its dot: for the kernels that have no interleaved form. */
+#define PAIRWISE(name, dot)                                                                        \
+    static void dot4_##name(const float *x, const float *const y[4], size_t n, float out[4]) {     \
+        for (int j = 0; j < 4; j++) out[j] = dot(x, y[j], n);                                      \
+    }                                                                                              \
+    static void block_##name(const float *q, size_t nq, const float *const *rows, size_t nr, size_t n, \
+                             float *out, size_t ld) {                                              \
+        for (size_t qi = 0; qi < nq; qi++)                                                         \
+            for (size_t r = 0; r < nr; r++) out[qi * ld + r] = dot(q + qi * n, rows[r], n);        \
+    }
 
-/* Every query against every row: out[qi * ld + r] = dot(q + qi * n, rows[r]). */
-static void block_portable(const float *q, size_t nq, const float *const *rows, size_t nr, size_t n, float *out,
-                           size_t ld) {
-    for (size_t qi = 0; qi < nq; qi++)
-        for (size_t r = 0; r < nr; r++) out[qi * ld + r] = nidus__dot(q + qi * n, rows[r], n);
-}
+PAIRWISE(portable, nidus__dot)
 
 /* One query against nr rows of the matrix mat, row after row:
  * out[r] = dot(q, mat + rows[r] * n). Each row's lines are asked for `ahead` rows
- * before it is scored (see read.c). A macro, so each kernel's scan1 has its dot
+ * before it is scored (see scan.c). A macro, so each kernel's scan1 has its dot
  * inlined: the row loop makes no call per row. */
 #define SCAN1(name, attr, dot)                                                                     \
     attr static void name(const float *q, const float *mat, const uint64_t *rows, size_t nr, size_t n, \
@@ -58,7 +109,7 @@ SCAN1(scan1_portable, , nidus__dot)
 
 /* ---------------------------------------------------------------- AVX2 ---- */
 
-#if defined(NIDUS_X86) && !defined(NIDUS_PORTABLE_ONLY)
+#ifdef KERNELS_X86
 #define AVX __attribute__((target("avx2")))
 
 AVX static inline float fold8(__m256 acc) {
@@ -160,10 +211,9 @@ AVX static void block_avx2(const float *q, size_t nq, const float *const *rows, 
 }
 #endif
 
-
 /* ---------------------------------------------------------------- NEON ---- */
 
-#if defined(NIDUS_NEON) && !defined(NIDUS_PORTABLE_ONLY)
+#ifdef KERNELS_NEON
 /* Lanes 0-3 in lo, 4-7 in hi. */
 static inline float fold8_neon(float32x4_t lo, float32x4_t hi) {
     float32x4_t s = vaddq_f32(lo, hi);                                      /* l + (l+4) */
@@ -183,76 +233,110 @@ static float dot_neon(const float *a, const float *b, size_t n) {
     return s;
 }
 
-static void dot4_neon(const float *x, const float *const y[4], size_t n, float out[4]) {
-    for (int j = 0; j < 4; j++) out[j] = dot_neon(x, y[j], n);
-}
+PAIRWISE(neon, dot_neon)
 
 SCAN1(scan1_neon, , dot_neon)
 #endif
 
-/* ------------------------------------------------------------ dispatch ---- */
+/* ----------------------------------------------------------- the table ---- */
 
+/* What NIDUS_KERNEL can cap the choice at, lowest first (see env_cap). */
+enum { LV_PORTABLE, LV_SIMD, LV_AVX512, LV_BF16, LV_ANY };
+
+typedef void (*dot4_fn)(const float *, const float *const[4], size_t, float[4]);
+typedef void (*block_fn)(const float *, size_t, const float *const *, size_t, size_t, float *, size_t);
+typedef void (*scan1_fn)(const float *, const float *, const uint64_t *, size_t, size_t, float *, size_t);
+
+/* One kernel: an exact one (nidus__dot's bits: dot, dot4, block, scan1 and its
+ * name) or a batch screen (screen, whose descriptor holds its name). */
 typedef struct kernel {
     const char *name;
-    float (*dot)(const float *, const float *, size_t);
-    void (*dot4)(const float *, const float *const[4], size_t, float[4]);
-    void (*block)(const float *, size_t, const float *const *, size_t, size_t, float *, size_t);
-    void (*scan1)(const float *, const float *, const uint64_t *, size_t, size_t, float *, size_t);
+    unsigned level;    /* chosen only when NIDUS_KERNEL allows this level */
+    bool (*runs)(void); /* whether this CPU can run it */
+    nidus__dot_fn dot;
+    dot4_fn dot4;
+    block_fn block;
+    scan1_fn scan1;
+    const nidus__screen *screen;
 } kernel;
 
-static const kernel PORTABLE = {"portable", dot_portable, dot4_portable, block_portable, scan1_portable};
-#if defined(NIDUS_X86) && !defined(NIDUS_PORTABLE_ONLY)
-static const kernel AVX2 = {"avx2", dot_avx2, dot4_avx2, block_avx2, scan1_avx2};
-#endif
-#if defined(NIDUS_NEON) && !defined(NIDUS_PORTABLE_ONLY)
-static void block_neon(const float *q, size_t nq, const float *const *rows, size_t nr, size_t n, float *out,
-                       size_t ld) {
-    for (size_t qi = 0; qi < nq; qi++)
-        for (size_t r = 0; r < nr; r++) out[qi * ld + r] = dot_neon(q + qi * n, rows[r], n);
+static bool cpu_any(void) { return true; }
+#ifdef KERNELS_X86
+static bool cpu_avx2(void) {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2");
 }
-static const kernel NEON = {"neon", dot_neon, dot4_neon, block_neon, scan1_neon};
+static bool cpu_avx2_fma(void) { return cpu_avx2() && __builtin_cpu_supports("fma"); }
+static bool cpu_avx512(void) { return cpu_avx2_fma() && __builtin_cpu_supports("avx512f"); }
+static bool cpu_avx512_bf16(void) {
+    return cpu_avx512() && __builtin_cpu_supports("avx512bf16") && __builtin_cpu_supports("avx512vl") &&
+           __builtin_cpu_supports("avx512bw");
+}
 #endif
 
-static const kernel *_Atomic chosen;
+/* Every kernel of this build, each kind slowest first: the run-time choice and
+ * the test hooks read only this table. */
+static const kernel KERNELS[] = {
+    {"portable", LV_PORTABLE, cpu_any, dot_portable, dot4_portable, block_portable, scan1_portable, NULL},
+#ifdef KERNELS_X86
+    {"avx2", LV_SIMD, cpu_avx2, dot_avx2, dot4_avx2, block_avx2, scan1_avx2, NULL},
+#endif
+#ifdef KERNELS_NEON
+    {"neon", LV_SIMD, cpu_any, dot_neon, dot4_neon, block_neon, scan1_neon, NULL}, /* every AArch64 has it */
+#endif
+#ifdef KERNELS_X86
+    {NULL, LV_SIMD, cpu_avx2_fma, NULL, NULL, NULL, NULL, &nidus__screen_avx2_fma},
+    {NULL, LV_AVX512, cpu_avx512, NULL, NULL, NULL, NULL, &nidus__screen_avx512},
+    {NULL, LV_BF16, cpu_avx512_bf16, NULL, NULL, NULL, NULL, &nidus__screen_avx512_bf16},
+#endif
+};
+#define NKERNELS (sizeof KERNELS / sizeof KERNELS[0])
+
+/* The next entry from *i on, of one kind (screens or exact kernels), that this
+ * CPU runs; NULL after the last. */
+static const kernel *each(size_t *i, bool screen) {
+    while (*i < NKERNELS) {
+        const kernel *e = &KERNELS[(*i)++];
+        if ((e->screen != NULL) == screen && e->runs()) return e;
+    }
+    return NULL;
+}
+
+/* ------------------------------------------------------------ dispatch ---- */
 
 bool nidus__kernel_env_is(const char *name) {
     const char *force = getenv("NIDUS_KERNEL");
     return force && strcmp(force, name) == 0;
 }
 
-static const kernel *pick(void) {
-    if (nidus__kernel_env_is("portable")) return &PORTABLE;
-#if defined(NIDUS_X86) && !defined(NIDUS_PORTABLE_ONLY)
-    __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx2")) return &AVX2;
-#endif
-#if defined(NIDUS_NEON) && !defined(NIDUS_PORTABLE_ONLY)
-    return &NEON; /* every AArch64 CPU has Advanced SIMD */
-#endif
-    return &PORTABLE;
+/* NIDUS_KERNEL=portable leaves the portable kernel and no screen; =avx2 the AVX2
+ * screen, =avx512 the f32 AVX-512 one (to test and time the smaller screens on a
+ * bigger CPU); anything else caps nothing. */
+static unsigned env_cap(void) {
+    if (nidus__kernel_env_is("portable")) return LV_PORTABLE;
+    if (nidus__kernel_env_is("avx2")) return LV_SIMD;
+    if (nidus__kernel_env_is("avx512")) return LV_AVX512;
+    return LV_ANY;
 }
+
+/* The fastest kernel of a kind that runs here and that NIDUS_KERNEL allows. */
+static const kernel *best(bool screen) {
+    unsigned cap = env_cap();
+    const kernel *b = NULL, *e;
+    for (size_t i = 0; (e = each(&i, screen));)
+        if (e->level <= cap) b = e;
+    return b;
+}
+
+static const kernel *_Atomic chosen;
 
 static const kernel *k(void) {
     const kernel *c = chosen;
-    if (!c) chosen = c = pick(); /* racing first calls pick the same kernel */
+    if (!c) chosen = c = best(false); /* racing first calls pick the same kernel; portable always runs */
     return c;
 }
 
 const char *nidus_kernel_name(void) { return k()->name; }
-
-/* Every kernel this build and CPU can run, portable first (for tests). */
-static size_t available(const kernel *out[4]) {
-    size_t n = 0;
-    out[n++] = &PORTABLE;
-#if defined(NIDUS_X86) && !defined(NIDUS_PORTABLE_ONLY)
-    __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx2")) out[n++] = &AVX2;
-#endif
-#if defined(NIDUS_NEON) && !defined(NIDUS_PORTABLE_ONLY)
-    out[n++] = &NEON;
-#endif
-    return n;
-}
 
 nidus__dot_fn nidus__kdot_fn(void) { return k()->dot; }
 
@@ -265,31 +349,63 @@ void nidus__kscan1(const float *q, const float *mat, const uint64_t *rows, size_
     k()->scan1(q, mat, rows, nr, n, out, ahead);
 }
 
-size_t nidus__kernels_scan1(const char **names,
-                            void (**scans)(const float *, const float *, const uint64_t *, size_t, size_t, float *,
-                                           size_t),
-                            size_t cap) {
-    const kernel *all[4];
-    size_t n = available(all);
-    for (size_t i = 0; i < n && i < cap; i++) names[i] = all[i]->name, scans[i] = all[i]->scan1;
-    return n;
+static const nidus__screen *_Atomic screen_chosen;
+static _Atomic int screen_picked;
+
+const nidus__screen *nidus__screen_get(void) {
+    if (!screen_picked) { /* racing first calls pick the same one */
+        const kernel *e = best(true);
+        screen_chosen = e ? e->screen : NULL;
+        screen_picked = 1;
+    }
+    return screen_chosen;
 }
-/* For tests: every kernel this build and CPU can run. */
-size_t nidus__kernels(const char **names, float (**dots)(const float *, const float *, size_t),
-                      void (**dot4s)(const float *, const float *const[4], size_t, float[4]), size_t cap) {
-    return nidus__kernels_block(names, dots, dot4s, NULL, cap);
+
+const char *nidus_batch_kernel_name(void) {
+    const nidus__screen *s = nidus__screen_get();
+    return s ? s->name : "none";
 }
+
+/* ---------------------------------------------------------- test hooks ---- */
+
+/* Each lists the table's kernels of one kind that run here, in table order
+ * (portable first), and returns how many (may exceed cap). */
 
 size_t nidus__kernels_block(const char **names, float (**dots)(const float *, const float *, size_t),
                             void (**dot4s)(const float *, const float *const[4], size_t, float[4]),
                             void (**blocks)(const float *, size_t, const float *const *, size_t, size_t, float *,
                                             size_t),
                             size_t cap) {
-    const kernel *all[4];
-    size_t n = available(all);
-    for (size_t i = 0; i < n && i < cap; i++) {
-        names[i] = all[i]->name, dots[i] = all[i]->dot, dot4s[i] = all[i]->dot4;
-        if (blocks) blocks[i] = all[i]->block;
-    }
+    size_t n = 0;
+    const kernel *e;
+    for (size_t i = 0; (e = each(&i, false)); n++)
+        if (n < cap) {
+            names[n] = e->name, dots[n] = e->dot, dot4s[n] = e->dot4;
+            if (blocks) blocks[n] = e->block;
+        }
+    return n;
+}
+
+size_t nidus__kernels(const char **names, float (**dots)(const float *, const float *, size_t),
+                      void (**dot4s)(const float *, const float *const[4], size_t, float[4]), size_t cap) {
+    return nidus__kernels_block(names, dots, dot4s, NULL, cap);
+}
+
+size_t nidus__kernels_scan1(const char **names,
+                            void (**scans)(const float *, const float *, const uint64_t *, size_t, size_t, float *,
+                                           size_t),
+                            size_t cap) {
+    size_t n = 0;
+    const kernel *e;
+    for (size_t i = 0; (e = each(&i, false)); n++)
+        if (n < cap) names[n] = e->name, scans[n] = e->scan1;
+    return n;
+}
+
+size_t nidus__screens(const nidus__screen **out, size_t cap) {
+    size_t n = 0;
+    const kernel *e;
+    for (size_t i = 0; (e = each(&i, true)); n++)
+        if (n < cap) out[n] = e->screen;
     return n;
 }

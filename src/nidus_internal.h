@@ -331,7 +331,11 @@ void nidus__lock_touch(nlock *l);
 void nidus__lock_release(nlock *l);
 uint64_t nidus__now_ms(void);
 
-/* --------------------------------------------------------------- search ---- */
+/* -------------------------------------------------------------- kernels ---- */
+
+/* kernels.c: nidus 0.3's normalization and dot product, the exact kernels that
+ * reproduce that dot's bits, and one table of every kernel (exact kernels and the
+ * batch screens of screen.c) that the run-time choice and the test hooks read. */
 
 /* nidus 0.3 normalization: f32 sum of squares, multiply by 1/norm; a near-zero
  * vector is left as is. Finite input whose squares overflow is scaled first. */
@@ -350,19 +354,20 @@ nidus__dot_fn nidus__kdot_fn(void);
  * each row's lines prefetched `ahead` rows early. Bit-identical to nidus__dot. */
 void nidus__kscan1(const float *q, const float *mat, const uint64_t *rows, size_t nr, size_t n, float *out,
                    size_t ahead);
-/* Every kernel's scan1, for tests; returns how many (may exceed cap). */
+/* Every query against every row: out[qi * ld + r] = dot(q + qi * n, rows[r]). */
+void nidus__kblock(const float *q, size_t nq, const float *const *rows, size_t nr, size_t n, float *out, size_t ld);
+/* Test hooks: every exact kernel this build and CPU can run, in table order
+ * (portable first), with its scan1 / its dot, dot4 and block (blocks may be NULL)
+ * / its dot and dot4; each returns how many (may exceed cap). */
 size_t nidus__kernels_scan1(const char **names,
                             void (**scans)(const float *, const float *, const uint64_t *, size_t, size_t, float *,
                                            size_t),
                             size_t cap);
-/* Every query against every row: out[qi * ld + r] = dot(q + qi * n, rows[r]). */
-void nidus__kblock(const float *q, size_t nq, const float *const *rows, size_t nr, size_t n, float *out, size_t ld);
 size_t nidus__kernels_block(const char **names, float (**dots)(const float *, const float *, size_t),
                             void (**dot4s)(const float *, const float *const[4], size_t, float[4]),
                             void (**blocks)(const float *, size_t, const float *const *, size_t, size_t, float *,
                                             size_t),
                             size_t cap);
-/* Every kernel available here (for tests); returns how many (may exceed cap). */
 size_t nidus__kernels(const char **names, float (**dots)(const float *, const float *, size_t),
                       void (**dot4s)(const float *, const float *const[4], size_t, float[4]), size_t cap);
 
@@ -386,7 +391,10 @@ typedef struct nidus__screen {
     void (*screen)(const float *qp, unsigned nq, const float *panels, size_t npanels, size_t dim,
                    const float *thr, const float *cq, const float *norms, uint32_t *masks);
 } nidus__screen;
-/* The screen for this CPU, or NULL (none; or NIDUS_KERNEL=portable). */
+/* The screens screen.c defines (x86 builds without NIDUS_PORTABLE_ONLY); the
+ * kernel table in kernels.c lists them. */
+extern const nidus__screen nidus__screen_avx2_fma, nidus__screen_avx512, nidus__screen_avx512_bf16;
+/* The screen for this CPU, or NULL (none; or NIDUS_KERNEL=portable); kernels.c. */
 const nidus__screen *nidus__screen_get(void);
 /* The margin coefficient cq of a query (sized so that no pair that could enter
  * a top-k is held back), and a threshold T lowered for the screen's roundings:
@@ -396,10 +404,13 @@ float nidus__screen_coef(const nidus__screen *s, const float *q, uint32_t dim);
 /* Words per panel row and per packed query: dim, or (bf16) dim rounded up to 16, halved. */
 size_t nidus__screen_cols(const nidus__screen *s, size_t dim);
 float nidus__screen_floor(float t);
-/* Every screen this build and CPU can run (for tests); returns how many. */
+/* Every screen this build and CPU can run (for tests; kernels.c, from the kernel
+ * table); returns how many (may exceed cap). */
 size_t nidus__screens(const nidus__screen **out, size_t cap);
 
-/* Bounded top-k by (score desc, row asc); NaN ranks below every number. */
+/* ----------------------------------------------------------------- topk ---- */
+
+/* Bounded top-k by (score desc, row asc); NaN ranks below every number (topk.c). */
 typedef struct ntopk_item {
     float score;
     uint64_t row;
@@ -415,7 +426,19 @@ void nidus__topk_init(ntopk *t, ntopk_item *storage, size_t k);
 void nidus__topk_push(ntopk *t, float score, uint64_t row, const void *ref, const void *ref2);
 /* Sort the kept items best first (in place); returns the count. */
 size_t nidus__topk_finish(ntopk *t);
+/* Push every item `from` keeps into `into` (merging the threads of a scan). */
+void nidus__topk_merge(ntopk *into, const ntopk *from);
 /* a ranks before b (better): higher score, or equal score and lower row. */
 bool nidus__rank_before(float sa, uint64_t ra, float sb, uint64_t rb);
+/* Whether (v, row) would enter t (push would keep it); t->k > 0. Most rows of a
+ * scan fail the first comparison, so it is inline, for the scan loops to test
+ * before calling push. */
+static inline bool nidus__topk_beats_worst(const ntopk *t, float v, uint64_t row) {
+    if (t->n < t->k) return true;
+    const ntopk_item *w = &t->heap[0];
+    if (v > w->score) return true;
+    if (v < w->score) return false;
+    return nidus__rank_before(v, row, w->score, w->row); /* a tie, or NaN */
+}
 
 #endif /* NIDUS_INTERNAL_H */

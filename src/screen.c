@@ -2,7 +2,7 @@
  * panels, used by query batches to find the few (query, row) pairs that could
  * enter a top-k. They never produce a result score: every pair they let through
  * is scored again with the exact nidus kernel (kernels.c), and the margin they
- * apply makes sure no pair that belongs in a result is held back (read.c).
+ * apply makes sure no pair that belongs in a result is held back (scan.c).
  *
  * Why a second kind of kernel: nidus 0.3's summation order (separate multiply
  * and add, eight lanes) caps a batch at about a third of the core's FMA peak. A
@@ -11,30 +11,29 @@
  * in one vector), and each step of the inner loop is one FMA per (panel, query)
  * with the query element broadcast — no horizontal sums, no tails.
  *
- * Chosen at run time from what the CPU reports: AVX-512 BF16 (rows and queries
- * rounded to bfloat16 pairs, vdpbf16ps: twice the multiply-adds of an FMA per
- * instruction, for a margin of about 2^-7 * |q| * |x|), else AVX-512F (16-row
- * panels, 2 panels x 12 queries = 24 accumulators of the 32 registers), else
- * AVX2+FMA (8-row panels, 2 x 6 = 12 of 16), else none (batches use the exact
- * block kernel). NIDUS_KERNEL=portable and NIDUS_PORTABLE_ONLY turn screening
- * off. */
+ * Chosen at run time from what the CPU reports, by the kernel table in
+ * kernels.c: AVX-512 BF16 (rows and queries rounded to bfloat16 pairs,
+ * vdpbf16ps: twice the multiply-adds of an FMA per instruction, for a margin of
+ * about 2^-7 * |q| * |x|), else AVX-512F (16-row panels, 2 panels x 12 queries =
+ * 24 accumulators of the 32 registers), else AVX2+FMA (8-row panels, 2 x 6 = 12
+ * of 16), else none (batches use the exact block kernel). NIDUS_KERNEL=portable
+ * and NIDUS_PORTABLE_ONLY turn screening off. */
 #include "nidus_internal.h"
 
 #include <math.h>
-#include <stdlib.h>
 
 #if (defined(__x86_64__) || defined(__i386__)) && !defined(NIDUS_PORTABLE_ONLY)
 #include <immintrin.h>
 #define NIDUS_SCREEN_X86 1
 #endif
 
+#ifdef NIDUS_SCREEN_X86
 /* Queries for an f32 screen: qp[i * nq + j] = element i of query j. */
 static inline void pack_queries_f32(const float *q, unsigned nq, size_t dim, float *qp) {
     for (unsigned j = 0; j < nq; j++)
         for (size_t i = 0; i < dim; i++) qp[i * nq + j] = q[j * dim + i];
 }
 
-#ifdef NIDUS_SCREEN_X86
 #define T_AVX2 __attribute__((target("avx2,fma")))
 #define T_AVX512 __attribute__((target("avx512f,avx2,fma")))
 #define INLINE inline __attribute__((always_inline))
@@ -281,10 +280,12 @@ SCREEN_ENTRY(screen_bf16, T_BF16, SCREEN_CASES12(screen16bf))
  * 2^-7 + 2^-16 of itself (each factor by 2^-8). */
 #define BF16_REL (0x1p-7 + 0x1p-16)
 
-static const nidus__screen SCREEN_AVX2 = {"avx2-fma", 8, 6, 0, 0.0, pack_avx2, pack_queries_f32, screen_avx2};
-static const nidus__screen SCREEN_AVX512 = {"avx512", 16, 12, 0, 0.0, pack_avx2, pack_queries_f32, screen_avx512};
-static const nidus__screen SCREEN_BF16 = {"avx512-bf16", 16, 12, 1, BF16_REL, pack_bf16, pack_queries_bf16,
-                                          screen_bf16};
+/* The screens, for the kernel table (kernels.c: which CPU runs which, and the
+ * choice among them). */
+const nidus__screen nidus__screen_avx2_fma = {"avx2-fma", 8, 6, 0, 0.0, pack_avx2, pack_queries_f32, screen_avx2};
+const nidus__screen nidus__screen_avx512 = {"avx512", 16, 12, 0, 0.0, pack_avx2, pack_queries_f32, screen_avx512};
+const nidus__screen nidus__screen_avx512_bf16 = {"avx512-bf16", 16, 12, 1, BF16_REL, pack_bf16, pack_queries_bf16,
+                                                 screen_bf16};
 #endif
 
 /* Why screening keeps results exact. For a query q and a row x, the exact nidus
@@ -316,61 +317,4 @@ float nidus__screen_floor(float t) {
     return (double)f > d ? nextafterf(f, -INFINITY) : f;
 }
 
-static const nidus__screen *_Atomic screen_chosen;
-static _Atomic int screen_picked;
-
-static const nidus__screen *screen_pick(void) {
-    if (nidus__kernel_env_is("portable")) return NULL;
-#ifdef NIDUS_SCREEN_X86
-    __builtin_cpu_init();
-    bool no512 = nidus__kernel_env_is("avx2"); /* to test and time the AVX2 screen on an AVX-512 CPU */
-    bool f32 = nidus__kernel_env_is("avx512"); /* likewise for the f32 AVX-512 screen */
-    if (!no512 && !f32 && __builtin_cpu_supports("avx512bf16") && __builtin_cpu_supports("avx512f") &&
-        __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx2") &&
-        __builtin_cpu_supports("fma"))
-        return &SCREEN_BF16;
-    if (!no512 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
-        return &SCREEN_AVX512;
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return &SCREEN_AVX2;
-#endif
-    return NULL;
-}
-
-const nidus__screen *nidus__screen_get(void) {
-    if (!screen_picked) { /* racing first calls pick the same one */
-        screen_chosen = screen_pick();
-        screen_picked = 1;
-    }
-    return screen_chosen;
-}
-
 size_t nidus__screen_cols(const nidus__screen *s, size_t dim) { return s->bf16 ? (dim + 15) / 16 * 8 : dim; }
-
-const char *nidus_batch_kernel_name(void) {
-    const nidus__screen *s = nidus__screen_get();
-    return s ? s->name : "none";
-}
-
-size_t nidus__screens(const nidus__screen **out, size_t cap) {
-    size_t n = 0;
-#ifdef NIDUS_SCREEN_X86
-    __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
-        if (n < cap) out[n] = &SCREEN_AVX2;
-        n++;
-        if (__builtin_cpu_supports("avx512f")) {
-            if (n < cap) out[n] = &SCREEN_AVX512;
-            n++;
-            if (__builtin_cpu_supports("avx512bf16") && __builtin_cpu_supports("avx512vl") &&
-                __builtin_cpu_supports("avx512bw")) {
-                if (n < cap) out[n] = &SCREEN_BF16;
-                n++;
-            }
-        }
-    }
-#else
-    (void)out;
-    (void)cap;
-#endif
-    return n;
-}

@@ -1,0 +1,43 @@
+/* scan.h — one scan job, as search.c sets it up and scan.c runs it. Internal. */
+#ifndef NIDUS_SCAN_H
+#define NIDUS_SCAN_H
+
+#include "store.h"
+
+/* Rows scored together: 256 rows of 384 floats stay in L2 while every query of
+ * a batch passes over them. search.c sizes a batch's per-thread scratch in it. */
+#define NIDUS__SCAN_BLOCK 256
+
+/* One scan: a range of the scope's docs (in row order, collection after
+ * collection) scored against nq queries, each with its own top-k. Threads each run
+ * one job over their own range; merging their top-ks gives exactly the one-thread
+ * result, because the ranking (score, then row) is a total order. */
+typedef struct nscan_job {
+    ncoll *const *scope;
+    const nscan *orders;
+    size_t nscope;
+    size_t lo, hi;
+    const float *mat;
+    uint32_t dim;
+    const float *q; /* nq normalized queries */
+    size_t nq;
+    const nfilter *f;
+    bool gate;
+    float min;
+    ntopk *tops;   /* nq */
+    float *scores; /* nq * NIDUS__SCAN_BLOCK, batches only */
+    /* Batches with a screen (NULL: the exact block kernel scores every pair). */
+    const nidus__screen *scr;
+    const float *qpack; /* the queries interleaved per group of scr->qmax */
+    size_t qstride;     /* words per packed query */
+    const float *cq;    /* nq margin coefficients */
+    const float *zero;  /* dim zeros: the padding row */
+    float *panels;      /* NIDUS__SCAN_BLOCK * cols words */
+    float *norms;       /* NIDUS__SCAN_BLOCK */
+    uint32_t *masks;    /* NIDUS__SCAN_BLOCK / scr->width * scr->qmax */
+} nscan_job;
+
+/* Run one job into its top-ks; a pthread start routine (arg: the job). */
+void *nidus__scan_run(void *job);
+
+#endif
