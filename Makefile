@@ -42,7 +42,7 @@ TEST_LIBS := $(shell pkg-config --libs jansson 2>/dev/null || echo -ljansson) -l
 all: lib
 lib: $(BUILD)/libnidus.a $(BUILD)/libnidus.so
 
-$(BUILD)/obj/%.o: src/%.c include/nidus.h src/nidus_internal.h src/store.h
+$(BUILD)/obj/%.o: src/%.c include/nidus.h src/nidus_internal.h src/store.h src/le.h
 	@mkdir -p $(dir $@)
 	@echo "CC $<"; $(CC) $(CFLAGS_ALL) -c $< -o $@
 

@@ -2,6 +2,7 @@
  * RAM. Rows are appended in one write per batch and cut back on failure, so the
  * file never keeps a partial row of ours. */
 #include "nidus_internal.h"
+#include "le.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -9,33 +10,28 @@
 
 static const uint8_t MAGIC[6] = {'N', 'I', 'D', 'U', 'S', 0};
 
-static void put_u16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8); }
-static void put_u32(uint8_t *p, uint32_t v) {
-    for (int i = 0; i < 4; i++) p[i] = (uint8_t)(v >> (8 * i));
-}
-
 void nidus__header_encode(uint8_t out[NIDUS_HEADER_LEN], uint32_t dim) {
     memset(out, 0, NIDUS_HEADER_LEN);
     memcpy(out, MAGIC, sizeof MAGIC);
-    put_u16(out + 6, NIDUS_FORMAT_VERSION);
-    put_u32(out + 8, dim);
+    nidus__put_le16(out + 6, NIDUS_FORMAT_VERSION);
+    nidus__put_le32(out + 8, dim);
 }
 
 int nidus__header_decode(const uint8_t in[NIDUS_HEADER_LEN], uint32_t *dim, nerr *e) {
     if (memcmp(in, MAGIC, sizeof MAGIC) != 0)
         return nidus__err(e, NIDUS_ENOTDB, 0, "data file has wrong magic bytes — not a nidus data file");
-    unsigned version = (unsigned)in[6] | (unsigned)in[7] << 8;
+    unsigned version = nidus__get_le16(in + 6);
     if (version != NIDUS_FORMAT_VERSION)
         return nidus__err(e, NIDUS_EVERSION, 0, "data file version %u is not supported (expected %d)",
                           version, NIDUS_FORMAT_VERSION);
-    *dim = (uint32_t)in[8] | (uint32_t)in[9] << 8 | (uint32_t)in[10] << 16 | (uint32_t)in[11] << 24;
+    *dim = nidus__get_le32(in + 8);
     return NIDUS_OK;
 }
 
 /* The file holds little-endian floats; so does every host we know of, but keep the
  * format right on a big-endian one. */
 static void le_floats(float *v, size_t n) {
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+#if NIDUS__LE_SWAP
     for (size_t i = 0; i < n; i++) {
         uint32_t u;
         memcpy(&u, &v[i], 4);
@@ -193,7 +189,7 @@ int nidus__data_write_file(const char *path, uint32_t dim, const float *rows, ui
     int r = nidus__io_pwrite_full(fd, hdr, sizeof hdr, 0);
     const char *what = "failed to write temp data file";
     if (r == 0 && n) {
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+#if NIDUS__LE_SWAP
 #error "big-endian compaction writer not implemented"
 #endif
         r = nidus__io_pwrite_full(fd, rows, (size_t)n * dim * sizeof(float), NIDUS_HEADER_LEN);
