@@ -142,6 +142,10 @@ int nidus__io_unlink(const char *path);
 int nidus__io_link(const char *from, const char *to);
 int nidus__io_fsync_dir(const char *dir);
 int nidus__io_mkdir_p(const char *path);
+/* Whether path still names the file open as fd (same device and inode): a rename
+ * over it or an unlink of it says no. fd_st, when not NULL, receives fd's stat. */
+struct stat;
+bool nidus__io_same_file(int fd, const char *path, struct stat *fd_st);
 
 /* --------------------------------------------------------------- crc32 ---- */
 

@@ -972,14 +972,6 @@ out:
     return rc;
 }
 
-/* Same inode? (Detects a compaction that swapped a file while we opened.) */
-static bool same_file(int fd, const char *path) {
-    struct stat a, b;
-    if (fstat(fd, &a) < 0) return false;
-    if (stat(path, &b) < 0) return false;
-    return a.st_ino == b.st_ino && a.st_dev == b.st_dev;
-}
-
 /* Open `data` and `log` for a read-only snapshot: nothing is created or modified.
  * A committed-but-unfinished compaction (marker present) is read through its tmp
  * files. Returns NIDUS_EAGAIN-like 1 when a concurrent compaction moved a file. */
@@ -1073,7 +1065,8 @@ static int open_reader_files(nidus_db *db, nerr *e, bool *retry, bool *mismatch)
     /* A compaction that started or finished while we read may have paired files
      * from two generations: check the names still lead to what we read. */
     int mk2 = read_marker(marker, m2, sizeof m2, &msd, &msl);
-    if (mk2 != mk || strcmp(m1, m2) != 0 || !same_file(dfd, dp) || (lfd >= 0 && !same_file(lfd, lp)))
+    if (mk2 != mk || strcmp(m1, m2) != 0 || !nidus__io_same_file(dfd, dp, NULL) ||
+        (lfd >= 0 && !nidus__io_same_file(lfd, lp, NULL)))
         *retry = true;
 out:
     rc = rows_finish(&rows, rc, e);
@@ -1088,8 +1081,8 @@ out:
         if (lfd >= 0) (void)nidus__io_fsize(lfd, &lnow);
         /* A writer cutting a torn tail or rolling back a failed append shrinks a file
          * we were reading: the same kind of change. */
-        if (mk3 != mk || strcmp(m1, m3) != 0 || (dfd >= 0 && !same_file(dfd, dp)) ||
-            (lfd >= 0 && !same_file(lfd, lp)) || dnow != dsize0 || lnow != lsize0) {
+        if (mk3 != mk || strcmp(m1, m3) != 0 || (dfd >= 0 && !nidus__io_same_file(dfd, dp, NULL)) ||
+            (lfd >= 0 && !nidus__io_same_file(lfd, lp, NULL)) || dnow != dsize0 || lnow != lsize0) {
             rc = NIDUS_OK;
             *retry = true;
         }
