@@ -1,12 +1,13 @@
-/* data.c — the vector matrix: the `data` file's header, its rows, and their copy in
- * RAM. Rows are appended in one write per batch and cut back on failure, so the
- * file never keeps a partial row of ours. */
+/* data.c — the vector matrix: the `data` file's header, its rows, their copy in RAM,
+ * and the threads that read them at open. Rows are appended in one write per batch
+ * and cut back on failure, so the file never keeps a partial row of ours. */
 #include "nidus_internal.h"
 #include "le.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 static const uint8_t MAGIC[6] = {'N', 'I', 'D', 'U', 'S', 0};
 
@@ -205,3 +206,68 @@ int nidus__data_write_file(const char *path, uint32_t dim, const float *rows, ui
     }
     return NIDUS_OK;
 }
+
+/* ------------------------------------------------------- row readers ---- */
+
+/* The rows are read while the log replays: the two touch disjoint memory (replay
+ * only needs the row count, known from the header). So the work spreads over every
+ * core whatever the replay costs: with two cores, one reader runs next to the
+ * replay and both finish the rows together (page faults and copying are CPU work,
+ * so two cores fill memory faster than one). */
+static void rows_work(nrow_worker *w) {
+    nrow_reader *r = w->r;
+    while (!atomic_load_explicit(&r->stop, memory_order_relaxed)) {
+        uint64_t i = atomic_fetch_add(&r->next, 1);
+        if (i >= r->nblocks) break;
+        uint64_t first = i * r->block, count = r->d->rows - first < r->block ? r->d->rows - first : r->block;
+        if ((w->rc = nidus__data_read_range(r->d, r->fd, first, count, r->path, &w->e)) != NIDUS_OK) {
+            atomic_store(&r->stop, true);
+            break;
+        }
+    }
+}
+
+static void *rows_thread(void *arg) {
+    rows_work(arg);
+    return NULL;
+}
+
+void nidus__rows_start(nrow_reader *r, ndata *d, int fd, const char *path) {
+    const uint64_t worth = 8u << 20, block_bytes = 16u << 20; /* below `worth`, threads cost more than they save */
+    uint64_t row_bytes = (uint64_t)d->dim * 4, bytes = d->rows * row_bytes;
+    r->d = d;
+    r->fd = fd;
+    r->path = path;
+    r->block = block_bytes / row_bytes ? block_bytes / row_bytes : 1;
+    r->nblocks = (d->rows + r->block - 1) / r->block;
+    atomic_init(&r->next, 0);
+    atomic_init(&r->stop, false);
+    for (int i = 0; i <= NIDUS__ROW_THREADS; i++) r->w[i] = (nrow_worker){.r = r};
+    if (bytes < worth) {
+        rows_work(&r->w[NIDUS__ROW_THREADS]); /* small: read now, on this thread */
+        return;
+    }
+    /* One reader per core the replay leaves free, and at least one. */
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    int n = cores > NIDUS__ROW_THREADS ? NIDUS__ROW_THREADS : cores > 1 ? (int)cores - 1 : 1;
+    for (int i = 0; i < n; i++)
+        if (pthread_create(&r->w[i].t, NULL, rows_thread, &r->w[i]) == 0) r->w[i].started = true;
+}
+
+int nidus__rows_finish(nrow_reader *r, int rc, nerr *e) {
+    if (!r->d) return rc; /* never started */
+    if (rc != NIDUS_OK) atomic_store(&r->stop, true);
+    else rows_work(&r->w[NIDUS__ROW_THREADS]);
+    for (int i = 0; i <= NIDUS__ROW_THREADS; i++) {
+        nrow_worker *w = &r->w[i];
+        if (w->started) pthread_join(w->t, NULL);
+        w->started = false;
+        if (rc == NIDUS_OK && w->rc != NIDUS_OK) {
+            *e = w->e;
+            rc = w->rc;
+        }
+    }
+    r->d = NULL;
+    return rc;
+}
+

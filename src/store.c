@@ -180,26 +180,6 @@ static int coll_reserve(ncoll *c, size_t extra, nerr *e) {
  * doc costs no malloc of its own (a million of them were a million mallocs at
  * open, and as many frees at close). A blob is never freed alone: an overwrite or
  * delete marks the arena (c->dead_blobs), and compaction rebuilds it. */
-/* Turn kv[0..n), whose strings are borrowed views, into *out owning copies of
- * them; out takes kv. On failure (NIDUS_ENOMEM) kv and every copy made are freed
- * and *out is empty. */
-static int meta_own(nmeta_kv *kv, size_t n, nmeta *out) {
-    *out = (nmeta){kv, 0};
-    for (size_t i = 0; i < n; i++, out->n++) {
-        char *k = nidus__strndup(kv[i].key.ptr, kv[i].key.len);
-        char *v = k ? nidus__strndup(kv[i].value.ptr, kv[i].value.len) : NULL;
-        if (!v) {
-            nidus__free(k);
-            nidus__meta_free(out);
-            *out = (nmeta){0};
-            return NIDUS_ENOMEM;
-        }
-        kv[i].key.ptr = k;
-        kv[i].value.ptr = v;
-    }
-    return NIDUS_OK;
-}
-
 static void add_sat(size_t *n, size_t x) { *n = x > SIZE_MAX - *n ? SIZE_MAX : *n + x; }
 
 static size_t blob_size(size_t idlen, const nattrs *a) {
@@ -520,7 +500,7 @@ static int apply_op(replay_ctx *r, const replay_op *ro) {
         if (op->meta.n && !items) return nidus__err(e, NIDUS_ENOMEM, 0, "out of memory replaying the log");
         if (items) memcpy(items, op->meta.items, op->meta.n * sizeof *items);
         nmeta m;
-        if (meta_own(items, op->meta.n, &m))
+        if (nidus__meta_own(items, op->meta.n, &m))
             return nidus__err(e, NIDUS_ENOMEM, 0, "out of memory replaying the log");
         nidus__meta_free(&c->meta);
         c->meta = m;
@@ -749,91 +729,6 @@ static int create_empty_log(nidus_db *db, const char *lpath, nerr *e) {
     return r < 0 ? nidus__err_sys(e, -r, "failed to sync new log at %s", lpath) : NIDUS_OK;
 }
 
-/* Reading the rows while the log replays: the two touch disjoint memory (replay
- * only needs the row count, known from the header). The rows are cut into blocks
- * that reader threads take in turn; once replay is done, the opening thread takes
- * blocks too. So the work spreads over every core whatever the replay costs: with
- * two cores, one reader runs next to the replay and both finish the rows together
- * (page faults and copying are CPU work, so two cores fill memory faster than
- * one). */
-#define ROW_THREADS 2
-typedef struct row_worker {
-    struct row_reader *r;
-    pthread_t t;
-    bool started;
-    int rc;
-    nerr e;
-} row_worker;
-
-typedef struct row_reader {
-    ndata *d;
-    int fd;
-    const char *path;
-    uint64_t block, nblocks; /* rows per block, blocks */
-    _Atomic uint64_t next;   /* the next block to take */
-    _Atomic bool stop;       /* a reader failed, or the open did: take no more */
-    row_worker w[ROW_THREADS + 1]; /* the last one is the opening thread */
-} row_reader;
-
-static void rows_work(row_worker *w) {
-    row_reader *r = w->r;
-    while (!atomic_load_explicit(&r->stop, memory_order_relaxed)) {
-        uint64_t i = atomic_fetch_add(&r->next, 1);
-        if (i >= r->nblocks) break;
-        uint64_t first = i * r->block, count = r->d->rows - first < r->block ? r->d->rows - first : r->block;
-        if ((w->rc = nidus__data_read_range(r->d, r->fd, first, count, r->path, &w->e)) != NIDUS_OK) {
-            atomic_store(&r->stop, true);
-            break;
-        }
-    }
-}
-
-static void *rows_thread(void *arg) {
-    rows_work(arg);
-    return NULL;
-}
-
-static void rows_start(row_reader *r, ndata *d, int fd, const char *path) {
-    const uint64_t worth = 8u << 20, block_bytes = 16u << 20; /* below `worth`, threads cost more than they save */
-    uint64_t row_bytes = (uint64_t)d->dim * 4, bytes = d->rows * row_bytes;
-    r->d = d;
-    r->fd = fd;
-    r->path = path;
-    r->block = block_bytes / row_bytes ? block_bytes / row_bytes : 1;
-    r->nblocks = (d->rows + r->block - 1) / r->block;
-    atomic_init(&r->next, 0);
-    atomic_init(&r->stop, false);
-    for (int i = 0; i <= ROW_THREADS; i++) r->w[i] = (row_worker){.r = r};
-    if (bytes < worth) {
-        rows_work(&r->w[ROW_THREADS]); /* small: read now, on this thread */
-        return;
-    }
-    /* One reader per core the replay leaves free, and at least one. */
-    long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    int n = cores > ROW_THREADS ? ROW_THREADS : cores > 1 ? (int)cores - 1 : 1;
-    for (int i = 0; i < n; i++)
-        if (pthread_create(&r->w[i].t, NULL, rows_thread, &r->w[i]) == 0) r->w[i].started = true;
-}
-
-/* Help with the blocks left (unless rc says the open failed), join, and keep the
- * first error (rc) or report a reader's. */
-static int rows_finish(row_reader *r, int rc, nerr *e) {
-    if (!r->d) return rc; /* never started */
-    if (rc != NIDUS_OK) atomic_store(&r->stop, true);
-    else rows_work(&r->w[ROW_THREADS]);
-    for (int i = 0; i <= ROW_THREADS; i++) {
-        row_worker *w = &r->w[i];
-        if (w->started) pthread_join(w->t, NULL);
-        w->started = false;
-        if (rc == NIDUS_OK && w->rc != NIDUS_OK) {
-            *e = w->e;
-            rc = w->rc;
-        }
-    }
-    r->d = NULL;
-    return rc;
-}
-
 /* A log with records but no `data` to go with it is a damaged store, not a new
  * one: creating `data` afresh would silently drop every record. */
 static int refuse_if_log(nidus_db *db, const char *lpath, nerr *e) {
@@ -890,7 +785,7 @@ out:
  * partial row and a torn log tail, replay. */
 static int open_writer_files(nidus_db *db, nerr *e) {
     int rc = NIDUS_OK;
-    row_reader rows = {0};
+    nrow_reader rows = {0};
     char *dpath = join(db->path, "data"), *lpath = join(db->path, "log");
     if (!dpath || !lpath) {
         rc = nidus__err(e, NIDUS_ENOMEM, 0, "out of memory");
@@ -934,7 +829,7 @@ static int open_writer_files(nidus_db *db, nerr *e) {
     uint32_t dim = db->cfg.dimension;
     if ((rc = nidus__data_load_header(&db->data, fd, size, &dim, db->cfg.max_vector_bytes, dpath, e))) goto out;
     db->cfg.dimension = dim;
-    rows_start(&rows, &db->data, fd, dpath);
+    nidus__rows_start(&rows, &db->data, fd, dpath);
     uint64_t good = NIDUS_HEADER_LEN + db->data.rows * (uint64_t)dim * 4;
     if (size > good) {
         r = nidus__io_ftruncate(fd, good);
@@ -966,7 +861,7 @@ static int open_writer_files(nidus_db *db, nerr *e) {
     }
     db->log.size = good_end;
 out:
-    rc = rows_finish(&rows, rc, e);
+    rc = nidus__rows_finish(&rows, rc, e);
     nidus__free(dpath);
     nidus__free(lpath);
     return rc;
@@ -977,7 +872,7 @@ out:
  * files. Returns NIDUS_EAGAIN-like 1 when a concurrent compaction moved a file. */
 static int open_reader_files(nidus_db *db, nerr *e, bool *retry, bool *mismatch) {
     int rc = NIDUS_OK, dfd = -1, lfd = -1, mk = 0;
-    row_reader rows = {0};
+    nrow_reader rows = {0};
     char m1[128] = "", m2[128];
     uint64_t msd = 0, msl = 0, dsize0 = 0, lsize0 = 0;
     const char *dp = NULL, *lp = NULL;
@@ -1035,7 +930,7 @@ static int open_reader_files(nidus_db *db, nerr *e, bool *retry, bool *mismatch)
         uint32_t dim = db->cfg.dimension;
         if ((rc = nidus__data_load_header(&db->data, dfd, size, &dim, db->cfg.max_vector_bytes, dp, e))) goto out;
         db->cfg.dimension = dim;
-        rows_start(&rows, &db->data, dfd, dp);
+        nidus__rows_start(&rows, &db->data, dfd, dp);
     }
     /* `data` is sized first: log records past these rows are ignored (reader rule). */
     if (rolled) {
@@ -1069,7 +964,7 @@ static int open_reader_files(nidus_db *db, nerr *e, bool *retry, bool *mismatch)
         (lfd >= 0 && !nidus__io_same_file(lfd, lp, NULL)))
         *retry = true;
 out:
-    rc = rows_finish(&rows, rc, e);
+    rc = nidus__rows_finish(&rows, rc, e);
     /* An error while a compaction moved the files under us is no error of the
      * store: read again. */
     if (rc != NIDUS_OK && rc != NIDUS_ENOMEM && marker && dp) {
@@ -1304,11 +1199,9 @@ static int log_commit(nidus_db *db, const nbuf *frames, nerr *e) {
     return NIDUS_OK;
 }
 
-static bool utf8_arg(const char *s) { return s && nidus__utf8_valid(s, strlen(s)); }
-
 #define CHECK_NAME(db, what, s)                                                          \
     do {                                                                                 \
-        if (!utf8_arg(s)) {                                                              \
+        if (!nidus__utf8_cstr(s)) {                                                              \
             nidus__leave(db);                                                            \
             return fail_code(db, NIDUS_EINVAL, "%s is NULL or not valid UTF-8", what);   \
         }                                                                                \
@@ -1365,37 +1258,6 @@ int nidus_has_collection(nidus_db *db, const char *name) {
     return found;
 }
 
-static int meta_cmp(const void *a, const void *b) {
-    const nmeta_kv *x = a, *y = b;
-    int c = nidus__str_cmp(x->key.ptr, x->key.len, y->key.ptr, y->key.len);
-    /* Equal keys keep input order, so the later one can win. */
-    return c ? c : (x < y ? -1 : x > y);
-}
-
-static int meta_from_input(const nidus_meta_entry *in, size_t n, nmeta *out, nerr *e) {
-    *out = (nmeta){0};
-    if (n == 0) return NIDUS_OK;
-    if (!in) return nidus__err(e, NIDUS_EINVAL, 0, "meta entries are NULL");
-    for (size_t i = 0; i < n; i++)
-        if (!utf8_arg(in[i].key) || !utf8_arg(in[i].value))
-            return nidus__err(e, NIDUS_EINVAL, 0, "meta entry %zu: key or value is NULL or not valid UTF-8", i);
-    nmeta_kv *kv = nidus__mallocarray(n, sizeof *kv);
-    if (!kv) return nidus__err(e, NIDUS_ENOMEM, 0, "out of memory");
-    for (size_t i = 0; i < n; i++) {
-        kv[i].key = (nidus_str){in[i].key, strlen(in[i].key)};
-        kv[i].value = (nidus_str){in[i].value, strlen(in[i].value)};
-    }
-    qsort(kv, n, sizeof *kv, meta_cmp);
-    /* Keep the last of equal keys, then own the strings. */
-    size_t m = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (i + 1 < n && kv[i].key.len == kv[i + 1].key.len && !memcmp(kv[i].key.ptr, kv[i + 1].key.ptr, kv[i].key.len))
-            continue;
-        kv[m++] = kv[i];
-    }
-    return meta_own(kv, m, out) ? nidus__err(e, NIDUS_ENOMEM, 0, "out of memory") : NIDUS_OK;
-}
-
 int nidus_set_meta(nidus_db *db, const char *collection, const nidus_meta_entry *entries, size_t count) {
     int rc = nidus__enter_write(db);
     if (rc) return rc;
@@ -1406,7 +1268,7 @@ int nidus_set_meta(nidus_db *db, const char *collection, const nidus_meta_entry 
     ncoll *fresh = NULL;
     size_t len = strlen(collection);
     ncoll *c = nidus__coll_find(db, collection, len);
-    if ((rc = meta_from_input(entries, count, &meta, &e))) goto out;
+    if ((rc = nidus__meta_from_input(entries, count, &meta, &e))) goto out;
     if (!c) {
         /* nidus 0.3 creates the collection implicitly and logs only the SetMeta. */
         if ((rc = colls_reserve(db, 1, &e))) goto out;
@@ -1485,7 +1347,7 @@ int nidus_upsert_ex(nidus_db *db, const char *collection, const nidus_record *re
                             records[i].dim, dim);
             goto out;
         }
-        if (!utf8_arg(records[i].id)) {
+        if (!nidus__utf8_cstr(records[i].id)) {
             rc = nidus__err(&e, NIDUS_EINVAL, 0, "record %zu: id is NULL or not valid UTF-8", i);
             goto out;
         }
