@@ -42,7 +42,7 @@ TEST_LIBS := $(shell pkg-config --libs jansson 2>/dev/null || echo -ljansson) -l
 all: lib
 lib: $(BUILD)/libnidus.a $(BUILD)/libnidus.so
 
-$(BUILD)/obj/%.o: src/%.c include/nidus.h src/nidus_internal.h src/store.h src/le.h
+$(BUILD)/obj/%.o: src/%.c include/nidus.h src/nidus_internal.h src/db.h src/coll.h src/le.h
 	@mkdir -p $(dir $@)
 	@echo "CC $<"; $(CC) $(CFLAGS_ALL) -c $< -o $@
 
@@ -53,7 +53,7 @@ $(BUILD)/libnidus.a: $(LIB_OBJ)
 $(BUILD)/libnidus.so: $(LIB_OBJ)
 	$(CC) -shared -Wl,-soname,libnidus.so.$(SOMAJOR) $(LDSAN) -pthread -o $@ $^ -lm
 
-$(BUILD)/tobj/%.o: tests/%.c tests/t.h tests/th.h include/nidus.h src/nidus_internal.h src/store.h
+$(BUILD)/tobj/%.o: tests/%.c tests/t.h tests/th.h include/nidus.h src/nidus_internal.h src/db.h src/coll.h
 	@mkdir -p $(dir $@)
 	@echo "CC $<"; $(CC) $(CFLAGS_ALL) -Wno-unused-function -c $< -o $@
 

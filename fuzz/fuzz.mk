@@ -23,7 +23,7 @@ endif
 FUZZ_SECONDS ?= 60
 FUZZ_CC      ?= clang
 FUZZ_BUILD   := build/libfuzzer
-FUZZ_HDR     := fuzz/common.h fuzz/op_check.h fuzz/reference.h include/nidus.h src/nidus_internal.h src/store.h
+FUZZ_HDR     := fuzz/common.h fuzz/op_check.h fuzz/reference.h include/nidus.h src/nidus_internal.h src/db.h src/coll.h
 FUZZ_JANSSON_CFLAGS := $(shell pkg-config --cflags jansson 2>/dev/null)
 FUZZ_JANSSON_LIBS   := $(shell pkg-config --libs jansson 2>/dev/null || echo -ljansson)
 
@@ -79,7 +79,7 @@ FUZZ_LIB_OBJ := $(LIB_SRC:src/%.c=$(FUZZ_BUILD)/obj/%.o)
 FUZZ_BINS := $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz_%)
 
 # The library with coverage instrumentation and the sanitizers, no fuzzer main.
-$(FUZZ_BUILD)/obj/%.o: src/%.c include/nidus.h src/nidus_internal.h src/store.h
+$(FUZZ_BUILD)/obj/%.o: src/%.c include/nidus.h src/nidus_internal.h src/db.h src/coll.h
 	@mkdir -p $(dir $@)
 	@echo "CC(fuzz) $<"; $(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link,address,undefined -c $< -o $@
 

@@ -1,7 +1,7 @@
 /* read.c — search and the other reads. Every result is one allocation (an arena
  * sized by a measuring pass, then filled), so it outlives later writes and is
  * released whole by nidus_free(). */
-#include "store.h"
+#include "db.h"
 
 #include <math.h>
 #include <stdalign.h>
@@ -69,7 +69,7 @@ static void *arena_build(fill_fn fill, void *ctx) {
 static int oom(nidus_db *db) {
     nerr e;
     nidus__err(&e, NIDUS_ENOMEM, 0, "out of memory building the result");
-    return nidus__fail(db, &e);
+    return nidus__set_error(db, &e);
 }
 
 /* ---------------------------------------------------------------- search ---- */
@@ -358,7 +358,7 @@ static int search_many(nidus_db *db, const float *queries, size_t nq, size_t qle
     if ((rc = nidus__filter_compile(opts->filter, opts->n_filter, &f, e))) return rc;
 
     /* The scope: every collection, or the named ones that exist, once each. */
-    size_t want = opts->collections ? opts->n_collections : db->ncolls;
+    size_t want = opts->collections ? opts->n_collections : db->colls.n;
     if (!(scope = nidus__mallocarray(want ? want : 1, sizeof *scope)) ||
         !(orders = nidus__mallocarray(want ? want : 1, sizeof *orders)) ||
         !(q = nidus__mallocarray(nq ? nq * dim : 1, sizeof *q))) {
@@ -374,12 +374,12 @@ static int search_many(nidus_db *db, const float *queries, size_t nq, size_t qle
                 rc = nidus__err(e, NIDUS_EINVAL, 0, "collection name %zu is NULL", i);
                 goto out;
             }
-            if (!(c = nidus__coll_find(db, name, strlen(name)))) continue;
+            if (!(c = nidus__coll_find(&db->colls, name, strlen(name)))) continue;
             bool dup = false;
             for (size_t x = 0; x < nscope && !dup; x++) dup = scope[x] == c;
             if (dup) continue;
         } else {
-            c = db->colls[i];
+            c = db->colls.v[i];
         }
         orders[nscope] = nidus__scan_order(c); /* idx NULL: doc order, still exact */
         scope[nscope++] = c;
@@ -482,7 +482,7 @@ int nidus_search(nidus_db *db, const float *query, size_t qlen, const nidus_sear
     nerr e = {0};
     rc = search_many(db, query, 1, qlen, opts, out, &e);
     nidus__leave(db);
-    return rc ? nidus__fail(db, &e) : NIDUS_OK;
+    return rc ? nidus__set_error(db, &e) : NIDUS_OK;
 }
 
 int nidus_search_batch(nidus_db *db, const float *queries, size_t nq, size_t qlen, const nidus_search_opts *opts,
@@ -494,7 +494,7 @@ int nidus_search_batch(nidus_db *db, const float *queries, size_t nq, size_t qle
     nerr e = {0};
     rc = nq ? search_many(db, queries, nq, qlen, opts, out, &e) : NIDUS_OK;
     nidus__leave(db);
-    return rc ? nidus__fail(db, &e) : NIDUS_OK;
+    return rc ? nidus__set_error(db, &e) : NIDUS_OK;
 }
 
 /* ------------------------------------------------------------------ docs ---- */
@@ -528,7 +528,7 @@ int nidus_get_all(nidus_db *db, const char *collection, nidus_docs **out) {
     *out = NULL;
     int rc = nidus__enter_read(db);
     if (rc) return rc;
-    const ncoll *c = nidus__coll_find(db, collection, strlen(collection));
+    const ncoll *c = nidus__coll_find(&db->colls, collection, strlen(collection));
     ndoc **sorted = NULL;
     if (c && !(sorted = nidus__docs_by_id(c))) {
         nidus__leave(db);
@@ -546,7 +546,7 @@ int nidus_get(nidus_db *db, const char *collection, const char *const *ids, size
     *out = NULL;
     int rc = nidus__enter_read(db);
     if (rc) return rc;
-    const ncoll *c = nidus__coll_find(db, collection, strlen(collection));
+    const ncoll *c = nidus__coll_find(&db->colls, collection, strlen(collection));
     const ndoc **found = nidus__mallocarray(count ? count : 1, sizeof *found);
     if (!found) {
         nidus__leave(db);
@@ -569,10 +569,10 @@ int nidus_get(nidus_db *db, const char *collection, const char *const *ids, size
 static void fill_names(arena *a, void *vctx) {
     nidus_db *db = vctx;
     nidus_names *res = arena_take(a, sizeof *res, alignof(nidus_names));
-    const char **names = arena_take(a, db->ncolls * sizeof *names, alignof(const char *));
-    if (res) *res = (nidus_names){db->ncolls, names};
-    for (size_t i = 0; i < db->ncolls; i++) {
-        const char *s = arena_str(a, db->colls[i]->name.ptr, db->colls[i]->name.len);
+    const char **names = arena_take(a, db->colls.n * sizeof *names, alignof(const char *));
+    if (res) *res = (nidus_names){db->colls.n, names};
+    for (size_t i = 0; i < db->colls.n; i++) {
+        const char *s = arena_str(a, db->colls.v[i]->name.ptr, db->colls.v[i]->name.len);
         if (names) names[i] = s;
     }
 }
@@ -604,7 +604,7 @@ int nidus_get_meta(nidus_db *db, const char *collection, nidus_meta **out) {
     *out = NULL;
     int rc = nidus__enter_read(db);
     if (rc) return rc;
-    const ncoll *c = nidus__coll_find(db, collection, strlen(collection));
+    const ncoll *c = nidus__coll_find(&db->colls, collection, strlen(collection));
     nmeta empty = {0};
     *out = arena_build(fill_meta, c ? (void *)&c->meta : (void *)&empty);
     nidus__leave(db);
@@ -617,9 +617,9 @@ int nidus_get_footprint(nidus_db *db, nidus_footprint *out) {
     if (!out) return NIDUS_EMISUSE;
     int rc = nidus__enter_read(db);
     if (rc) return rc;
-    uint64_t docs = 0, index = db->capcolls * sizeof(ncoll *);
-    for (size_t i = 0; i < db->ncolls; i++) {
-        const ncoll *c = db->colls[i];
+    uint64_t docs = 0, index = db->colls.cap * sizeof(ncoll *);
+    for (size_t i = 0; i < db->colls.n; i++) {
+        const ncoll *c = db->colls.v[i];
         docs += c->n;
         index += sizeof *c + c->name.len + 1 + c->cap * sizeof(ndoc) + c->nslots * sizeof(uint64_t) + c->cap * (sizeof(uint32_t) + sizeof(uint64_t));
         for (size_t j = 0; j < c->meta.n; j++) index += sizeof(nmeta_kv) + c->meta.items[j].key.len + c->meta.items[j].value.len + 2;

@@ -1,7 +1,7 @@
 /* store.c — the handle: open and replay, the collections and their documents, and
  * every write as a transaction (validate, prepare every allocation, write the
  * files with rollback, then commit to memory in steps that cannot fail). */
-#include "store.h"
+#include "db.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -13,17 +13,20 @@
 
 /* ---------------------------------------------------------------- errors ---- */
 
-int nidus__fail(nidus_db *db, const nerr *e) {
+int nidus__set_error(nidus_db *db, const nerr *e) {
     pthread_mutex_lock(&db->errmu);
     db->err = *e;
     pthread_mutex_unlock(&db->errmu);
     return e->code;
 }
 
-static int fail_code(nidus_db *db, int code, const char *fmt, const char *arg) {
-    nerr e;
-    nidus__err(&e, code, 0, fmt, arg);
-    return nidus__fail(db, &e);
+int nidus__set_errorf(nidus_db *db, int code, const char *fmt, ...) {
+    nerr e = {.code = code};
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(e.msg, sizeof e.msg, fmt, ap);
+    va_end(ap);
+    return nidus__set_error(db, &e);
 }
 
 const char *nidus_errmsg(const nidus_db *db) {
@@ -52,379 +55,6 @@ int nidus_sys_errno(const nidus_db *db) {
     return !db || db->magic != NIDUS_DB_MAGIC ? 0 : db->err.sys;
 }
 
-/* ----------------------------------------------------------- collections ---- */
-
-/* The id hash, for this process's tables only (never stored): eight bytes per
- * multiply (byte order does not matter), the length mixed in, then splitmix64's
- * finalizer so the low bits the table uses depend on every input bit. Replay
- * hashes every id of the log, so byte-at-a-time FNV-1a showed in its profile. */
-static uint32_t hash32(const char *p, size_t n) {
-    uint64_t h = 0x9e3779b97f4a7c15ull ^ n;
-    size_t i = 0;
-    for (; n - i >= 8; i += 8) {
-        uint64_t w;
-        memcpy(&w, p + i, 8);
-        h = (h ^ w) * 0xbf58476d1ce4e5b9ull;
-        h ^= h >> 31;
-    }
-    if (i < n) { /* the last 1-7 bytes, without a variable-length memcpy */
-        uint64_t w = 0;
-        if (n >= 8) {
-            memcpy(&w, p + n - 8, 8); /* overlapping the previous word */
-        } else {
-            size_t k = n;
-            if (k & 4) {
-                uint32_t x;
-                memcpy(&x, p + k - 4, 4);
-                w = x;
-            }
-            if (k & 2) {
-                uint16_t x;
-                memcpy(&x, p + (k & 1), 2);
-                w = w << 16 | x;
-            }
-            if (k & 1) w = w << 8 | (uint8_t)p[0];
-        }
-        h = (h ^ w) * 0xbf58476d1ce4e5b9ull;
-    }
-    h ^= h >> 30;
-    h *= 0xbf58476d1ce4e5b9ull;
-    h ^= h >> 27;
-    h *= 0x94d049bb133111ebull;
-    h ^= h >> 31;
-    return (uint32_t)h;
-}
-
-/* A slot is 0 (empty) or (hash32 << 32 | doc index + 1). Keeping the hash in the
- * slot means a probe touches a doc only on a full hash match, and growing the
- * table never touches docs at all — at a million ids that is the difference
- * between one cache miss per lookup and three. */
-#define SLOT(tag, idx) ((uint64_t)(tag) << 32 | ((uint64_t)(idx) + 1))
-#define SLOT_TAG(s) ((uint32_t)((s) >> 32))
-#define SLOT_IDX(s) ((size_t)(uint32_t)(s) - 1)
-#define MAX_DOCS ((size_t)UINT32_MAX - 1)
-
-/* Slot holding doc `id` (hash `tag`), or the empty slot where it would go. */
-static size_t slot_find(const ncoll *c, const char *id, size_t len, uint32_t tag) {
-    size_t mask = c->nslots - 1, i = tag & mask;
-    for (;;) {
-        uint64_t s = c->slots[i];
-        if (s == 0) return i;
-        if (SLOT_TAG(s) == tag) {
-            const ndoc *d = &c->docs[SLOT_IDX(s)];
-            if (d->id.len == len && memcmp(d->id.ptr, id, len) == 0) return i;
-        }
-        i = (i + 1) & mask;
-    }
-}
-
-ndoc *nidus__doc_find(const ncoll *c, const char *id, size_t len) {
-    if (c->nslots == 0) return NULL;
-    uint64_t s = c->slots[slot_find(c, id, len, hash32(id, len))];
-    return s ? &c->docs[SLOT_IDX(s)] : NULL;
-}
-
-/* Room for `extra` more docs, in the array and the table (load factor <= 1/2). */
-static int coll_reserve(ncoll *c, size_t extra, nerr *e) {
-    size_t need = c->n + extra;
-    if (need < c->n || need > MAX_DOCS)
-        return nidus__err(e, NIDUS_ENOMEM, 0, "a collection holds at most %zu records", MAX_DOCS);
-    if (need > c->cap) {
-        size_t cap = c->cap ? c->cap : 8;
-        while (cap < need) cap *= 2;
-        ndoc *d = nidus__reallocarray(c->docs, cap, sizeof *d);
-        if (!d) return nidus__err(e, NIDUS_ENOMEM, 0, "out of memory reserving capacity for %zu docs", need);
-        c->docs = d;
-        nidus__hint_huge(d, cap * sizeof *d);
-        uint32_t *sc = nidus__reallocarray(c->scan, cap, sizeof *sc);
-        if (!sc) return nidus__err(e, NIDUS_ENOMEM, 0, "out of memory reserving capacity for %zu docs", need);
-        c->scan = sc;
-        uint64_t *sr = nidus__reallocarray(c->scan_row, cap, sizeof *sr);
-        if (!sr) return nidus__err(e, NIDUS_ENOMEM, 0, "out of memory reserving capacity for %zu docs", need);
-        c->scan_row = sr;
-        nidus__hint_huge(sr, cap * sizeof *sr);
-        c->cap = cap;
-    }
-    if (need * 2 > c->nslots) {
-        size_t ns = c->nslots ? c->nslots : 16;
-        while (ns < need * 2) ns *= 2;
-        /* malloc + memset, not calloc: calloc's fresh pages are the shared zero page
-         * until written, and the copy-on-write of each one flushes the TLB of every
-         * core running this process (the row readers, during open): an IPI per 4 KiB. */
-        uint64_t *slots = nidus__mallocarray(ns, sizeof *slots);
-        if (!slots) return nidus__err(e, NIDUS_ENOMEM, 0, "out of memory growing the id table to %zu slots", ns);
-        nidus__hint_huge(slots, ns * sizeof *slots);
-        memset(slots, 0, ns * sizeof *slots);
-        for (size_t i = 0; i < c->nslots; i++) {
-            uint64_t s = c->slots[i];
-            if (!s) continue;
-            size_t j = SLOT_TAG(s) & (ns - 1);
-            while (slots[j]) j = (j + 1) & (ns - 1);
-            slots[j] = s;
-        }
-        nidus__free(c->slots);
-        c->slots = slots;
-        c->nslots = ns;
-    }
-    return NIDUS_OK;
-}
-
-/* ------------------------------------------------------------ doc blobs ---- */
-
-/* A doc's id and attributes are one blob in its collection's arena (c->strs):
- *
- *   [nattr items[n]] [nidus_str arrays of its List values] [id NUL] [keys and
- *   string values, each NUL-terminated]
- *
- * rounded up to 8 bytes. Replay copies straight from the log's bytes into it, so a
- * doc costs no malloc of its own (a million of them were a million mallocs at
- * open, and as many frees at close). A blob is never freed alone: an overwrite or
- * delete marks the arena (c->dead_blobs), and compaction rebuilds it. */
-static void add_sat(size_t *n, size_t x) { *n = x > SIZE_MAX - *n ? SIZE_MAX : *n + x; }
-
-static size_t blob_size(size_t idlen, const nattrs *a) {
-    size_t n = idlen;
-    add_sat(&n, 1);
-    for (size_t k = 0; k < a->n; k++) {
-        const nattr *at = &a->items[k];
-        add_sat(&n, sizeof(nattr));
-        add_sat(&n, at->key.len);
-        add_sat(&n, 1);
-        if (at->val.type == NIDUS_STR) {
-            add_sat(&n, at->val.v.str.len);
-            add_sat(&n, 1);
-        } else if (at->val.type == NIDUS_LIST) {
-            for (size_t i = 0; i < at->val.v.list.count; i++) {
-                add_sat(&n, sizeof(nidus_str));
-                add_sat(&n, at->val.v.list.items[i].len);
-                add_sat(&n, 1);
-            }
-        }
-    }
-    add_sat(&n, 7);
-    return n & ~(size_t)7;
-}
-
-static char *put_str(char *s, const char *src, size_t len, nidus_str *out) {
-    if (len) memcpy(s, src, len);
-    s[len] = 0;
-    *out = (nidus_str){s, len};
-    return s + len + 1;
-}
-
-/* Copy id and attrs (owned or views, lengths resolved) into blob, and point d's id
- * and attrs at the copy. */
-static void blob_fill(void *blob, const char *id, size_t idlen, const nattrs *a, ndoc *d) {
-    nattr *items = blob;
-    nidus_str *lists = (nidus_str *)(items + a->n);
-    size_t nlist = 0;
-    for (size_t k = 0; k < a->n; k++)
-        if (a->items[k].val.type == NIDUS_LIST) nlist += a->items[k].val.v.list.count;
-    char *s = put_str((char *)(lists + nlist), id, idlen, &d->id);
-    for (size_t k = 0; k < a->n; k++) {
-        const nattr *src = &a->items[k];
-        nattr *dst = &items[k];
-        s = put_str(s, src->key.ptr, src->key.len, &dst->key);
-        dst->val = src->val;
-        if (src->val.type == NIDUS_STR) {
-            s = put_str(s, src->val.v.str.ptr, src->val.v.str.len, &dst->val.v.str);
-        } else if (src->val.type == NIDUS_LIST) {
-            size_t cnt = src->val.v.list.count;
-            for (size_t i = 0; i < cnt; i++)
-                s = put_str(s, src->val.v.list.items[i].ptr, src->val.v.list.items[i].len, &lists[i]);
-            dst->val.v.list.items = cnt ? lists : NULL;
-            lists += cnt;
-        }
-    }
-    d->attrs = (nattrs){a->n ? items : NULL, a->n};
-}
-
-static size_t doc_blob_size(const ndoc *d) { return blob_size(d->id.len, &d->attrs); }
-
-/* Insert or replace a doc, copying id and attrs into c's arena (where
- * blob_size(id, attrs) bytes must be reserved), and room in the doc array and id
- * table. `tag` is hash32 of the id. Cannot fail. */
-static void doc_put_sized(nidus_db *db, ncoll *c, nidus_str id, uint64_t row, const nattrs *attrs, uint32_t tag,
-                         size_t size) {
-    size_t i = slot_find(c, id.ptr, id.len, tag);
-    void *blob = nidus__arena_take(&c->strs, size);
-    if (c->slots[i]) {
-        ndoc *d = &c->docs[SLOT_IDX(c->slots[i])];
-        db->dead_rows++;
-        c->dead_blobs = true;
-        blob_fill(blob, id.ptr, id.len, attrs, d);
-        d->row = row;
-        atomic_store(&c->scan_ok, false);
-        return;
-    }
-    ndoc *d = &c->docs[c->n];
-    blob_fill(blob, id.ptr, id.len, attrs, d);
-    d->row = row;
-    if (atomic_load(&c->scan_ok)) {
-        if (c->n == 0 || c->scan_row[c->n - 1] < row) {
-            c->scan[c->n] = (uint32_t)c->n;
-            c->scan_row[c->n] = row;
-        } else {
-            atomic_store(&c->scan_ok, false);
-        }
-    }
-    c->slots[i] = SLOT(tag, c->n);
-    c->n++;
-}
-
-static void doc_put(nidus_db *db, ncoll *c, nidus_str id, uint64_t row, const nattrs *attrs, uint32_t tag) {
-    doc_put_sized(db, c, id, row, attrs, tag, blob_size(id.len, attrs));
-}
-
-/* Remove a doc by id (linear probing with backward-shift deletion). */
-static bool doc_del(nidus_db *db, ncoll *c, const char *id, size_t len) {
-    if (c->nslots == 0) return false;
-    size_t mask = c->nslots - 1, i = slot_find(c, id, len, hash32(id, len));
-    uint64_t s = c->slots[i];
-    if (!s) return false;
-    size_t idx = SLOT_IDX(s);
-    c->dead_blobs = true; /* its blob stays until compaction */
-    /* Close the gap in the probe sequence. */
-    size_t j = i;
-    for (;;) {
-        c->slots[i] = 0;
-        for (;;) {
-            j = (j + 1) & mask;
-            if (!c->slots[j]) goto shifted;
-            size_t home = SLOT_TAG(c->slots[j]) & mask;
-            /* Move j back to i unless its home lies cyclically in (i, j]. */
-            if (i <= j ? (i < home && home <= j) : (i < home || home <= j)) continue;
-            break;
-        }
-        c->slots[i] = c->slots[j];
-        i = j;
-    }
-shifted:;
-    /* Keep the doc array dense: move the last doc into the hole. */
-    size_t last = c->n - 1;
-    if (idx != last) {
-        c->docs[idx] = c->docs[last];
-        const nidus_str *mid = &c->docs[idx].id;
-        uint32_t tag = hash32(mid->ptr, mid->len);
-        c->slots[slot_find(c, mid->ptr, mid->len, tag)] = SLOT(tag, idx);
-    }
-    c->n--;
-    db->dead_rows++;
-    atomic_store(&c->scan_ok, false);
-    return true;
-}
-
-static int row_cmp(const void *a, const void *b) {
-    const uint64_t *x = a, *y = b;
-    return x[0] < y[0] ? -1 : x[0] > y[0];
-}
-
-nscan nidus__scan_order(ncoll *c) {
-    if (atomic_load_explicit(&c->scan_ok, memory_order_acquire)) return (nscan){c->scan, c->scan_row};
-    pthread_mutex_lock(&c->scan_mu);
-    if (!atomic_load(&c->scan_ok)) {
-        /* (row, index) pairs sorted by row; rows are unique across the store. */
-        uint64_t *pairs = nidus__mallocarray(c->n ? c->n : 1, 2 * sizeof(uint64_t));
-        if (!pairs) {
-            pthread_mutex_unlock(&c->scan_mu);
-            return (nscan){NULL, NULL};
-        }
-        for (size_t i = 0; i < c->n; i++) {
-            pairs[2 * i] = c->docs[i].row;
-            pairs[2 * i + 1] = i;
-        }
-        qsort(pairs, c->n, 2 * sizeof(uint64_t), row_cmp);
-        for (size_t i = 0; i < c->n; i++) {
-            c->scan[i] = (uint32_t)pairs[2 * i + 1];
-            c->scan_row[i] = pairs[2 * i];
-        }
-        nidus__free(pairs);
-        atomic_store_explicit(&c->scan_ok, true, memory_order_release);
-    }
-    pthread_mutex_unlock(&c->scan_mu);
-    return (nscan){c->scan, c->scan_row};
-}
-
-static void coll_free(ncoll *c) {
-    if (!c) return;
-    nidus__arena_free(&c->strs);
-    nidus__free(c->docs);
-    nidus__free(c->scan);
-    nidus__free(c->scan_row);
-    pthread_mutex_destroy(&c->scan_mu);
-    nidus__free(c->slots);
-    nidus__meta_free(&c->meta);
-    nidus__free((char *)c->name.ptr);
-    nidus__free(c);
-}
-
-static ncoll *coll_new(const char *name, size_t len) {
-    ncoll *c = nidus__calloc(1, sizeof *c);
-    if (!c) return NULL;
-    c->name.ptr = nidus__strndup(name, len);
-    c->name.len = len;
-    if (!c->name.ptr || pthread_mutex_init(&c->scan_mu, NULL) != 0) {
-        nidus__free((char *)c->name.ptr);
-        nidus__free(c);
-        return NULL;
-    }
-    atomic_init(&c->scan_ok, true);
-    return c;
-}
-
-/* Index of the collection, or where it would be inserted (bytewise order). */
-static size_t coll_pos(const nidus_db *db, const char *name, size_t len, bool *found) {
-    size_t lo = 0, hi = db->ncolls;
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        int c = nidus__str_cmp(db->colls[mid]->name.ptr, db->colls[mid]->name.len, name, len);
-        if (c == 0) {
-            *found = true;
-            return mid;
-        }
-        if (c < 0) lo = mid + 1;
-        else hi = mid;
-    }
-    *found = false;
-    return lo;
-}
-
-ncoll *nidus__coll_find(const nidus_db *db, const char *name, size_t len) {
-    bool found;
-    size_t i = coll_pos(db, name, len, &found);
-    return found ? db->colls[i] : NULL;
-}
-
-static int colls_reserve(nidus_db *db, size_t extra, nerr *e) {
-    if (db->ncolls + extra <= db->capcolls) return NIDUS_OK;
-    size_t cap = db->capcolls ? db->capcolls * 2 : 8;
-    while (cap < db->ncolls + extra) cap *= 2;
-    ncoll **p = nidus__reallocarray(db->colls, cap, sizeof *p);
-    if (!p) return nidus__err(e, NIDUS_ENOMEM, 0, "out of memory growing the collection list");
-    db->colls = p;
-    db->capcolls = cap;
-    return NIDUS_OK;
-}
-
-/* Needs room reserved. */
-static void coll_insert(nidus_db *db, ncoll *c) {
-    bool found;
-    size_t i = coll_pos(db, c->name.ptr, c->name.len, &found);
-    memmove(&db->colls[i + 1], &db->colls[i], (db->ncolls - i) * sizeof *db->colls);
-    db->colls[i] = c;
-    db->ncolls++;
-}
-
-static void coll_remove(nidus_db *db, ncoll *c) {
-    bool found;
-    size_t i = coll_pos(db, c->name.ptr, c->name.len, &found);
-    if (!found) return;
-    db->dead_rows += c->n;
-    memmove(&db->colls[i], &db->colls[i + 1], (db->ncolls - i - 1) * sizeof *db->colls);
-    db->ncolls--;
-    coll_free(c);
-}
-
 /* ---------------------------------------------------------------- replay ---- */
 
 /* Replay works on views of the log's bytes (nidus__log_scan_fd): nothing is
@@ -436,7 +66,7 @@ static void coll_remove(nidus_db *db, ncoll *c) {
 #define REPLAY_GROUP 32
 typedef struct replay_op {
     nop op;       /* a view, valid until its group is applied */
-    uint32_t tag; /* hash32 of an Upsert's id */
+    uint32_t tag; /* nidus__id_hash of an Upsert's id */
 } replay_op;
 
 typedef struct replay_ctx {
@@ -460,7 +90,7 @@ static bool same_bytes(const char *a, const char *b, size_t n) {
 static ncoll *replay_coll(replay_ctx *r, nidus_str name) {
     ncoll *c = r->last;
     if (c && c->name.len == name.len && same_bytes(c->name.ptr, name.ptr, name.len)) return c;
-    c = nidus__coll_find(r->db, name.ptr, name.len);
+    c = nidus__coll_find(&r->db->colls, name.ptr, name.len);
     if (c) r->last = c;
     return c;
 }
@@ -477,21 +107,22 @@ static int apply_op(replay_ctx *r, const replay_op *ro) {
     }
     ncoll *c = replay_coll(r, op->coll);
     if (op->tag == OP_DELETE) {
-        if (c) doc_del(db, c, op->id.ptr, op->id.len);
+        if (c) db->dead_rows += nidus__doc_del(c, op->id.ptr, op->id.len);
         return NIDUS_OK;
     }
     if (op->tag == OP_DROP) {
         if (c) {
-            coll_remove(db, c);
+            db->dead_rows += nidus__colls_remove(&db->colls, c);
             r->last = NULL;
         }
         return NIDUS_OK;
     }
     if (!c) {
-        if ((rc = colls_reserve(db, 1, e))) return rc;
-        if (!(c = coll_new(op->coll.ptr, op->coll.len)))
-            return nidus__err(e, NIDUS_ENOMEM, 0, "out of memory replaying the log");
-        coll_insert(db, c);
+        bool fresh;
+        if ((rc = nidus__coll_get(&db->colls, op->coll.ptr, op->coll.len, &c, &fresh, "out of memory replaying the log",
+                                  e)))
+            return rc;
+        if (fresh) nidus__colls_insert(&db->colls, c);
         r->last = c;
     }
     if (op->tag == OP_SETMETA) {
@@ -516,15 +147,15 @@ static int apply_op(replay_ctx *r, const replay_op *ro) {
             double left = r->frames && r->end ? (double)(r->size - r->end) / ((double)r->end / (double)r->frames) : 0;
             double want = left * (double)(c->n + 1) / (double)r->upserts;
             if (r->frames < 4096 && want > 16.0 * (double)(c->n + 1)) want = 16.0 * (double)(c->n + 1); /* few seen */
-            if (want > (double)MAX_DOCS) want = (double)MAX_DOCS;
-            if (want >= 2 && coll_reserve(c, (size_t)want, e) == NIDUS_OK) goto reserved;
+            if (want > (double)NIDUS__MAX_DOCS) want = (double)NIDUS__MAX_DOCS;
+            if (want >= 2 && nidus__coll_reserve(c, (size_t)want, e) == NIDUS_OK) goto reserved;
         }
-        if ((rc = coll_reserve(c, 1, e))) return rc;
+        if ((rc = nidus__coll_reserve(c, 1, e))) return rc;
     reserved:;
-        size_t size = blob_size(op->id.len, &op->attrs);
+        size_t size = nidus__blob_size(op->id.len, &op->attrs);
         if (nidus__arena_reserve(&c->strs, size) != NIDUS_OK)
             return nidus__err(e, NIDUS_ENOMEM, 0, "out of memory replaying the log");
-        doc_put_sized(db, c, op->id, op->row, &op->attrs, ro->tag, size);
+        db->dead_rows += nidus__doc_put(c, op->id, op->row, &op->attrs, ro->tag, size);
     }
     return NIDUS_OK;
 }
@@ -557,7 +188,7 @@ static int replay_view(void *ctx, const nop *op, uint64_t end) {
     replay_op *ro = &r->ops[r->cur][r->n++];
     ro->op = *op;
     if (op->tag == OP_UPSERT) {
-        ro->tag = hash32(op->id.ptr, op->id.len);
+        ro->tag = nidus__id_hash(op->id.ptr, op->id.len);
         const ncoll *c = replay_coll(r, op->coll);
         if (c && c->nslots) __builtin_prefetch(&c->slots[ro->tag & (c->nslots - 1)]);
     }
@@ -622,10 +253,7 @@ static nidus_db *db_alloc(void) {
 
 /* Everything but the handle shell, so a failed open keeps its message. */
 static void db_release(nidus_db *db) {
-    for (size_t i = 0; i < db->ncolls; i++) coll_free(db->colls[i]);
-    nidus__free(db->colls);
-    db->colls = NULL;
-    db->ncolls = db->capcolls = 0;
+    nidus__colls_free(&db->colls);
     nidus__data_free(&db->data);
     if (db->log.fd >= 0) nidus__io_close(db->log.fd);
     db->log.fd = -1;
@@ -993,8 +621,7 @@ out:
 }
 
 static void reset_memory(nidus_db *db) {
-    for (size_t i = 0; i < db->ncolls; i++) coll_free(db->colls[i]);
-    db->ncolls = 0;
+    nidus__colls_clear(&db->colls);
     db->dead_rows = 0;
     db->ignored_upserts = 0;
     nidus__data_free(&db->data);
@@ -1157,12 +784,11 @@ int nidus__enter_write(nidus_db *db) {
     pthread_rwlock_wrlock(&db->rw);
     if (db->cfg.read_only) {
         nidus__leave(db);
-        return fail_code(db, NIDUS_EREADONLY, "%s", "read-only store: mutations are not allowed");
+        return nidus__set_errorf(db, NIDUS_EREADONLY, "read-only store: mutations are not allowed");
     }
     if (db->broken) {
         nidus__leave(db);
-        return fail_code(db, NIDUS_EBROKEN, "%s",
-                         "a failed rollback left the files ahead of memory; reopen the store");
+        return nidus__set_errorf(db, NIDUS_EBROKEN, "a failed rollback left the files ahead of memory; reopen the store");
     }
     nidus__lock_touch(&db->lock);
     return NIDUS_OK;
@@ -1203,7 +829,7 @@ static int log_commit(nidus_db *db, const nbuf *frames, nerr *e) {
     do {                                                                                 \
         if (!nidus__utf8_cstr(s)) {                                                              \
             nidus__leave(db);                                                            \
-            return fail_code(db, NIDUS_EINVAL, "%s is NULL or not valid UTF-8", what);   \
+            return nidus__set_errorf(db, NIDUS_EINVAL, "%s is NULL or not valid UTF-8", what); \
         }                                                                                \
     } while (0)
 
@@ -1214,23 +840,18 @@ int nidus_create_collection(nidus_db *db, const char *name) {
     nerr e = {0};
     nbuf frames = {0};
     ncoll *c = NULL;
-    size_t len = strlen(name);
-    if (nidus__coll_find(db, name, len)) goto out;
-    if ((rc = colls_reserve(db, 1, &e))) goto out;
-    if (!(c = coll_new(name, len))) {
-        rc = nidus__err(&e, NIDUS_ENOMEM, 0, "out of memory");
-        goto out;
-    }
+    bool fresh = false;
+    if ((rc = nidus__coll_get(&db->colls, name, strlen(name), &c, &fresh, "out of memory", &e)) || !fresh) goto out;
     nop op = {.tag = OP_CREATE, .coll = c->name};
     if ((rc = nidus__frame_append(&frames, &op, &e))) goto out;
     if ((rc = log_commit(db, &frames, &e))) goto out;
-    coll_insert(db, c);
-    c = NULL;
+    nidus__colls_insert(&db->colls, c);
+    fresh = false;
 out:
-    coll_free(c);
+    if (fresh) nidus__coll_free(c);
     nidus__buf_free(&frames);
     nidus__leave(db);
-    return rc ? nidus__fail(db, &e) : NIDUS_OK;
+    return rc ? nidus__set_error(db, &e) : NIDUS_OK;
 }
 
 int nidus_drop_collection(nidus_db *db, const char *name) {
@@ -1239,21 +860,21 @@ int nidus_drop_collection(nidus_db *db, const char *name) {
     CHECK_NAME(db, "collection name", name);
     nerr e = {0};
     nbuf frames = {0};
-    ncoll *c = nidus__coll_find(db, name, strlen(name));
+    ncoll *c = nidus__coll_find(&db->colls, name, strlen(name));
     if (!c) goto out;
     nop op = {.tag = OP_DROP, .coll = c->name};
     if ((rc = nidus__frame_append(&frames, &op, &e))) goto out;
     if ((rc = log_commit(db, &frames, &e))) goto out;
-    coll_remove(db, c);
+    db->dead_rows += nidus__colls_remove(&db->colls, c);
 out:
     nidus__buf_free(&frames);
     nidus__leave(db);
-    return rc ? nidus__fail(db, &e) : NIDUS_OK;
+    return rc ? nidus__set_error(db, &e) : NIDUS_OK;
 }
 
 int nidus_has_collection(nidus_db *db, const char *name) {
     if (!name || nidus__enter_read(db)) return 0;
-    int found = nidus__coll_find(db, name, strlen(name)) != NULL;
+    int found = nidus__coll_find(&db->colls, name, strlen(name)) != NULL;
     nidus__leave(db);
     return found;
 }
@@ -1265,35 +886,26 @@ int nidus_set_meta(nidus_db *db, const char *collection, const nidus_meta_entry 
     nerr e = {0};
     nbuf frames = {0};
     nmeta meta = {0};
-    ncoll *fresh = NULL;
+    ncoll *c = NULL;
+    bool fresh = false;
     size_t len = strlen(collection);
-    ncoll *c = nidus__coll_find(db, collection, len);
     if ((rc = nidus__meta_from_input(entries, count, &meta, &e))) goto out;
-    if (!c) {
-        /* nidus 0.3 creates the collection implicitly and logs only the SetMeta. */
-        if ((rc = colls_reserve(db, 1, &e))) goto out;
-        if (!(fresh = coll_new(collection, len))) {
-            rc = nidus__err(&e, NIDUS_ENOMEM, 0, "out of memory");
-            goto out;
-        }
-    }
+    /* nidus 0.3 creates the collection implicitly and logs only the SetMeta. */
+    if ((rc = nidus__coll_get(&db->colls, collection, len, &c, &fresh, "out of memory", &e))) goto out;
     nop op = {.tag = OP_SETMETA, .coll = {collection, len}, .meta = meta};
     if ((rc = nidus__frame_append(&frames, &op, &e))) goto out;
     if ((rc = log_commit(db, &frames, &e))) goto out;
-    if (fresh) {
-        coll_insert(db, fresh);
-        c = fresh;
-        fresh = NULL;
-    }
+    if (fresh) nidus__colls_insert(&db->colls, c);
+    fresh = false;
     nidus__meta_free(&c->meta);
     c->meta = meta;
     meta = (nmeta){0};
 out:
     nidus__meta_free(&meta);
-    coll_free(fresh);
+    if (fresh) nidus__coll_free(c);
     nidus__buf_free(&frames);
     nidus__leave(db);
-    return rc ? nidus__fail(db, &e) : NIDUS_OK;
+    return rc ? nidus__set_error(db, &e) : NIDUS_OK;
 }
 
 /* ---------------------------------------------------------------- upsert ---- */
@@ -1323,15 +935,16 @@ int nidus_upsert_ex(nidus_db *db, const char *collection, const nidus_record *re
     CHECK_NAME(db, "collection name", collection);
     if (flags & ~NIDUS_UPSERT_NORMALIZED) {
         nidus__leave(db);
-        return fail_code(db, NIDUS_EINVAL, "unknown upsert flags %s", "(only NIDUS_UPSERT_NORMALIZED is defined)");
+        return nidus__set_errorf(db, NIDUS_EINVAL, "unknown upsert flags (only NIDUS_UPSERT_NORMALIZED is defined)");
     }
     nerr e = {0};
     nbuf frames = {0};
     staged *st = NULL;
     float *vecs = NULL;
-    ncoll *fresh = NULL;
+    ncoll *c = NULL;
+    bool fresh = false;
     size_t nstaged = 0, len = strlen(collection), blobs = 0;
-    narena_chunk *mark = NULL; /* target->strs before this call reserved room */
+    narena_chunk *mark = NULL; /* c->strs before this call reserved room */
     bool reserved = false;
     uint32_t dim = db->cfg.dimension;
     uint64_t data_mark = db->data.rows;
@@ -1362,21 +975,16 @@ int nidus_upsert_ex(nidus_db *db, const char *collection, const nidus_record *re
             }
         }
     }
-    ncoll *c = nidus__coll_find(db, collection, len);
-    if (!c) {
-        if ((rc = colls_reserve(db, 1, &e))) goto out;
-        if (!(fresh = coll_new(collection, len))) {
-            rc = nidus__err(&e, NIDUS_ENOMEM, 0, "out of memory");
-            goto out;
-        }
-        nop op = {.tag = OP_CREATE, .coll = fresh->name};
+    if ((rc = nidus__coll_get(&db->colls, collection, len, &c, &fresh, "out of memory", &e))) goto out;
+    if (fresh) {
+        nop op = {.tag = OP_CREATE, .coll = c->name};
         if ((rc = nidus__frame_append(&frames, &op, &e))) goto out;
     }
     if (count == 0) {
         if (fresh) {
             if ((rc = log_commit(db, &frames, &e))) goto out;
-            coll_insert(db, fresh);
-            fresh = NULL;
+            nidus__colls_insert(&db->colls, c);
+            fresh = false;
         }
         goto out;
     }
@@ -1392,8 +1000,7 @@ int nidus_upsert_ex(nidus_db *db, const char *collection, const nidus_record *re
         }
     }
     /* Prepare: every allocation the commit will need. */
-    ncoll *target = fresh ? fresh : c;
-    if ((rc = coll_reserve(target, count, &e))) goto out;
+    if ((rc = nidus__coll_reserve(c, count, &e))) goto out;
     if ((rc = nidus__data_reserve(&db->data, count, &e))) goto out;
     if (!(st = nidus__calloc(count, sizeof *st)) || !(vecs = nidus__mallocarray(count, (size_t)dim * sizeof(float)))) {
         rc = nidus__err(&e, NIDUS_ENOMEM, 0, "out of memory staging %zu records", count);
@@ -1423,13 +1030,13 @@ int nidus_upsert_ex(nidus_db *db, const char *collection, const nidus_record *re
             nstaged++;
             goto out;
         }
-        add_sat(&blobs, blob_size(idlen, &st[i].attrs));
+        nidus__add_sat(&blobs, nidus__blob_size(idlen, &st[i].attrs));
     }
     /* Room for every record's blob, so the commit cannot fail (undone below if
      * the call fails after all). */
-    mark = nidus__arena_mark(&target->strs);
+    mark = nidus__arena_mark(&c->strs);
     reserved = true;
-    if (nidus__arena_reserve(&target->strs, blobs) != NIDUS_OK) {
+    if (nidus__arena_reserve(&c->strs, blobs) != NIDUS_OK) {
         rc = nidus__err(&e, NIDUS_ENOMEM, 0, "out of memory staging %zu records", count);
         goto out;
     }
@@ -1441,25 +1048,25 @@ int nidus_upsert_ex(nidus_db *db, const char *collection, const nidus_record *re
         goto out;
     }
     /* Commit to memory: nothing below can fail. */
-    if (fresh) {
-        coll_insert(db, fresh);
-        fresh = NULL;
-    }
+    if (fresh) nidus__colls_insert(&db->colls, c);
+    fresh = false;
     for (size_t i = 0; i < count; i++)
-        doc_put(db, target, st[i].id, data_mark + i, &st[i].attrs, hash32(st[i].id.ptr, st[i].id.len));
+        db->dead_rows += nidus__doc_put(c, st[i].id, data_mark + i, &st[i].attrs,
+                                        nidus__id_hash(st[i].id.ptr, st[i].id.len),
+                                        nidus__blob_size(st[i].id.len, &st[i].attrs));
     reserved = false;
 out: /* the docs hold copies: the staged strings go in every case */
-    if (reserved && !fresh) nidus__arena_rollback(&target->strs, mark); /* a fresh collection goes whole */
+    if (reserved && !fresh) nidus__arena_rollback(&c->strs, mark); /* a fresh collection goes whole */
     for (size_t i = 0; i < nstaged; i++) {
         nidus__free((char *)st[i].id.ptr);
         nidus__attrs_free(&st[i].attrs);
     }
     nidus__free(st);
     nidus__free(vecs);
-    coll_free(fresh);
+    if (fresh) nidus__coll_free(c);
     nidus__buf_free(&frames);
     nidus__leave(db);
-    return rc ? nidus__fail(db, &e) : NIDUS_OK;
+    return rc ? nidus__set_error(db, &e) : NIDUS_OK;
 }
 
 /* ---------------------------------------------------------------- delete ---- */
@@ -1480,12 +1087,13 @@ static int delete_docs(nidus_db *db, ncoll *c, const size_t *idx, size_t n, size
         if ((rc = nidus__frame_append(&frames, &op, e))) goto out;
     }
     if ((rc = log_commit(db, &frames, e))) goto out;
-    /* doc_del frees each id, so look each one up before it moves. */
+    /* A delete moves the last doc into the hole, so find each one by id (ids[i]
+     * points into its blob, which stays until compaction). */
     for (size_t i = 0; i < n; i++) {
         ndoc *d = nidus__doc_find(c, ids[i].ptr, ids[i].len);
         if (d) {
             nidus_str id = d->id;
-            doc_del(db, c, id.ptr, id.len);
+            db->dead_rows += nidus__doc_del(c, id.ptr, id.len);
         }
     }
 out:
@@ -1502,7 +1110,7 @@ int nidus_delete(nidus_db *db, const char *collection, const char *const *ids, s
     CHECK_NAME(db, "collection name", collection);
     nerr e = {0};
     size_t *idx = NULL, n = 0;
-    ncoll *c = nidus__coll_find(db, collection, strlen(collection));
+    ncoll *c = nidus__coll_find(&db->colls, collection, strlen(collection));
     if (count && !ids) {
         rc = nidus__err(&e, NIDUS_EINVAL, 0, "ids is NULL");
         goto out;
@@ -1529,7 +1137,7 @@ int nidus_delete(nidus_db *db, const char *collection, const char *const *ids, s
 out:
     nidus__free(idx);
     nidus__leave(db);
-    return rc ? nidus__fail(db, &e) : NIDUS_OK;
+    return rc ? nidus__set_error(db, &e) : NIDUS_OK;
 }
 
 int nidus_delete_where(nidus_db *db, const char *collection, const nidus_pred *filter, size_t n_filter,
@@ -1546,7 +1154,7 @@ int nidus_delete_where(nidus_db *db, const char *collection, const nidus_pred *f
         goto out;
     }
     if ((rc = nidus__filter_compile(filter, n_filter, &f, &e))) goto out;
-    ncoll *c = nidus__coll_find(db, collection, strlen(collection));
+    ncoll *c = nidus__coll_find(&db->colls, collection, strlen(collection));
     if (!c || c->n == 0) goto out;
     if (!(idx = nidus__mallocarray(c->n, sizeof *idx))) {
         rc = nidus__err(&e, NIDUS_ENOMEM, 0, "out of memory");
@@ -1559,7 +1167,7 @@ out:
     nidus__free(idx);
     nidus__filter_free(f);
     nidus__leave(db);
-    return rc ? nidus__fail(db, &e) : NIDUS_OK;
+    return rc ? nidus__set_error(db, &e) : NIDUS_OK;
 }
 
 /* ----------------------------------------------------------- flush/compact ---- */
@@ -1570,21 +1178,7 @@ int nidus_flush(nidus_db *db) {
     nerr e = {0};
     if (!(rc = nidus__data_sync(&db->data, &e))) rc = nidus__log_sync(&db->log, &e);
     nidus__leave(db);
-    return rc ? nidus__fail(db, &e) : NIDUS_OK;
-}
-
-static int id_cmp(const void *a, const void *b) {
-    const ndoc *x = *(const ndoc *const *)a, *y = *(const ndoc *const *)b;
-    return nidus__str_cmp(x->id.ptr, x->id.len, y->id.ptr, y->id.len);
-}
-
-/* Docs of c sorted by id (caller frees the array). */
-ndoc **nidus__docs_by_id(const ncoll *c) {
-    ndoc **v = nidus__mallocarray(c->n ? c->n : 1, sizeof *v);
-    if (!v) return NULL;
-    for (size_t i = 0; i < c->n; i++) v[i] = &c->docs[i];
-    qsort(v, c->n, sizeof *v, id_cmp);
-    return v;
+    return rc ? nidus__set_error(db, &e) : NIDUS_OK;
 }
 
 static int write_whole(const char *path, const nbuf *b, int *fd_out, nerr *e) {
@@ -1615,18 +1209,18 @@ int nidus__compact_locked(nidus_db *db, nerr *e) {
     char *dt = NULL, *lt = NULL, *dp = NULL, *lp = NULL, *mk = NULL, *mkt = NULL;
     bool committed = false;
 
-    for (size_t i = 0; i < db->ncolls; i++) live += db->colls[i]->n;
-    if (!(sorted = nidus__calloc(db->ncolls ? db->ncolls : 1, sizeof *sorted)) ||
-        !(strs = nidus__calloc(db->ncolls ? db->ncolls : 1, sizeof *strs)) ||
-        !(rebuild = nidus__calloc(db->ncolls ? db->ncolls : 1, sizeof *rebuild)) ||
+    for (size_t i = 0; i < db->colls.n; i++) live += db->colls.v[i]->n;
+    if (!(sorted = nidus__calloc(db->colls.n ? db->colls.n : 1, sizeof *sorted)) ||
+        !(strs = nidus__calloc(db->colls.n ? db->colls.n : 1, sizeof *strs)) ||
+        !(rebuild = nidus__calloc(db->colls.n ? db->colls.n : 1, sizeof *rebuild)) ||
         (live && !(vec = nidus__mallocarray((size_t)live, (size_t)dim * sizeof(float))))) {
         rc = nidus__err(e, NIDUS_ENOMEM, 0, "out of memory reserving the compacted vector matrix (%llu rows)",
                         (unsigned long long)live);
         goto out;
     }
     uint64_t row = 0;
-    for (size_t i = 0; i < db->ncolls; i++) {
-        ncoll *c = db->colls[i];
+    for (size_t i = 0; i < db->colls.n; i++) {
+        ncoll *c = db->colls.v[i];
         nop op = {.tag = OP_CREATE, .coll = c->name};
         if ((rc = nidus__frame_append(&frames, &op, e))) goto out;
         if (c->meta.n) {
@@ -1646,8 +1240,7 @@ int nidus__compact_locked(nidus_db *db, nerr *e) {
         /* Rebuild the arena when it holds dead blobs, or room that reservations
          * left behind (a batch that did not fit starts a new chunk) beyond what
          * the live blobs and one growing chunk account for. */
-        size_t bytes = 0;
-        for (size_t j = 0; j < c->n; j++) add_sat(&bytes, doc_blob_size(&c->docs[j]));
+        size_t bytes = nidus__coll_live_bytes(c);
         rebuild[i] = c->dead_blobs || c->strs.bytes > (uint64_t)bytes + bytes / 4 + NIDUS_ARENA_MAX_CHUNK;
         if (rebuild[i]) {
             if (bytes && nidus__arena_reserve(&strs[i], bytes) != NIDUS_OK) {
@@ -1700,21 +1293,11 @@ int nidus__compact_locked(nidus_db *db, nerr *e) {
     }
     /* Swap memory to the compacted store. */
     row = 0;
-    for (size_t i = 0; i < db->ncolls; i++) {
-        ncoll *c = db->colls[i];
+    for (size_t i = 0; i < db->colls.n; i++) {
+        ncoll *c = db->colls.v[i];
         for (size_t j = 0; j < c->n; j++) sorted[i][j]->row = row++;
         atomic_store(&c->scan_ok, false); /* rows now follow id order */
-        if (rebuild[i]) { /* only the live blobs move to the new arena */
-            for (size_t j = 0; j < c->n; j++) {
-                ndoc *d = &c->docs[j];
-                nattrs a = d->attrs;
-                blob_fill(nidus__arena_take(&strs[i], doc_blob_size(d)), d->id.ptr, d->id.len, &a, d);
-            }
-            nidus__arena_free(&c->strs);
-            c->strs = strs[i];
-            strs[i] = (narena){0};
-            c->dead_blobs = false;
-        }
+        if (rebuild[i]) nidus__coll_move_blobs(c, &strs[i]); /* only the live blobs move */
     }
     nidus__free(db->data.vec);
     db->data.vec = vec;
@@ -1739,9 +1322,9 @@ out:
     }
     if (dfd >= 0) nidus__io_close(dfd);
     if (lfd >= 0) nidus__io_close(lfd);
-    for (size_t i = 0; sorted && i < db->ncolls; i++) nidus__free(sorted[i]);
+    for (size_t i = 0; sorted && i < db->colls.n; i++) nidus__free(sorted[i]);
     nidus__free(sorted);
-    for (size_t i = 0; strs && i < db->ncolls; i++) nidus__arena_free(&strs[i]);
+    for (size_t i = 0; strs && i < db->colls.n; i++) nidus__arena_free(&strs[i]);
     nidus__free(strs);
     nidus__free(rebuild);
     nidus__free(vec);
@@ -1761,5 +1344,5 @@ int nidus_compact(nidus_db *db) {
     nerr e = {0};
     rc = nidus__compact_locked(db, &e);
     nidus__leave(db);
-    return rc ? nidus__fail(db, &e) : NIDUS_OK;
+    return rc ? nidus__set_error(db, &e) : NIDUS_OK;
 }

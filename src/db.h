@@ -1,0 +1,53 @@
+/* db.h — the handle's layout and the internals its files share: db.c (the handle),
+ * open.c, replay.c, write.c, compact.c, and the reads (read.c). Internal. */
+#ifndef NIDUS_DB_H
+#define NIDUS_DB_H
+
+#include "coll.h"
+
+#include <pthread.h>
+
+#define NIDUS_DB_MAGIC 0x6e696475u
+
+struct nidus_db {
+    uint32_t magic;
+    bool failed;  /* a failed open: only errmsg and close are allowed */
+    bool broken;  /* a rollback failed: writes refused until reopen */
+    bool memory;
+    nidus_config cfg;
+    char *path;
+    pthread_rwlock_t rw;   /* reads shared, writes exclusive */
+    pthread_mutex_t errmu; /* guards err */
+    nerr err;
+    ndata data;
+    nlog log;
+    nlock lock;
+    ncolls colls;
+    uint64_t dead_rows;
+    uint64_t ignored_upserts; /* replayed Upserts whose row lay past `data` */
+    nerr *replay_err;         /* where replay reports, during open */
+};
+
+/* ---- db.c ---- */
+/* Make e the handle's last error (what nidus_errmsg says); returns e->code. */
+int nidus__set_error(nidus_db *db, const nerr *e);
+/* The same for an error made here, from code and a printf format. */
+int nidus__set_errorf(nidus_db *db, int code, const char *fmt, ...)
+#if defined(__GNUC__) || defined(__clang__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+/* Every entry point starts with one of these (NIDUS_EMISUSE for a bad handle; a
+ * writer also for a read-only or broken one) and ends with nidus__leave. */
+int nidus__enter_read(nidus_db *db);
+int nidus__enter_write(nidus_db *db);
+void nidus__leave(nidus_db *db);
+nidus_db *nidus__db_alloc(void);
+/* Everything but the handle shell, so a failed open keeps its message. */
+void nidus__db_release(nidus_db *db);
+
+/* ---- compact.c ---- */
+/* Called with the write lock held. */
+int nidus__compact_locked(nidus_db *db, nerr *e);
+
+#endif
