@@ -25,7 +25,6 @@ struct nidus_db {
     ncolls colls;
     uint64_t dead_rows;
     uint64_t ignored_upserts; /* replayed Upserts whose row lay past `data` */
-    nerr *replay_err;         /* where replay reports, during open */
 };
 
 /* ---- db.c ---- */
@@ -45,6 +44,19 @@ void nidus__leave(nidus_db *db);
 nidus_db *nidus__db_alloc(void);
 /* Everything but the handle shell, so a failed open keeps its message. */
 void nidus__db_release(nidus_db *db);
+
+/* ---- replay.c ---- */
+/* What a replay found. */
+typedef struct nreplay {
+    uint64_t good_end;        /* the end of the last good frame */
+    bool torn;                /* a torn tail follows it */
+    uint64_t dead_rows;       /* rows the replayed ops left dead */
+    uint64_t ignored_upserts; /* Upserts whose row lay at or past `rows` (the reader rule) */
+} nreplay;
+/* Scan the log file fd[0..size) and apply its ops to colls, leniently, as nidus
+ * 0.3 does; `rows` is how many rows `data` holds. Verdicts as nidus__log_scan_fd's;
+ * errors go to e. *out is filled even on failure. */
+int nidus__replay(ncolls *colls, uint64_t rows, int fd, uint64_t size, nreplay *out, nerr *e);
 
 /* ---- compact.c ---- */
 /* Called with the write lock held. */

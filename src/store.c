@@ -55,173 +55,6 @@ int nidus_sys_errno(const nidus_db *db) {
     return !db || db->magic != NIDUS_DB_MAGIC ? 0 : db->err.sys;
 }
 
-/* ---------------------------------------------------------------- replay ---- */
-
-/* Replay works on views of the log's bytes (nidus__log_scan_fd): nothing is
- * allocated per op except what a doc keeps, its blob in the collection's arena.
- * Each Upsert's id is hashed and its id-table slot prefetched as the op arrives,
- * and ops are applied a group later (two groups alternate), so the cache misses of
- * a large replay overlap with other work instead of queueing. Consecutive ops
- * almost always name the same collection, so the last one found is tried first. */
-#define REPLAY_GROUP 32
-typedef struct replay_op {
-    nop op;       /* a view, valid until its group is applied */
-    uint32_t tag; /* nidus__id_hash of an Upsert's id */
-} replay_op;
-
-typedef struct replay_ctx {
-    nidus_db *db;
-    uint64_t size, end, frames, upserts; /* the log's size, progress, counts so far */
-    ncoll *last;    /* the collection an op named last, or NULL */
-    narena scratch; /* the arrays of the group filling (the scanner decodes into it) */
-    narena held;    /* the arrays of the group waiting to be applied */
-    size_t n, nheld;
-    int cur; /* ops[cur] fills, ops[1 - cur] waits */
-    replay_op ops[2][REPLAY_GROUP];
-} replay_ctx;
-
-static bool same_bytes(const char *a, const char *b, size_t n) {
-    if (n > 16) return memcmp(a, b, n) == 0;
-    for (size_t i = 0; i < n; i++) /* short names: no call */
-        if (a[i] != b[i]) return false;
-    return true;
-}
-
-static ncoll *replay_coll(replay_ctx *r, nidus_str name) {
-    ncoll *c = r->last;
-    if (c && c->name.len == name.len && same_bytes(c->name.ptr, name.ptr, name.len)) return c;
-    c = nidus__coll_find(&r->db->colls, name.ptr, name.len);
-    if (c) r->last = c;
-    return c;
-}
-
-/* Apply one logged op to memory, leniently, as nidus 0.3 does. */
-static int apply_op(replay_ctx *r, const replay_op *ro) {
-    nidus_db *db = r->db;
-    const nop *op = &ro->op;
-    nerr *e = db->replay_err;
-    int rc;
-    if (op->tag == OP_UPSERT && op->row >= db->data.rows) { /* a row this snapshot lacks */
-        db->ignored_upserts++;
-        return NIDUS_OK;
-    }
-    ncoll *c = replay_coll(r, op->coll);
-    if (op->tag == OP_DELETE) {
-        if (c) db->dead_rows += nidus__doc_del(c, op->id.ptr, op->id.len);
-        return NIDUS_OK;
-    }
-    if (op->tag == OP_DROP) {
-        if (c) {
-            db->dead_rows += nidus__colls_remove(&db->colls, c);
-            r->last = NULL;
-        }
-        return NIDUS_OK;
-    }
-    if (!c) {
-        bool fresh;
-        if ((rc = nidus__coll_get(&db->colls, op->coll.ptr, op->coll.len, &c, &fresh, "out of memory replaying the log",
-                                  e)))
-            return rc;
-        if (fresh) nidus__colls_insert(&db->colls, c);
-        r->last = c;
-    }
-    if (op->tag == OP_SETMETA) {
-        /* The view's strings become owned: meta is rare and small. */
-        nmeta_kv *items = op->meta.n ? nidus__mallocarray(op->meta.n, sizeof *items) : NULL;
-        if (op->meta.n && !items) return nidus__err(e, NIDUS_ENOMEM, 0, "out of memory replaying the log");
-        if (items) memcpy(items, op->meta.items, op->meta.n * sizeof *items);
-        nmeta m;
-        if (nidus__meta_own(items, op->meta.n, &m))
-            return nidus__err(e, NIDUS_ENOMEM, 0, "out of memory replaying the log");
-        nidus__meta_free(&c->meta);
-        c->meta = m;
-    } else if (op->tag == OP_UPSERT) {
-        r->upserts++;
-        if (c->n + 1 > c->cap || (c->n + 1) * 2 > c->nslots) {
-            /* Growing: make room for the Upserts the rest of the log probably holds
-             * for c (its share so far of the frames so far, scaled to the bytes
-             * left); while few frames were seen, at most 16 times what it has. Each
-             * growth copies the docs and rehashes the table (random writes into a
-             * fresh table), and a big replay otherwise grows some 17 times. The
-             * guess never exceeds what the log's remaining bytes could hold. */
-            double left = r->frames && r->end ? (double)(r->size - r->end) / ((double)r->end / (double)r->frames) : 0;
-            double want = left * (double)(c->n + 1) / (double)r->upserts;
-            if (r->frames < 4096 && want > 16.0 * (double)(c->n + 1)) want = 16.0 * (double)(c->n + 1); /* few seen */
-            if (want > (double)NIDUS__MAX_DOCS) want = (double)NIDUS__MAX_DOCS;
-            if (want >= 2 && nidus__coll_reserve(c, (size_t)want, e) == NIDUS_OK) goto reserved;
-        }
-        if ((rc = nidus__coll_reserve(c, 1, e))) return rc;
-    reserved:;
-        size_t size = nidus__blob_size(op->id.len, &op->attrs);
-        if (nidus__arena_reserve(&c->strs, size) != NIDUS_OK)
-            return nidus__err(e, NIDUS_ENOMEM, 0, "out of memory replaying the log");
-        db->dead_rows += nidus__doc_put(c, op->id, op->row, &op->attrs, ro->tag, size);
-    }
-    return NIDUS_OK;
-}
-
-static int replay_apply(replay_ctx *r, replay_op *ops, size_t n) {
-    int rc = NIDUS_OK;
-    for (size_t i = 0; i < n && rc == NIDUS_OK; i++) rc = apply_op(r, &ops[i]);
-    return rc;
-}
-
-/* Apply the waiting group; with `all`, the filling one too. */
-static int replay_flush(replay_ctx *r, bool all) {
-    int rc = replay_apply(r, r->ops[1 - r->cur], r->nheld);
-    r->nheld = 0;
-    nidus__arena_reset(&r->held);
-    if (rc == NIDUS_OK && all) {
-        rc = replay_apply(r, r->ops[r->cur], r->n);
-        r->n = 0;
-        nidus__arena_reset(&r->scratch);
-    }
-    return rc;
-}
-
-/* nidus__log_scan_fd's callback: op == NULL means the window moves. */
-static int replay_view(void *ctx, const nop *op, uint64_t end) {
-    replay_ctx *r = ctx;
-    r->end = end;
-    if (!op) return replay_flush(r, true);
-    r->frames++;
-    replay_op *ro = &r->ops[r->cur][r->n++];
-    ro->op = *op;
-    if (op->tag == OP_UPSERT) {
-        ro->tag = nidus__id_hash(op->id.ptr, op->id.len);
-        const ncoll *c = replay_coll(r, op->coll);
-        if (c && c->nslots) __builtin_prefetch(&c->slots[ro->tag & (c->nslots - 1)]);
-    }
-    if (r->n < REPLAY_GROUP) return NIDUS_OK;
-    int rc = replay_flush(r, false);
-    /* The full group waits now; its arrays go with it. */
-    narena t = r->held;
-    r->held = r->scratch;
-    r->scratch = t;
-    r->nheld = r->n;
-    r->n = 0;
-    r->cur = 1 - r->cur;
-    return rc;
-}
-
-/* Scan and replay the log file fd[0..size). */
-static int replay_log(nidus_db *db, int fd, uint64_t size, uint64_t *good_end, bool *torn, nerr *e) {
-    replay_ctx *r = nidus__malloc(sizeof *r);
-    if (!r) return nidus__err(e, NIDUS_ENOMEM, 0, "out of memory replaying the log");
-    r->db = db;
-    r->size = size;
-    r->end = r->frames = r->upserts = 0;
-    r->last = NULL;
-    r->scratch = r->held = (narena){0};
-    r->n = r->nheld = 0;
-    r->cur = 0;
-    int rc = nidus__log_scan_fd(fd, size, 0, good_end, torn, &r->scratch, replay_view, r, e);
-    nidus__arena_free(&r->scratch); /* on failure, pending views are dropped unapplied */
-    nidus__arena_free(&r->held);
-    nidus__free(r);
-    return rc;
-}
-
 /* ------------------------------------------------------------ open/close ---- */
 
 void nidus_config_init(nidus_config *cfg, uint32_t dimension) {
@@ -357,6 +190,14 @@ static int create_empty_log(nidus_db *db, const char *lpath, nerr *e) {
     return r < 0 ? nidus__err_sys(e, -r, "failed to sync new log at %s", lpath) : NIDUS_OK;
 }
 
+/* Replay the log into the handle's collections and count what it reports. */
+static int replay(nidus_db *db, int fd, uint64_t size, nreplay *rp, nerr *e) {
+    int rc = nidus__replay(&db->colls, db->data.rows, fd, size, rp, e);
+    db->dead_rows += rp->dead_rows;
+    db->ignored_upserts += rp->ignored_upserts;
+    return rc;
+}
+
 /* A log with records but no `data` to go with it is a damaged store, not a new
  * one: creating `data` afresh would silently drop every record. */
 static int refuse_if_log(nidus_db *db, const char *lpath, nerr *e) {
@@ -477,17 +318,16 @@ static int open_writer_files(nidus_db *db, nerr *e) {
         rc = nidus__err_sys(e, -r, "failed to stat log at %s", lpath);
         goto out;
     }
-    uint64_t good_end = 0;
-    bool torn = false;
-    if ((rc = replay_log(db, fd, size, &good_end, &torn, e))) goto out;
-    if (torn || good_end < size) {
-        r = nidus__io_ftruncate(fd, good_end);
+    nreplay rp;
+    if ((rc = replay(db, fd, size, &rp, e))) goto out;
+    if (rp.torn || rp.good_end < size) {
+        r = nidus__io_ftruncate(fd, rp.good_end);
         if (r < 0) {
             rc = nidus__err_sys(e, -r, "failed to truncate torn log tail");
             goto out;
         }
     }
-    db->log.size = good_end;
+    db->log.size = rp.good_end;
 out:
     rc = nidus__rows_finish(&rows, rc, e);
     nidus__free(dpath);
@@ -576,11 +416,9 @@ static int open_reader_files(nidus_db *db, nerr *e, bool *retry, bool *mismatch)
             *retry = *mismatch = true;
             goto out;
         }
-        uint64_t good_end = 0;
-        bool torn = false;
-        rc = replay_log(db, lfd, size, &good_end, &torn, e);
-        if (rc) goto out;
-        db->log.size = good_end; /* a torn tail is ignored, never cut */
+        nreplay rp;
+        if ((rc = replay(db, lfd, size, &rp, e))) goto out;
+        db->log.size = rp.good_end; /* a torn tail is ignored, never cut */
     } else if (lfd != -ENOENT) {
         rc = nidus__err_sys(e, -lfd, "open log at %s", lpath);
         goto out;
@@ -643,7 +481,6 @@ int nidus_open(const char *path, const nidus_config *cfg, nidus_db **out) {
     *out = db;
     db->cfg = c;
     nerr e = {0};
-    db->replay_err = &e;
     int rc = NIDUS_OK;
     if (!path || !*path) {
         rc = nidus__err(&e, NIDUS_EINVAL, 0, "store path is empty");
@@ -727,10 +564,8 @@ int nidus_open(const char *path, const nidus_config *cfg, nidus_db **out) {
             }
         }
     }
-    db->replay_err = NULL;
     return NIDUS_OK;
 fail:
-    db->replay_err = NULL;
     db_release(db);
     db->failed = true;
     db->err = e;
