@@ -9,13 +9,23 @@
 
 #define NIDUS_DB_MAGIC 0x6e696475u
 
+/* The store's file names, computed once at open (one allocation; all NULL in
+ * memory). The lock file's is the lock's own (nlock.path). */
+typedef struct npaths {
+    char *dir;                 /* the store directory, as given */
+    char *data, *log;
+    char *data_new;            /* a new store's header, before its rename to data */
+    char *data_tmp, *log_tmp;  /* a compaction's output */
+    char *marker, *marker_tmp; /* compaction's commit point `compact`, written as compact.tmp */
+} npaths;
+
 struct nidus_db {
     uint32_t magic;
     bool failed;  /* a failed open: only errmsg and close are allowed */
     bool broken;  /* a rollback failed: writes refused until reopen */
     bool memory;
     nidus_config cfg;
-    char *path;
+    npaths paths;
     pthread_rwlock_t rw;   /* reads shared, writes exclusive */
     pthread_mutex_t errmu; /* guards err */
     nerr err;
@@ -44,6 +54,8 @@ void nidus__leave(nidus_db *db);
 nidus_db *nidus__db_alloc(void);
 /* Everything but the handle shell, so a failed open keeps its message. */
 void nidus__db_release(nidus_db *db);
+int nidus__paths_init(npaths *p, const char *dir); /* NIDUS_OK or NIDUS_ENOMEM */
+void nidus__paths_free(npaths *p);
 
 /* ---- replay.c ---- */
 /* What a replay found. */

@@ -93,14 +93,33 @@ static void db_release(nidus_db *db) {
     nidus__lock_release(&db->lock);
 }
 
-static char *join(const char *dir, const char *name) {
-    size_t a = strlen(dir), b = strlen(name);
-    char *p = nidus__malloc(a + b + 2);
-    if (!p) return NULL;
-    memcpy(p, dir, a);
-    p[a] = '/';
-    memcpy(p + a + 1, name, b + 1);
-    return p;
+/* Every file name of the store, in one allocation: the directory, then each
+ * "<dir>/<name>". */
+int nidus__paths_init(npaths *p, const char *dir) {
+    static const char *const names[] = {"data", "log", "data.new", "data.tmp", "log.tmp", "compact", "compact.tmp"};
+    char **slots[] = {&p->data, &p->log, &p->data_new, &p->data_tmp, &p->log_tmp, &p->marker, &p->marker_tmp};
+    enum { N = sizeof names / sizeof *names };
+    size_t n = strlen(dir), total = n + 1;
+    for (size_t i = 0; i < N; i++) total += n + strlen(names[i]) + 2;
+    char *b = nidus__malloc(total);
+    if (!b) return NIDUS_ENOMEM;
+    memcpy(b, dir, n + 1);
+    p->dir = b;
+    b += n + 1;
+    for (size_t i = 0; i < N; i++) {
+        size_t k = strlen(names[i]);
+        *slots[i] = b;
+        memcpy(b, dir, n);
+        b[n] = '/';
+        memcpy(b + n + 1, names[i], k + 1);
+        b += n + k + 2;
+    }
+    return NIDUS_OK;
+}
+
+void nidus__paths_free(npaths *p) {
+    nidus__free(p->dir);
+    *p = (npaths){0};
 }
 
 static bool exists(const char *path) {
@@ -141,52 +160,34 @@ static bool size_is(const char *path, uint64_t want) {
 /* Writer: finish a compaction that a crash interrupted after it committed (the
  * marker `compact` exists). Each tmp file that still exists replaces its target,
  * once its size agrees with the marker. */
-static int roll_forward(nidus_db *db, nerr *e) {
-    int rc = NIDUS_OK;
-    char *marker = join(db->path, "compact"), *dt = join(db->path, "data.tmp"),
-         *lt = join(db->path, "log.tmp"), *d = join(db->path, "data"), *l = join(db->path, "log");
-    if (!marker || !dt || !lt || !d || !l) {
-        rc = nidus__err(e, NIDUS_ENOMEM, 0, "out of memory");
-        goto out;
-    }
+static int roll_forward(const npaths *p, nerr *e) {
     char text[128];
     uint64_t dsize = 0, lsize = 0;
-    int m = read_marker(marker, text, sizeof text, &dsize, &lsize);
-    if (m == 0) goto out;
-    if (m == -2) {
-        rc = nidus__err(e, NIDUS_EIO, 0, "cannot read compaction marker %s", marker);
-        goto out;
-    }
-    bool have_d = exists(dt), have_l = exists(lt);
-    if (m < 0 || (have_d && !size_is(dt, dsize)) || (have_l && !size_is(lt, lsize))) {
-        rc = nidus__err(e, NIDUS_ECORRUPT, 0,
-                        "compaction marker %s is malformed or does not match data.tmp/log.tmp; "
-                        "nothing was changed",
-                        marker);
-        goto out;
-    }
+    int m = read_marker(p->marker, text, sizeof text, &dsize, &lsize);
+    if (m == 0) return NIDUS_OK;
+    if (m == -2) return nidus__err(e, NIDUS_EIO, 0, "cannot read compaction marker %s", p->marker);
+    bool have_d = exists(p->data_tmp), have_l = exists(p->log_tmp);
+    if (m < 0 || (have_d && !size_is(p->data_tmp, dsize)) || (have_l && !size_is(p->log_tmp, lsize)))
+        return nidus__err(e, NIDUS_ECORRUPT, 0,
+                          "compaction marker %s is malformed or does not match data.tmp/log.tmp; "
+                          "nothing was changed",
+                          p->marker);
     int r = 0;
-    if (have_d) r = nidus__io_rename(dt, d);
-    if (r == 0 && have_l) r = nidus__io_rename(lt, l);
-    if (r == 0) r = nidus__io_fsync_dir(db->path);
-    if (r == 0) r = nidus__io_unlink(marker);
-    if (r == 0) r = nidus__io_fsync_dir(db->path);
-    if (r < 0) rc = nidus__err_sys(e, -r, "failed to finish an interrupted compaction in %s", db->path);
-out:
-    nidus__free(marker);
-    nidus__free(dt);
-    nidus__free(lt);
-    nidus__free(d);
-    nidus__free(l);
-    return rc;
+    if (have_d) r = nidus__io_rename(p->data_tmp, p->data);
+    if (r == 0 && have_l) r = nidus__io_rename(p->log_tmp, p->log);
+    if (r == 0) r = nidus__io_fsync_dir(p->dir);
+    if (r == 0) r = nidus__io_unlink(p->marker);
+    if (r == 0) r = nidus__io_fsync_dir(p->dir);
+    return r < 0 ? nidus__err_sys(e, -r, "failed to finish an interrupted compaction in %s", p->dir) : NIDUS_OK;
 }
 
-static int create_empty_log(nidus_db *db, const char *lpath, nerr *e) {
+static int create_empty_log(nidus_db *db, nerr *e) {
+    const char *lpath = db->paths.log;
     int fd = nidus__io_open(lpath, O_RDWR | O_CREAT, 0644);
     if (fd < 0) return nidus__err_sys(e, -fd, "open log at %s", lpath);
     int r = nidus__io_fsync(fd);
     nidus__io_close(fd);
-    if (r == 0) r = nidus__io_fsync_dir(db->path);
+    if (r == 0) r = nidus__io_fsync_dir(db->paths.dir);
     return r < 0 ? nidus__err_sys(e, -r, "failed to sync new log at %s", lpath) : NIDUS_OK;
 }
 
@@ -200,31 +201,27 @@ static int replay(nidus_db *db, int fd, uint64_t size, nreplay *rp, nerr *e) {
 
 /* A log with records but no `data` to go with it is a damaged store, not a new
  * one: creating `data` afresh would silently drop every record. */
-static int refuse_if_log(nidus_db *db, const char *lpath, nerr *e) {
+static int refuse_if_log(nidus_db *db, nerr *e) {
     struct stat st;
-    if (stat(lpath, &st) == 0 && st.st_size > 0)
+    if (stat(db->paths.log, &st) == 0 && st.st_size > 0)
         return nidus__err(e, NIDUS_ECORRUPT, 0,
                           "%s has a %lld-byte log but no vectors (data missing or empty); not creating a new store "
                           "over it",
-                          db->path, (long long)st.st_size);
+                          db->paths.dir, (long long)st.st_size);
     return NIDUS_OK;
 }
 
 /* Create a new store atomically: the header goes to `data.new`, fsynced, then an
  * empty log, then the rename to `data` and a directory fsync. A crash at any
  * instant leaves either no `data` (a new store again) or a complete header. */
-static int create_store(nidus_db *db, const char *dpath, const char *lpath, nerr *e) {
-    int rc = refuse_if_log(db, lpath, e);
+static int create_store(nidus_db *db, nerr *e) {
+    const char *tmp = db->paths.data_new;
+    int rc = refuse_if_log(db, e);
     if (rc) return rc;
     if (db->cfg.dimension == 0)
-        return nidus__err(e, NIDUS_EINVAL, 0, "cannot create a store at %s with dimension 0", db->path);
-    char *tmp = join(db->path, "data.new");
-    if (!tmp) return nidus__err(e, NIDUS_ENOMEM, 0, "out of memory");
+        return nidus__err(e, NIDUS_EINVAL, 0, "cannot create a store at %s with dimension 0", db->paths.dir);
     int fd = nidus__io_open(tmp, O_RDWR | O_CREAT | O_TRUNC, 0644);
-    if (fd < 0) {
-        rc = nidus__err_sys(e, -fd, "failed to create data file at %s", tmp);
-        goto out;
-    }
+    if (fd < 0) return nidus__err_sys(e, -fd, "failed to create data file at %s", tmp);
     uint8_t hdr[NIDUS_HEADER_LEN];
     nidus__header_encode(hdr, db->cfg.dimension);
     int r = nidus__io_pwrite_full(fd, hdr, sizeof hdr, 0);
@@ -233,20 +230,18 @@ static int create_store(nidus_db *db, const char *dpath, const char *lpath, nerr
     if (r < 0) {
         rc = nidus__err_sys(e, -r, "failed to write data file header at %s", tmp);
         (void)nidus__io_unlink(tmp);
-        goto out;
+        return rc;
     }
-    if ((rc = create_empty_log(db, lpath, e))) {
+    if ((rc = create_empty_log(db, e))) {
         (void)nidus__io_unlink(tmp);
-        goto out;
+        return rc;
     }
-    r = nidus__io_rename(tmp, dpath);
-    if (r == 0) r = nidus__io_fsync_dir(db->path);
+    r = nidus__io_rename(tmp, db->paths.data);
+    if (r == 0) r = nidus__io_fsync_dir(db->paths.dir);
     if (r < 0) {
-        rc = nidus__err_sys(e, -r, "failed to create data file at %s", dpath);
+        rc = nidus__err_sys(e, -r, "failed to create data file at %s", db->paths.data);
         (void)nidus__io_unlink(tmp);
     }
-out:
-    nidus__free(tmp);
     return rc;
 }
 
@@ -255,14 +250,10 @@ out:
 static int open_writer_files(nidus_db *db, nerr *e) {
     int rc = NIDUS_OK;
     nrow_reader rows = {0};
-    char *dpath = join(db->path, "data"), *lpath = join(db->path, "log");
-    if (!dpath || !lpath) {
-        rc = nidus__err(e, NIDUS_ENOMEM, 0, "out of memory");
-        goto out;
-    }
+    const char *dpath = db->paths.data, *lpath = db->paths.log;
     int fd = nidus__io_open(dpath, O_RDWR, 0);
     if (fd == -ENOENT) {
-        if ((rc = create_store(db, dpath, lpath, e))) goto out;
+        if ((rc = create_store(db, e))) goto out;
         fd = nidus__io_open(dpath, O_RDWR, 0);
     }
     if (fd < 0) {
@@ -279,9 +270,9 @@ static int open_writer_files(nidus_db *db, nerr *e) {
     if (size == 0) {
         /* An empty `data` (a nidus 0.3 writer creates it before its header): give
          * it a header, unless a log says this store once held something. */
-        if ((rc = refuse_if_log(db, lpath, e))) goto out;
+        if ((rc = refuse_if_log(db, e))) goto out;
         if (db->cfg.dimension == 0) {
-            rc = nidus__err(e, NIDUS_EINVAL, 0, "cannot create a store at %s with dimension 0", db->path);
+            rc = nidus__err(e, NIDUS_EINVAL, 0, "cannot create a store at %s with dimension 0", db->paths.dir);
             goto out;
         }
         uint8_t hdr[NIDUS_HEADER_LEN];
@@ -329,10 +320,7 @@ static int open_writer_files(nidus_db *db, nerr *e) {
     }
     db->log.size = rp.good_end;
 out:
-    rc = nidus__rows_finish(&rows, rc, e);
-    nidus__free(dpath);
-    nidus__free(lpath);
-    return rc;
+    return nidus__rows_finish(&rows, rc, e);
 }
 
 /* Open `data` and `log` for a read-only snapshot: nothing is created or modified.
@@ -345,12 +333,8 @@ static int open_reader_files(nidus_db *db, nerr *e, bool *retry, bool *mismatch)
     uint64_t msd = 0, msl = 0, dsize0 = 0, lsize0 = 0;
     const char *dp = NULL, *lp = NULL;
     *retry = false;
-    char *marker = join(db->path, "compact"), *dpath = join(db->path, "data"), *lpath = join(db->path, "log"),
-         *dtmp = join(db->path, "data.tmp"), *ltmp = join(db->path, "log.tmp");
-    if (!marker || !dpath || !lpath || !dtmp || !ltmp) {
-        rc = nidus__err(e, NIDUS_ENOMEM, 0, "out of memory");
-        goto out;
-    }
+    const char *marker = db->paths.marker, *dpath = db->paths.data, *lpath = db->paths.log,
+               *dtmp = db->paths.data_tmp, *ltmp = db->paths.log_tmp;
     mk = read_marker(marker, m1, sizeof m1, &msd, &msl);
     if (mk == -2) {
         rc = nidus__err(e, NIDUS_EIO, 0, "cannot read compaction marker %s", marker);
@@ -368,7 +352,7 @@ static int open_reader_files(nidus_db *db, nerr *e, bool *retry, bool *mismatch)
     }
     if (dfd < 0) dfd = nidus__io_open(dpath, O_RDONLY, 0);
     if (dfd == -ENOENT) {
-        rc = nidus__err(e, NIDUS_ENOTFOUND, ENOENT, "no nidus store at %s (no data file)", db->path);
+        rc = nidus__err(e, NIDUS_ENOTFOUND, ENOENT, "no nidus store at %s (no data file)", db->paths.dir);
         goto out;
     }
     if (dfd < 0) {
@@ -433,7 +417,7 @@ out:
     rc = nidus__rows_finish(&rows, rc, e);
     /* An error while a compaction moved the files under us is no error of the
      * store: read again. */
-    if (rc != NIDUS_OK && rc != NIDUS_ENOMEM && marker && dp) {
+    if (rc != NIDUS_OK && rc != NIDUS_ENOMEM && dp) {
         char m3[128];
         uint64_t a, b;
         int mk3 = read_marker(marker, m3, sizeof m3, &a, &b);
@@ -450,11 +434,6 @@ out:
     }
     if (dfd >= 0) nidus__io_close(dfd);
     if (lfd >= 0) nidus__io_close(lfd);
-    nidus__free(marker);
-    nidus__free(dpath);
-    nidus__free(lpath);
-    nidus__free(dtmp);
-    nidus__free(ltmp);
     return rc;
 }
 
@@ -494,21 +473,14 @@ int nidus_open(const char *path, const nidus_config *cfg, nidus_db **out) {
         rc = nidus__err(&e, NIDUS_EINVAL, 0, "auto_compact ratio is NaN");
         goto fail;
     }
-    if (!(db->path = nidus__strndup(path, strlen(path)))) {
+    if (nidus__paths_init(&db->paths, path)) {
         rc = nidus__err(&e, NIDUS_ENOMEM, 0, "out of memory");
         goto fail;
     }
     if (!c.read_only && c.dimension == 0) {
         /* Refuse before creating anything: a new store needs a dimension. */
-        char *dp = join(path, "data");
         struct stat st;
-        if (!dp) {
-            rc = nidus__err(&e, NIDUS_ENOMEM, 0, "out of memory");
-            goto fail;
-        }
-        bool have = stat(dp, &st) == 0 && st.st_size > 0;
-        nidus__free(dp);
-        if (!have) {
+        if (!(stat(db->paths.data, &st) == 0 && st.st_size > 0)) {
             rc = nidus__err(&e, NIDUS_EINVAL, 0, "cannot create a store at %s with dimension 0", path);
             goto fail;
         }
@@ -520,7 +492,7 @@ int nidus_open(const char *path, const nidus_config *cfg, nidus_db **out) {
             goto fail;
         }
         if ((rc = nidus__lock_acquire(&db->lock, path, c.lock_ttl_ms, &e))) goto fail;
-        if ((rc = roll_forward(db, &e))) goto fail;
+        if ((rc = roll_forward(&db->paths, &e))) goto fail;
         if ((rc = open_writer_files(db, &e))) goto fail;
     } else {
         struct stat st;
@@ -598,7 +570,7 @@ int nidus_close(nidus_db *db) {
     db->magic = 0;
     pthread_rwlock_destroy(&db->rw);
     pthread_mutex_destroy(&db->errmu);
-    nidus__free(db->path);
+    nidus__paths_free(&db->paths);
     nidus__free(db);
     return NIDUS_OK;
 }
@@ -1041,8 +1013,8 @@ int nidus__compact_locked(nidus_db *db, nerr *e) {
     narena *strs = NULL; /* the rebuilt arenas of collections with dead blobs */
     bool *rebuild = NULL;
     nbuf frames = {0};
-    char *dt = NULL, *lt = NULL, *dp = NULL, *lp = NULL, *mk = NULL, *mkt = NULL;
-    bool committed = false;
+    const npaths *p = &db->paths;
+    bool touched = false, committed = false; /* wrote files of ours; made them the store */
 
     for (size_t i = 0; i < db->colls.n; i++) live += db->colls.v[i]->n;
     if (!(sorted = nidus__calloc(db->colls.n ? db->colls.n : 1, sizeof *sorted)) ||
@@ -1086,43 +1058,38 @@ int nidus__compact_locked(nidus_db *db, nerr *e) {
         }
     }
     if (!db->memory) {
-        if (!(dt = join(db->path, "data.tmp")) || !(lt = join(db->path, "log.tmp")) ||
-            !(dp = join(db->path, "data")) || !(lp = join(db->path, "log")) ||
-            !(mk = join(db->path, "compact")) || !(mkt = join(db->path, "compact.tmp"))) {
-            rc = nidus__err(e, NIDUS_ENOMEM, 0, "out of memory");
-            goto out;
-        }
-        if ((rc = nidus__data_write_file(dt, dim, vec, live, e))) goto out;
-        dfd = nidus__io_open(dt, O_RDWR, 0);
+        touched = true;
+        if ((rc = nidus__data_write_file(p->data_tmp, dim, vec, live, e))) goto out;
+        dfd = nidus__io_open(p->data_tmp, O_RDWR, 0);
         if (dfd < 0) {
-            rc = nidus__err_sys(e, -dfd, "reopen %s", dt);
+            rc = nidus__err_sys(e, -dfd, "reopen %s", p->data_tmp);
             goto out;
         }
-        if ((rc = write_whole(lt, &frames, &lfd, e))) goto out;
+        if ((rc = write_whole(p->log_tmp, &frames, &lfd, e))) goto out;
         char body[96];
         int n = snprintf(body, sizeof body, "nidus-compact 1 %llu %llu\n",
                          (unsigned long long)(NIDUS_HEADER_LEN + live * dim * 4), (unsigned long long)frames.len);
         nbuf mb = {(uint8_t *)body, (size_t)n, (size_t)n};
         int mfd = -1;
-        if ((rc = write_whole(mkt, &mb, &mfd, e))) goto out;
+        if ((rc = write_whole(p->marker_tmp, &mb, &mfd, e))) goto out;
         nidus__io_close(mfd);
-        int r = nidus__io_rename(mkt, mk);
-        if (r == 0) r = nidus__io_fsync_dir(db->path);
+        int r = nidus__io_rename(p->marker_tmp, p->marker);
+        if (r == 0) r = nidus__io_fsync_dir(p->dir);
         if (r < 0) {
-            rc = nidus__err_sys(e, -r, "failed to commit compaction marker in %s", db->path);
-            (void)nidus__io_unlink(mk); /* if the rename happened but the sync failed */
+            rc = nidus__err_sys(e, -r, "failed to commit compaction marker in %s", p->dir);
+            (void)nidus__io_unlink(p->marker); /* if the rename happened but the sync failed */
             goto out;
         }
         committed = true;
         /* From here the compacted store is the store: finish, or leave it to open. */
-        r = nidus__io_rename(dt, dp);
-        if (r == 0) r = nidus__io_rename(lt, lp);
-        if (r == 0) r = nidus__io_fsync_dir(db->path);
-        if (r == 0) r = nidus__io_unlink(mk);
-        if (r == 0) r = nidus__io_fsync_dir(db->path);
+        r = nidus__io_rename(p->data_tmp, p->data);
+        if (r == 0) r = nidus__io_rename(p->log_tmp, p->log);
+        if (r == 0) r = nidus__io_fsync_dir(p->dir);
+        if (r == 0) r = nidus__io_unlink(p->marker);
+        if (r == 0) r = nidus__io_fsync_dir(p->dir);
         if (r < 0) {
             rc = nidus__err_sys(e, -r, "compaction committed but not finished in %s (the next open finishes it)",
-                                db->path);
+                                p->dir);
             db->broken = true;
         }
     }
@@ -1148,12 +1115,12 @@ int nidus__compact_locked(nidus_db *db, nerr *e) {
         dfd = lfd = -1;
     }
 out:
-    if (!committed && !db->memory) {
+    if (touched && !committed) {
         /* Not committed: the old store stands; remove whatever of ours got written
          * (best effort: without the marker, leftovers are ignored anyway). */
-        const char *ours[] = {dt, lt, mkt};
+        const char *ours[] = {p->data_tmp, p->log_tmp, p->marker_tmp};
         for (size_t i = 0; i < 3; i++)
-            if (ours[i] && access(ours[i], F_OK) == 0) (void)nidus__io_unlink(ours[i]);
+            if (access(ours[i], F_OK) == 0) (void)nidus__io_unlink(ours[i]);
     }
     if (dfd >= 0) nidus__io_close(dfd);
     if (lfd >= 0) nidus__io_close(lfd);
@@ -1164,12 +1131,6 @@ out:
     nidus__free(rebuild);
     nidus__free(vec);
     nidus__buf_free(&frames);
-    nidus__free(dt);
-    nidus__free(lt);
-    nidus__free(dp);
-    nidus__free(lp);
-    nidus__free(mk);
-    nidus__free(mkt);
     return rc;
 }
 
