@@ -73,5 +73,13 @@ int nidus__replay(ncolls *colls, uint64_t rows, int fd, uint64_t size, nreplay *
 /* ---- compact.c ---- */
 /* Called with the write lock held. */
 int nidus__compact_locked(nidus_db *db, nerr *e);
+/* Read the compaction marker at path: its text (for a change check; cap bytes,
+ * NIDUS__MARKER_MAX will do) and, when found, the sizes it commits to. */
+enum { NIDUS__MARKER_UNREADABLE = -2, NIDUS__MARKER_MALFORMED, NIDUS__MARKER_ABSENT, NIDUS__MARKER_FOUND };
+#define NIDUS__MARKER_MAX 128
+int nidus__marker_read(const char *path, char *text, size_t cap, uint64_t *dsize, uint64_t *lsize);
+/* Writer open: finish a compaction that a crash interrupted after it committed
+ * (the marker exists). */
+int nidus__roll_forward(const npaths *p, nerr *e);
 
 #endif
