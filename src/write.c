@@ -1,43 +1,66 @@
 /* write.c — every public writer: create and drop collections, set_meta, upsert,
- * delete, delete_where, flush. Each is a transaction (SPEC.md §3): validate,
- * prepare every allocation, write the files with rollback, then commit to memory
- * in steps that cannot fail. */
+ * delete, delete_where, flush. Each is a transaction (SPEC.md §3) on one skeleton:
+ * txn_begin (enter the handle for writing, check the collection name), validate,
+ * prepare every allocation (a new collection through nidus__coll_get), txn_write
+ * (the durability protocol), commit to memory in steps that cannot fail, txn_end
+ * (leave, report). */
 #include "db.h"
 
 #include <math.h>
 #include <stdio.h>
 
-/* Append frames (and sync per policy); on failure the log is as before. A rollback
- * that itself fails marks the handle broken: the file may hold a record that memory
- * does not, and only a reopen can reconcile them. */
-static int log_commit(nidus_db *db, const nbuf *frames, nerr *e) {
-    uint64_t mark = db->log.size;
-    int rc = nidus__log_append(&db->log, frames, e);
-    if (rc) {
-        uint64_t size;
-        if (db->log.fd >= 0 && (nidus__io_fsize(db->log.fd, &size) < 0 || size != mark)) db->broken = true;
-        return rc;
-    }
-    if (db->cfg.fsync == NIDUS_FSYNC_PER_BATCH && (rc = nidus__log_sync(&db->log, e))) {
-        nerr ignored;
-        if (nidus__log_truncate(&db->log, mark, &ignored)) db->broken = true;
-        return rc;
-    }
-    return NIDUS_OK;
-}
+/* ---------------------------------------------------------- the skeleton ---- */
 
-#define CHECK_NAME(db, what, s)                                                          \
-    do {                                                                                 \
-        if (!nidus__utf8_cstr(s)) {                                                              \
-            nidus__leave(db);                                                            \
-            return nidus__set_errorf(db, NIDUS_EINVAL, "%s is NULL or not valid UTF-8", what); \
-        }                                                                                \
-    } while (0)
-
-int nidus_create_collection(nidus_db *db, const char *name) {
+/* Enter the handle for writing and check the collection name. */
+static int txn_begin(nidus_db *db, const char *collection) {
     int rc = nidus__enter_write(db);
     if (rc) return rc;
-    CHECK_NAME(db, "collection name", name);
+    if (nidus__utf8_cstr(collection)) return NIDUS_OK;
+    nidus__leave(db);
+    return nidus__set_errorf(db, NIDUS_EINVAL, "collection name is NULL or not valid UTF-8");
+}
+
+/* Leave the handle; a failure becomes its error. */
+static int txn_end(nidus_db *db, int rc, const nerr *e) {
+    nidus__leave(db);
+    return rc ? nidus__set_error(db, e) : NIDUS_OK;
+}
+
+/* The write step, for every writer: the rows first (if any) in one write and
+ * fsynced whatever the fsync mode (a logged row must already be durable: the
+ * reader rule), then the log frames in one write, fsynced under
+ * NIDUS_FSYNC_PER_BATCH. On failure both files are cut back to where they were and
+ * the error returned; if a cut itself fails, the file may hold a record that
+ * memory does not, so the handle is marked broken (writes get NIDUS_EBROKEN until
+ * a reopen reconciles them). On NIDUS_OK the caller commits to memory. */
+static int txn_write(nidus_db *db, const float *rows, uint64_t nrows, const nbuf *frames, nerr *e) {
+    const uint64_t data_mark = db->data.rows, log_mark = db->log.size;
+    nerr ignored;
+    int rc;
+    if (nrows) {
+        if ((rc = nidus__data_append(&db->data, rows, nrows, e))) return rc; /* it cut its own rows back */
+        if ((rc = nidus__data_sync(&db->data, e))) goto cut_data;
+    }
+    if ((rc = nidus__log_append(&db->log, frames, e))) {
+        uint64_t size; /* the append cut back, best effort: did it? */
+        if (db->log.fd >= 0 && (nidus__io_fsize(db->log.fd, &size) < 0 || size != log_mark)) db->broken = true;
+        goto cut_data;
+    }
+    if (db->cfg.fsync == NIDUS_FSYNC_PER_BATCH && (rc = nidus__log_sync(&db->log, e))) {
+        if (nidus__log_truncate(&db->log, log_mark, &ignored)) db->broken = true;
+        goto cut_data;
+    }
+    return NIDUS_OK;
+cut_data:
+    if (nrows && nidus__data_truncate(&db->data, data_mark, &ignored)) db->broken = true;
+    return rc;
+}
+
+/* ----------------------------------------------------------- collections ---- */
+
+int nidus_create_collection(nidus_db *db, const char *name) {
+    int rc = txn_begin(db, name);
+    if (rc) return rc;
     nerr e = {0};
     nbuf frames = {0};
     ncoll *c = NULL;
@@ -45,38 +68,34 @@ int nidus_create_collection(nidus_db *db, const char *name) {
     if ((rc = nidus__coll_get(&db->colls, name, strlen(name), &c, &fresh, "out of memory", &e)) || !fresh) goto out;
     nop op = {.tag = OP_CREATE, .coll = c->name};
     if ((rc = nidus__frame_append(&frames, &op, &e))) goto out;
-    if ((rc = log_commit(db, &frames, &e))) goto out;
+    if ((rc = txn_write(db, NULL, 0, &frames, &e))) goto out;
     nidus__colls_insert(&db->colls, c);
     fresh = false;
 out:
     if (fresh) nidus__coll_free(c);
     nidus__buf_free(&frames);
-    nidus__leave(db);
-    return rc ? nidus__set_error(db, &e) : NIDUS_OK;
+    return txn_end(db, rc, &e);
 }
 
 int nidus_drop_collection(nidus_db *db, const char *name) {
-    int rc = nidus__enter_write(db);
+    int rc = txn_begin(db, name);
     if (rc) return rc;
-    CHECK_NAME(db, "collection name", name);
     nerr e = {0};
     nbuf frames = {0};
     ncoll *c = nidus__coll_find(&db->colls, name, strlen(name));
     if (!c) goto out;
     nop op = {.tag = OP_DROP, .coll = c->name};
     if ((rc = nidus__frame_append(&frames, &op, &e))) goto out;
-    if ((rc = log_commit(db, &frames, &e))) goto out;
+    if ((rc = txn_write(db, NULL, 0, &frames, &e))) goto out;
     db->dead_rows += nidus__colls_remove(&db->colls, c);
 out:
     nidus__buf_free(&frames);
-    nidus__leave(db);
-    return rc ? nidus__set_error(db, &e) : NIDUS_OK;
+    return txn_end(db, rc, &e);
 }
 
 int nidus_set_meta(nidus_db *db, const char *collection, const nidus_meta_entry *entries, size_t count) {
-    int rc = nidus__enter_write(db);
+    int rc = txn_begin(db, collection);
     if (rc) return rc;
-    CHECK_NAME(db, "collection name", collection);
     nerr e = {0};
     nbuf frames = {0};
     nmeta meta = {0};
@@ -88,7 +107,7 @@ int nidus_set_meta(nidus_db *db, const char *collection, const nidus_meta_entry 
     if ((rc = nidus__coll_get(&db->colls, collection, len, &c, &fresh, "out of memory", &e))) goto out;
     nop op = {.tag = OP_SETMETA, .coll = {collection, len}, .meta = meta};
     if ((rc = nidus__frame_append(&frames, &op, &e))) goto out;
-    if ((rc = log_commit(db, &frames, &e))) goto out;
+    if ((rc = txn_write(db, NULL, 0, &frames, &e))) goto out;
     if (fresh) nidus__colls_insert(&db->colls, c);
     fresh = false;
     nidus__meta_free(&c->meta);
@@ -98,8 +117,7 @@ out:
     nidus__meta_free(&meta);
     if (fresh) nidus__coll_free(c);
     nidus__buf_free(&frames);
-    nidus__leave(db);
-    return rc ? nidus__set_error(db, &e) : NIDUS_OK;
+    return txn_end(db, rc, &e);
 }
 
 /* ---------------------------------------------------------------- upsert ---- */
@@ -124,9 +142,8 @@ int nidus_upsert(nidus_db *db, const char *collection, const nidus_record *recor
 
 int nidus_upsert_ex(nidus_db *db, const char *collection, const nidus_record *records, size_t count,
                     unsigned flags) {
-    int rc = nidus__enter_write(db);
+    int rc = txn_begin(db, collection);
     if (rc) return rc;
-    CHECK_NAME(db, "collection name", collection);
     if (flags & ~NIDUS_UPSERT_NORMALIZED) {
         nidus__leave(db);
         return nidus__set_errorf(db, NIDUS_EINVAL, "unknown upsert flags (only NIDUS_UPSERT_NORMALIZED is defined)");
@@ -176,7 +193,7 @@ int nidus_upsert_ex(nidus_db *db, const char *collection, const nidus_record *re
     }
     if (count == 0) {
         if (fresh) {
-            if ((rc = log_commit(db, &frames, &e))) goto out;
+            if ((rc = txn_write(db, NULL, 0, &frames, &e))) goto out;
             nidus__colls_insert(&db->colls, c);
             fresh = false;
         }
@@ -234,13 +251,7 @@ int nidus_upsert_ex(nidus_db *db, const char *collection, const nidus_record *re
         rc = nidus__err(&e, NIDUS_ENOMEM, 0, "out of memory staging %zu records", count);
         goto out;
     }
-    /* Write: vectors, fsync (always: a logged row must already be durable), log. */
-    if ((rc = nidus__data_append(&db->data, vecs, count, &e))) goto out;
-    if ((rc = nidus__data_sync(&db->data, &e)) || (rc = log_commit(db, &frames, &e))) {
-        nerr ignored;
-        if (nidus__data_truncate(&db->data, data_mark, &ignored)) db->broken = true;
-        goto out;
-    }
+    if ((rc = txn_write(db, vecs, count, &frames, &e))) goto out;
     /* Commit to memory: nothing below can fail. */
     if (fresh) nidus__colls_insert(&db->colls, c);
     fresh = false;
@@ -259,8 +270,7 @@ out: /* the docs hold copies: the staged strings go in every case */
     nidus__free(vecs);
     if (fresh) nidus__coll_free(c);
     nidus__buf_free(&frames);
-    nidus__leave(db);
-    return rc ? nidus__set_error(db, &e) : NIDUS_OK;
+    return txn_end(db, rc, &e);
 }
 
 /* ---------------------------------------------------------------- delete ---- */
@@ -280,7 +290,7 @@ static int delete_docs(nidus_db *db, ncoll *c, const size_t *idx, size_t n, size
         nop op = {.tag = OP_DELETE, .coll = c->name, .id = ids[i]};
         if ((rc = nidus__frame_append(&frames, &op, e))) goto out;
     }
-    if ((rc = log_commit(db, &frames, e))) goto out;
+    if ((rc = txn_write(db, NULL, 0, &frames, e))) goto out;
     /* A delete moves the last doc into the hole, so find each one by id (ids[i]
      * points into its blob, which stays until compaction). */
     for (size_t i = 0; i < n; i++) {
@@ -299,9 +309,8 @@ out:
 
 int nidus_delete(nidus_db *db, const char *collection, const char *const *ids, size_t count, size_t *deleted) {
     if (deleted) *deleted = 0;
-    int rc = nidus__enter_write(db);
+    int rc = txn_begin(db, collection);
     if (rc) return rc;
-    CHECK_NAME(db, "collection name", collection);
     nerr e = {0};
     size_t *idx = NULL, n = 0;
     ncoll *c = nidus__coll_find(&db->colls, collection, strlen(collection));
@@ -330,16 +339,14 @@ int nidus_delete(nidus_db *db, const char *collection, const char *const *ids, s
     rc = delete_docs(db, c, idx, n, deleted, &e);
 out:
     nidus__free(idx);
-    nidus__leave(db);
-    return rc ? nidus__set_error(db, &e) : NIDUS_OK;
+    return txn_end(db, rc, &e);
 }
 
 int nidus_delete_where(nidus_db *db, const char *collection, const nidus_pred *filter, size_t n_filter,
                        size_t *deleted) {
     if (deleted) *deleted = 0;
-    int rc = nidus__enter_write(db);
+    int rc = txn_begin(db, collection);
     if (rc) return rc;
-    CHECK_NAME(db, "collection name", collection);
     nerr e = {0};
     nfilter *f = NULL;
     size_t *idx = NULL, n = 0;
@@ -360,8 +367,7 @@ int nidus_delete_where(nidus_db *db, const char *collection, const nidus_pred *f
 out:
     nidus__free(idx);
     nidus__filter_free(f);
-    nidus__leave(db);
-    return rc ? nidus__set_error(db, &e) : NIDUS_OK;
+    return txn_end(db, rc, &e);
 }
 
 /* ----------------------------------------------------------------- flush ---- */
@@ -371,6 +377,5 @@ int nidus_flush(nidus_db *db) {
     if (rc) return rc;
     nerr e = {0};
     if (!(rc = nidus__data_sync(&db->data, &e))) rc = nidus__log_sync(&db->log, &e);
-    nidus__leave(db);
-    return rc ? nidus__set_error(db, &e) : NIDUS_OK;
+    return txn_end(db, rc, &e);
 }
