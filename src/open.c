@@ -1,7 +1,8 @@
-/* open.c — opening a store: creating a new one, the writer's open (lock, roll an
- * interrupted compaction forward, cut torn tails, replay), the read-only open that
- * never writes and retries while a compaction moves the files, and nidus_open's
- * phases around them. */
+/* open.c — opening a store (SPEC.md §5): creating a new one, the writer's open
+ * (lock, roll an interrupted compaction forward, cut torn tails, replay), the
+ * read-only open that never writes and reads again while a compaction moves the
+ * files, and nidus_open's phases around them: check the arguments, compute the
+ * paths, open as writer or reader, compact if due (writer), or keep the failure. */
 #include "db.h"
 
 #include <errno.h>
@@ -9,6 +10,16 @@
 #include <math.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+/* Replay the log into the handle's collections and count what it reports. */
+static int replay(nidus_db *db, int fd, uint64_t size, nreplay *rp, nerr *e) {
+    int rc = nidus__replay(&db->colls, db->data.rows, fd, size, rp, e);
+    db->dead_rows += rp->dead_rows;
+    db->ignored_upserts += rp->ignored_upserts;
+    return rc;
+}
+
+/* ----------------------------------------------------------- a new store ---- */
 
 static int create_empty_log(nidus_db *db, nerr *e) {
     const char *lpath = db->paths.log;
@@ -18,14 +29,6 @@ static int create_empty_log(nidus_db *db, nerr *e) {
     nidus__io_close(fd);
     if (r == 0) r = nidus__io_fsync_dir(db->paths.dir);
     return r < 0 ? nidus__err_sys(e, -r, "failed to sync new log at %s", lpath) : NIDUS_OK;
-}
-
-/* Replay the log into the handle's collections and count what it reports. */
-static int replay(nidus_db *db, int fd, uint64_t size, nreplay *rp, nerr *e) {
-    int rc = nidus__replay(&db->colls, db->data.rows, fd, size, rp, e);
-    db->dead_rows += rp->dead_rows;
-    db->ignored_upserts += rp->ignored_upserts;
-    return rc;
 }
 
 /* A log with records but no `data` to go with it is a damaged store, not a new
@@ -73,6 +76,8 @@ static int create_store(nidus_db *db, nerr *e) {
     }
     return rc;
 }
+
+/* ------------------------------------------------------------ the writer ---- */
 
 /* Open `data` and `log` for a writer: create a new store if there is none, cut a
  * partial row and a torn log tail, replay. */
@@ -152,118 +157,156 @@ out:
     return nidus__rows_finish(&rows, rc, e);
 }
 
-/* Open `data` and `log` for a read-only snapshot: nothing is created or modified.
- * A committed-but-unfinished compaction (marker present) is read through its tmp
- * files. Returns NIDUS_EAGAIN-like 1 when a concurrent compaction moved a file. */
-static int open_reader_files(nidus_db *db, nerr *e, bool *retry, bool *mismatch) {
-    int rc = NIDUS_OK, dfd = -1, lfd = -1, mk = 0;
+/* The writer's open: refuse a new store without a dimension before creating
+ * anything, then the directory, the lock, an interrupted compaction finished, and
+ * the files. */
+static int open_writer(nidus_db *db, nerr *e) {
+    const char *path = db->paths.dir;
+    if (db->cfg.dimension == 0) {
+        struct stat st;
+        if (!(stat(db->paths.data, &st) == 0 && st.st_size > 0))
+            return nidus__err(e, NIDUS_EINVAL, 0, "cannot create a store at %s with dimension 0", path);
+    }
+    int r = nidus__io_mkdir_p(path);
+    if (r < 0) return nidus__err_sys(e, -r, "failed to create store directory \"%s\"", path);
+    int rc = nidus__lock_acquire(&db->lock, path, db->cfg.lock_ttl_ms, e);
+    if (!rc) rc = nidus__roll_forward(&db->paths, e);
+    if (!rc) rc = open_writer_files(db, e);
+    return rc;
+}
+
+/* ------------------------------------------------------------ the reader ---- */
+
+/* What one read-only attempt came to. */
+typedef enum read_try {
+    READ_OK,       /* a consistent snapshot is in memory */
+    READ_FAILED,   /* an error of the store (the code is returned beside) */
+    READ_AGAIN,    /* the files moved under us: read again */
+    READ_MISMATCH, /* a tmp file's size is not the marker's: again (damage if it persists) */
+} read_try;
+
+/* The files a reader opened, as it found them. */
+typedef struct snapshot {
+    int mk; /* nidus__marker_read's verdict, and the marker's text */
+    char marker[NIDUS__MARKER_MAX];
+    int dfd, lfd;          /* -1: not open */
+    const char *dp, *lp;   /* the names they were opened by */
+    uint64_t dsize, lsize; /* their sizes then (0 until known) */
+} snapshot;
+
+/* The one "files moved under us" check: the marker changed, or a name no longer
+ * leads to the file we read; with `sizes`, also a file that shrank or grew (a
+ * writer cutting a torn tail or rolling back a failed append). */
+static bool files_moved(const npaths *p, const snapshot *s, bool sizes) {
+    char now[NIDUS__MARKER_MAX];
+    uint64_t a, b;
+    int mk = nidus__marker_read(p->marker, now, sizeof now, &a, &b);
+    if (mk != s->mk || strcmp(s->marker, now) != 0) return true;
+    if (s->dfd >= 0 && !nidus__io_same_file(s->dfd, s->dp, NULL)) return true;
+    if (s->lfd >= 0 && !nidus__io_same_file(s->lfd, s->lp, NULL)) return true;
+    if (!sizes) return false;
+    uint64_t dnow = s->dsize, lnow = s->lsize;
+    if (s->dfd >= 0) (void)nidus__io_fsize(s->dfd, &dnow);
+    if (s->lfd >= 0) (void)nidus__io_fsize(s->lfd, &lnow);
+    return dnow != s->dsize || lnow != s->lsize;
+}
+
+/* Read `data` and `log` into memory as a read-only snapshot: nothing is created or
+ * modified. A committed-but-unfinished compaction (marker present) is read
+ * through its tmp files. On READ_FAILED, *rc is the error (e says why). */
+static read_try read_snapshot(nidus_db *db, nerr *e, int *rc) {
+    const npaths *p = &db->paths;
+    snapshot s = {.dfd = -1, .lfd = -1};
     nrow_reader rows = {0};
-    char m1[128] = "", m2[128];
-    uint64_t msd = 0, msl = 0, dsize0 = 0, lsize0 = 0;
-    const char *dp = NULL, *lp = NULL;
-    *retry = false;
-    const char *marker = db->paths.marker, *dpath = db->paths.data, *lpath = db->paths.log,
-               *dtmp = db->paths.data_tmp, *ltmp = db->paths.log_tmp;
-    mk = nidus__marker_read(marker, m1, sizeof m1, &msd, &msl);
-    if (mk == -2) {
-        rc = nidus__err(e, NIDUS_EIO, 0, "cannot read compaction marker %s", marker);
+    read_try t = READ_OK;
+    uint64_t msd = 0, msl = 0, size;
+    int r;
+    *rc = NIDUS_OK;
+    s.mk = nidus__marker_read(p->marker, s.marker, sizeof s.marker, &msd, &msl);
+    if (s.mk == NIDUS__MARKER_UNREADABLE) {
+        *rc = nidus__err(e, NIDUS_EIO, 0, "cannot read compaction marker %s", p->marker);
         goto out;
     }
-    if (mk < 0) {
-        rc = nidus__err(e, NIDUS_ECORRUPT, 0, "compaction marker %s is malformed", marker);
+    if (s.mk == NIDUS__MARKER_MALFORMED) {
+        *rc = nidus__err(e, NIDUS_ECORRUPT, 0, "compaction marker %s is malformed", p->marker);
         goto out;
     }
-    bool rolled = mk > 0;
-    dp = dpath, lp = lpath;
+    bool rolled = s.mk == NIDUS__MARKER_FOUND;
+    s.dp = p->data, s.lp = p->log;
     if (rolled) {
-        dfd = nidus__io_open(dtmp, O_RDONLY, 0);
-        if (dfd >= 0) dp = dtmp;
+        s.dfd = nidus__io_open(p->data_tmp, O_RDONLY, 0);
+        if (s.dfd >= 0) s.dp = p->data_tmp;
     }
-    if (dfd < 0) dfd = nidus__io_open(dpath, O_RDONLY, 0);
-    if (dfd == -ENOENT) {
-        rc = nidus__err(e, NIDUS_ENOTFOUND, ENOENT, "no nidus store at %s (no data file)", db->paths.dir);
+    if (s.dfd < 0) s.dfd = nidus__io_open(p->data, O_RDONLY, 0);
+    if (s.dfd == -ENOENT) {
+        *rc = nidus__err(e, NIDUS_ENOTFOUND, ENOENT, "no nidus store at %s (no data file)", p->dir);
         goto out;
     }
-    if (dfd < 0) {
-        rc = nidus__err_sys(e, -dfd, "failed to open data file at %s", dpath);
+    if (s.dfd < 0) {
+        *rc = nidus__err_sys(e, -s.dfd, "failed to open data file at %s", p->data);
         goto out;
     }
-    uint64_t size;
-    int r = nidus__io_fsize(dfd, &size);
-    if (r < 0) {
-        rc = nidus__err_sys(e, -r, "failed to stat data file at %s", dp);
+    if ((r = nidus__io_fsize(s.dfd, &size)) < 0) {
+        *rc = nidus__err_sys(e, -r, "failed to stat data file at %s", s.dp);
         goto out;
     }
-    dsize0 = size;
-    if (dp == dtmp && size != msd) { /* a later compaction is writing data.tmp anew */
-        *retry = *mismatch = true;
+    s.dsize = size;
+    if (s.dp == p->data_tmp && size != msd) { /* a later compaction is writing data.tmp anew */
+        t = READ_MISMATCH;
         goto out;
     }
     if (size == 0) {
         /* A nidus 0.3 writer has just created it: an empty store of the requested
          * dimension. */
         if (db->cfg.dimension == 0) {
-            rc = nidus__err(e, NIDUS_EINVAL, 0, "data file at %s is empty and no dimension was given", dp);
+            *rc = nidus__err(e, NIDUS_EINVAL, 0, "data file at %s is empty and no dimension was given", s.dp);
             goto out;
         }
         db->data.dim = db->cfg.dimension;
     } else {
         uint32_t dim = db->cfg.dimension;
-        if ((rc = nidus__data_load_header(&db->data, dfd, size, &dim, db->cfg.max_vector_bytes, dp, e))) goto out;
+        if ((*rc = nidus__data_load_header(&db->data, s.dfd, size, &dim, db->cfg.max_vector_bytes, s.dp, e)))
+            goto out;
         db->cfg.dimension = dim;
-        nidus__rows_start(&rows, &db->data, dfd, dp);
+        nidus__rows_start(&rows, &db->data, s.dfd, s.dp);
     }
     /* `data` is sized first: log records past these rows are ignored (reader rule). */
     if (rolled) {
-        lfd = nidus__io_open(ltmp, O_RDONLY, 0);
-        if (lfd >= 0) lp = ltmp;
+        s.lfd = nidus__io_open(p->log_tmp, O_RDONLY, 0);
+        if (s.lfd >= 0) s.lp = p->log_tmp;
     }
-    if (lfd < 0) lfd = nidus__io_open(lpath, O_RDONLY, 0);
-    if (lfd >= 0) {
-        if ((r = nidus__io_fsize(lfd, &size)) < 0) {
-            rc = nidus__err_sys(e, -r, "failed to stat log at %s", lp);
+    if (s.lfd < 0) s.lfd = nidus__io_open(p->log, O_RDONLY, 0);
+    if (s.lfd >= 0) {
+        if ((r = nidus__io_fsize(s.lfd, &size)) < 0) {
+            *rc = nidus__err_sys(e, -r, "failed to stat log at %s", s.lp);
             goto out;
         }
-        lsize0 = size;
-        if (lp == ltmp && size != msl) {
-            *retry = *mismatch = true;
+        s.lsize = size;
+        if (s.lp == p->log_tmp && size != msl) {
+            t = READ_MISMATCH;
             goto out;
         }
         nreplay rp;
-        if ((rc = replay(db, lfd, size, &rp, e))) goto out;
+        if ((*rc = replay(db, s.lfd, size, &rp, e))) goto out;
         db->log.size = rp.good_end; /* a torn tail is ignored, never cut */
-    } else if (lfd != -ENOENT) {
-        rc = nidus__err_sys(e, -lfd, "open log at %s", lpath);
+    } else if (s.lfd != -ENOENT) {
+        *rc = nidus__err_sys(e, -s.lfd, "open log at %s", p->log);
         goto out;
     }
     /* A compaction that started or finished while we read may have paired files
      * from two generations: check the names still lead to what we read. */
-    int mk2 = nidus__marker_read(marker, m2, sizeof m2, &msd, &msl);
-    if (mk2 != mk || strcmp(m1, m2) != 0 || !nidus__io_same_file(dfd, dp, NULL) ||
-        (lfd >= 0 && !nidus__io_same_file(lfd, lp, NULL)))
-        *retry = true;
+    if (files_moved(p, &s, false)) t = READ_AGAIN;
 out:
-    rc = nidus__rows_finish(&rows, rc, e);
+    *rc = nidus__rows_finish(&rows, *rc, e);
     /* An error while a compaction moved the files under us is no error of the
      * store: read again. */
-    if (rc != NIDUS_OK && rc != NIDUS_ENOMEM && dp) {
-        char m3[128];
-        uint64_t a, b;
-        int mk3 = nidus__marker_read(marker, m3, sizeof m3, &a, &b);
-        uint64_t dnow = dsize0, lnow = lsize0;
-        if (dfd >= 0) (void)nidus__io_fsize(dfd, &dnow);
-        if (lfd >= 0) (void)nidus__io_fsize(lfd, &lnow);
-        /* A writer cutting a torn tail or rolling back a failed append shrinks a file
-         * we were reading: the same kind of change. */
-        if (mk3 != mk || strcmp(m1, m3) != 0 || (dfd >= 0 && !nidus__io_same_file(dfd, dp, NULL)) ||
-            (lfd >= 0 && !nidus__io_same_file(lfd, lp, NULL)) || dnow != dsize0 || lnow != lsize0) {
-            rc = NIDUS_OK;
-            *retry = true;
-        }
+    if (*rc != NIDUS_OK && *rc != NIDUS_ENOMEM && s.dp && files_moved(p, &s, true)) {
+        *rc = NIDUS_OK;
+        t = READ_AGAIN;
     }
-    if (dfd >= 0) nidus__io_close(dfd);
-    if (lfd >= 0) nidus__io_close(lfd);
-    return rc;
+    if (s.dfd >= 0) nidus__io_close(s.dfd);
+    if (s.lfd >= 0) nidus__io_close(s.lfd);
+    return *rc ? READ_FAILED : t;
 }
 
 static void reset_memory(nidus_db *db) {
@@ -272,6 +315,70 @@ static void reset_memory(nidus_db *db) {
     db->ignored_upserts = 0;
     nidus__data_free(&db->data);
     db->log.size = 0;
+}
+
+/* The read-only open: snapshots until one is consistent. */
+static int open_reader(nidus_db *db, nerr *e) {
+    const char *path = db->paths.dir;
+    const uint32_t dim = db->cfg.dimension; /* as asked: 0 adopts the store's */
+    struct stat st;
+    if (stat(path, &st) < 0 || !S_ISDIR(st.st_mode))
+        return nidus__err(e, NIDUS_ENOTFOUND, errno, "no nidus store at %s", path);
+    for (int attempt = 0;; attempt++) {
+        int rc;
+        read_try t = read_snapshot(db, e, &rc);
+        if (t == READ_OK) return NIDUS_OK;
+        if (t == READ_FAILED) return rc;
+        if (attempt >= 200) {
+            /* A marker whose sizes never match its files is damage, not a race. */
+            return t == READ_MISMATCH ? nidus__err(e, NIDUS_ECORRUPT, 0,
+                                                   "compaction marker in %s does not match data.tmp/log.tmp", path)
+                                      : nidus__err(e, NIDUS_EIO, 0,
+                                                   "the files of %s kept changing while being read "
+                                                   "(compactions in progress?); try again",
+                                                   path);
+        }
+        reset_memory(db);
+        db->cfg.dimension = dim;
+        usleep(2000); /* let the compaction finish its renames */
+    }
+}
+
+/* ------------------------------------------------------------- nidus_open ---- */
+
+/* Arguments a store cannot be opened with, before anything is touched. */
+static int check_args(const char *path, const nidus_config *c, nerr *e) {
+    if (!path || !*path) return nidus__err(e, NIDUS_EINVAL, 0, "store path is empty");
+    if (c->fsync != NIDUS_FSYNC_PER_BATCH && c->fsync != NIDUS_FSYNC_ON_FLUSH)
+        return nidus__err(e, NIDUS_EINVAL, 0, "unknown fsync mode %d", (int)c->fsync);
+    if (isnan(c->auto_compact)) return nidus__err(e, NIDUS_EINVAL, 0, "auto_compact ratio is NaN");
+    return NIDUS_OK;
+}
+
+/* After a writer's replay: compact when log records point past `data` (the rows
+ * were lost, and they would point at the next rows appended: compaction drops
+ * them before any append), or, opportunistically, when the dead rows pass the
+ * auto-compact ratio (a failure then leaves the store as it was). */
+static int compact_if_due(nidus_db *db, nerr *e) {
+    double rows = db->data.rows ? (double)db->data.rows : 1.0;
+    bool must = db->ignored_upserts > 0;
+    bool want = db->cfg.auto_compact >= 0 &&
+                (double)(float)db->dead_rows / (double)(float)rows > db->cfg.auto_compact;
+    if (!must && !want) return NIDUS_OK;
+    nerr ce = {0};
+    int crc = nidus__compact_locked(db, &ce);
+    if (db->broken || (must && crc)) return nidus__err(e, ce.code, ce.sys, "%s", ce.msg);
+    return NIDUS_OK;
+}
+
+/* A failed open keeps the handle shell and its message, nothing else: it accepts
+ * only the error calls and nidus_close. */
+static int open_failed(nidus_db *db, int rc, const nerr *e) {
+    nidus__db_release(db);
+    db->failed = true;
+    db->err = *e;
+    if (rc == NIDUS_ENOMEM && !e->msg[0]) nidus__err(&db->err, rc, 0, "out of memory");
+    return rc;
 }
 
 int nidus_open(const char *path, const nidus_config *cfg, nidus_db **out) {
@@ -289,87 +396,12 @@ int nidus_open(const char *path, const nidus_config *cfg, nidus_db **out) {
     *out = db;
     db->cfg = c;
     nerr e = {0};
-    int rc = NIDUS_OK;
-    if (!path || !*path) {
-        rc = nidus__err(&e, NIDUS_EINVAL, 0, "store path is empty");
-        goto fail;
+    int rc = check_args(path, &c, &e);
+    if (!rc && nidus__paths_init(&db->paths, path)) rc = nidus__err(&e, NIDUS_ENOMEM, 0, "out of memory");
+    if (!rc) rc = c.read_only ? open_reader(db, &e) : open_writer(db, &e);
+    if (!rc) {
+        db->data.dim = db->cfg.dimension;
+        if (!c.read_only) rc = compact_if_due(db, &e);
     }
-    if (c.fsync != NIDUS_FSYNC_PER_BATCH && c.fsync != NIDUS_FSYNC_ON_FLUSH) {
-        rc = nidus__err(&e, NIDUS_EINVAL, 0, "unknown fsync mode %d", (int)c.fsync);
-        goto fail;
-    }
-    if (isnan(c.auto_compact)) {
-        rc = nidus__err(&e, NIDUS_EINVAL, 0, "auto_compact ratio is NaN");
-        goto fail;
-    }
-    if (nidus__paths_init(&db->paths, path)) {
-        rc = nidus__err(&e, NIDUS_ENOMEM, 0, "out of memory");
-        goto fail;
-    }
-    if (!c.read_only && c.dimension == 0) {
-        /* Refuse before creating anything: a new store needs a dimension. */
-        struct stat st;
-        if (!(stat(db->paths.data, &st) == 0 && st.st_size > 0)) {
-            rc = nidus__err(&e, NIDUS_EINVAL, 0, "cannot create a store at %s with dimension 0", path);
-            goto fail;
-        }
-    }
-    if (!c.read_only) {
-        int r = nidus__io_mkdir_p(path);
-        if (r < 0) {
-            rc = nidus__err_sys(&e, -r, "failed to create store directory \"%s\"", path);
-            goto fail;
-        }
-        if ((rc = nidus__lock_acquire(&db->lock, path, c.lock_ttl_ms, &e))) goto fail;
-        if ((rc = nidus__roll_forward(&db->paths, &e))) goto fail;
-        if ((rc = open_writer_files(db, &e))) goto fail;
-    } else {
-        struct stat st;
-        if (stat(path, &st) < 0 || !S_ISDIR(st.st_mode)) {
-            rc = nidus__err(&e, NIDUS_ENOTFOUND, errno, "no nidus store at %s", path);
-            goto fail;
-        }
-        for (int attempt = 0;; attempt++) {
-            bool retry, mismatch = false;
-            if ((rc = open_reader_files(db, &e, &retry, &mismatch))) goto fail;
-            if (!retry) break;
-            if (attempt >= 200) {
-                /* A marker whose sizes never match its files is damage, not a race. */
-                rc = mismatch ? nidus__err(&e, NIDUS_ECORRUPT, 0,
-                                           "compaction marker in %s does not match data.tmp/log.tmp", path)
-                              : nidus__err(&e, NIDUS_EIO, 0,
-                                           "the files of %s kept changing while being read "
-                                           "(compactions in progress?); try again",
-                                           path);
-                goto fail;
-            }
-            reset_memory(db);
-            db->cfg.dimension = c.dimension;
-            usleep(2000); /* let the compaction finish its renames */
-        }
-    }
-    db->data.dim = db->cfg.dimension;
-    if (!c.read_only) {
-        double rows = db->data.rows ? (double)db->data.rows : 1.0;
-        /* Log records that point past `data` (the rows were lost) would point at the
-         * next rows appended: compaction drops them before any append. */
-        bool must = db->ignored_upserts > 0;
-        bool want = c.auto_compact >= 0 && (double)(float)db->dead_rows / (double)(float)rows > c.auto_compact;
-        if (must || want) {
-            nerr ce = {0};
-            int crc = nidus__compact_locked(db, &ce);
-            /* Otherwise opportunistic: a failed auto-compaction leaves the store as it was. */
-            if (db->broken || (must && crc)) {
-                rc = nidus__err(&e, ce.code, ce.sys, "%s", ce.msg);
-                goto fail;
-            }
-        }
-    }
-    return NIDUS_OK;
-fail:
-    nidus__db_release(db);
-    db->failed = true;
-    db->err = e;
-    if (rc == NIDUS_ENOMEM && !e.msg[0]) nidus__err(&db->err, rc, 0, "out of memory");
-    return rc;
+    return rc ? open_failed(db, rc, &e) : NIDUS_OK;
 }
