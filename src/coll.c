@@ -6,7 +6,7 @@
 
 #include <stdlib.h>
 
-/* ---------------------------------------------------------------- id table ---- */
+/* -------------------------------------------------------------- id table ---- */
 
 /* The id hash, for this process's tables only (never stored): eight bytes per
  * multiply (byte order does not matter), the length mixed in, then splitmix64's
@@ -122,7 +122,7 @@ int nidus__coll_reserve(ncoll *c, size_t extra, nerr *e) {
     return NIDUS_OK;
 }
 
-/* ------------------------------------------------------------ doc blobs ---- */
+/* ------------------------------------------------------------- doc blobs ---- */
 
 /* A doc's id and attributes are one blob in its collection's arena (c->strs):
  *
@@ -210,7 +210,7 @@ void nidus__coll_move_blobs(ncoll *c, narena *fresh) {
     c->dead_blobs = false;
 }
 
-/* -------------------------------------------------------------- documents ---- */
+/* ------------------------------------------------------------- documents ---- */
 
 bool nidus__doc_put(ncoll *c, nidus_str id, uint64_t row, const nattrs *attrs, uint32_t tag, size_t size) {
     size_t i = slot_find(c, id.ptr, id.len, tag);

@@ -207,7 +207,7 @@ int nidus__data_write_file(const char *path, uint32_t dim, const float *rows, ui
     return NIDUS_OK;
 }
 
-/* ------------------------------------------------------- row readers ---- */
+/* ----------------------------------------------------------- row readers ---- */
 
 /* The rows are read while the log replays: the two touch disjoint memory (replay
  * only needs the row count, known from the header). So the work spreads over every

@@ -155,7 +155,7 @@ int nidus__paths_init(npaths *p, const char *dir) {
     return NIDUS_OK;
 }
 
-void nidus__paths_free(npaths *p) {
+static void paths_free(npaths *p) {
     nidus__free(p->dir);
     *p = (npaths){0};
 }
@@ -185,7 +185,7 @@ int nidus_close(nidus_db *db) {
     db->magic = 0;
     pthread_rwlock_destroy(&db->rw);
     pthread_mutex_destroy(&db->errmu);
-    nidus__paths_free(&db->paths);
+    paths_free(&db->paths);
     nidus__free(db);
     return NIDUS_OK;
 }

@@ -54,8 +54,7 @@ void nidus__leave(nidus_db *db);
 nidus_db *nidus__db_alloc(void);
 /* Everything but the handle shell, so a failed open keeps its message. */
 void nidus__db_release(nidus_db *db);
-int nidus__paths_init(npaths *p, const char *dir); /* NIDUS_OK or NIDUS_ENOMEM */
-void nidus__paths_free(npaths *p);
+int nidus__paths_init(npaths *p, const char *dir); /* NIDUS_OK or NIDUS_ENOMEM; freed by close */
 
 /* ---- replay.c ---- */
 /* What a replay found. */

@@ -344,7 +344,7 @@ static int open_reader(nidus_db *db, nerr *e) {
     }
 }
 
-/* ------------------------------------------------------------- nidus_open ---- */
+/* ------------------------------------------------------------ nidus_open ---- */
 
 /* Arguments a store cannot be opened with, before anything is touched. */
 static int check_args(const char *path, const nidus_config *c, nerr *e) {
