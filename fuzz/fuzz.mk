@@ -79,7 +79,7 @@ FUZZ_LIB_OBJ := $(LIB_SRC:src/%.c=$(FUZZ_BUILD)/obj/%.o)
 FUZZ_BINS := $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz_%)
 
 # The library with coverage instrumentation and the sanitizers, no fuzzer main.
-$(FUZZ_BUILD)/obj/%.o: src/%.c include/nidus.h src/nidus_internal.h src/db.h src/coll.h
+$(FUZZ_BUILD)/obj/%.o: src/%.c include/nidus.h src/nidus_internal.h src/db.h src/coll.h src/le.h
 	@mkdir -p $(dir $@)
 	@echo "CC(fuzz) $<"; $(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link,address,undefined -c $< -o $@
 
