@@ -7,7 +7,7 @@
  * arrays live in a scratch arena that is reset after every group.
  *
  * Nothing is freed one by one: a blob that is no longer needed only counts as dead
- * (store.c); compaction rebuilds an arena holding only live blobs, and freeing the
+ * (coll.c); compaction rebuilds an arena holding only live blobs, and freeing the
  * arena releases everything. Every chunk comes from nidus__malloc, so the fault
  * tests reach them.
  */

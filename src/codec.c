@@ -8,6 +8,7 @@
  * corrupt or hostile log can cost at most its own size in memory.
  */
 #include "nidus_internal.h"
+#include "le.h"
 
 #include <inttypes.h>
 
@@ -50,13 +51,13 @@ static void w_bytes(wr *w, const void *src, size_t n) {
 
 static void w_u32(wr *w, uint32_t v) {
     uint8_t b[4];
-    for (int i = 0; i < 4; i++) b[i] = (uint8_t)(v >> (8 * i));
+    nidus__put_le32(b, v);
     w_bytes(w, b, 4);
 }
 
 static void w_u64(wr *w, uint64_t v) {
     uint8_t b[8];
-    for (int i = 0; i < 8; i++) b[i] = (uint8_t)(v >> (8 * i));
+    nidus__put_le64(b, v);
     w_bytes(w, b, 8);
 }
 
@@ -130,10 +131,6 @@ static int w_op(wr *w, const nop *op, nerr *e) {
     return nidus__err(e, NIDUS_EINVAL, 0, "cannot encode unknown op tag %" PRIu32, op->tag);
 }
 
-static void put_u32le(uint8_t *p, uint32_t v) {
-    for (int i = 0; i < 4; i++) p[i] = (uint8_t)(v >> (8 * i));
-}
-
 int nidus__frame_append(nbuf *b, const nop *op, nerr *e) {
     wr sizer = {NULL, 0};
     int rc = w_op(&sizer, op, e);
@@ -148,8 +145,8 @@ int nidus__frame_append(nbuf *b, const nop *op, nerr *e) {
     uint8_t *frame = b->p + b->len;
     wr w = {frame + 4, 0};
     (void)w_op(&w, op, e); /* cannot fail: the sizing pass accepted the same op */
-    put_u32le(frame, (uint32_t)plen);
-    put_u32le(frame + 4 + plen, nidus__crc32(frame + 4, plen));
+    nidus__put_le32(frame, (uint32_t)plen);
+    nidus__put_le32(frame + 4 + plen, nidus__crc32(frame + 4, plen));
     b->len += plen + 8;
     return NIDUS_OK;
 }
@@ -182,35 +179,16 @@ static int r_short(rd *r, size_t need) {
     return NIDUS_ECORRUPT; /* (literally, so compilers see every path that reads the value set it) */
 }
 
-/* Little-endian loads: one unaligned load (memcpy) where the host is little-endian. */
-static uint32_t le32(const uint8_t *p) {
-    uint32_t x;
-    memcpy(&x, p, 4);
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-    x = __builtin_bswap32(x);
-#endif
-    return x;
-}
-
-static uint64_t le64(const uint8_t *p) {
-    uint64_t x;
-    memcpy(&x, p, 8);
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-    x = __builtin_bswap64(x);
-#endif
-    return x;
-}
-
 static int r_u32(rd *r, uint32_t *v) {
     if (r_left(r) < 4) return r_short(r, 4);
-    *v = le32(r->p + r->pos);
+    *v = nidus__get_le32(r->p + r->pos);
     r->pos += 4;
     return NIDUS_OK;
 }
 
 static int r_u64(rd *r, uint64_t *v) {
     if (r_left(r) < 8) return r_short(r, 8);
-    *v = le64(r->p + r->pos);
+    *v = nidus__get_le64(r->p + r->pos);
     r->pos += 8;
     return NIDUS_OK;
 }

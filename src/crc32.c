@@ -17,6 +17,7 @@
  *   crc_table[k][n] = (crc_table[k-1][n] >> 8) ^ crc_table[0][crc_table[k-1][n] & 0xff]
  */
 #include "nidus_internal.h"
+#include "le.h"
 
 #include <stdlib.h>
 
@@ -394,13 +395,8 @@ const uint32_t *nidus__crc32_table(void) { return &crc_table[0][0]; }
 
 /* Advance the CRC register `crc` (not inverted: the caller does that) over buf. */
 static uint32_t crc_update(uint32_t crc, const uint8_t *p, size_t len) {
-    /* Byte loads assembled little-endian: correct on any host, and compilers turn
-     * them into single 32-bit loads where the host is little-endian. */
     while (len >= 8) {
-        uint32_t a = crc ^ ((uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-                            (uint32_t)p[3] << 24);
-        uint32_t b = (uint32_t)p[4] | (uint32_t)p[5] << 8 | (uint32_t)p[6] << 16 |
-                     (uint32_t)p[7] << 24;
+        uint32_t a = crc ^ nidus__get_le32(p), b = nidus__get_le32(p + 4);
         crc = crc_table[7][a & 0xff] ^ crc_table[6][(a >> 8) & 0xff] ^
               crc_table[5][(a >> 16) & 0xff] ^ crc_table[4][a >> 24] ^
               crc_table[3][b & 0xff] ^ crc_table[2][(b >> 8) & 0xff] ^

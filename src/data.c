@@ -1,41 +1,38 @@
-/* data.c — the vector matrix: the `data` file's header, its rows, and their copy in
- * RAM. Rows are appended in one write per batch and cut back on failure, so the
- * file never keeps a partial row of ours. */
+/* data.c — the vector matrix: the `data` file's header, its rows, their copy in RAM,
+ * and the threads that read them at open. Rows are appended in one write per batch
+ * and cut back on failure, so the file never keeps a partial row of ours. */
 #include "nidus_internal.h"
+#include "le.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 static const uint8_t MAGIC[6] = {'N', 'I', 'D', 'U', 'S', 0};
-
-static void put_u16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8); }
-static void put_u32(uint8_t *p, uint32_t v) {
-    for (int i = 0; i < 4; i++) p[i] = (uint8_t)(v >> (8 * i));
-}
 
 void nidus__header_encode(uint8_t out[NIDUS_HEADER_LEN], uint32_t dim) {
     memset(out, 0, NIDUS_HEADER_LEN);
     memcpy(out, MAGIC, sizeof MAGIC);
-    put_u16(out + 6, NIDUS_FORMAT_VERSION);
-    put_u32(out + 8, dim);
+    nidus__put_le16(out + 6, NIDUS_FORMAT_VERSION);
+    nidus__put_le32(out + 8, dim);
 }
 
 int nidus__header_decode(const uint8_t in[NIDUS_HEADER_LEN], uint32_t *dim, nerr *e) {
     if (memcmp(in, MAGIC, sizeof MAGIC) != 0)
         return nidus__err(e, NIDUS_ENOTDB, 0, "data file has wrong magic bytes — not a nidus data file");
-    unsigned version = (unsigned)in[6] | (unsigned)in[7] << 8;
+    unsigned version = nidus__get_le16(in + 6);
     if (version != NIDUS_FORMAT_VERSION)
         return nidus__err(e, NIDUS_EVERSION, 0, "data file version %u is not supported (expected %d)",
                           version, NIDUS_FORMAT_VERSION);
-    *dim = (uint32_t)in[8] | (uint32_t)in[9] << 8 | (uint32_t)in[10] << 16 | (uint32_t)in[11] << 24;
+    *dim = nidus__get_le32(in + 8);
     return NIDUS_OK;
 }
 
 /* The file holds little-endian floats; so does every host we know of, but keep the
  * format right on a big-endian one. */
 static void le_floats(float *v, size_t n) {
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+#if NIDUS__LE_SWAP
     for (size_t i = 0; i < n; i++) {
         uint32_t u;
         memcpy(&u, &v[i], 4);
@@ -193,7 +190,7 @@ int nidus__data_write_file(const char *path, uint32_t dim, const float *rows, ui
     int r = nidus__io_pwrite_full(fd, hdr, sizeof hdr, 0);
     const char *what = "failed to write temp data file";
     if (r == 0 && n) {
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+#if NIDUS__LE_SWAP
 #error "big-endian compaction writer not implemented"
 #endif
         r = nidus__io_pwrite_full(fd, rows, (size_t)n * dim * sizeof(float), NIDUS_HEADER_LEN);
@@ -209,3 +206,68 @@ int nidus__data_write_file(const char *path, uint32_t dim, const float *rows, ui
     }
     return NIDUS_OK;
 }
+
+/* ----------------------------------------------------------- row readers ---- */
+
+/* The rows are read while the log replays: the two touch disjoint memory (replay
+ * only needs the row count, known from the header). So the work spreads over every
+ * core whatever the replay costs: with two cores, one reader runs next to the
+ * replay and both finish the rows together (page faults and copying are CPU work,
+ * so two cores fill memory faster than one). */
+static void rows_work(nrow_worker *w) {
+    nrow_reader *r = w->r;
+    while (!atomic_load_explicit(&r->stop, memory_order_relaxed)) {
+        uint64_t i = atomic_fetch_add(&r->next, 1);
+        if (i >= r->nblocks) break;
+        uint64_t first = i * r->block, count = r->d->rows - first < r->block ? r->d->rows - first : r->block;
+        if ((w->rc = nidus__data_read_range(r->d, r->fd, first, count, r->path, &w->e)) != NIDUS_OK) {
+            atomic_store(&r->stop, true);
+            break;
+        }
+    }
+}
+
+static void *rows_thread(void *arg) {
+    rows_work(arg);
+    return NULL;
+}
+
+void nidus__rows_start(nrow_reader *r, ndata *d, int fd, const char *path) {
+    const uint64_t worth = 8u << 20, block_bytes = 16u << 20; /* below `worth`, threads cost more than they save */
+    uint64_t row_bytes = (uint64_t)d->dim * 4, bytes = d->rows * row_bytes;
+    r->d = d;
+    r->fd = fd;
+    r->path = path;
+    r->block = block_bytes / row_bytes ? block_bytes / row_bytes : 1;
+    r->nblocks = (d->rows + r->block - 1) / r->block;
+    atomic_init(&r->next, 0);
+    atomic_init(&r->stop, false);
+    for (int i = 0; i <= NIDUS__ROW_THREADS; i++) r->w[i] = (nrow_worker){.r = r};
+    if (bytes < worth) {
+        rows_work(&r->w[NIDUS__ROW_THREADS]); /* small: read now, on this thread */
+        return;
+    }
+    /* One reader per core the replay leaves free, and at least one. */
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    int n = cores > NIDUS__ROW_THREADS ? NIDUS__ROW_THREADS : cores > 1 ? (int)cores - 1 : 1;
+    for (int i = 0; i < n; i++)
+        if (pthread_create(&r->w[i].t, NULL, rows_thread, &r->w[i]) == 0) r->w[i].started = true;
+}
+
+int nidus__rows_finish(nrow_reader *r, int rc, nerr *e) {
+    if (!r->d) return rc; /* never started */
+    if (rc != NIDUS_OK) atomic_store(&r->stop, true);
+    else rows_work(&r->w[NIDUS__ROW_THREADS]);
+    for (int i = 0; i <= NIDUS__ROW_THREADS; i++) {
+        nrow_worker *w = &r->w[i];
+        if (w->started) pthread_join(w->t, NULL);
+        w->started = false;
+        if (rc == NIDUS_OK && w->rc != NIDUS_OK) {
+            *e = w->e;
+            rc = w->rc;
+        }
+    }
+    r->d = NULL;
+    return rc;
+}
+

@@ -180,3 +180,10 @@ int nidus__io_mkdir_p(const char *path) {
     nidus__free(p);
     return rc;
 }
+
+bool nidus__io_same_file(int fd, const char *path, struct stat *fd_st) {
+    struct stat a, b;
+    if (fstat(fd, &a) < 0 || stat(path, &b) < 0) return false;
+    if (fd_st) *fd_st = a;
+    return a.st_ino == b.st_ino && a.st_dev == b.st_dev;
+}

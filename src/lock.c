@@ -125,9 +125,8 @@ int nidus__lock_acquire(nlock *l, const char *dir, uint64_t ttl_ms, nerr *e) {
         }
         /* The path must still name the inode we locked: a writer that was closing
          * may have unlinked it between our open and our flock. */
-        struct stat fst, pst;
-        if (fstat(fd, &fst) < 0 || stat(l->path, &pst) < 0 || fst.st_ino != pst.st_ino ||
-            fst.st_dev != pst.st_dev) {
+        struct stat fst;
+        if (!nidus__io_same_file(fd, l->path, &fst)) {
             nidus__io_close(fd);
             continue;
         }
@@ -176,10 +175,7 @@ void nidus__lock_release(nlock *l) {
          * locks the old inode sees it is no longer the path and retries. Only if
          * the path still names our file: a nidus 0.3 writer may have reclaimed an
          * idle writer's lock by mtime and put its own in place. */
-        struct stat fst, pst;
-        if (fstat(l->fd, &fst) == 0 && stat(l->path, &pst) == 0 && fst.st_ino == pst.st_ino &&
-            fst.st_dev == pst.st_dev)
-            (void)nidus__io_unlink(l->path);
+        if (nidus__io_same_file(l->fd, l->path, NULL)) (void)nidus__io_unlink(l->path);
         nidus__io_close(l->fd);
         l->fd = -1;
     }

@@ -6,13 +6,10 @@
  * a bad frame with bytes after it cannot come from a crash, so it is corruption.
  */
 #include "nidus_internal.h"
+#include "le.h"
 
 #include <inttypes.h>
 #include <stdio.h>
-
-static uint32_t get_u32le(const uint8_t *p) {
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
 
 /* Only zeros from here to the end: what a file system that kept an append's new
  * size but not its data leaves (ext4 data=writeback, XFS). A torn tail, not damage. */
@@ -50,7 +47,7 @@ static int scan_window(const uint8_t *w, size_t avail, uint64_t base, uint64_t s
             return NIDUS_OK;
         }
         const uint8_t *f = w + *pos; /* (w is NULL only while the window is empty) */
-        uint32_t plen = get_u32le(f);
+        uint32_t plen = nidus__get_le32(f);
         /* A subtraction, so a garbage length cannot overflow pos + 8 + plen. */
         if (file_rem < 8 || file_rem - 8 < plen) break;
         if (rem < 8 || rem - 8 < plen) {
@@ -63,7 +60,7 @@ static int scan_window(const uint8_t *w, size_t avail, uint64_t base, uint64_t s
         bool last = base + end == size;
         bool whole = base + avail == size; /* the window reaches the end of the file */
         uint64_t at = base + *pos;
-        uint32_t stored = get_u32le(payload + plen);
+        uint32_t stored = nidus__get_le32(payload + plen);
         uint32_t computed = nidus__crc32(payload, plen);
         int rc = NIDUS_OK;
         nop op;

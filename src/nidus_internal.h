@@ -8,7 +8,9 @@
 
 #include "nidus.h"
 
+#include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -142,6 +144,10 @@ int nidus__io_unlink(const char *path);
 int nidus__io_link(const char *from, const char *to);
 int nidus__io_fsync_dir(const char *dir);
 int nidus__io_mkdir_p(const char *path);
+/* Whether path still names the file open as fd (same device and inode): a rename
+ * over it or an unlink of it says no. fd_st, when not NULL, receives fd's stat. */
+struct stat;
+bool nidus__io_same_file(int fd, const char *path, struct stat *fd_st);
 
 /* --------------------------------------------------------------- crc32 ---- */
 
@@ -156,6 +162,8 @@ size_t nidus__crc32_impls(const char **names, uint32_t (**fns)(const void *, siz
 /* Bytewise order, shorter prefix first (Rust's String order). */
 int nidus__str_cmp(const char *a, size_t alen, const char *b, size_t blen);
 bool nidus__utf8_valid(const char *s, size_t len);
+/* A NUL-terminated argument: not NULL and valid UTF-8. */
+static inline bool nidus__utf8_cstr(const char *s) { return s && nidus__utf8_valid(s, strlen(s)); }
 /* Decode one UTF-8 scalar at s[*i] (valid input assumed), advancing *i. */
 uint32_t nidus__utf8_next(const char *s, size_t len, size_t *i);
 
@@ -215,6 +223,11 @@ typedef struct nmeta {
     nmeta_kv *items; /* sorted by key, unique */
     size_t n;
 } nmeta;
+/* (value.c) *out owns copies of kv[0..n)'s borrowed strings and takes kv; on
+ * NIDUS_ENOMEM kv and every copy made are freed and *out is empty. */
+int nidus__meta_own(nmeta_kv *kv, size_t n, nmeta *out);
+/* Caller input validated (UTF-8), sorted by key, the last of equal keys kept, owned. */
+int nidus__meta_from_input(const nidus_meta_entry *in, size_t n, nmeta *out, nerr *e);
 
 /* One log operation. Fields unused by a tag are zero. When decoded, every string
  * is an owned copy (free with nidus__op_free). */
@@ -315,6 +328,33 @@ int nidus__data_read_rows(ndata *d, int fd, const char *path, nerr *e);
 int nidus__data_read_range(ndata *d, int fd, uint64_t first, uint64_t count, const char *path, nerr *e);
 /* Write a whole data file (header + rows) at path and fsync it; removed on failure. */
 int nidus__data_write_file(const char *path, uint32_t dim, const float *rows, uint64_t n, nerr *e);
+
+/* Reading the rows of an open `data` (nidus__data_load_header done) on threads
+ * while the caller replays the log: the rows are cut into 16 MiB blocks that reader
+ * threads take in turn (at most two, one per core the replay leaves free; none
+ * below 8 MiB of rows, read at once instead); nidus__rows_finish makes the caller
+ * take blocks too, then joins. */
+#define NIDUS__ROW_THREADS 2
+typedef struct nrow_worker {
+    struct nrow_reader *r;
+    pthread_t t;
+    bool started;
+    int rc;
+    nerr e;
+} nrow_worker;
+typedef struct nrow_reader {
+    ndata *d; /* NULL: not started */
+    int fd;
+    const char *path;
+    uint64_t block, nblocks; /* rows per block, blocks */
+    _Atomic uint64_t next;   /* the next block to take */
+    _Atomic bool stop;       /* a reader failed, or the open did: take no more */
+    nrow_worker w[NIDUS__ROW_THREADS + 1]; /* the last one is the opening thread */
+} nrow_reader;
+void nidus__rows_start(nrow_reader *r, ndata *d, int fd, const char *path);
+/* Help with the blocks left (unless rc says the open failed), join, and keep the
+ * first error (rc) or report a reader's. */
+int nidus__rows_finish(nrow_reader *r, int rc, nerr *e);
 
 /* ----------------------------------------------------------------- lock ---- */
 

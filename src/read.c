@@ -1,12 +1,12 @@
 /* read.c — the reads that are not a search: get, get_all, collections, meta and
- * footprint. Each takes the handle's read lock and looks up what it returns;
+ * footprint, whether a collection exists. Each takes the handle's read lock and looks up what it returns;
  * result.c builds the lists as one allocation each. */
 #include "result.h"
 
 static int oom(nidus_db *db) {
     nerr e;
     nidus__err(&e, NIDUS_ENOMEM, 0, "out of memory building the result");
-    return nidus__fail(db, &e);
+    return nidus__set_error(db, &e);
 }
 
 /* ------------------------------------------------------------------ docs ---- */
@@ -16,7 +16,7 @@ int nidus_get_all(nidus_db *db, const char *collection, nidus_docs **out) {
     *out = NULL;
     int rc = nidus__enter_read(db);
     if (rc) return rc;
-    const ncoll *c = nidus__coll_find(db, collection, strlen(collection));
+    const ncoll *c = nidus__coll_find(&db->colls, collection, strlen(collection));
     ndoc **sorted = NULL;
     if (c && !(sorted = nidus__docs_by_id(c))) {
         nidus__leave(db);
@@ -33,7 +33,7 @@ int nidus_get(nidus_db *db, const char *collection, const char *const *ids, size
     *out = NULL;
     int rc = nidus__enter_read(db);
     if (rc) return rc;
-    const ncoll *c = nidus__coll_find(db, collection, strlen(collection));
+    const ncoll *c = nidus__coll_find(&db->colls, collection, strlen(collection));
     const ndoc **found = nidus__mallocarray(count ? count : 1, sizeof *found);
     if (!found) {
         nidus__leave(db);
@@ -57,7 +57,7 @@ int nidus_collections(nidus_db *db, nidus_names **out) {
     *out = NULL;
     int rc = nidus__enter_read(db);
     if (rc) return rc;
-    *out = nidus__result_names(db->colls, db->ncolls);
+    *out = nidus__result_names(db->colls.v, db->colls.n);
     nidus__leave(db);
     return *out ? NIDUS_OK : oom(db);
 }
@@ -67,7 +67,7 @@ int nidus_get_meta(nidus_db *db, const char *collection, nidus_meta **out) {
     *out = NULL;
     int rc = nidus__enter_read(db);
     if (rc) return rc;
-    const ncoll *c = nidus__coll_find(db, collection, strlen(collection));
+    const ncoll *c = nidus__coll_find(&db->colls, collection, strlen(collection));
     nmeta empty = {0};
     *out = nidus__result_meta(c ? &c->meta : &empty);
     nidus__leave(db);
@@ -80,9 +80,9 @@ int nidus_get_footprint(nidus_db *db, nidus_footprint *out) {
     if (!out) return NIDUS_EMISUSE;
     int rc = nidus__enter_read(db);
     if (rc) return rc;
-    uint64_t docs = 0, index = db->capcolls * sizeof(ncoll *);
-    for (size_t i = 0; i < db->ncolls; i++) {
-        const ncoll *c = db->colls[i];
+    uint64_t docs = 0, index = db->colls.cap * sizeof(ncoll *);
+    for (size_t i = 0; i < db->colls.n; i++) {
+        const ncoll *c = db->colls.v[i];
         docs += c->n;
         index += sizeof *c + c->name.len + 1 + c->cap * sizeof(ndoc) + c->nslots * sizeof(uint64_t) + c->cap * (sizeof(uint32_t) + sizeof(uint64_t));
         for (size_t j = 0; j < c->meta.n; j++) index += sizeof(nmeta_kv) + c->meta.items[j].key.len + c->meta.items[j].value.len + 2;
@@ -98,4 +98,11 @@ int nidus_get_footprint(nidus_db *db, nidus_footprint *out) {
     };
     nidus__leave(db);
     return NIDUS_OK;
+}
+
+int nidus_has_collection(nidus_db *db, const char *name) {
+    if (!name || nidus__enter_read(db)) return 0;
+    int found = nidus__coll_find(&db->colls, name, strlen(name)) != NULL;
+    nidus__leave(db);
+    return found;
 }

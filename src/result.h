@@ -6,7 +6,7 @@
 #ifndef NIDUS_RESULT_H
 #define NIDUS_RESULT_H
 
-#include "store.h"
+#include "db.h"
 
 /* One query's hits: items[0..n), best first; each item's ref is its ndoc, its
  * ref2 the doc's ncoll. */

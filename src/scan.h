@@ -2,7 +2,7 @@
 #ifndef NIDUS_SCAN_H
 #define NIDUS_SCAN_H
 
-#include "store.h"
+#include "db.h"
 
 /* Rows scored together: 256 rows of 384 floats stay in L2 while every query of
  * a batch passes over them. search.c sizes a batch's per-thread scratch in it. */

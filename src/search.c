@@ -87,7 +87,7 @@ static int check_input(const search *s, const float *queries, size_t qlen, nerr 
  * their scan orders. */
 static int resolve_scope(search *s, nerr *e) {
     const nidus_search_opts *opts = s->opts;
-    size_t want = opts->collections ? opts->n_collections : s->db->ncolls;
+    size_t want = opts->collections ? opts->n_collections : s->db->colls.n;
     if (!(s->scope = nidus__mallocarray(want ? want : 1, sizeof *s->scope)) ||
         !(s->orders = nidus__mallocarray(want ? want : 1, sizeof *s->orders)))
         return nidus__err(e, NIDUS_ENOMEM, 0, "out of memory");
@@ -96,12 +96,12 @@ static int resolve_scope(search *s, nerr *e) {
         if (opts->collections) {
             const char *name = opts->collections[i];
             if (!name) return nidus__err(e, NIDUS_EINVAL, 0, "collection name %zu is NULL", i);
-            if (!(c = nidus__coll_find(s->db, name, strlen(name)))) continue;
+            if (!(c = nidus__coll_find(&s->db->colls, name, strlen(name)))) continue;
             bool dup = false;
             for (size_t x = 0; x < s->nscope && !dup; x++) dup = s->scope[x] == c;
             if (dup) continue;
         } else {
-            c = s->db->colls[i];
+            c = s->db->colls.v[i];
         }
         s->orders[s->nscope] = nidus__scan_order(c); /* idx NULL: doc order, still exact */
         s->scope[s->nscope++] = c;
@@ -252,7 +252,7 @@ int nidus_search(nidus_db *db, const float *query, size_t qlen, const nidus_sear
     nerr e = {0};
     rc = search_many(db, query, 1, qlen, opts, out, &e);
     nidus__leave(db);
-    return rc ? nidus__fail(db, &e) : NIDUS_OK;
+    return rc ? nidus__set_error(db, &e) : NIDUS_OK;
 }
 
 int nidus_search_batch(nidus_db *db, const float *queries, size_t nq, size_t qlen, const nidus_search_opts *opts,
@@ -264,5 +264,5 @@ int nidus_search_batch(nidus_db *db, const float *queries, size_t nq, size_t qle
     nerr e = {0};
     rc = nq ? search_many(db, queries, nq, qlen, opts, out, &e) : NIDUS_OK;
     nidus__leave(db);
-    return rc ? nidus__fail(db, &e) : NIDUS_OK;
+    return rc ? nidus__set_error(db, &e) : NIDUS_OK;
 }

@@ -1,5 +1,6 @@
 /* value.c — strings (ordering, UTF-8) and attribute values: equality, deep copies
- * of caller input into owned, sorted attribute arrays, lookup and release. */
+ * of caller input into owned, sorted attribute arrays, lookup and release; and the
+ * same for collection metadata. */
 #include "nidus_internal.h"
 
 #include <stdlib.h>
@@ -310,4 +311,54 @@ const nidus_value *nidus__attrs_get(const nattrs *a, const char *key, size_t kle
             hi = mid;
     }
     return NULL;
+}
+
+/* ------------------------------------------------------------------ meta ---- */
+
+int nidus__meta_own(nmeta_kv *kv, size_t n, nmeta *out) {
+    *out = (nmeta){kv, 0};
+    for (size_t i = 0; i < n; i++, out->n++) {
+        char *k = nidus__strndup(kv[i].key.ptr, kv[i].key.len);
+        char *v = k ? nidus__strndup(kv[i].value.ptr, kv[i].value.len) : NULL;
+        if (!v) {
+            nidus__free(k);
+            nidus__meta_free(out);
+            *out = (nmeta){0};
+            return NIDUS_ENOMEM;
+        }
+        kv[i].key.ptr = k;
+        kv[i].value.ptr = v;
+    }
+    return NIDUS_OK;
+}
+
+static int meta_cmp(const void *a, const void *b) {
+    const nmeta_kv *x = a, *y = b;
+    int c = nidus__str_cmp(x->key.ptr, x->key.len, y->key.ptr, y->key.len);
+    /* Equal keys keep input order, so the later one can win. */
+    return c ? c : (x < y ? -1 : x > y);
+}
+
+int nidus__meta_from_input(const nidus_meta_entry *in, size_t n, nmeta *out, nerr *e) {
+    *out = (nmeta){0};
+    if (n == 0) return NIDUS_OK;
+    if (!in) return nidus__err(e, NIDUS_EINVAL, 0, "meta entries are NULL");
+    for (size_t i = 0; i < n; i++)
+        if (!nidus__utf8_cstr(in[i].key) || !nidus__utf8_cstr(in[i].value))
+            return nidus__err(e, NIDUS_EINVAL, 0, "meta entry %zu: key or value is NULL or not valid UTF-8", i);
+    nmeta_kv *kv = nidus__mallocarray(n, sizeof *kv);
+    if (!kv) return nidus__err(e, NIDUS_ENOMEM, 0, "out of memory");
+    for (size_t i = 0; i < n; i++) {
+        kv[i].key = (nidus_str){in[i].key, strlen(in[i].key)};
+        kv[i].value = (nidus_str){in[i].value, strlen(in[i].value)};
+    }
+    qsort(kv, n, sizeof *kv, meta_cmp);
+    /* Keep the last of equal keys, then own the strings. */
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (i + 1 < n && kv[i].key.len == kv[i + 1].key.len && !memcmp(kv[i].key.ptr, kv[i + 1].key.ptr, kv[i].key.len))
+            continue;
+        kv[m++] = kv[i];
+    }
+    return nidus__meta_own(kv, m, out) ? nidus__err(e, NIDUS_ENOMEM, 0, "out of memory") : NIDUS_OK;
 }

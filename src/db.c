@@ -1,0 +1,184 @@
+/* db.c — the handle: its errors (the per-handle message and the error calls),
+ * entering and leaving it (the read/write lock and the writable checks), its
+ * configuration, allocation and release, the in-memory open, and close. */
+#include "db.h"
+
+#include <stdio.h>
+
+/* ---------------------------------------------------------------- errors ---- */
+
+int nidus__set_error(nidus_db *db, const nerr *e) {
+    pthread_mutex_lock(&db->errmu);
+    db->err = *e;
+    pthread_mutex_unlock(&db->errmu);
+    return e->code;
+}
+
+int nidus__set_errorf(nidus_db *db, int code, const char *fmt, ...) {
+    nerr e = {.code = code};
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(e.msg, sizeof e.msg, fmt, ap);
+    va_end(ap);
+    return nidus__set_error(db, &e);
+}
+
+const char *nidus_errmsg(const nidus_db *db) {
+    if (!db || db->magic != NIDUS_DB_MAGIC) return "no handle (NULL or closed)";
+    return db->err.code ? db->err.msg : "not an error";
+}
+
+int nidus_errmsg_copy(const nidus_db *db, char *buf, size_t cap) {
+    if (!db || db->magic != NIDUS_DB_MAGIC) {
+        if (cap) snprintf(buf, cap, "%s", "no handle (NULL or closed)");
+        return NIDUS_EMISUSE;
+    }
+    nidus_db *m = (nidus_db *)db;
+    pthread_mutex_lock(&m->errmu);
+    int code = m->err.code;
+    if (cap) snprintf(buf, cap, "%s", code ? m->err.msg : "not an error");
+    pthread_mutex_unlock(&m->errmu);
+    return code;
+}
+
+int nidus_errcode(const nidus_db *db) {
+    return !db || db->magic != NIDUS_DB_MAGIC ? NIDUS_EMISUSE : db->err.code;
+}
+
+int nidus_sys_errno(const nidus_db *db) {
+    return !db || db->magic != NIDUS_DB_MAGIC ? 0 : db->err.sys;
+}
+
+/* ----------------------------------------------------------------- entry ---- */
+
+int nidus__enter_read(nidus_db *db) {
+    if (!db || db->magic != NIDUS_DB_MAGIC || db->failed) return NIDUS_EMISUSE;
+    pthread_rwlock_rdlock(&db->rw);
+    return NIDUS_OK;
+}
+
+void nidus__leave(nidus_db *db) { pthread_rwlock_unlock(&db->rw); }
+
+/* Every mutation starts here: the handle, then the writable check. */
+int nidus__enter_write(nidus_db *db) {
+    if (!db || db->magic != NIDUS_DB_MAGIC || db->failed) return NIDUS_EMISUSE;
+    pthread_rwlock_wrlock(&db->rw);
+    if (db->cfg.read_only) {
+        nidus__leave(db);
+        return nidus__set_errorf(db, NIDUS_EREADONLY, "read-only store: mutations are not allowed");
+    }
+    if (db->broken) {
+        nidus__leave(db);
+        return nidus__set_errorf(db, NIDUS_EBROKEN,
+                                 "a failed rollback left the files ahead of memory; reopen the store");
+    }
+    nidus__lock_touch(&db->lock);
+    return NIDUS_OK;
+}
+
+/* --------------------------------------------------------- configuration ---- */
+
+void nidus_config_init(nidus_config *cfg, uint32_t dimension) {
+    if (!cfg) return;
+    memset(cfg, 0, sizeof *cfg);
+    cfg->struct_size = sizeof *cfg;
+    cfg->dimension = dimension;
+    cfg->fsync = NIDUS_FSYNC_PER_BATCH;
+    cfg->auto_compact = 0.5;
+    cfg->lock_ttl_ms = 60000;
+}
+
+uint32_t nidus_dimension(const nidus_db *db) {
+    return db && db->magic == NIDUS_DB_MAGIC && !db->failed ? db->cfg.dimension : 0;
+}
+
+int nidus_get_config(const nidus_db *db, nidus_config *out) {
+    if (!db || db->magic != NIDUS_DB_MAGIC || db->failed || !out) return NIDUS_EMISUSE;
+    *out = db->cfg;
+    return NIDUS_OK;
+}
+
+/* ------------------------------------------------------------ the handle ---- */
+
+nidus_db *nidus__db_alloc(void) {
+    nidus_db *db = nidus__calloc(1, sizeof *db);
+    if (!db) return NULL;
+    if (pthread_rwlock_init(&db->rw, NULL) != 0) {
+        nidus__free(db);
+        return NULL;
+    }
+    if (pthread_mutex_init(&db->errmu, NULL) != 0) {
+        pthread_rwlock_destroy(&db->rw);
+        nidus__free(db);
+        return NULL;
+    }
+    db->magic = NIDUS_DB_MAGIC;
+    db->data.fd = db->log.fd = db->lock.fd = -1;
+    return db;
+}
+
+void nidus__db_release(nidus_db *db) {
+    nidus__colls_free(&db->colls);
+    nidus__data_free(&db->data);
+    if (db->log.fd >= 0) nidus__io_close(db->log.fd);
+    db->log.fd = -1;
+    nidus__lock_release(&db->lock);
+}
+
+/* One allocation: the directory, then each "<dir>/<name>". */
+int nidus__paths_init(npaths *p, const char *dir) {
+    static const char *const names[] = {"data", "log", "data.new", "data.tmp", "log.tmp", "compact", "compact.tmp"};
+    char **slots[] = {&p->data, &p->log, &p->data_new, &p->data_tmp, &p->log_tmp, &p->marker, &p->marker_tmp};
+    enum { N = sizeof names / sizeof *names };
+    size_t n = strlen(dir), total = n + 1;
+    for (size_t i = 0; i < N; i++) total += n + strlen(names[i]) + 2;
+    char *b = nidus__malloc(total);
+    if (!b) return NIDUS_ENOMEM;
+    memcpy(b, dir, n + 1);
+    p->dir = b;
+    b += n + 1;
+    for (size_t i = 0; i < N; i++) {
+        size_t k = strlen(names[i]);
+        *slots[i] = b;
+        memcpy(b, dir, n);
+        b[n] = '/';
+        memcpy(b + n + 1, names[i], k + 1);
+        b += n + k + 2;
+    }
+    return NIDUS_OK;
+}
+
+static void paths_free(npaths *p) {
+    nidus__free(p->dir);
+    *p = (npaths){0};
+}
+
+int nidus_open_memory(uint32_t dimension, nidus_db **out) {
+    if (!out) return NIDUS_EMISUSE;
+    *out = NULL;
+    nidus_db *db = nidus__db_alloc();
+    if (!db) return NIDUS_ENOMEM;
+    *out = db;
+    nidus_config_init(&db->cfg, dimension);
+    db->cfg.auto_compact = NIDUS_AUTO_COMPACT_OFF;
+    db->memory = true;
+    db->data.dim = dimension;
+    if (dimension == 0) {
+        db->failed = true;
+        nidus__err(&db->err, NIDUS_EINVAL, 0, "dimension must be at least 1");
+        return NIDUS_EINVAL;
+    }
+    return NIDUS_OK;
+}
+
+int nidus_close(nidus_db *db) {
+    if (!db) return NIDUS_OK;
+    if (db->magic != NIDUS_DB_MAGIC) return NIDUS_EMISUSE;
+    nidus__db_release(db);
+    db->magic = 0;
+    pthread_rwlock_destroy(&db->rw);
+    pthread_mutex_destroy(&db->errmu);
+    paths_free(&db->paths);
+    nidus__free(db);
+    return NIDUS_OK;
+}

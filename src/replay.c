@@ -1,0 +1,175 @@
+/* replay.c — the log applied to the collections at open, leniently, as nidus 0.3
+ * does (SPEC.md §5), behind one call: nidus__replay returns what it found (dead
+ * rows, ignored Upserts, where the good frames end) and reports errors to the
+ * caller's nerr. */
+#include "db.h"
+
+/* Replay works on views of the log's bytes (nidus__log_scan_fd): nothing is
+ * allocated per op except what a doc keeps, its blob in the collection's arena.
+ * Each Upsert's id is hashed and its id-table slot prefetched as the op arrives,
+ * and ops are applied a group later (two groups alternate), so the cache misses of
+ * a large replay overlap with other work instead of queueing. Consecutive ops
+ * almost always name the same collection, so the last one found is tried first. */
+#define REPLAY_GROUP 32
+typedef struct replay_op {
+    nop op;       /* a view, valid until its group is applied */
+    uint32_t tag; /* nidus__id_hash of an Upsert's id */
+} replay_op;
+
+typedef struct replay_ctx {
+    ncolls *colls;
+    uint64_t rows; /* the rows `data` holds */
+    nerr *e;
+    nreplay *out;
+    uint64_t size, end, frames, upserts; /* the log's size, progress, counts so far */
+    ncoll *last;    /* the collection an op named last, or NULL */
+    narena scratch; /* the arrays of the group filling (the scanner decodes into it) */
+    narena held;    /* the arrays of the group waiting to be applied */
+    size_t n, nheld;
+    int cur; /* ops[cur] fills, ops[1 - cur] waits */
+    replay_op ops[2][REPLAY_GROUP];
+} replay_ctx;
+
+static bool same_bytes(const char *a, const char *b, size_t n) {
+    if (n > 16) return memcmp(a, b, n) == 0;
+    for (size_t i = 0; i < n; i++) /* short names: no call */
+        if (a[i] != b[i]) return false;
+    return true;
+}
+
+static ncoll *replay_coll(replay_ctx *r, nidus_str name) {
+    ncoll *c = r->last;
+    if (c && c->name.len == name.len && same_bytes(c->name.ptr, name.ptr, name.len)) return c;
+    c = nidus__coll_find(r->colls, name.ptr, name.len);
+    if (c) r->last = c;
+    return c;
+}
+
+/* Apply one logged op to memory, leniently, as nidus 0.3 does. */
+static int apply_op(replay_ctx *r, const replay_op *ro) {
+    const nop *op = &ro->op;
+    nerr *e = r->e;
+    int rc;
+    if (op->tag == OP_UPSERT && op->row >= r->rows) { /* a row this snapshot lacks */
+        r->out->ignored_upserts++;
+        return NIDUS_OK;
+    }
+    ncoll *c = replay_coll(r, op->coll);
+    if (op->tag == OP_DELETE) {
+        if (c) r->out->dead_rows += nidus__doc_del(c, op->id.ptr, op->id.len);
+        return NIDUS_OK;
+    }
+    if (op->tag == OP_DROP) {
+        if (c) {
+            r->out->dead_rows += nidus__colls_remove(r->colls, c);
+            r->last = NULL;
+        }
+        return NIDUS_OK;
+    }
+    if (!c) {
+        bool fresh;
+        if ((rc = nidus__coll_get(r->colls, op->coll.ptr, op->coll.len, &c, &fresh, "out of memory replaying the log",
+                                  e)))
+            return rc;
+        if (fresh) nidus__colls_insert(r->colls, c);
+        r->last = c;
+    }
+    if (op->tag == OP_SETMETA) {
+        /* The view's strings become owned: meta is rare and small. */
+        nmeta_kv *items = op->meta.n ? nidus__mallocarray(op->meta.n, sizeof *items) : NULL;
+        if (op->meta.n && !items) return nidus__err(e, NIDUS_ENOMEM, 0, "out of memory replaying the log");
+        if (items) memcpy(items, op->meta.items, op->meta.n * sizeof *items);
+        nmeta m;
+        if (nidus__meta_own(items, op->meta.n, &m))
+            return nidus__err(e, NIDUS_ENOMEM, 0, "out of memory replaying the log");
+        nidus__meta_free(&c->meta);
+        c->meta = m;
+    } else if (op->tag == OP_UPSERT) {
+        r->upserts++;
+        if (c->n + 1 > c->cap || (c->n + 1) * 2 > c->nslots) {
+            /* Growing: make room for the Upserts the rest of the log probably holds
+             * for c (its share so far of the frames so far, scaled to the bytes
+             * left); while few frames were seen, at most 16 times what it has. Each
+             * growth copies the docs and rehashes the table (random writes into a
+             * fresh table), and a big replay otherwise grows some 17 times. The
+             * guess never exceeds what the log's remaining bytes could hold. */
+            double left = r->frames && r->end ? (double)(r->size - r->end) / ((double)r->end / (double)r->frames) : 0;
+            double want = left * (double)(c->n + 1) / (double)r->upserts;
+            if (r->frames < 4096 && want > 16.0 * (double)(c->n + 1)) want = 16.0 * (double)(c->n + 1); /* few seen */
+            if (want > (double)NIDUS__MAX_DOCS) want = (double)NIDUS__MAX_DOCS;
+            if (want >= 2 && nidus__coll_reserve(c, (size_t)want, e) == NIDUS_OK) goto reserved;
+        }
+        if ((rc = nidus__coll_reserve(c, 1, e))) return rc;
+    reserved:;
+        size_t size = nidus__blob_size(op->id.len, &op->attrs);
+        if (nidus__arena_reserve(&c->strs, size) != NIDUS_OK)
+            return nidus__err(e, NIDUS_ENOMEM, 0, "out of memory replaying the log");
+        r->out->dead_rows += nidus__doc_put(c, op->id, op->row, &op->attrs, ro->tag, size);
+    }
+    return NIDUS_OK;
+}
+
+static int replay_apply(replay_ctx *r, replay_op *ops, size_t n) {
+    int rc = NIDUS_OK;
+    for (size_t i = 0; i < n && rc == NIDUS_OK; i++) rc = apply_op(r, &ops[i]);
+    return rc;
+}
+
+/* Apply the waiting group; with `all`, the filling one too. */
+static int replay_flush(replay_ctx *r, bool all) {
+    int rc = replay_apply(r, r->ops[1 - r->cur], r->nheld);
+    r->nheld = 0;
+    nidus__arena_reset(&r->held);
+    if (rc == NIDUS_OK && all) {
+        rc = replay_apply(r, r->ops[r->cur], r->n);
+        r->n = 0;
+        nidus__arena_reset(&r->scratch);
+    }
+    return rc;
+}
+
+/* nidus__log_scan_fd's callback: op == NULL means the window moves. */
+static int replay_view(void *ctx, const nop *op, uint64_t end) {
+    replay_ctx *r = ctx;
+    r->end = end;
+    if (!op) return replay_flush(r, true);
+    r->frames++;
+    replay_op *ro = &r->ops[r->cur][r->n++];
+    ro->op = *op;
+    if (op->tag == OP_UPSERT) {
+        ro->tag = nidus__id_hash(op->id.ptr, op->id.len);
+        const ncoll *c = replay_coll(r, op->coll);
+        if (c && c->nslots) __builtin_prefetch(&c->slots[ro->tag & (c->nslots - 1)]);
+    }
+    if (r->n < REPLAY_GROUP) return NIDUS_OK;
+    int rc = replay_flush(r, false);
+    /* The full group waits now; its arrays go with it. */
+    narena t = r->held;
+    r->held = r->scratch;
+    r->scratch = t;
+    r->nheld = r->n;
+    r->n = 0;
+    r->cur = 1 - r->cur;
+    return rc;
+}
+
+int nidus__replay(ncolls *colls, uint64_t rows, int fd, uint64_t size, nreplay *out, nerr *e) {
+    *out = (nreplay){0};
+    replay_ctx *r = nidus__malloc(sizeof *r);
+    if (!r) return nidus__err(e, NIDUS_ENOMEM, 0, "out of memory replaying the log");
+    r->colls = colls;
+    r->rows = rows;
+    r->e = e;
+    r->out = out;
+    r->size = size;
+    r->end = r->frames = r->upserts = 0;
+    r->last = NULL;
+    r->scratch = r->held = (narena){0};
+    r->n = r->nheld = 0;
+    r->cur = 0;
+    int rc = nidus__log_scan_fd(fd, size, 0, &out->good_end, &out->torn, &r->scratch, replay_view, r, e);
+    nidus__arena_free(&r->scratch); /* on failure, pending views are dropped unapplied */
+    nidus__arena_free(&r->held);
+    nidus__free(r);
+    return rc;
+}

@@ -1,0 +1,381 @@
+/* write.c — every public writer: create and drop collections, set_meta, upsert,
+ * delete, delete_where, flush. Each is a transaction (SPEC.md §3) on one skeleton:
+ * txn_begin (enter the handle for writing, check the collection name), validate,
+ * prepare every allocation (a new collection through nidus__coll_get), txn_write
+ * (the durability protocol), commit to memory in steps that cannot fail, txn_end
+ * (leave, report). */
+#include "db.h"
+
+#include <math.h>
+#include <stdio.h>
+
+/* ---------------------------------------------------------- the skeleton ---- */
+
+/* Enter the handle for writing and check the collection name. */
+static int txn_begin(nidus_db *db, const char *collection) {
+    int rc = nidus__enter_write(db);
+    if (rc) return rc;
+    if (nidus__utf8_cstr(collection)) return NIDUS_OK;
+    nidus__leave(db);
+    return nidus__set_errorf(db, NIDUS_EINVAL, "collection name is NULL or not valid UTF-8");
+}
+
+/* Leave the handle; a failure becomes its error. */
+static int txn_end(nidus_db *db, int rc, const nerr *e) {
+    nidus__leave(db);
+    return rc ? nidus__set_error(db, e) : NIDUS_OK;
+}
+
+/* The write step, for every writer: the rows first (if any) in one write and
+ * fsynced whatever the fsync mode (a logged row must already be durable: the
+ * reader rule), then the log frames in one write, fsynced under
+ * NIDUS_FSYNC_PER_BATCH. On failure both files are cut back to where they were and
+ * the error returned; if a cut itself fails, the file may hold a record that
+ * memory does not, so the handle is marked broken (writes get NIDUS_EBROKEN until
+ * a reopen reconciles them). On NIDUS_OK the caller commits to memory. */
+static int txn_write(nidus_db *db, const float *rows, uint64_t nrows, const nbuf *frames, nerr *e) {
+    const uint64_t data_mark = db->data.rows, log_mark = db->log.size;
+    nerr ignored;
+    int rc;
+    if (nrows) {
+        if ((rc = nidus__data_append(&db->data, rows, nrows, e))) return rc; /* it cut its own rows back */
+        if ((rc = nidus__data_sync(&db->data, e))) goto cut_data;
+    }
+    if ((rc = nidus__log_append(&db->log, frames, e))) {
+        uint64_t size; /* the append cut back, best effort: did it? */
+        if (db->log.fd >= 0 && (nidus__io_fsize(db->log.fd, &size) < 0 || size != log_mark)) db->broken = true;
+        goto cut_data;
+    }
+    if (db->cfg.fsync == NIDUS_FSYNC_PER_BATCH && (rc = nidus__log_sync(&db->log, e))) {
+        if (nidus__log_truncate(&db->log, log_mark, &ignored)) db->broken = true;
+        goto cut_data;
+    }
+    return NIDUS_OK;
+cut_data:
+    if (nrows && nidus__data_truncate(&db->data, data_mark, &ignored)) db->broken = true;
+    return rc;
+}
+
+/* ----------------------------------------------------------- collections ---- */
+
+int nidus_create_collection(nidus_db *db, const char *name) {
+    int rc = txn_begin(db, name);
+    if (rc) return rc;
+    nerr e = {0};
+    nbuf frames = {0};
+    ncoll *c = NULL;
+    bool fresh = false;
+    if ((rc = nidus__coll_get(&db->colls, name, strlen(name), &c, &fresh, "out of memory", &e)) || !fresh) goto out;
+    nop op = {.tag = OP_CREATE, .coll = c->name};
+    if ((rc = nidus__frame_append(&frames, &op, &e))) goto out;
+    if ((rc = txn_write(db, NULL, 0, &frames, &e))) goto out;
+    nidus__colls_insert(&db->colls, c);
+    fresh = false;
+out:
+    if (fresh) nidus__coll_free(c);
+    nidus__buf_free(&frames);
+    return txn_end(db, rc, &e);
+}
+
+int nidus_drop_collection(nidus_db *db, const char *name) {
+    int rc = txn_begin(db, name);
+    if (rc) return rc;
+    nerr e = {0};
+    nbuf frames = {0};
+    ncoll *c = nidus__coll_find(&db->colls, name, strlen(name));
+    if (!c) goto out;
+    nop op = {.tag = OP_DROP, .coll = c->name};
+    if ((rc = nidus__frame_append(&frames, &op, &e))) goto out;
+    if ((rc = txn_write(db, NULL, 0, &frames, &e))) goto out;
+    db->dead_rows += nidus__colls_remove(&db->colls, c);
+out:
+    nidus__buf_free(&frames);
+    return txn_end(db, rc, &e);
+}
+
+int nidus_set_meta(nidus_db *db, const char *collection, const nidus_meta_entry *entries, size_t count) {
+    int rc = txn_begin(db, collection);
+    if (rc) return rc;
+    nerr e = {0};
+    nbuf frames = {0};
+    nmeta meta = {0};
+    ncoll *c = NULL;
+    bool fresh = false;
+    size_t len = strlen(collection);
+    if ((rc = nidus__meta_from_input(entries, count, &meta, &e))) goto out;
+    /* nidus 0.3 creates the collection implicitly and logs only the SetMeta. */
+    if ((rc = nidus__coll_get(&db->colls, collection, len, &c, &fresh, "out of memory", &e))) goto out;
+    nop op = {.tag = OP_SETMETA, .coll = {collection, len}, .meta = meta};
+    if ((rc = nidus__frame_append(&frames, &op, &e))) goto out;
+    if ((rc = txn_write(db, NULL, 0, &frames, &e))) goto out;
+    if (fresh) nidus__colls_insert(&db->colls, c);
+    fresh = false;
+    nidus__meta_free(&c->meta);
+    c->meta = meta;
+    meta = (nmeta){0};
+out:
+    nidus__meta_free(&meta);
+    if (fresh) nidus__coll_free(c);
+    nidus__buf_free(&frames);
+    return txn_end(db, rc, &e);
+}
+
+/* ---------------------------------------------------------------- upsert ---- */
+
+typedef struct staged {
+    nidus_str id;
+    nattrs attrs;
+} staged;
+
+static int validate_vector(const float *v, size_t n, size_t index, nerr *e) {
+    if (!v) return nidus__err(e, NIDUS_EINVAL, 0, "record %zu: vector is NULL", index);
+    for (size_t j = 0; j < n; j++)
+        if (!isfinite(v[j]))
+            return nidus__err(e, NIDUS_EINVAL, 0, "record %zu: vector element %zu is %s", index, j,
+                              isnan(v[j]) ? "NaN" : "infinite");
+    return NIDUS_OK;
+}
+
+int nidus_upsert(nidus_db *db, const char *collection, const nidus_record *records, size_t count) {
+    return nidus_upsert_ex(db, collection, records, count, 0);
+}
+
+int nidus_upsert_ex(nidus_db *db, const char *collection, const nidus_record *records, size_t count,
+                    unsigned flags) {
+    int rc = txn_begin(db, collection);
+    if (rc) return rc;
+    if (flags & ~NIDUS_UPSERT_NORMALIZED) {
+        nidus__leave(db);
+        return nidus__set_errorf(db, NIDUS_EINVAL, "unknown upsert flags (only NIDUS_UPSERT_NORMALIZED is defined)");
+    }
+    nerr e = {0};
+    nbuf frames = {0};
+    staged *st = NULL;
+    float *vecs = NULL;
+    ncoll *c = NULL;
+    bool fresh = false;
+    size_t nstaged = 0, len = strlen(collection), blobs = 0;
+    narena_chunk *mark = NULL; /* c->strs before this call reserved room */
+    bool reserved = false;
+    uint32_t dim = db->cfg.dimension;
+    uint64_t data_mark = db->data.rows;
+
+    if (count && !records) {
+        rc = nidus__err(&e, NIDUS_EINVAL, 0, "records is NULL");
+        goto out;
+    }
+    /* Validate everything before anything is touched. */
+    for (size_t i = 0; i < count; i++) {
+        if (records[i].dim != dim) {
+            rc = nidus__err(&e, NIDUS_EDIM, 0, "vector length %zu does not match store dimension %u",
+                            records[i].dim, dim);
+            goto out;
+        }
+        if (!nidus__utf8_cstr(records[i].id)) {
+            rc = nidus__err(&e, NIDUS_EINVAL, 0, "record %zu: id is NULL or not valid UTF-8", i);
+            goto out;
+        }
+        if ((rc = validate_vector(records[i].vector, dim, i, &e))) goto out;
+        if (flags & NIDUS_UPSERT_NORMALIZED) {
+            double sq = 0;
+            for (uint32_t j = 0; j < dim; j++) sq += (double)records[i].vector[j] * records[i].vector[j];
+            if (sq != 0 && fabs(sqrt(sq) - 1.0) > 1e-4) {
+                rc = nidus__err(&e, NIDUS_EINVAL, 0,
+                                "record %zu: NIDUS_UPSERT_NORMALIZED but its norm is %.9g", i, sqrt(sq));
+                goto out;
+            }
+        }
+    }
+    if ((rc = nidus__coll_get(&db->colls, collection, len, &c, &fresh, "out of memory", &e))) goto out;
+    if (fresh) {
+        nop op = {.tag = OP_CREATE, .coll = c->name};
+        if ((rc = nidus__frame_append(&frames, &op, &e))) goto out;
+    }
+    if (count == 0) {
+        if (fresh) {
+            if ((rc = txn_write(db, NULL, 0, &frames, &e))) goto out;
+            nidus__colls_insert(&db->colls, c);
+            fresh = false;
+        }
+        goto out;
+    }
+    uint64_t cap = db->cfg.max_vector_bytes;
+    if (cap) {
+        uint64_t projected = (db->data.rows + count) * (uint64_t)dim * 4;
+        if (projected > cap) {
+            rc = nidus__err(&e, NIDUS_ECAPACITY, 0,
+                            "upsert would grow the vector matrix to %llu bytes, exceeding max_vector_bytes "
+                            "(%llu bytes); compact() can reclaim dead rows",
+                            (unsigned long long)projected, (unsigned long long)cap);
+            goto out;
+        }
+    }
+    /* Prepare: every allocation the commit will need. */
+    if ((rc = nidus__coll_reserve(c, count, &e))) goto out;
+    if ((rc = nidus__data_reserve(&db->data, count, &e))) goto out;
+    if (!(st = nidus__calloc(count, sizeof *st)) || !(vecs = nidus__mallocarray(count, (size_t)dim * sizeof(float)))) {
+        rc = nidus__err(&e, NIDUS_ENOMEM, 0, "out of memory staging %zu records", count);
+        goto out;
+    }
+    for (size_t i = 0; i < count; i++, nstaged++) {
+        size_t idlen = strlen(records[i].id);
+        st[i].id.ptr = nidus__strndup(records[i].id, idlen);
+        st[i].id.len = idlen;
+        if (!st[i].id.ptr) {
+            rc = nidus__err(&e, NIDUS_ENOMEM, 0, "out of memory");
+            goto out;
+        }
+        if ((rc = nidus__attrs_from_input(records[i].attrs, records[i].n_attrs, &st[i].attrs, &e))) {
+            char why[sizeof e.msg];
+            memcpy(why, e.msg, sizeof why);
+            nidus__err(&e, rc, 0, "record %zu (id \"%s\"): %s", i, records[i].id, why);
+            nidus__free((char *)st[i].id.ptr);
+            goto out;
+        }
+        float *v = vecs + i * (size_t)dim;
+        memcpy(v, records[i].vector, (size_t)dim * sizeof(float));
+        if (!(flags & NIDUS_UPSERT_NORMALIZED)) nidus__normalize(v, dim);
+        nop op = {.tag = OP_UPSERT, .coll = {collection, len}, .id = st[i].id, .row = data_mark + i,
+                  .attrs = st[i].attrs};
+        if ((rc = nidus__frame_append(&frames, &op, &e))) {
+            nstaged++;
+            goto out;
+        }
+        nidus__add_sat(&blobs, nidus__blob_size(idlen, &st[i].attrs));
+    }
+    /* Room for every record's blob, so the commit cannot fail (undone below if
+     * the call fails after all). */
+    mark = nidus__arena_mark(&c->strs);
+    reserved = true;
+    if (nidus__arena_reserve(&c->strs, blobs) != NIDUS_OK) {
+        rc = nidus__err(&e, NIDUS_ENOMEM, 0, "out of memory staging %zu records", count);
+        goto out;
+    }
+    if ((rc = txn_write(db, vecs, count, &frames, &e))) goto out;
+    /* Commit to memory: nothing below can fail. */
+    if (fresh) nidus__colls_insert(&db->colls, c);
+    fresh = false;
+    for (size_t i = 0; i < count; i++)
+        db->dead_rows += nidus__doc_put(c, st[i].id, data_mark + i, &st[i].attrs,
+                                        nidus__id_hash(st[i].id.ptr, st[i].id.len),
+                                        nidus__blob_size(st[i].id.len, &st[i].attrs));
+    reserved = false;
+out: /* the docs hold copies: the staged strings go in every case */
+    if (reserved && !fresh) nidus__arena_rollback(&c->strs, mark); /* a fresh collection goes whole */
+    for (size_t i = 0; i < nstaged; i++) {
+        nidus__free((char *)st[i].id.ptr);
+        nidus__attrs_free(&st[i].attrs);
+    }
+    nidus__free(st);
+    nidus__free(vecs);
+    if (fresh) nidus__coll_free(c);
+    nidus__buf_free(&frames);
+    return txn_end(db, rc, &e);
+}
+
+/* ---------------------------------------------------------------- delete ---- */
+
+/* Delete the docs at the given positions of c (distinct). Logs one Delete each. */
+static int delete_docs(nidus_db *db, ncoll *c, const size_t *idx, size_t n, size_t *deleted, nerr *e) {
+    int rc = NIDUS_OK;
+    nbuf frames = {0};
+    nidus_str *ids = NULL;
+    if (n == 0) goto out;
+    if (!(ids = nidus__mallocarray(n, sizeof *ids))) {
+        rc = nidus__err(e, NIDUS_ENOMEM, 0, "out of memory");
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++) {
+        ids[i] = c->docs[idx[i]].id;
+        nop op = {.tag = OP_DELETE, .coll = c->name, .id = ids[i]};
+        if ((rc = nidus__frame_append(&frames, &op, e))) goto out;
+    }
+    if ((rc = txn_write(db, NULL, 0, &frames, e))) goto out;
+    /* A delete moves the last doc into the hole, so find each one by id (ids[i]
+     * points into its blob, which stays until compaction). */
+    for (size_t i = 0; i < n; i++) {
+        ndoc *d = nidus__doc_find(c, ids[i].ptr, ids[i].len);
+        if (d) {
+            nidus_str id = d->id;
+            db->dead_rows += nidus__doc_del(c, id.ptr, id.len);
+        }
+    }
+out:
+    if (deleted) *deleted = rc ? 0 : n;
+    nidus__free(ids);
+    nidus__buf_free(&frames);
+    return rc;
+}
+
+int nidus_delete(nidus_db *db, const char *collection, const char *const *ids, size_t count, size_t *deleted) {
+    if (deleted) *deleted = 0;
+    int rc = txn_begin(db, collection);
+    if (rc) return rc;
+    nerr e = {0};
+    size_t *idx = NULL, n = 0;
+    ncoll *c = nidus__coll_find(&db->colls, collection, strlen(collection));
+    if (count && !ids) {
+        rc = nidus__err(&e, NIDUS_EINVAL, 0, "ids is NULL");
+        goto out;
+    }
+    for (size_t i = 0; i < count; i++)
+        if (!ids[i]) {
+            rc = nidus__err(&e, NIDUS_EINVAL, 0, "id %zu is NULL", i);
+            goto out;
+        }
+    if (!c || count == 0) goto out;
+    if (!(idx = nidus__mallocarray(count, sizeof *idx))) {
+        rc = nidus__err(&e, NIDUS_ENOMEM, 0, "out of memory");
+        goto out;
+    }
+    for (size_t i = 0; i < count; i++) {
+        ndoc *d = nidus__doc_find(c, ids[i], strlen(ids[i]));
+        if (!d) continue;
+        size_t k = (size_t)(d - c->docs);
+        bool dup = false;
+        for (size_t j = 0; j < n && !dup; j++) dup = idx[j] == k;
+        if (!dup) idx[n++] = k;
+    }
+    rc = delete_docs(db, c, idx, n, deleted, &e);
+out:
+    nidus__free(idx);
+    return txn_end(db, rc, &e);
+}
+
+int nidus_delete_where(nidus_db *db, const char *collection, const nidus_pred *filter, size_t n_filter,
+                       size_t *deleted) {
+    if (deleted) *deleted = 0;
+    int rc = txn_begin(db, collection);
+    if (rc) return rc;
+    nerr e = {0};
+    nfilter *f = NULL;
+    size_t *idx = NULL, n = 0;
+    if (n_filter && !filter) {
+        rc = nidus__err(&e, NIDUS_EINVAL, 0, "filter is NULL");
+        goto out;
+    }
+    if ((rc = nidus__filter_compile(filter, n_filter, &f, &e))) goto out;
+    ncoll *c = nidus__coll_find(&db->colls, collection, strlen(collection));
+    if (!c || c->n == 0) goto out;
+    if (!(idx = nidus__mallocarray(c->n, sizeof *idx))) {
+        rc = nidus__err(&e, NIDUS_ENOMEM, 0, "out of memory");
+        goto out;
+    }
+    for (size_t i = 0; i < c->n; i++)
+        if (nidus__filter_match(f, &c->docs[i].attrs)) idx[n++] = i;
+    rc = delete_docs(db, c, idx, n, deleted, &e);
+out:
+    nidus__free(idx);
+    nidus__filter_free(f);
+    return txn_end(db, rc, &e);
+}
+
+/* ----------------------------------------------------------------- flush ---- */
+
+int nidus_flush(nidus_db *db) {
+    int rc = nidus__enter_write(db);
+    if (rc) return rc;
+    nerr e = {0};
+    if (!(rc = nidus__data_sync(&db->data, &e))) rc = nidus__log_sync(&db->log, &e);
+    return txn_end(db, rc, &e);
+}
