@@ -18,7 +18,7 @@ static jmp_buf bail;
  * target only (LeakSanitizer's documented hook). */
 int __lsan_is_turned_off(void);
 __attribute__((visibility("default"))) int __lsan_is_turned_off(void) { return 1; }
-volatile float fuzz_sink; /* keeps the reads */
+static volatile float fuzz_sink; /* keeps the reads */
 
 _Noreturn void cli_fail(const char *fmt, ...) {
     (void)fmt;

@@ -1,27 +1,26 @@
 /* alloc.c — the library's only door to the heap, and the test seam that fails the
  * Nth allocation (see fault.c). */
+#include "fault.h"
 #include "nidus_internal.h"
 
 #include <stdlib.h>
 #include <sys/mman.h>
 
-bool nidus__fault_hit(int kind, int *err); /* fault.c */
-
 void *nidus__malloc(size_t n) {
     int err;
-    if (nidus__fault_hit(NIDUS_FAULT_ALLOC, &err)) return NULL;
+    if (nidus__fault_hit(NIDUS__FAULT_ALLOC, &err)) return NULL;
     return malloc(n ? n : 1);
 }
 
 void *nidus__calloc(size_t n, size_t size) {
     int err;
-    if (nidus__fault_hit(NIDUS_FAULT_ALLOC, &err)) return NULL;
+    if (nidus__fault_hit(NIDUS__FAULT_ALLOC, &err)) return NULL;
     return calloc(n ? n : 1, size ? size : 1);
 }
 
 void *nidus__realloc(void *p, size_t n) {
     int err;
-    if (nidus__fault_hit(NIDUS_FAULT_ALLOC, &err)) return NULL;
+    if (nidus__fault_hit(NIDUS__FAULT_ALLOC, &err)) return NULL;
     return realloc(p, n ? n : 1);
 }
 

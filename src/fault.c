@@ -2,16 +2,14 @@
  * the I/O recorder used by the power-loss tests. Disarmed it costs one relaxed
  * atomic load per call. Armed, the Nth call of the chosen kinds fails; tests loop N
  * over every call an operation makes. */
+#include "fault.h"
 #include "nidus_internal.h"
 
 #include <stdatomic.h>
 #include <unistd.h>
 
-/* One word for both seams, so that io.c pays a single relaxed load when neither is
- * in use: the armed fault kinds (NIDUS_FAULT_*) and NIDUS__SEAM_RECORD. */
-#define NIDUS__SEAM_RECORD (1 << 30)
 #define FAULT_BITS (~NIDUS__SEAM_RECORD)
-atomic_int nidus__seam_word;     /* read by io.c */
+atomic_int nidus__seam_word;     /* read by every seam (fault.h) */
 static atomic_long countdown;    /* calls left before the failing one */
 static atomic_long seen;         /* matching calls since arming */
 static atomic_int fail_errno;
@@ -35,18 +33,15 @@ void nidus__fault_disarm(void) { atomic_fetch_and(&nidus__seam_word, NIDUS__SEAM
 long nidus__fault_calls(void) { return atomic_load(&seen); }
 bool nidus__fault_fired(void) { return atomic_load(&fired); }
 
-/* Called by every seam with the kind of call about to be made. True means: fail
- * it, with *err as errno (or a short write when the SHORT modifier is armed, which
- * the caller sees through *err == -1). */
 bool nidus__fault_hit(int kind, int *err) {
     int k = atomic_load_explicit(&nidus__seam_word, memory_order_relaxed) & FAULT_BITS;
     if (!(k & kind)) return false;
     atomic_fetch_add(&seen, 1);
     if (atomic_fetch_sub(&countdown, 1) != 0) return false;
-    if (k & NIDUS_FAULT_CRASH) _exit(86); /* the process dies before the call */
+    if (k & NIDUS__FAULT_CRASH) _exit(86); /* the process dies before the call */
     atomic_store(&fired, true);
     atomic_fetch_and(&nidus__seam_word, NIDUS__SEAM_RECORD); /* one fault per arming */
-    *err = (kind == NIDUS_FAULT_WRITE && (k & NIDUS_FAULT_SHORT)) ? -1 : atomic_load(&fail_errno);
+    *err = (kind == NIDUS__FAULT_WRITE && (k & NIDUS__FAULT_SHORT)) ? -1 : atomic_load(&fail_errno);
     return true;
 }
 

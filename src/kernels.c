@@ -12,17 +12,17 @@
  * is many independent chains in flight: four rows per pass for one query, 4x3
  * (query, row) blocks for a batch. (An AVX-512 variant packing two 8-lane
  * accumulators per register measured slower here: 32 against 40 GMAC/s.) */
-#include "nidus_internal.h"
+#include "test_hooks.h"
 
 #include <math.h>
 #include <stdlib.h>
 
-/* The SIMD code this build holds (none under NIDUS_PORTABLE_ONLY). */
-#if (defined(__x86_64__) || defined(__i386__)) && !defined(NIDUS_PORTABLE_ONLY)
+/* The SIMD code this build holds (none under NIDUS__PORTABLE_ONLY). */
+#if (defined(__x86_64__) || defined(__i386__)) && !defined(NIDUS__PORTABLE_ONLY)
 #include <immintrin.h>
 #define KERNELS_X86 1 /* the AVX2 kernel; screen.c's screens */
 #endif
-#if defined(__aarch64__) && !defined(NIDUS_PORTABLE_ONLY)
+#if defined(__aarch64__) && !defined(NIDUS__PORTABLE_ONLY)
 #include <arm_neon.h>
 #define KERNELS_NEON 1
 #endif

@@ -1,7 +1,7 @@
 /* test_glob.c — the nidus 0.3 glob dialect (reference §2.8 and the §6 glob list). */
 #include "test.h"
 
-#include "nidus_internal.h"
+#include "test_hooks.h"
 
 static bool g(const char *pat, const char *text) {
     return nidus__glob_match(pat, strlen(pat), text, strlen(text));

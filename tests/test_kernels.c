@@ -3,7 +3,7 @@
  * kernels, gives the portable kernel's bits; NIDUS_KERNEL=portable forces it. */
 #include "test.h"
 
-#include "nidus_internal.h"
+#include "test_hooks.h"
 
 /* Every SIMD kernel gives exactly the portable kernel's bits (and so nidus 0.3's),
  * at every length 1..1100, for one vector and for four at once, on unaligned data. */

@@ -4,7 +4,7 @@
  * children always leave through _exit(). */
 #include "test_store_helpers.h"
 
-#include "nidus_internal.h"
+#include "test_hooks.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -12,7 +12,7 @@
 #define NIDUS_TEST_MODEL_H
 
 #include "test_store_helpers.h"
-#include "nidus_internal.h"
+#include "test_hooks.h"
 
 #define TM_DIM_MAX 16
 #define TM_NAME 24

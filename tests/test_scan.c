@@ -1,7 +1,7 @@
 /* test_scan.c — the scan engine: threads and batches give exactly the one-thread,
  * one-query result, and the row-ordered scan lists survive churn. */
 #include "test_store_helpers.h"
-#include "nidus_internal.h"
+#include "test_hooks.h"
 
 #define DIM 96
 #define NDOCS 12000

@@ -3,7 +3,7 @@
  * screened batches give exactly the exact single-query results on data built to
  * break it (near ties, duplicates, tiny, huge and non-finite foreign rows). */
 #include "test_store_helpers.h"
-#include "nidus_internal.h"
+#include "test_hooks.h"
 
 #include <fcntl.h>
 #include <math.h>

@@ -5,7 +5,7 @@
  * the reference dot in test_kernels.c. */
 #include "test_store_helpers.h"
 
-#include "nidus_internal.h"
+#include "test_hooks.h"
 
 #include <float.h>
 
