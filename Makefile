@@ -25,9 +25,15 @@ DEFS    := -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE
 # -ffp-contract=off keeps nidus 0.3's exact summation (no fused multiply-add).
 CFLAGS_ALL := $(WARN) $(DEFS) $(OPT) -ffp-contract=off -fvisibility=hidden -fPIC -pthread \
               -Iinclude -Isrc $(CFLAGS)
+# Sanitizer builds also check the library's internal preconditions (NIDUS__ASSERT);
+# DEBUG=1 turns those on in any build.
 ifneq ($(SAN),)
 CFLAGS_ALL += -fsanitize=$(SAN) -fno-sanitize-recover=all -fno-omit-frame-pointer
 LDSAN := -fsanitize=$(SAN)
+DEBUG ?= 1
+endif
+ifeq ($(DEBUG),1)
+CFLAGS_ALL += -DNIDUS_DEBUG
 endif
 # The portable kernel only (debugging aid): make NIDUS_PORTABLE=1
 ifeq ($(NIDUS_PORTABLE),1)

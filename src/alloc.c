@@ -31,6 +31,8 @@ void *nidus__mallocarray(size_t n, size_t size) {
     return nidus__malloc(n * size);
 }
 
+void nidus__free_view(const void *p) { nidus__free((void *)(uintptr_t)p); }
+
 void *nidus__reallocarray(void *p, size_t n, size_t size) {
     if (size && n > SIZE_MAX / size) return NULL;
     return nidus__realloc(p, n * size);

@@ -45,6 +45,7 @@ int nidus__arena_reserve(narena *a, size_t n) {
 void *nidus__arena_take(narena *a, size_t n) {
     n = round8(n);
     narena_chunk *c = a->head;
+    NIDUS__ASSERT(n == 0 || (c && c->cap - c->used >= n)); /* nidus__arena_reserve came first */
     void *p = (char *)c->data + c->used;
     c->used += n;
     return p;

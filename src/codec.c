@@ -144,7 +144,9 @@ int nidus__frame_append(nbuf *b, const nlogop *op, nerr *e) {
         return nidus__err(e, NIDUS_ENOMEM, 0, "out of memory encoding a %zu-byte log frame", plen + 8);
     uint8_t *frame = b->p + b->len;
     wr w = {frame + 4, 0};
-    (void)w_op(&w, op, e); /* cannot fail: the sizing pass accepted the same op */
+    int wrc = w_op(&w, op, e); /* cannot fail: the sizing pass accepted the same op */
+    NIDUS__ASSERT(wrc == NIDUS_OK && w.n == plen);
+    (void)wrc;
     nidus__put_le32(frame, (uint32_t)plen);
     nidus__put_le32(frame + 4 + plen, nidus__crc32(frame + 4, plen));
     b->len += plen + 8;
@@ -238,7 +240,7 @@ static int r_str(rd *r, nidus_str *out) {
 }
 
 static void str_free(nidus_str *s) {
-    nidus__free((void *)s->ptr);
+    nidus__free_view(s->ptr);
     s->ptr = NULL;
     s->len = 0;
 }

@@ -223,6 +223,7 @@ bool nidus__doc_put(ncoll *c, nidus_str id, uint64_t row, const nattrs *attrs, u
         atomic_store(&c->scan_ok, false);
         return true;
     }
+    NIDUS__ASSERT(c->n < c->cap); /* nidus__coll_reserve came first */
     ndoc *d = &c->docs[c->n];
     blob_fill(blob, id.ptr, id.len, attrs, d);
     d->row = row;
@@ -320,7 +321,7 @@ void nidus__coll_free(ncoll *c) {
     pthread_mutex_destroy(&c->scan_mu);
     nidus__free(c->slots);
     nidus__meta_free(&c->meta);
-    nidus__free((char *)c->name.ptr);
+    nidus__free(c->name.ptr);
     nidus__free(c);
 }
 
@@ -330,7 +331,7 @@ static ncoll *coll_new(const char *name, size_t len) {
     c->name.ptr = nidus__strndup(name, len);
     c->name.len = len;
     if (!c->name.ptr || pthread_mutex_init(&c->scan_mu, NULL) != 0) {
-        nidus__free((char *)c->name.ptr);
+        nidus__free(c->name.ptr);
         nidus__free(c);
         return NULL;
     }
@@ -385,6 +386,7 @@ int nidus__coll_get(ncolls *l, const char *name, size_t len, ncoll **out, bool *
 void nidus__colls_insert(ncolls *l, ncoll *c) {
     bool found;
     size_t i = coll_pos(l, c->name.ptr, c->name.len, &found);
+    NIDUS__ASSERT(!found && l->n < l->cap); /* nidus__coll_get reserved the place */
     memmove(&l->v[i + 1], &l->v[i], (l->n - i) * sizeof *l->v);
     l->v[i] = c;
     l->n++;

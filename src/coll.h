@@ -20,7 +20,7 @@ typedef struct ndoc {
 /* A collection: a dense doc array plus an open-addressing id table (see coll.c for
  * the slot layout). */
 typedef struct ncoll {
-    nidus_str name;
+    nstr name;
     nmeta meta;
     ndoc *docs;
     size_t n, cap;

@@ -141,10 +141,10 @@ int nidus__compact_locked(nidus_db *db, nerr *e) {
     uint64_t row = 0;
     for (size_t i = 0; i < db->colls.n; i++) {
         ncoll *c = db->colls.v[i];
-        nlogop op = {.tag = NIDUS__OP_CREATE, .coll = c->name};
+        nlogop op = {.tag = NIDUS__OP_CREATE, .coll = nidus__view(c->name)};
         if ((rc = nidus__frame_append(&frames, &op, e))) goto out;
         if (c->meta.n) {
-            nlogop m = {.tag = NIDUS__OP_SETMETA, .coll = c->name, .meta = c->meta};
+            nlogop m = {.tag = NIDUS__OP_SETMETA, .coll = nidus__view(c->name), .meta = c->meta};
             if ((rc = nidus__frame_append(&frames, &m, e))) goto out;
         }
         if (!(sorted[i] = nidus__docs_by_id(c))) {
@@ -154,7 +154,7 @@ int nidus__compact_locked(nidus_db *db, nerr *e) {
         for (size_t j = 0; j < c->n; j++, row++) {
             const ndoc *d = sorted[i][j];
             memcpy(vec + row * dim, db->data.vec + d->row * dim, (size_t)dim * sizeof(float));
-            nlogop u = {.tag = NIDUS__OP_UPSERT, .coll = c->name, .id = d->id, .row = row, .attrs = d->attrs};
+            nlogop u = {.tag = NIDUS__OP_UPSERT, .coll = nidus__view(c->name), .id = d->id, .row = row, .attrs = d->attrs};
             if ((rc = nidus__frame_append(&frames, &u, e))) goto out;
         }
         /* Rebuild the arena when it holds dead blobs, or room that reservations

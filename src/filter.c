@@ -8,9 +8,9 @@
 
 typedef struct npred {
     nidus_pred_kind kind;
-    nidus_str key;         /* owned, NUL-terminated */
+    nstr key;              /* NUL-terminated */
     nidus_value value;     /* EQ: owned */
-    nidus_str pattern;     /* GLOB: owned */
+    nstr pattern;          /* GLOB */
     bool pat_literal;      /* GLOB: no `*`, `?` or `[`, so a byte compare decides */
     nidus_value *set;      /* IN: owned values */
     size_t set_len;
@@ -22,9 +22,9 @@ struct nfilter {
 };
 
 static void pred_free(npred *p) {
-    nidus__free((void *)p->key.ptr);
+    nidus__free(p->key.ptr);
     nidus__value_free(&p->value);
-    nidus__free((void *)p->pattern.ptr);
+    nidus__free(p->pattern.ptr);
     for (size_t k = 0; k < p->set_len; k++) nidus__value_free(&p->set[k]);
     nidus__free(p->set);
 }

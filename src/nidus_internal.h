@@ -19,6 +19,19 @@
 #define NIDUS__HEADER_LEN 64
 #define NIDUS__FORMAT_VERSION 1
 
+/* ------------------------------------------------------------ assertions ---- */
+
+/* Preconditions the library's own callers guarantee ("room was reserved", "the
+ * sizing pass accepted it, so this cannot fail"). Checked in debug builds
+ * (-DNIDUS_DEBUG; make test's sanitizer build has it), compiled out otherwise: a
+ * violation is a bug in the library, never a reaction to input. */
+#ifdef NIDUS_DEBUG
+#include <assert.h>
+#define NIDUS__ASSERT(c) assert(c)
+#else
+#define NIDUS__ASSERT(c) ((void)0)
+#endif
+
 /* ---------------------------------------------------------------- errors ---- */
 
 /* Where a module leaves the reason for a failure; the store copies it onto the
@@ -51,11 +64,32 @@ void *nidus__malloc(size_t n);
 void *nidus__calloc(size_t n, size_t size);
 void *nidus__realloc(void *p, size_t n);
 void nidus__free(void *p);
+/* Free what the library owns but holds through a public const view (the strings
+ * of an owned nidus_value, of owned attribute keys and decoded ops). The one
+ * place that casts const away. */
+void nidus__free_view(const void *p);
 /* Overflow-checked n*size; NULL on overflow or failure. */
 void *nidus__mallocarray(size_t n, size_t size);
 void *nidus__reallocarray(void *p, size_t n, size_t size);
 /* Copy of s[0..len) with a NUL after it. */
 char *nidus__strndup(const char *s, size_t len);
+/* A string the library owns (NUL-terminated; nidus__free(ptr) releases it). The
+ * public nidus_str is a borrowed view and its pointer is const, so owners keep an
+ * nstr and lend views of it. (Attribute values keep the public nidus_value even
+ * when owned, so results copy them as they are: value.c alone frees those.) */
+typedef struct nstr {
+    char *ptr;
+    size_t len;
+} nstr;
+static inline nidus_str nidus__view(nstr s) {
+    nidus_str v = {s.ptr, s.len};
+    return v;
+}
+/* An owned copy of s[0..len); ptr is NULL when out of memory. */
+static inline nstr nidus__str_dup(const char *s, size_t len) {
+    nstr o = {nidus__strndup(s, len), len};
+    return o;
+}
 /* Hint that a large block be backed by huge pages (no-op below 8 MiB). */
 void nidus__hint_huge(void *p, size_t n);
 

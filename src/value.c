@@ -125,11 +125,10 @@ bool nidus__value_eq(const nidus_value *a, const nidus_value *b) {
 void nidus__value_free(nidus_value *v) {
     if (!v) return;
     if (v->type == NIDUS_STR) {
-        nidus__free((void *)v->v.str.ptr);
+        nidus__free_view(v->v.str.ptr);
     } else if (v->type == NIDUS_LIST) {
-        nidus_str *items = (nidus_str *)v->v.list.items;
-        for (size_t k = 0; k < v->v.list.count; k++) nidus__free((void *)items[k].ptr);
-        nidus__free(items);
+        for (size_t k = 0; k < v->v.list.count; k++) nidus__free_view(v->v.list.items[k].ptr);
+        nidus__free_view(v->v.list.items);
     }
     /* Leave a Null behind so a second free is harmless. */
     v->type = NIDUS_NULL;
@@ -139,7 +138,7 @@ void nidus__value_free(nidus_value *v) {
 void nidus__attrs_free(nattrs *a) {
     if (!a) return;
     for (size_t k = 0; k < a->n; k++) {
-        nidus__free((void *)a->items[k].key.ptr);
+        nidus__free_view(a->items[k].key.ptr);
         nidus__value_free(&a->items[k].val);
     }
     nidus__free(a->items);
@@ -206,7 +205,7 @@ static bool value_copy(const nidus_value *in, nidus_value *out) {
                 size_t len = nidus__in_len(in->v.list.items[k]);
                 char *p = nidus__strndup(in->v.list.items[k].ptr, len);
                 if (!p) {
-                    while (k--) nidus__free((void *)items[k].ptr);
+                    while (k--) nidus__free_view(items[k].ptr);
                     nidus__free(items);
                     return false;
                 }

@@ -66,7 +66,7 @@ int nidus_create_collection(nidus_db *db, const char *name) {
     ncoll *c = NULL;
     bool fresh = false;
     if ((rc = nidus__coll_get(&db->colls, name, strlen(name), &c, &fresh, "out of memory", &e)) || !fresh) goto out;
-    nlogop op = {.tag = NIDUS__OP_CREATE, .coll = c->name};
+    nlogop op = {.tag = NIDUS__OP_CREATE, .coll = nidus__view(c->name)};
     if ((rc = nidus__frame_append(&frames, &op, &e))) goto out;
     if ((rc = txn_write(db, NULL, 0, &frames, &e))) goto out;
     nidus__colls_insert(&db->colls, c);
@@ -84,7 +84,7 @@ int nidus_drop_collection(nidus_db *db, const char *name) {
     nbuf frames = {0};
     ncoll *c = nidus__coll_find(&db->colls, name, strlen(name));
     if (!c) goto out;
-    nlogop op = {.tag = NIDUS__OP_DROP, .coll = c->name};
+    nlogop op = {.tag = NIDUS__OP_DROP, .coll = nidus__view(c->name)};
     if ((rc = nidus__frame_append(&frames, &op, &e))) goto out;
     if ((rc = txn_write(db, NULL, 0, &frames, &e))) goto out;
     db->dead_rows += nidus__colls_remove(&db->colls, c);
@@ -123,7 +123,7 @@ out:
 /* ---------------------------------------------------------------- upsert ---- */
 
 typedef struct staged {
-    nidus_str id;
+    nstr id;
     nattrs attrs;
 } staged;
 
@@ -188,7 +188,7 @@ int nidus_upsert_ex(nidus_db *db, const char *collection, const nidus_record *re
     }
     if ((rc = nidus__coll_get(&db->colls, collection, len, &c, &fresh, "out of memory", &e))) goto out;
     if (fresh) {
-        nlogop op = {.tag = NIDUS__OP_CREATE, .coll = c->name};
+        nlogop op = {.tag = NIDUS__OP_CREATE, .coll = nidus__view(c->name)};
         if ((rc = nidus__frame_append(&frames, &op, &e))) goto out;
     }
     if (count == 0) {
@@ -229,13 +229,13 @@ int nidus_upsert_ex(nidus_db *db, const char *collection, const nidus_record *re
             char why[sizeof e.msg];
             memcpy(why, e.msg, sizeof why);
             nidus__err(&e, rc, 0, "record %zu (id \"%s\"): %s", i, records[i].id, why);
-            nidus__free((char *)st[i].id.ptr);
+            nidus__free(st[i].id.ptr);
             goto out;
         }
         float *v = vecs + i * (size_t)dim;
         memcpy(v, records[i].vector, (size_t)dim * sizeof(float));
         if (!(flags & NIDUS_UPSERT_NORMALIZED)) nidus__normalize(v, dim);
-        nlogop op = {.tag = NIDUS__OP_UPSERT, .coll = {collection, len}, .id = st[i].id, .row = data_mark + i,
+        nlogop op = {.tag = NIDUS__OP_UPSERT, .coll = {collection, len}, .id = nidus__view(st[i].id), .row = data_mark + i,
                   .attrs = st[i].attrs};
         if ((rc = nidus__frame_append(&frames, &op, &e))) {
             nstaged++;
@@ -256,14 +256,14 @@ int nidus_upsert_ex(nidus_db *db, const char *collection, const nidus_record *re
     if (fresh) nidus__colls_insert(&db->colls, c);
     fresh = false;
     for (size_t i = 0; i < count; i++)
-        db->dead_rows += nidus__doc_put(c, st[i].id, data_mark + i, &st[i].attrs,
+        db->dead_rows += nidus__doc_put(c, nidus__view(st[i].id), data_mark + i, &st[i].attrs,
                                         nidus__id_hash(st[i].id.ptr, st[i].id.len),
                                         nidus__blob_size(st[i].id.len, &st[i].attrs));
     reserved = false;
 out: /* the docs hold copies: the staged strings go in every case */
     if (reserved && !fresh) nidus__arena_rollback(&c->strs, mark); /* a fresh collection goes whole */
     for (size_t i = 0; i < nstaged; i++) {
-        nidus__free((char *)st[i].id.ptr);
+        nidus__free(st[i].id.ptr);
         nidus__attrs_free(&st[i].attrs);
     }
     nidus__free(st);
@@ -287,7 +287,7 @@ static int delete_docs(nidus_db *db, ncoll *c, const size_t *idx, size_t n, size
     }
     for (size_t i = 0; i < n; i++) {
         ids[i] = c->docs[idx[i]].id;
-        nlogop op = {.tag = NIDUS__OP_DELETE, .coll = c->name, .id = ids[i]};
+        nlogop op = {.tag = NIDUS__OP_DELETE, .coll = nidus__view(c->name), .id = ids[i]};
         if ((rc = nidus__frame_append(&frames, &op, e))) goto out;
     }
     if ((rc = txn_write(db, NULL, 0, &frames, e))) goto out;
