@@ -24,6 +24,8 @@
  *     "Valid until the next call on db": handle-owned text.
  * - Results (hits, records, names, meta) are self-contained copies: they stay valid
  *   after later writes and after nidus_close(), until passed to nidus_free().
+ * - Every call takes the handle as `nidus_db *`, reads included: a read takes the
+ *   handle's lock and may rebuild its scan order, so none is const in fact.
  *
  * Threading
  * ---------
@@ -42,8 +44,8 @@
  * ----------
  * NIDUS_VERSION_* describe this header; nidus_version_number() the linked library.
  * Applications may assert they match. Within one major version the ABI only grows:
- * signatures never change, new calls are added. nidus_config starts with a
- * struct_size field so it can grow.
+ * signatures never change, new calls are added. nidus_config and
+ * nidus_search_opts start with a struct_size field so they can grow.
  */
 #ifndef NIDUS_H
 #define NIDUS_H
@@ -101,8 +103,11 @@ enum nidus_result {
 #define NIDUS__ENUM(name, value, text) name = value,
     NIDUS_RESULT_CODES(NIDUS__ENUM)
 #undef NIDUS__ENUM
-    NIDUS_RESULT_COUNT = 16
 };
+/* How many result codes there are (their values run from 0 without gaps). */
+#define NIDUS__COUNT(name, value, text) +1
+enum { NIDUS_RESULT_COUNT = 0 NIDUS_RESULT_CODES(NIDUS__COUNT) };
+#undef NIDUS__COUNT
 
 /* Static description of a result code, e.g. "store is corrupt".
  * @return never NULL; "unknown result code" for values outside the enum. */
@@ -259,19 +264,20 @@ NIDUS_API int nidus_close(nidus_db *db);
 /* ------------------------------------------------------------------------------ */
 
 /* The detailed message of the last failed call on `db` ("not an error" if none).
- * @return Valid until the next call on db; never NULL (for a NULL db, a static
- *         "out of memory"-style text). */
-NIDUS_API const char *nidus_errmsg(const nidus_db *db);
+ * @return Valid until the next call on db; never NULL (for a NULL or closed handle,
+ *         as after an open that failed with NIDUS_ENOMEM, the static text
+ *         "no handle (NULL or closed)"). */
+NIDUS_API const char *nidus_errmsg(nidus_db *db);
 
 /* Copy the last message into buf (Caller-provided buffer of `cap` bytes, always
  * NUL-terminated when cap > 0). Safe while other threads use db.
  * @return the result code of that failure (NIDUS_OK if none). */
-NIDUS_API int nidus_errmsg_copy(const nidus_db *db, char *buf, size_t cap);
+NIDUS_API int nidus_errmsg_copy(nidus_db *db, char *buf, size_t cap);
 
 /* The result code of the last failed call on db, and the errno behind it (0 if the
  * failure was not a system call). */
-NIDUS_API int nidus_errcode(const nidus_db *db);
-NIDUS_API int nidus_sys_errno(const nidus_db *db);
+NIDUS_API int nidus_errcode(nidus_db *db);
+NIDUS_API int nidus_sys_errno(nidus_db *db);
 
 /* ------------------------------------------------------------------------------ */
 /* Store information                                                              */
@@ -290,11 +296,11 @@ typedef struct nidus_footprint {
 } nidus_footprint;
 
 /* @return the pinned dimension; 0 for a NULL or closed handle. */
-NIDUS_API uint32_t nidus_dimension(const nidus_db *db);
+NIDUS_API uint32_t nidus_dimension(nidus_db *db);
 
 /* Copy the effective configuration (dimension filled in) into *out (Borrowed).
  * @return NIDUS_OK; NIDUS_EMISUSE. */
-NIDUS_API int nidus_get_config(const nidus_db *db, nidus_config *out);
+NIDUS_API int nidus_get_config(nidus_db *db, nidus_config *out);
 
 /* @return NIDUS_OK; NIDUS_EMISUSE. */
 NIDUS_API int nidus_get_footprint(nidus_db *db, nidus_footprint *out);
@@ -435,8 +441,11 @@ NIDUS_API int nidus_get_all(nidus_db *db, const char *collection, nidus_docs **o
 NIDUS_API int nidus_get(nidus_db *db, const char *collection, const char *const *ids,
                         size_t count, nidus_docs **out);
 
-/* Search options. Start from nidus_search_opts_init(). */
+/* Search options. Always start from nidus_search_opts_init(); fields may be added
+ * at the end in later versions, which struct_size tells apart (an options struct
+ * whose struct_size is not this version's is refused with NIDUS_EMISUSE). */
 typedef struct nidus_search_opts {
+    size_t struct_size;              /* set by nidus_search_opts_init */
     size_t top_k;                    /* number of hits wanted; 0 gives none */
     const char *const *collections;  /* scope: NULL = every collection; names
                                         absent from the store are skipped; a name
@@ -451,7 +460,8 @@ typedef struct nidus_search_opts {
                                         identical whatever the count. */
 } nidus_search_opts;
 
-/* top_k 10, whole store, no filter, no min_score, threads 0. Never fails. */
+/* struct_size, then top_k 10, whole store, no filter, no min_score, threads 0.
+ * Never fails (NULL is a no-op). */
 NIDUS_API void nidus_search_opts_init(nidus_search_opts *opts);
 
 typedef struct nidus_hit {
@@ -471,8 +481,10 @@ typedef struct nidus_hits {
 /* Exact cosine nearest neighbours of `query` (Borrowed, `qlen` floats, which must be
  * the store's dimension and finite). Among equal scores at the k boundary the
  * lowest row wins, so results are deterministic.
+ * @param opts Borrowed; NULL means the defaults of nidus_search_opts_init().
  * @param out Caller owns; free with nidus_free().
- * @return NIDUS_OK; NIDUS_EDIM; NIDUS_EINVAL; NIDUS_ENOMEM; NIDUS_EMISUSE.
+ * @return NIDUS_OK; NIDUS_EDIM; NIDUS_EINVAL; NIDUS_ENOMEM; NIDUS_EMISUSE (also for
+ *         opts not from nidus_search_opts_init).
  * @note Cost: one pass over the rows of the scope. Runs concurrently with other
  *       reads on the same handle. */
 NIDUS_API int nidus_search(nidus_db *db, const float *query, size_t qlen,

@@ -23,12 +23,12 @@ int nidus__set_errorf(nidus_db *db, int code, const char *fmt, ...) {
     return nidus__set_error(db, &e);
 }
 
-const char *nidus_errmsg(const nidus_db *db) {
+const char *nidus_errmsg(nidus_db *db) {
     if (!db || db->magic != NIDUS__DB_MAGIC) return "no handle (NULL or closed)";
     return db->err.code ? db->err.msg : "not an error";
 }
 
-int nidus_errmsg_copy(const nidus_db *db, char *buf, size_t cap) {
+int nidus_errmsg_copy(nidus_db *db, char *buf, size_t cap) {
     if (!db || db->magic != NIDUS__DB_MAGIC) {
         if (cap) snprintf(buf, cap, "%s", "no handle (NULL or closed)");
         return NIDUS_EMISUSE;
@@ -41,11 +41,11 @@ int nidus_errmsg_copy(const nidus_db *db, char *buf, size_t cap) {
     return code;
 }
 
-int nidus_errcode(const nidus_db *db) {
+int nidus_errcode(nidus_db *db) {
     return !db || db->magic != NIDUS__DB_MAGIC ? NIDUS_EMISUSE : db->err.code;
 }
 
-int nidus_sys_errno(const nidus_db *db) {
+int nidus_sys_errno(nidus_db *db) {
     return !db || db->magic != NIDUS__DB_MAGIC ? 0 : db->err.sys;
 }
 
@@ -88,11 +88,11 @@ void nidus_config_init(nidus_config *cfg, uint32_t dimension) {
     cfg->lock_ttl_ms = 60000;
 }
 
-uint32_t nidus_dimension(const nidus_db *db) {
+uint32_t nidus_dimension(nidus_db *db) {
     return db && db->magic == NIDUS__DB_MAGIC && !db->failed ? db->cfg.dimension : 0;
 }
 
-int nidus_get_config(const nidus_db *db, nidus_config *out) {
+int nidus_get_config(nidus_db *db, nidus_config *out) {
     if (!db || db->magic != NIDUS__DB_MAGIC || db->failed || !out) return NIDUS_EMISUSE;
     *out = db->cfg;
     return NIDUS_OK;

@@ -17,7 +17,18 @@
 void nidus_search_opts_init(nidus_search_opts *opts) {
     if (!opts) return;
     memset(opts, 0, sizeof *opts);
+    opts->struct_size = sizeof *opts;
     opts->top_k = 10;
+}
+
+/* NULL means the defaults; a struct not from nidus_search_opts_init (or from
+ * another version's) is misuse. */
+static const nidus_search_opts *opts_or_defaults(const nidus_search_opts *opts, nidus_search_opts *defaults) {
+    if (!opts) {
+        nidus_search_opts_init(defaults);
+        return defaults;
+    }
+    return opts->struct_size == sizeof *opts ? opts : NULL;
 }
 
 /* One search of nq queries: what its phases fill in, released by search_free. */
@@ -245,8 +256,10 @@ static int search_many(nidus_db *db, const float *queries, size_t nq, size_t qle
 }
 
 int nidus_search(nidus_db *db, const float *query, size_t qlen, const nidus_search_opts *opts, nidus_hits **out) {
-    if (!out || !opts) return NIDUS_EMISUSE;
+    nidus_search_opts defaults;
+    if (!out) return NIDUS_EMISUSE;
     *out = NULL;
+    if (!(opts = opts_or_defaults(opts, &defaults))) return NIDUS_EMISUSE;
     int rc = nidus__enter_read(db);
     if (rc) return rc;
     nerr e = {0};
@@ -257,8 +270,10 @@ int nidus_search(nidus_db *db, const float *query, size_t qlen, const nidus_sear
 
 int nidus_search_batch(nidus_db *db, const float *queries, size_t nq, size_t qlen, const nidus_search_opts *opts,
                        nidus_hits **out) {
-    if (!opts || (nq && !out)) return NIDUS_EMISUSE;
+    nidus_search_opts defaults;
+    if (nq && !out) return NIDUS_EMISUSE;
     for (size_t i = 0; i < nq; i++) out[i] = NULL;
+    if (!(opts = opts_or_defaults(opts, &defaults))) return NIDUS_EMISUSE;
     int rc = nidus__enter_read(db);
     if (rc) return rc;
     nerr e = {0};

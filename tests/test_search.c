@@ -964,3 +964,54 @@ TEST(search_exact_oracle) {
     nidus_close(dbs[0]);
     nidus_close(dbs[1]);
 }
+
+TEST(search_null_opts_mean_defaults) {
+    nidus_db *db = th_mem(2);
+    const float a[2] = {1, 0}, b[2] = {0.6f, 0.8f};
+    char id[16];
+    for (int i = 0; i < 12; i++) {
+        snprintf(id, sizeof id, "r%02d", i);
+        CHECK_OK_DB(db, th_put(db, i % 2 ? "odd" : "even", id, i % 3 ? a : b));
+    }
+    nidus_search_opts o;
+    nidus_search_opts_init(&o);
+    nidus_hits *with = NULL, *without = NULL;
+    CHECK_OK_DB(db, nidus_search(db, a, 2, &o, &with));
+    CHECK_OK_DB(db, nidus_search(db, a, 2, NULL, &without));
+    CHECK_U64(with->count, 10); /* the default top_k, over every collection */
+    CHECK_U64(without->count, with->count);
+    for (size_t i = 0; i < with->count; i++) {
+        CHECK_STR(without->hits[i].id, with->hits[i].id);
+        CHECK_STR(without->hits[i].collection, with->hits[i].collection);
+        CHECK(without->hits[i].score == with->hits[i].score);
+    }
+    nidus_free(with);
+    nidus_free(without);
+    nidus_hits *batch[2] = {NULL, NULL};
+    const float qs[4] = {1, 0, 0.6f, 0.8f};
+    CHECK_OK_DB(db, nidus_search_batch(db, qs, 2, 2, NULL, batch));
+    CHECK_U64(batch[0]->count, 10);
+    CHECK_U64(batch[1]->count, 10);
+    nidus_free(batch[0]);
+    nidus_free(batch[1]);
+    nidus_close(db);
+}
+
+TEST(search_opts_not_from_init_are_misuse) {
+    nidus_db *db = th_mem(2);
+    const float a[2] = {1, 0};
+    CHECK_OK_DB(db, th_put(db, "c", "x", a));
+    nidus_search_opts o;
+    nidus_search_opts_init(&o);
+    CHECK_U64(o.struct_size, sizeof o);
+    nidus_hits *h = (nidus_hits *)&o; /* must be reset to NULL on failure */
+    o.struct_size = 0; /* as a struct filled by hand, or by another version */
+    CHECK_RC(nidus_search(db, a, 2, &o, &h), NIDUS_EMISUSE);
+    CHECK(h == NULL);
+    nidus_hits *batch[1] = {(nidus_hits *)&o};
+    o.struct_size = sizeof o - 1;
+    CHECK_RC(nidus_search_batch(db, a, 1, 2, &o, batch), NIDUS_EMISUSE);
+    CHECK(batch[0] == NULL);
+    nidus_search_opts_init(NULL); /* a no-op */
+    nidus_close(db);
+}

@@ -1048,6 +1048,11 @@ TEST(store_result_code_and_version_strings) {
         for (int j = 0; j < i; j++) CHECK(strcmp(s, nidus_strerror(j)) != 0);
     }
     CHECK_STR(nidus_strerror(NIDUS_RESULT_COUNT), "unknown result code");
+    CHECK_INT(NIDUS_RESULT_COUNT, NIDUS_EBROKEN + 1); /* derived from the code table */
+    /* A handle that is not there (e.g. after an open that ran out of memory) still
+     * gets the text the header promises. */
+    CHECK_STR(nidus_errmsg(NULL), "no handle (NULL or closed)");
+    CHECK_INT(nidus_errcode(NULL), NIDUS_EMISUSE);
     CHECK_STR(nidus_strerror(-1), "unknown result code");
     CHECK_INT(nidus_version_number(), NIDUS_VERSION_NUMBER);
     CHECK_STR(nidus_version_string(), NIDUS_VERSION_STRING);
