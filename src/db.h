@@ -1,5 +1,6 @@
 /* db.h — the handle's layout and the internals its files share: db.c (the handle),
- * open.c, replay.c, write.c, compact.c, and the reads (read.c). Internal. */
+ * open.c, replay.c, write.c, compact.c, and the reads (search.c, scan.c, result.c,
+ * read.c). Internal. */
 #ifndef NIDUS__DB_H
 #define NIDUS__DB_H
 

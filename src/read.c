@@ -86,7 +86,7 @@ int nidus_get_footprint(nidus_db *db, nidus_footprint *out) {
         docs += c->n;
         index += sizeof *c + c->name.len + 1 + c->cap * sizeof(ndoc) + c->nslots * sizeof(uint64_t) + c->cap * (sizeof(uint32_t) + sizeof(uint64_t));
         for (size_t j = 0; j < c->meta.n; j++) index += sizeof(nmeta_kv) + c->meta.items[j].key.len + c->meta.items[j].value.len + 2;
-        index += c->strs.bytes; /* ids and attributes, dead blobs included (store.c) */
+        index += c->strs.bytes; /* ids and attributes, dead blobs included (coll.c) */
     }
     *out = (nidus_footprint){
         .rows = db->data.rows,

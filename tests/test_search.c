@@ -27,7 +27,7 @@ static uint32_t bits_of(float f) {
                    (double)t_x_, bits_of(t_x_), (double)t_y_, bits_of(t_y_));       \
     } while (0)
 
-/* nidus 0.3's dot, written independently of search.c: eight lane sums over the
+/* nidus 0.3's dot, written independently of kernels.c: eight lane sums over the
  * whole 8-chunks, folded ((l0+l4)+(l2+l6)) + ((l1+l5)+(l3+l7)), then the tail one
  * by one. This file is built with -ffp-contract=off like the library. */
 static float ref_dot(const float *a, const float *b, size_t n) {
