@@ -3,6 +3,7 @@
 #include "test.h"
 
 #include "test_hooks.h"
+#include "test_filter_model.h"
 
 /* ---------------------------------------------------------------- helpers ---- */
 
@@ -972,57 +973,10 @@ static void bad(const nidus_filter *w, const char *word, int line) {
 }
 #define BAD(w, word) bad(w, word, __LINE__)
 
-/* Every bad filter of the brief, each also wrapped in groups (nidus validates
- * nested predicates too). Also used by the store tests below. */
-static size_t bad_filters(nidus_filter *out, const char **words) {
-    static nidus_filter kid[16], kids2[2], deep[66];
-    static char bigpat[NIDUS__MAX_PATTERN + 2];
-    memset(bigpat, 'a', NIDUS__MAX_PATTERN + 1);
-    size_t n = 0;
-    nidus_filter x = nidus_f_eq("k", I(1));
-    x.op = (nidus_filter_op)42;
-    out[n] = x, words[n++] = "unknown predicate 42";
-    x = nidus_f_not(NULL);
-    x.count = 0;
-    out[n] = x, words[n++] = "Not needs exactly one child";
-    kids2[0] = nidus_f_eq("k", I(1)), kids2[1] = nidus_f_eq("k", I(2));
-    x = nidus_f_not(kids2);
-    x.count = 2;
-    out[n] = x, words[n++] = "Not needs exactly one child";
-    out[n] = nidus_f_not(NULL), words[n++] = "Not needs exactly one child";
-    out[n] = nidus_f_eq(NULL, I(1)), words[n++] = "Eq has a NULL key";
-    out[n] = nidus_f_all(NULL, 3), words[n++] = "All has 3 children but a NULL array";
-    out[n] = nidus_f_any(NULL, 1), words[n++] = "Any has 1 children but a NULL array";
-    out[n] = nidus_f_in("k", NULL, 2), words[n++] = "In on `k` has 2 values but a NULL array";
-    out[n] = nidus_f_eq("k\xff", I(1)), words[n++] = "Eq: the key is not valid UTF-8";
-    out[n] = nidus_f_eq("k", S("\xc3")), words[n++] = "Eq on `k`";
-    out[n] = nidus_f_glob("k", "a\xed\xa0\x80"), words[n++] = "Glob on `k`: the pattern is not valid UTF-8";
-    out[n] = nidus_f_contains_any_token("k", NULL), words[n++] = "ContainsAnyToken on `k`: the query is NULL";
-    out[n] = nidus_f_fuzzy("id", "x", 9), words[n++] = "Fuzzy on `id` allows 9 edits, above the maximum of 8";
-    out[n] = nidus_f_regex("path", "(unclosed"), words[n++] = "Regex on `path`";
-    out[n] = nidus_f_regex("path", "(a)\\1"), words[n++] = "back-reference";
-    out[n] = nidus_f_regex("path", bigpat), words[n++] = "above the maximum of 1024";
-    /* 65 nested Nots */
-    deep[0] = nidus_f_eq("k", I(1));
-    for (int i = 1; i <= 65; i++) deep[i] = nidus_f_not(&deep[i - 1]);
-    out[n] = deep[65], words[n++] = "nesting deeper than 64";
-    /* nested: Not(Any[Eq, All[Fuzzy 99]]) and Not(Any[Regex "["]) */
-    kid[0] = nidus_f_fuzzy("id", "nidus", 99);
-    kid[1] = nidus_f_eq("k", I(1));
-    kid[2] = nidus_f_all(&kid[0], 1);
-    kid[3] = kid[1], kid[4] = kid[2];
-    kid[5] = nidus_f_any(&kid[3], 2);
-    out[n] = nidus_f_not(&kid[5]), words[n++] = "Fuzzy on `id` allows 99 edits";
-    kid[6] = nidus_f_regex("k", "[");
-    kid[7] = nidus_f_any(&kid[6], 1);
-    out[n] = nidus_f_not(&kid[7]), words[n++] = "Regex on `k`";
-    return n;
-}
-
 TEST(filter_tree_bad_filters_are_einval_naming_the_predicate) {
     nidus_filter fs[32];
     const char *words[32];
-    size_t n = bad_filters(fs, words);
+    size_t n = fm_bad_filters(fs, words);
     for (size_t i = 0; i < n; i++) BAD(&fs[i], words[i]);
     /* The near misses compile. */
     nidus_filter ok[] = {nidus_f_fuzzy("id", "nidus", 8), nidus_f_regex("path", "src/[a-z_]+\\.rs"),
