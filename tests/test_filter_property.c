@@ -1,11 +1,12 @@
 /* test_filter_property.c — the compiled filter against the brute-force model of
  * test_filter_model.h over random trees (every op, depth <= 5) and random
  * attributes of every type. */
+#include "test.h"
 #include "test_filter_model.h"
 
 static void property(uint64_t seed, int rounds, bool with_pred) {
     static fm_gen tg, ag;
-    uint64_t s = seed;
+    fm_src s = {seed, NULL, 0, 0};
     for (int r = 0; r < rounds; r++) {
         tg.nn = tg.nv = tg.ni = 0;
         ag.nn = ag.nv = ag.ni = 0;
@@ -41,7 +42,7 @@ TEST(filter_property_random_trees_with_old_predicates) { property(2, 10000, true
 /* Both verdicts occur often enough for the property to mean something. */
 TEST(filter_property_generator_covers_both_verdicts) {
     static fm_gen tg, ag;
-    uint64_t s = 3;
+    fm_src s = {3, NULL, 0, 0};
     int yes = 0, ops[NIDUS_F_REGEX + 1] = {0};
     for (int r = 0; r < 5000; r++) {
         tg.nn = tg.nv = tg.ni = 0;

@@ -3,6 +3,7 @@
  * and scores); nidus_delete_where_filter deletes exactly what the model matches;
  * every bad filter is NIDUS_EINVAL naming the predicate and leaves the store
  * byte-identical; the 0.4.0 options struct (no `where`) is still accepted. */
+#include "test.h"
 #include "test_filter_model.h"
 #include "test_store_helpers.h"
 
@@ -26,7 +27,7 @@ static void wstore_fill(wstore *w, nidus_db *db, uint32_t dim, size_t n, uint64_
     w->na = calloc(n, sizeof *w->na);
     float *v = malloc(dim * sizeof *v);
     char id[32];
-    uint64_t s = seed;
+    fm_src s = {seed, NULL, 0, 0};
     nidus_record *batch = calloc(256, sizeof *batch);
     float *vs = malloc(256 * (size_t)dim * sizeof *vs);
     static char ids[256][32];
@@ -84,7 +85,7 @@ static void search_equivalence(uint32_t dim, size_t n, unsigned threads, int tre
     wstore w;
     wstore_fill(&w, db, dim, n, seed);
     static fm_gen g;
-    uint64_t s = seed * 7 + 1;
+    fm_src s = {seed * 7 + 1, NULL, 0, 0};
     float *q = malloc(3 * (size_t)dim * sizeof *q);
     for (int t = 0; t < trees; t++) {
         g.nn = g.nv = g.ni = 0;
@@ -159,7 +160,7 @@ TEST(where_old_options_struct_is_accepted) {
  * collection deletes nothing. */
 TEST(where_delete_where_filter_matches_the_model) {
     static fm_gen g;
-    uint64_t s = 21;
+    fm_src s = {21, NULL, 0, 0};
     for (int t = 0; t < 40; t++) {
         nidus_db *db = th_mem(4);
         wstore w;
