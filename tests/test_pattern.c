@@ -124,3 +124,15 @@ TEST(pattern_compile_survives_every_allocation_failure) {
     }
     CHECK_INT(oks, 1);
 }
+
+/* The classic catastrophic-backtracking patterns finish at once on long texts
+ * (glibc's matcher simulates the automaton; no back-references, so no
+ * backtracking): an exponential engine would hit the runner's timeout. */
+TEST(pattern_nested_quantifiers_run_in_linear_time) {
+    static char text[20001];
+    memset(text, 'a', 20000);
+    static const char *const pats[] = {"(a*)*b", "(a|a)*b", "(a|aa)*c", "(a+)+b", "((a{1,10}){1,10}){1,10}b"};
+    for (int rep = 0; rep < 20; rep++)
+        for (size_t i = 0; i < sizeof pats / sizeof *pats; i++) CHECK(!rx(pats[i], text));
+    CHECK(rx("(a|aa)*", text));
+}
