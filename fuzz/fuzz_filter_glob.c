@@ -5,8 +5,10 @@
  *   a pattern and a text (strings, see take_str), then predicates and attributes.
  *
  * Properties:
- *  - nidus__glob_match never reads outside pat[0..plen) / text[0..tlen), whatever
- *    the bytes (exact-size heap copies, so ASan sees a read one past the end);
+ *  - nidus__glob_match and nidus__iglob_match never read outside pat[0..plen) /
+ *    text[0..tlen), whatever the bytes (exact-size heap copies, so ASan sees a
+ *    read one past the end);
+ *  - nidus__iglob_match equals the reference glob of the ASCII-folded strings;
  *  - on valid UTF-8 it agrees with a reference matcher written from the dialect's
  *    definition (nidus.h, docs: `*`, `?`, classes with !/^ and ranges, `]` first
  *    closes, unterminated `[` literal) as a memoized recursion over scalars;
@@ -188,6 +190,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (valid(pat) && valid(text)) {
         bool want = ref_glob(pat.p, pat.len, text.p, text.len);
         FZ_CHECK_MSG(got == want, "glob(\"%s\", \"%s\") = %d, reference says %d", pat.p, text.p, got, want);
+        /* IGlob is the glob of the ASCII-folded strings (nidus 0.80). */
+        char fp[64], ft[64];
+        for (size_t k = 0; k <= pat.len; k++) fp[k] = (char)(pat.p[k] >= 'A' && pat.p[k] <= 'Z' ? pat.p[k] + 32 : pat.p[k]);
+        for (size_t k = 0; k <= text.len; k++) ft[k] = (char)(text.p[k] >= 'A' && text.p[k] <= 'Z' ? text.p[k] + 32 : text.p[k]);
+        bool igot = nidus__iglob_match(pat.p, pat.len, text.p, text.len);
+        bool iwant = ref_glob(fp, pat.len, ft, text.len);
+        FZ_CHECK_MSG(igot == iwant, "iglob(\"%s\", \"%s\") = %d, reference says %d", pat.p, text.p, igot, iwant);
+    } else {
+        (void)nidus__iglob_match(pat.p, pat.len, text.p, text.len); /* in bounds on any bytes */
     }
 
     /* 2. Predicates. */

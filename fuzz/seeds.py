@@ -280,3 +280,15 @@ for name, text in cj.items():
     write("cli_json", name, text)
 write("cli_json", "raw_floats", b"\xff" + struct.pack("<4f", 0.1, 1e-45, 3.4028234e38, -0.0)
       + struct.pack("<2d", 0.1, 5e-324))
+
+
+# ------------------------------------------------------------- filter_tree ----
+# Generator choices, two bytes each (tests/test_filter_model.h's fm_rand over the
+# input): pseudo-random programs of a few lengths; about one in eight ends in mode 7
+# (a corrupted node) and one in eight in mode 6 (a raw-byte key).
+import random
+rng = random.Random(11)
+for i in range(40):
+    n = [8, 24, 64, 160, 400][i % 5]
+    write("filter_tree", "random-%02d" % i, bytes(rng.randrange(256) for _ in range(n)))
+write("filter_tree", "empty", b"")

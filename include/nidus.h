@@ -202,6 +202,154 @@ typedef struct nidus_pred {
     size_t set_len;
 } nidus_pred;
 
+/* The filter language of later nidus versions (0.52 .. 0.80): a tree of predicates.
+ * The caller builds it without allocating (nodes in its own arrays, compound
+ * literals, or the nidus_f_* constructors below); the library validates and
+ * compiles it once per call and never keeps a pointer into it (Borrowed).
+ *
+ * Rules (SPEC.md section 10 has the details):
+ * - An absent key fails every leaf, Ne, NotIn and NotContains included; Null is a
+ *   present value. Not(Eq(k, v)) is true on an absent key (unlike Ne).
+ * - Equality is structural, same type only (Int(1) is not Float(1.0)); Float uses
+ *   ==, so NaN equals nothing (Ne and NotIn are true against a NaN) and -0.0 == 0.0.
+ * - Ranges compare the same type only: Int, Float (NaN never), Str (bytewise),
+ *   Bool (false < true), DateTime; anything else is false.
+ * - Glob/IGlob need a Str; Contains/NotContains/ContainsAny need a List (of
+ *   strings; a non-Str needle never matches); Fuzzy, the token predicates and
+ *   Regex read a Str or any one element of a List.
+ * - All of nothing is true, Any of nothing is false.
+ * - Tokens are maximal runs of ASCII letters and digits and of bytes >= 0x80,
+ *   compared with ASCII case folded. Fuzzy is Levenshtein over characters, ASCII
+ *   case folded, against the whole string, at most 8 edits. Regex is POSIX ERE
+ *   (libc) anchored at both ends, over UTF-8; a leading (?i) and (?:...) groups
+ *   are accepted; back-references, other (? groups and patterns over 1024 bytes
+ *   are refused.
+ * - At most 64 nested All/Any/Not. A bad filter is NIDUS_EINVAL with a message
+ *   naming the predicate ("invalid filter: ..."), before anything is read or
+ *   written. */
+typedef enum nidus_filter_op {
+    NIDUS_F_EQ = 0,                  /* attrs[key] == value */
+    NIDUS_F_NE,                      /* key present and attrs[key] != value */
+    NIDUS_F_GLOB,                    /* Str matching the glob `text` */
+    NIDUS_F_IGLOB,                   /* the same, ASCII case folded on both sides */
+    NIDUS_F_IN,                      /* attrs[key] equals one of values[0..count) */
+    NIDUS_F_NOT_IN,                  /* key present and equal to none of them */
+    NIDUS_F_LT,                      /* attrs[key] < value (same type only) */
+    NIDUS_F_LE,
+    NIDUS_F_GT,
+    NIDUS_F_GE,
+    NIDUS_F_CONTAINS,                /* a List holding the Str `value` */
+    NIDUS_F_NOT_CONTAINS,            /* a List not holding it */
+    NIDUS_F_CONTAINS_ANY,            /* a List holding one of values[0..count) */
+    NIDUS_F_ALL,                     /* every one of children[0..count) */
+    NIDUS_F_ANY,                     /* at least one of children[0..count) */
+    NIDUS_F_NOT,                     /* not children[0]; count must be 1 */
+    NIDUS_F_FUZZY,                   /* text within max_edits edits of `text` */
+    NIDUS_F_CONTAINS_ALL_TOKENS,     /* every token of `text` is one of the text's */
+    NIDUS_F_CONTAINS_ANY_TOKEN,      /* some token of `text` is */
+    NIDUS_F_CONTAINS_TOKEN_SEQUENCE, /* the tokens of `text`, consecutive, in order */
+    NIDUS_F_REGEX                    /* the whole text matches the pattern `text` */
+} nidus_filter_op;                   /* nidus 0.80's Predicate, in its declaration order */
+
+/* One node. Only the fields its op names are read. All pointers Borrowed. */
+typedef struct nidus_filter {
+    nidus_filter_op op;
+    const char *key;                     /* every leaf: the attribute (UTF-8) */
+    nidus_value value;                   /* EQ NE LT LE GT GE CONTAINS NOT_CONTAINS */
+    const nidus_value *values;           /* IN NOT_IN CONTAINS_ANY: `count` values */
+    const struct nidus_filter *children; /* ALL ANY: `count` nodes; NOT: exactly one */
+    size_t count;
+    const char *text;                    /* GLOB IGLOB: pattern; FUZZY: needle; token
+                                            predicates: query; REGEX: pattern */
+    unsigned max_edits;                  /* FUZZY: 0..8 */
+} nidus_filter;
+
+/* Constructors (header-only; no library state). */
+static inline nidus_filter nidus__f_node(nidus_filter_op op, const char *key) {
+    nidus_filter f;
+    f.op = op;
+    f.key = key;
+    f.value.type = NIDUS_NULL;
+    f.value.v.i = 0;
+    f.values = NULL;
+    f.children = NULL;
+    f.count = 0;
+    f.text = NULL;
+    f.max_edits = 0;
+    return f;
+}
+static inline nidus_filter nidus__f_value(nidus_filter_op op, const char *key, nidus_value v) {
+    nidus_filter f = nidus__f_node(op, key);
+    f.value = v;
+    return f;
+}
+static inline nidus_filter nidus__f_values(nidus_filter_op op, const char *key, const nidus_value *vs, size_t n) {
+    nidus_filter f = nidus__f_node(op, key);
+    f.values = vs;
+    f.count = n;
+    return f;
+}
+static inline nidus_filter nidus__f_text(nidus_filter_op op, const char *key, const char *text) {
+    nidus_filter f = nidus__f_node(op, key);
+    f.text = text;
+    return f;
+}
+static inline nidus_filter nidus__f_group(nidus_filter_op op, const nidus_filter *children, size_t n) {
+    nidus_filter f = nidus__f_node(op, NULL);
+    f.children = children;
+    f.count = n;
+    return f;
+}
+static inline nidus_filter nidus_f_eq(const char *key, nidus_value v) { return nidus__f_value(NIDUS_F_EQ, key, v); }
+static inline nidus_filter nidus_f_ne(const char *key, nidus_value v) { return nidus__f_value(NIDUS_F_NE, key, v); }
+static inline nidus_filter nidus_f_lt(const char *key, nidus_value v) { return nidus__f_value(NIDUS_F_LT, key, v); }
+static inline nidus_filter nidus_f_le(const char *key, nidus_value v) { return nidus__f_value(NIDUS_F_LE, key, v); }
+static inline nidus_filter nidus_f_gt(const char *key, nidus_value v) { return nidus__f_value(NIDUS_F_GT, key, v); }
+static inline nidus_filter nidus_f_ge(const char *key, nidus_value v) { return nidus__f_value(NIDUS_F_GE, key, v); }
+static inline nidus_filter nidus_f_contains(const char *key, nidus_value v) {
+    return nidus__f_value(NIDUS_F_CONTAINS, key, v);
+}
+static inline nidus_filter nidus_f_not_contains(const char *key, nidus_value v) {
+    return nidus__f_value(NIDUS_F_NOT_CONTAINS, key, v);
+}
+static inline nidus_filter nidus_f_in(const char *key, const nidus_value *vs, size_t n) {
+    return nidus__f_values(NIDUS_F_IN, key, vs, n);
+}
+static inline nidus_filter nidus_f_not_in(const char *key, const nidus_value *vs, size_t n) {
+    return nidus__f_values(NIDUS_F_NOT_IN, key, vs, n);
+}
+static inline nidus_filter nidus_f_contains_any(const char *key, const nidus_value *vs, size_t n) {
+    return nidus__f_values(NIDUS_F_CONTAINS_ANY, key, vs, n);
+}
+static inline nidus_filter nidus_f_glob(const char *key, const char *pat) { return nidus__f_text(NIDUS_F_GLOB, key, pat); }
+static inline nidus_filter nidus_f_iglob(const char *key, const char *pat) {
+    return nidus__f_text(NIDUS_F_IGLOB, key, pat);
+}
+static inline nidus_filter nidus_f_regex(const char *key, const char *pat) {
+    return nidus__f_text(NIDUS_F_REGEX, key, pat);
+}
+static inline nidus_filter nidus_f_fuzzy(const char *key, const char *needle, unsigned max_edits) {
+    nidus_filter f = nidus__f_text(NIDUS_F_FUZZY, key, needle);
+    f.max_edits = max_edits;
+    return f;
+}
+static inline nidus_filter nidus_f_contains_all_tokens(const char *key, const char *q) {
+    return nidus__f_text(NIDUS_F_CONTAINS_ALL_TOKENS, key, q);
+}
+static inline nidus_filter nidus_f_contains_any_token(const char *key, const char *q) {
+    return nidus__f_text(NIDUS_F_CONTAINS_ANY_TOKEN, key, q);
+}
+static inline nidus_filter nidus_f_contains_token_sequence(const char *key, const char *q) {
+    return nidus__f_text(NIDUS_F_CONTAINS_TOKEN_SEQUENCE, key, q);
+}
+static inline nidus_filter nidus_f_all(const nidus_filter *children, size_t n) {
+    return nidus__f_group(NIDUS_F_ALL, children, n);
+}
+static inline nidus_filter nidus_f_any(const nidus_filter *children, size_t n) {
+    return nidus__f_group(NIDUS_F_ANY, children, n);
+}
+static inline nidus_filter nidus_f_not(const nidus_filter *child) { return nidus__f_group(NIDUS_F_NOT, child, 1); }
+
 /* ------------------------------------------------------------------------------ */
 /* Opening and closing                                                            */
 /* ------------------------------------------------------------------------------ */
@@ -400,6 +548,15 @@ NIDUS_API int nidus_delete_where(nidus_db *db, const char *collection,
                                  const nidus_pred *filter, size_t n_filter,
                                  size_t *deleted);
 
+/* Delete every record of `collection` matching the filter tree `where` (Borrowed;
+ * NULL deletes all). The filter is validated before anything is read or written; a
+ * missing collection deletes nothing. All-or-nothing.
+ * @param deleted if not NULL receives the number removed (0 on failure).
+ * @return as nidus_create_collection; NIDUS_EINVAL for a bad filter ("invalid
+ *         filter: ..."), the store untouched. */
+NIDUS_API int nidus_delete_where_filter(nidus_db *db, const char *collection,
+                                        const nidus_filter *where, size_t *deleted);
+
 /* fsync `data` then `log`. In-memory: a no-op.
  * @return NIDUS_OK; NIDUS_EREADONLY; NIDUS_EIO. */
 NIDUS_API int nidus_flush(nidus_db *db);
@@ -442,8 +599,9 @@ NIDUS_API int nidus_get(nidus_db *db, const char *collection, const char *const 
                         size_t count, nidus_docs **out);
 
 /* Search options. Always start from nidus_search_opts_init(); fields may be added
- * at the end in later versions, which struct_size tells apart (an options struct
- * whose struct_size is not this version's is refused with NIDUS_EMISUSE). */
+ * at the end in later versions, which struct_size tells apart: a struct of an
+ * earlier version of this header (0.4.0: up to `threads`) is read with the later
+ * fields at their defaults; any other struct_size is refused with NIDUS_EMISUSE. */
 typedef struct nidus_search_opts {
     size_t struct_size;              /* set by nidus_search_opts_init */
     size_t top_k;                    /* number of hits wanted; 0 gives none */
@@ -458,6 +616,9 @@ typedef struct nidus_search_opts {
     unsigned threads;                /* threads for one scan: 0 = online cores,
                                         1 = the calling thread only. Results are
                                         identical whatever the count. */
+    const nidus_filter *where;       /* a filter tree (Borrowed); NULL = match all.
+                                        With `filter` too, a record must match both.
+                                        A bad tree: NIDUS_EINVAL. */
 } nidus_search_opts;
 
 /* struct_size, then top_k 10, whole store, no filter, no min_score, threads 0.
@@ -483,8 +644,9 @@ typedef struct nidus_hits {
  * lowest row wins, so results are deterministic.
  * @param opts Borrowed; NULL means the defaults of nidus_search_opts_init().
  * @param out Caller owns; free with nidus_free().
- * @return NIDUS_OK; NIDUS_EDIM; NIDUS_EINVAL; NIDUS_ENOMEM; NIDUS_EMISUSE (also for
- *         opts not from nidus_search_opts_init).
+ * @return NIDUS_OK; NIDUS_EDIM; NIDUS_EINVAL (also a bad filter: "invalid
+ *         filter: ..."); NIDUS_ENOMEM; NIDUS_EMISUSE (also for opts not from
+ *         nidus_search_opts_init).
  * @note Cost: one pass over the rows of the scope. Runs concurrently with other
  *       reads on the same handle. */
 NIDUS_API int nidus_search(nidus_db *db, const float *query, size_t qlen,

@@ -183,15 +183,68 @@ static inline size_t nidus__in_len(nidus_str s) {
 
 /* ---------------------------------------------------------------- glob ---- */
 
-/* Anchored glob match of text against pattern (both UTF-8), nidus 0.3 dialect. */
+/* Anchored glob match of text against pattern (both UTF-8), nidus 0.3 dialect
+ * (unchanged through nidus 0.80). */
 bool nidus__glob_match(const char *pat, size_t plen, const char *text, size_t tlen);
+/* The same with ASCII case folded on both sides (nidus 0.80's IGlob: `[A-Z]`
+ * folds to `[a-z]`; non-ASCII is not folded). */
+bool nidus__iglob_match(const char *pat, size_t plen, const char *text, size_t tlen);
+
+/* ----------------------------------------------------------------- text ---- */
+
+/* text.c: nidus 0.80's token and fuzzy predicates. A token is a maximal run of
+ * ASCII letters and digits and of bytes >= 0x80; tokens compare with ASCII case
+ * folded. */
+#define NIDUS__MAX_FUZZY_EDITS 8
+/* The next token of s[0..len) at or after *pos: true with *tok set and *pos past
+ * it, or false at the end. */
+bool nidus__token_next(const char *s, size_t len, size_t *pos, nidus_str *tok);
+bool nidus__token_eq(nidus_str a, nidus_str b);
+/* A query's tokens (views into q), as the token predicates keep them. */
+typedef struct ntokens {
+    nidus_str *v;
+    size_t n;
+} ntokens;
+/* Fill t with the tokens of q (one allocation, freed with nidus__free(t->v)). */
+int nidus__tokens_of(const char *q, size_t len, ntokens *t);
+bool nidus__text_all_tokens(const ntokens *q, const char *s, size_t len);
+bool nidus__text_any_token(const ntokens *q, const char *s, size_t len);
+bool nidus__text_token_sequence(const ntokens *q, const char *s, size_t len);
+/* Levenshtein distance over Unicode scalars with ASCII case folded, capped:
+ * returns min(distance, cap + 1); cap <= NIDUS__MAX_FUZZY_EDITS. `needle` holds
+ * n folded scalars (nidus__fold_scalars). */
+unsigned nidus__levenshtein_capped(const char *s, size_t len, const uint32_t *needle, size_t n, unsigned cap);
+/* The folded scalars of s (caller frees *out; n may be 0 with *out NULL). */
+int nidus__fold_scalars(const char *s, size_t len, uint32_t **out, size_t *n);
+/* The uncapped distance, for tests: a and b UTF-8. */
+size_t nidus__levenshtein(const char *a, size_t alen, const char *b, size_t blen);
+
+/* -------------------------------------------------------------- pattern ---- */
+
+/* pattern.c: the Regex predicate over libc's POSIX ERE, anchored at both ends,
+ * compiled and run under a C.UTF-8 locale (SPEC.md section 10.4). */
+#define NIDUS__MAX_PATTERN 1024
+typedef struct npattern npattern;
+/* Compile `pat` (valid UTF-8). NIDUS_EINVAL with the reason in e->msg (no prefix),
+ * or NIDUS_ENOMEM. */
+int nidus__pattern_compile(const char *pat, size_t len, npattern **out, nerr *e);
+/* Whole-text match; safe from several threads at once on one npattern. */
+bool nidus__pattern_match(const npattern *p, const char *s, size_t len);
+void nidus__pattern_free(npattern *p);
 
 /* -------------------------------------------------------------- filter ---- */
 
-/* A filter compiled from caller predicates: lengths resolved, input validated. */
+/* A filter compiled from caller predicates and a filter tree: lengths resolved,
+ * input validated, copies owned (filter.c). */
 typedef struct nfilter nfilter;
+#define NIDUS__MAX_FILTER_DEPTH 64       /* nested All/Any/Not */
+#define NIDUS__MAX_FILTER_NODES (1u << 20) /* nodes after expanding shared subtrees */
 /* n == 0 gives a filter that matches everything (*out may be NULL then). */
 int nidus__filter_compile(const nidus_pred *preds, size_t n, nfilter **out, nerr *e);
+/* The old predicates (n of them) ANDed with the tree `where` (NULL: none). *out
+ * is NULL when nothing was given (match all). */
+int nidus__filter_compile_tree(const nidus_pred *preds, size_t n, const nidus_filter *where, nfilter **out,
+                               nerr *e);
 bool nidus__filter_match(const nfilter *f, const nattrs *attrs);
 void nidus__filter_free(nfilter *f);
 

@@ -28,7 +28,15 @@ static const nidus_search_opts *opts_or_defaults(const nidus_search_opts *opts, 
         nidus_search_opts_init(defaults);
         return defaults;
     }
-    return opts->struct_size == sizeof *opts ? opts : NULL;
+    if (opts->struct_size == sizeof *opts) return opts;
+    /* 0.4.0's struct ended before `where`: read it with where = NULL. */
+    if (opts->struct_size == offsetof(nidus_search_opts, where)) {
+        nidus_search_opts_init(defaults);
+        memcpy(defaults, opts, offsetof(nidus_search_opts, where));
+        defaults->struct_size = sizeof *defaults;
+        return defaults;
+    }
+    return NULL;
 }
 
 /* One search of nq queries: what its phases fill in, released by search_free. */
@@ -244,7 +252,7 @@ static int search_many(nidus_db *db, const float *queries, size_t nq, size_t qle
                        nidus_hits **results, nerr *e) {
     search s = {.db = db, .opts = opts, .nq = nq, .dim = db->cfg.dimension, .nt = 1};
     int rc = check_input(&s, queries, qlen, e);
-    if (!rc) rc = nidus__filter_compile(opts->filter, opts->n_filter, &s.f, e);
+    if (!rc) rc = nidus__filter_compile_tree(opts->filter, opts->n_filter, opts->where, &s.f, e);
     if (!rc) rc = resolve_scope(&s, e);
     if (!rc) rc = normalize_queries(&s, queries, e);
     if (!rc) rc = plan_topk(&s, e);

@@ -342,8 +342,11 @@ out:
     return txn_end(db, rc, &e);
 }
 
-int nidus_delete_where(nidus_db *db, const char *collection, const nidus_pred *filter, size_t n_filter,
-                       size_t *deleted) {
+/* delete_where with the old predicates, a filter tree, or (never both from the
+ * public calls) both ANDed. The filter is compiled, so validated, before the
+ * collection is even looked up: a bad one leaves the store untouched. */
+static int delete_matching(nidus_db *db, const char *collection, const nidus_pred *filter, size_t n_filter,
+                           const nidus_filter *where, size_t *deleted) {
     if (deleted) *deleted = 0;
     int rc = txn_begin(db, collection);
     if (rc) return rc;
@@ -354,7 +357,7 @@ int nidus_delete_where(nidus_db *db, const char *collection, const nidus_pred *f
         rc = nidus__err(&e, NIDUS_EINVAL, 0, "filter is NULL");
         goto out;
     }
-    if ((rc = nidus__filter_compile(filter, n_filter, &f, &e))) goto out;
+    if ((rc = nidus__filter_compile_tree(filter, n_filter, where, &f, &e))) goto out;
     ncoll *c = nidus__coll_find(&db->colls, collection, strlen(collection));
     if (!c || c->n == 0) goto out;
     if (!(idx = nidus__mallocarray(c->n, sizeof *idx))) {
@@ -368,6 +371,15 @@ out:
     nidus__free(idx);
     nidus__filter_free(f);
     return txn_end(db, rc, &e);
+}
+
+int nidus_delete_where(nidus_db *db, const char *collection, const nidus_pred *filter, size_t n_filter,
+                       size_t *deleted) {
+    return delete_matching(db, collection, filter, n_filter, NULL, deleted);
+}
+
+int nidus_delete_where_filter(nidus_db *db, const char *collection, const nidus_filter *where, size_t *deleted) {
+    return delete_matching(db, collection, NULL, 0, where, deleted);
 }
 
 /* ----------------------------------------------------------------- flush ---- */

@@ -92,6 +92,16 @@ static int op_delete_where(nidus_db *db) {
     size_t n;
     return nidus_delete_where(db, "code", &p, 1, &n);
 }
+static int op_delete_where_filter(nidus_db *db) {
+    /* Any(Regex on lang, Contains tags "a") matches r1 (rust, [a, b]) only in
+     * "code"; its regex is compiled, so the filter allocates too. */
+    nidus_filter kids[] = {nidus_f_regex("lang", "(?i)RU.*"), nidus_f_contains("tags", nidus_string("a"))};
+    nidus_filter w = nidus_f_any(kids, 2);
+    size_t n;
+    int rc = nidus_delete_where_filter(db, "code", &w, &n);
+    if (rc == NIDUS_OK && n != 1) return NIDUS_EIO; /* not what it should delete */
+    return rc;
+}
 static int op_compact(nidus_db *db) { return nidus_compact(db); }
 static int op_flush(nidus_db *db) { return nidus_flush(db); }
 
@@ -221,6 +231,7 @@ TEST(fault_upsert) { CHECK(exercise(op_upsert, "upsert") > 0); }
 TEST(fault_upsert_new_collection) { CHECK(exercise(op_upsert_new_coll, "upsert_new") > 0); }
 TEST(fault_delete) { CHECK(exercise(op_delete, "delete") > 0); }
 TEST(fault_delete_where) { CHECK(exercise(op_delete_where, "delete_where") > 0); }
+TEST(fault_delete_where_filter) { CHECK(exercise(op_delete_where_filter, "delete_where_filter") > 0); }
 TEST(fault_compact) { CHECK(exercise(op_compact, "compact") > 0); }
 TEST(fault_flush) { CHECK(exercise(op_flush, "flush") > 0); }
 

@@ -3,6 +3,7 @@
 #include "test.h"
 
 #include "test_hooks.h"
+#include "test_filter_model.h"
 
 /* ---------------------------------------------------------------- helpers ---- */
 
@@ -574,6 +575,485 @@ TEST(filter_compile_survives_every_allocation_failure) {
         nerr e = {0};
         nidus__fault_arm(NIDUS__FAULT_ALLOC, n, 0);
         int rc = nidus__filter_compile(p, 3, &f, &e);
+        bool fired = nidus__fault_fired();
+        nidus__fault_disarm();
+        if (rc == NIDUS_OK) {
+            CHECK(!fired);
+            CHECK(nidus__filter_match(f, &a));
+            nidus__filter_free(f);
+            oks++;
+            break;
+        }
+        CHECK_INT(rc, NIDUS_ENOMEM);
+        CHECK(f == NULL);
+        CHECK(fired);
+    }
+    CHECK_INT(oks, 1);
+    nidus__attrs_free(&a);
+}
+
+/* ================================================================================
+ * nidus 0.80's filter trees: its table tests (src/filter/mod.rs, facts §3), every
+ * case, as data. A case is attrs, a filter and the expected verdict.
+ * ============================================================================= */
+
+#define S(x) nidus_string(x)
+#define I(x) nidus_int(x)
+#define B(x) nidus_bool(x)
+#define F(x) nidus_float(x)
+#define DT(x) nidus_datetime(x)
+#define NUL nidus_null()
+
+/* A List value from up to 4 strings (NULL-terminated), items in a static pool. */
+static nidus_value Lv(const char *a, const char *b, const char *c, const char *d) {
+    static nidus_str pool[512][4];
+    static size_t next;
+    nidus_str *it = pool[next++ % 512];
+    const char *s[4] = {a, b, c, d};
+    size_t n = 0;
+    while (n < 4 && s[n]) {
+        it[n] = (nidus_str){s[n], NIDUS_NTS};
+        n++;
+    }
+    return nidus_list(it, n);
+}
+#define L0 Lv(NULL, NULL, NULL, NULL)
+#define L1(a) Lv(a, NULL, NULL, NULL)
+#define L2(a, b) Lv(a, b, NULL, NULL)
+#define L3(a, b, c) Lv(a, b, c, NULL)
+
+#define VALS(...) (const nidus_value[]){__VA_ARGS__}, N_OF(nidus_value, __VA_ARGS__)
+#define KIDS(...) (const nidus_filter[]){__VA_ARGS__}, N_OF(nidus_filter, __VA_ARGS__)
+#define NOT(x) nidus_f_not((const nidus_filter[]){x})
+
+/* Match a tree (compile must succeed). */
+static bool wrun(const nidus_filter *w, const nattrs *a) {
+    nfilter *f = NULL;
+    nerr e = {0};
+    int rc = nidus__filter_compile_tree(NULL, 0, w, &f, &e);
+    if (rc != NIDUS_OK) t_fail(__FILE__, __LINE__, "filter_compile_tree -> %d: %s", rc, e.msg);
+    bool r = nidus__filter_match(f, a);
+    nidus__filter_free(f);
+    return r;
+}
+
+/* One case: a conjunction of 1..3 trees (nidus's Filter is a Vec<Predicate>). */
+typedef struct fcase {
+    int line;
+    nattrs a;
+    nidus_filter f[3];
+    size_t nf;
+    bool want;
+} fcase;
+
+static void run_cases(fcase *c, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        nidus_filter all = nidus_f_all(c[i].f, c[i].nf);
+        const nidus_filter *w = c[i].nf == 1 ? &c[i].f[0] : &all;
+        bool got = wrun(w, &c[i].a);
+        if (got != c[i].want) t_fail(__FILE__, c[i].line, "case on line %d: got %d, want %d", c[i].line, got, c[i].want);
+        nidus__attrs_free(&c[i].a);
+    }
+}
+
+#define C1(attrs, p, w) {__LINE__, attrs, {p}, 1, w}
+#define C2(attrs, p, q, w) {__LINE__, attrs, {p, q}, 2, w}
+#define C3(attrs, p, q, r, w) {__LINE__, attrs, {p, q, r}, 3, w}
+#define NOATTRS ((nattrs){NULL, 0})
+#define RUN(...)                                                                   \
+    do {                                                                           \
+        fcase cs_[] = {__VA_ARGS__};                                               \
+        run_cases(cs_, sizeof cs_ / sizeof *cs_);                                  \
+    } while (0)
+
+TEST(filter_tree_empty) {
+    nattrs one = ATTRS(A("x", I(1)));
+    CHECK(wrun(NULL, &one)); /* no tree: everything */
+    nattrs none = NOATTRS;
+    CHECK(wrun(NULL, &none));
+    nfilter *f = (nfilter *)&one;
+    nerr e = {0};
+    CHECK_INT(nidus__filter_compile_tree(NULL, 0, NULL, &f, &e), NIDUS_OK);
+    CHECK(f == NULL);
+    nidus__attrs_free(&one);
+}
+
+TEST(filter_tree_eq) {
+    RUN(C1(ATTRS(A("lang", S("rust"))), nidus_f_eq("lang", S("rust")), true),
+        C1(ATTRS(A("lang", S("go"))), nidus_f_eq("lang", S("rust")), false),
+        C1(ATTRS(A("count", I(42))), nidus_f_eq("count", I(42)), true),
+        C1(ATTRS(A("count", I(42))), nidus_f_eq("count", I(0)), false),
+        C1(ATTRS(A("active", B(1))), nidus_f_eq("active", B(1)), true),
+        C1(ATTRS(A("active", B(1))), nidus_f_eq("active", B(0)), false),
+        C1(ATTRS(A("tags", L2("a", "b"))), nidus_f_eq("tags", L2("a", "b")), true),
+        C1(ATTRS(A("tags", L2("b", "a"))), nidus_f_eq("tags", L2("a", "b")), false),
+        C1(ATTRS(A("edge", NUL)), nidus_f_eq("edge", NUL), true),
+        C1(NOATTRS, nidus_f_eq("edge", NUL), false),
+        C1(ATTRS(A("other", I(1))), nidus_f_eq("missing", I(1)), false),
+        C1(ATTRS(A("x", S("1"))), nidus_f_eq("x", I(1)), false));
+}
+
+TEST(filter_tree_glob) {
+    RUN(C1(ATTRS(A("path", S("src/main.rs"))), nidus_f_glob("path", "src/*"), true),
+        C1(ATTRS(A("path", S("tests/foo.rs"))), nidus_f_glob("path", "src/*"), false),
+        C1(ATTRS(A("file", S("Cargo.toml"))), nidus_f_glob("file", "*.toml"), true),
+        C1(ATTRS(A("name", S("file1.rs"))), nidus_f_glob("name", "file?.rs"), true),
+        C1(ATTRS(A("x", I(42))), nidus_f_glob("x", "*"), false),
+        C1(ATTRS(A("x", NUL)), nidus_f_glob("x", "*"), false),
+        C1(ATTRS(A("flag", B(1))), nidus_f_glob("flag", "*"), false),
+        C1(ATTRS(A("tags", L1("rust"))), nidus_f_glob("tags", "*"), false),
+        C1(ATTRS(A("tags", L1("rust"))), nidus_f_contains("tags", S("rust")), true),
+        C1(NOATTRS, nidus_f_glob("path", "src/*"), false),
+        C1(ATTRS(A("ver", S("v3"))), nidus_f_glob("ver", "v[0-9]"), true),
+        C1(ATTRS(A("kind", S("file"))), nidus_f_glob("kind", "file"), true));
+}
+
+TEST(filter_tree_iglob) {
+    RUN(C1(ATTRS(A("path", S("src/finance/rates.rs"))), nidus_f_iglob("path", "Src/Finance/*"), true),
+        C1(ATTRS(A("file", S("README.md"))), nidus_f_glob("file", "*.MD"), false),
+        C1(ATTRS(A("file", S("README.md"))), nidus_f_iglob("file", "*.MD"), true),
+        C1(ATTRS(A("path", S("tests/foo.rs"))), nidus_f_iglob("path", "SRC/*"), false),
+        C1(ATTRS(A("x", I(42))), nidus_f_iglob("x", "*"), false),
+        C1(NOATTRS, nidus_f_iglob("path", "*"), false),
+        C1(ATTRS(A("path", S("docs/café.md"))), nidus_f_iglob("path", "DOCS/café.MD"), true),
+        C1(ATTRS(A("path", S("docs/café.md"))), nidus_f_iglob("path", "DOCS/CAFÉ.MD"), false));
+}
+
+TEST(filter_tree_in) {
+    RUN(C1(ATTRS(A("lang", S("rust"))), nidus_f_in("lang", VALS(S("go"), S("rust"))), true),
+        C1(ATTRS(A("lang", S("python"))), nidus_f_in("lang", VALS(S("go"), S("rust"))), false),
+        C1(ATTRS(A("lang", S("rust"))), nidus_f_in("lang", NULL, 0), false),
+        C1(NOATTRS, nidus_f_in("lang", VALS(S("rust"))), false),
+        C1(ATTRS(A("edge", NUL)), nidus_f_in("edge", VALS(NUL, S("x"))), true),
+        C1(NOATTRS, nidus_f_in("edge", VALS(NUL)), false),
+        C1(ATTRS(A("code", I(200))), nidus_f_in("code", VALS(I(200), I(201), I(204))), true),
+        C1(ATTRS(A("code", I(404))), nidus_f_in("code", VALS(I(200), I(201))), false));
+}
+
+TEST(filter_tree_and) {
+    RUN(C3(ATTRS(A("lang", S("rust")), A("path", S("src/lib.rs")), A("active", B(1))), nidus_f_eq("lang", S("rust")),
+           nidus_f_glob("path", "src/*.rs"), nidus_f_in("active", VALS(B(1))), true),
+        C2(ATTRS(A("lang", S("go")), A("path", S("src/lib.rs"))), nidus_f_eq("lang", S("rust")),
+           nidus_f_glob("path", "src/*"), false),
+        C2(ATTRS(A("lang", S("rust")), A("path", S("tests/foo.rs"))), nidus_f_eq("lang", S("rust")),
+           nidus_f_glob("path", "src/*"), false),
+        C3(ATTRS(A("lang", S("rust")), A("path", S("src/main.rs")), A("kind", S("test"))),
+           nidus_f_eq("lang", S("rust")), nidus_f_glob("path", "src/*"),
+           nidus_f_in("kind", VALS(S("file"), S("section"))), false),
+        C3(ATTRS(A("name", S("foo.rs")), A("size", I(512)), A("enabled", B(1))), nidus_f_glob("name", "*.rs"),
+           nidus_f_in("size", VALS(I(256), I(512), I(1024))), nidus_f_eq("enabled", B(1)), true),
+        /* single predicates, extra attrs */
+        C1(ATTRS(A("x", I(7))), nidus_f_eq("x", I(7)), true),
+        C1(ATTRS(A("p", S("hello"))), nidus_f_glob("p", "hel*"), true),
+        C1(ATTRS(A("v", B(0))), nidus_f_in("v", VALS(B(0), B(1))), true),
+        C1(ATTRS(A("lang", S("rust")), A("unrelated", I(999)), A("also_unrelated", NUL)),
+           nidus_f_eq("lang", S("rust")), true));
+}
+
+TEST(filter_tree_ne_not_in) {
+    RUN(C1(ATTRS(A("status", S("active"))), nidus_f_ne("status", S("archived")), true),
+        C1(ATTRS(A("status", S("archived"))), nidus_f_ne("status", S("archived")), false),
+        C1(ATTRS(A("other", I(1))), nidus_f_ne("status", S("archived")), false),
+        C1(ATTRS(A("k", I(1))), nidus_f_ne("k", S("1")), true),
+        C1(ATTRS(A("tag", S("rust"))), nidus_f_not_in("tag", VALS(S("go"), S("python"))), true),
+        C1(ATTRS(A("tag", S("go"))), nidus_f_not_in("tag", VALS(S("go"), S("python"))), false),
+        C1(ATTRS(A("tag", S("rust"))), nidus_f_not_in("tag", NULL, 0), true),
+        C1(ATTRS(A("other", I(1))), nidus_f_not_in("tag", VALS(S("go"))), false),
+        /* Null rules (facts §2.2) */
+        C1(ATTRS(A("k", NUL)), nidus_f_ne("k", NUL), false),
+        C1(ATTRS(A("k", NUL)), nidus_f_ne("k", I(1)), true),
+        C1(ATTRS(A("k", NUL)), nidus_f_not_in("k", VALS(NUL)), false),
+        C1(ATTRS(A("k", NUL)), nidus_f_not_in("k", VALS(I(1))), true));
+}
+
+TEST(filter_tree_ranges) {
+    RUN(C1(ATTRS(A("age", I(30))), nidus_f_lt("age", I(40)), true),
+        C1(ATTRS(A("age", I(30))), nidus_f_lt("age", I(30)), false),
+        C1(ATTRS(A("age", I(30))), nidus_f_gt("age", I(20)), true),
+        C1(ATTRS(A("age", I(30))), nidus_f_gt("age", I(30)), false),
+        C1(ATTRS(A("n", I(10))), nidus_f_le("n", I(10)), true),
+        C1(ATTRS(A("n", I(10))), nidus_f_ge("n", I(10)), true),
+        C1(ATTRS(A("n", I(10))), nidus_f_lt("n", I(10)), false),
+        C1(ATTRS(A("n", I(10))), nidus_f_gt("n", I(10)), false),
+        C1(ATTRS(A("balance", I(-5))), nidus_f_lt("balance", I(0)), true),
+        C1(ATTRS(A("balance", I(-5))), nidus_f_gt("balance", I(-10)), true),
+        C1(ATTRS(A("name", S("mango"))), nidus_f_gt("name", S("apple")), true),
+        C1(ATTRS(A("name", S("mango"))), nidus_f_lt("name", S("zebra")), true),
+        C1(ATTRS(A("name", S("mango"))), nidus_f_lt("name", S("apple")), false),
+        C1(ATTRS(A("flag", B(0))), nidus_f_lt("flag", B(1)), true),
+        C1(ATTRS(A("flag", B(0))), nidus_f_gt("flag", B(1)), false),
+        C1(ATTRS(A("k", I(5))), nidus_f_lt("k", S("5")), false),
+        C1(ATTRS(A("k", I(5))), nidus_f_le("k", S("5")), false),
+        C1(ATTRS(A("k", I(5))), nidus_f_gt("k", S("5")), false),
+        C1(ATTRS(A("k", I(5))), nidus_f_ge("k", S("5")), false),
+        C1(ATTRS(A("nul", NUL)), nidus_f_lt("nul", I(1)), false),
+        C1(ATTRS(A("lst", L1("a"))), nidus_f_gt("lst", I(0)), false),
+        C1(ATTRS(A("other", I(1))), nidus_f_lt("age", I(40)), false),
+        C1(ATTRS(A("other", I(1))), nidus_f_ge("age", I(0)), false),
+        C3(ATTRS(A("age", I(40)), A("tier", S("pro"))), nidus_f_ge("age", I(18)), nidus_f_lt("age", I(65)),
+           nidus_f_ne("tier", S("free")), true),
+        C3(ATTRS(A("age", I(70)), A("tier", S("pro"))), nidus_f_ge("age", I(18)), nidus_f_lt("age", I(65)),
+           nidus_f_ne("tier", S("free")), false),
+        /* Str order is bytewise: a prefix sorts first, then UTF-8 bytes */
+        C1(ATTRS(A("s", S("ab"))), nidus_f_lt("s", S("abc")), true),
+        C1(ATTRS(A("s", S("é"))), nidus_f_gt("s", S("z")), true),
+        C1(ATTRS(A("s", S("Z"))), nidus_f_lt("s", S("a")), true));
+}
+
+TEST(filter_tree_contains) {
+    RUN(C1(ATTRS(A("tags", L2("go", "rust"))), nidus_f_contains("tags", S("rust")), true),
+        C1(ATTRS(A("tags", L2("go", "rust"))), nidus_f_contains("tags", S("zig")), false),
+        C1(ATTRS(A("tags", L0)), nidus_f_contains("tags", S("rust")), false),
+        C1(NOATTRS, nidus_f_contains("tags", S("rust")), false),
+        C1(ATTRS(A("tags", L1("rustacean"))), nidus_f_contains("tags", S("rust")), false),
+        C1(ATTRS(A("tags", S("rust"))), nidus_f_contains("tags", S("rust")), false),
+        C1(ATTRS(A("tags", L1("1"))), nidus_f_contains("tags", I(1)), false),
+        C1(ATTRS(A("tags", L1("rust"))), nidus_f_not_contains("tags", S("zig")), true),
+        C1(ATTRS(A("tags", L0)), nidus_f_not_contains("tags", S("zig")), true),
+        C1(NOATTRS, nidus_f_not_contains("tags", S("zig")), false),
+        C1(ATTRS(A("tags", S("zig"))), nidus_f_not_contains("tags", S("zig")), false),
+        C1(ATTRS(A("tags", L1("1"))), nidus_f_not_contains("tags", I(1)), true), /* non-Str needle */
+        C1(ATTRS(A("tags", NUL)), nidus_f_not_contains("tags", S("x")), false),
+        C1(ATTRS(A("tags", L2("rust", "go"))), nidus_f_contains_any("tags", VALS(S("zig"), S("rust"))), true),
+        C1(ATTRS(A("tags", L1("go"))), nidus_f_contains_any("tags", VALS(S("zig"), S("rust"))), false),
+        C1(ATTRS(A("tags", L1("rust"))), nidus_f_contains_any("tags", NULL, 0), false),
+        C1(ATTRS(A("tags", L1("1"))), nidus_f_contains_any("tags", VALS(I(1), NUL)), false),
+        C1(ATTRS(A("tags", L3("go", "rust", "zig"))),
+           nidus_f_all(KIDS(nidus_f_contains("tags", S("rust")), nidus_f_contains("tags", S("go")))), true),
+        C1(ATTRS(A("tags", L1("rust"))),
+           nidus_f_all(KIDS(nidus_f_contains("tags", S("rust")), nidus_f_contains("tags", S("go")))), false));
+}
+
+TEST(filter_tree_groups) {
+    nidus_filter proj = nidus_f_any(KIDS(nidus_f_eq("project", S("nidus")), nidus_f_eq("project", S("beads"))));
+    nidus_filter scratch = NOT(nidus_f_all(KIDS(nidus_f_eq("kind", S("scratch")), nidus_f_eq("stale", B(1)))));
+    RUN(C1(ATTRS(A("project", S("nidus"))), proj, true), C1(ATTRS(A("project", S("beads"))), proj, true),
+        C1(ATTRS(A("project", S("other"))), proj, false), C1(NOATTRS, nidus_f_all(NULL, 0), true),
+        C1(NOATTRS, nidus_f_any(NULL, 0), false),
+        C1(ATTRS(A("kind", S("scratch")), A("stale", B(1))), scratch, false),
+        C1(ATTRS(A("kind", S("scratch")), A("stale", B(0))), scratch, true),
+        C1(NOATTRS, nidus_f_ne("k", I(1)), false), C1(NOATTRS, NOT(nidus_f_eq("k", I(1))), true),
+        C2(ATTRS(A("tags", L1("done")), A("project", S("nidus"))), proj, NOT(nidus_f_contains("tags", S("wip"))),
+           true),
+        C2(ATTRS(A("tags", L1("wip")), A("project", S("nidus"))), proj, NOT(nidus_f_contains("tags", S("wip"))),
+           false));
+}
+
+TEST(filter_tree_deep_nots) {
+    /* 64 Nots around Eq: an even count is the identity; 63 negates. */
+    nidus_filter chain[65];
+    chain[0] = nidus_f_eq("k", I(1));
+    for (int i = 1; i <= 64; i++) chain[i] = nidus_f_not(&chain[i - 1]);
+    nattrs a = ATTRS(A("k", I(1)));
+    CHECK(wrun(&chain[64], &a));
+    CHECK(!wrun(&chain[63], &a));
+    nidus__attrs_free(&a);
+}
+
+TEST(filter_tree_float_datetime) {
+    RUN(C1(ATTRS(A("score", F(0.75))), nidus_f_gt("score", F(0.5)), true),
+        C1(ATTRS(A("score", F(0.75))), nidus_f_le("score", F(0.75)), true),
+        C1(ATTRS(A("score", F(0.75))), nidus_f_lt("score", F(0.5)), false),
+        C1(ATTRS(A("score", F(0.75))), nidus_f_eq("score", F(0.75)), true),
+        C1(ATTRS(A("score", I(1))), nidus_f_gt("score", F(0.5)), false),
+        C1(ATTRS(A("score", F(1.0))), nidus_f_gt("score", I(0)), false),
+        C1(ATTRS(A("score", F(NAN))), nidus_f_lt("score", F(0.0)), false),
+        C1(ATTRS(A("score", F(NAN))), nidus_f_le("score", F(0.0)), false),
+        C1(ATTRS(A("score", F(NAN))), nidus_f_gt("score", F(0.0)), false),
+        C1(ATTRS(A("score", F(NAN))), nidus_f_ge("score", F(0.0)), false),
+        C1(ATTRS(A("score", F(NAN))), nidus_f_eq("score", F(NAN)), false),
+        C1(ATTRS(A("score", F(1.0))), nidus_f_lt("score", F(NAN)), false),
+        /* NaN != NaN: Ne and NotIn are true against a NaN (nidus's derived PartialEq) */
+        C1(ATTRS(A("score", F(NAN))), nidus_f_ne("score", F(NAN)), true),
+        C1(ATTRS(A("score", F(NAN))), nidus_f_not_in("score", VALS(F(NAN))), true),
+        C1(ATTRS(A("score", F(NAN))), nidus_f_in("score", VALS(F(NAN))), false),
+        C1(ATTRS(A("z", F(-0.0))), nidus_f_eq("z", F(0.0)), true),
+        C1(ATTRS(A("z", F(-0.0))), nidus_f_lt("z", F(0.0)), false),
+        C1(ATTRS(A("z", F(-0.0))), nidus_f_ge("z", F(0.0)), true),
+        C1(ATTRS(A("at", DT(1700000000000))), nidus_f_ge("at", DT(1600000000000)), true),
+        C1(ATTRS(A("at", DT(1700000000000))), nidus_f_ge("at", DT(1800000000000)), false),
+        C1(ATTRS(A("at", DT(1700000000000))), nidus_f_ge("at", I(0)), false));
+}
+
+TEST(filter_tree_fuzzy) {
+    RUN(C1(ATTRS(A("id", S("nidus"))), nidus_f_fuzzy("id", "nidus", 0), true),
+        C1(ATTRS(A("id", S("nidus"))), nidus_f_fuzzy("id", "nidua", 0), false),
+        C1(ATTRS(A("id", S("nidus"))), nidus_f_fuzzy("id", "nidux", 0), false),
+        C1(ATTRS(A("id", S("nidus"))), nidus_f_fuzzy("id", "nidux", 1), true),
+        C1(ATTRS(A("id", S("colour"))), nidus_f_fuzzy("id", "color", 0), false),
+        C1(ATTRS(A("id", S("colour"))), nidus_f_fuzzy("id", "color", 1), true),
+        C1(ATTRS(A("id", S("color"))), nidus_f_fuzzy("id", "colour", 0), false),
+        C1(ATTRS(A("id", S("color"))), nidus_f_fuzzy("id", "colour", 1), true),
+        C1(ATTRS(A("word", S("form"))), nidus_f_fuzzy("word", "from", 1), false),
+        C1(ATTRS(A("word", S("form"))), nidus_f_fuzzy("word", "from", 2), true),
+        C1(ATTRS(A("id", S("NidusStore"))), nidus_f_fuzzy("id", "nidusstore", 0), true),
+        C1(ATTRS(A("id", S("NidusStore"))), nidus_f_fuzzy("id", "NIDUSSTORF", 1), true),
+        C1(ATTRS(A("id", S("café"))), nidus_f_fuzzy("id", "CAFé", 0), true),
+        C1(ATTRS(A("id", S("café"))), nidus_f_fuzzy("id", "CAFÉ", 0), false),
+        C1(ATTRS(A("tags", L2("rust", "postgres"))), nidus_f_fuzzy("tags", "postgre", 1), true),
+        C1(ATTRS(A("tags", L2("rust", "postgres"))), nidus_f_fuzzy("tags", "postgre", 0), false),
+        C1(ATTRS(A("tags", L2("rust", "postgres"))), nidus_f_fuzzy("tags", "elixir", 1), false),
+        C1(ATTRS(A("n", I(5)), A("b", B(1)), A("nul", NUL)), nidus_f_fuzzy("missing", "", 8), false),
+        C1(ATTRS(A("n", I(5)), A("b", B(1)), A("nul", NUL)), nidus_f_fuzzy("n", "5", 8), false),
+        C1(ATTRS(A("n", I(5)), A("b", B(1)), A("nul", NUL)), nidus_f_fuzzy("b", "true", 8), false),
+        C1(ATTRS(A("n", I(5)), A("b", B(1)), A("nul", NUL)), nidus_f_fuzzy("nul", "", 8), false),
+        C1(ATTRS(A("id", S("ab"))), nidus_f_fuzzy("id", "abcdefgh", 3), false),
+        C1(ATTRS(A("id", S("ab"))), nidus_f_fuzzy("id", "abcdefgh", 6), true),
+        C1(ATTRS(A("other", I(1))), nidus_f_fuzzy("id", "nidus", 1), false),
+        C1(ATTRS(A("other", I(1))), NOT(nidus_f_fuzzy("id", "nidus", 1)), true),
+        C1(ATTRS(A("tags", L0)), nidus_f_fuzzy("tags", "", 8), false));
+}
+
+TEST(filter_tree_tokens) {
+    RUN(C1(ATTRS(A("body", S("the quick brown fox"))), nidus_f_contains_all_tokens("body", "fox quick"), true),
+        C1(ATTRS(A("body", S("the quick brown fox"))), nidus_f_contains_all_tokens("body", "fox hound"), false),
+        C1(ATTRS(A("body", S("Hello, World!"))), nidus_f_contains_all_tokens("body", "world HELLO"), true),
+        C1(ATTRS(A("body", S("rustacean"))), nidus_f_contains_all_tokens("body", "rust"), false),
+        C1(ATTRS(A("body", S("anything")), A("n", I(1))), nidus_f_contains_all_tokens("body", ""), true),
+        C1(ATTRS(A("body", S("anything")), A("n", I(1))), nidus_f_contains_all_tokens("n", ""), false),
+        C1(ATTRS(A("body", S("anything")), A("n", I(1))), nidus_f_contains_all_tokens("missing", ""), false),
+        C1(ATTRS(A("body", S(""))), nidus_f_contains_all_tokens("body", ""), true),
+        C1(ATTRS(A("body", L0)), nidus_f_contains_all_tokens("body", ""), false),
+        C1(ATTRS(A("body", L1(""))), nidus_f_contains_all_tokens("body", ""), true),
+        C1(ATTRS(A("body", S("the quick brown fox"))), nidus_f_contains_any_token("body", "hound fox"), true),
+        C1(ATTRS(A("body", S("the quick brown fox"))), nidus_f_contains_any_token("body", "hound wolf"), false),
+        C1(ATTRS(A("body", S("the quick brown fox"))), nidus_f_contains_any_token("body", ""), false),
+        C1(ATTRS(A("body", S("the quick brown fox"))), nidus_f_contains_token_sequence("body", "quick brown"), true),
+        C1(ATTRS(A("body", S("the quick brown fox"))), nidus_f_contains_token_sequence("body", "brown quick"), false),
+        C1(ATTRS(A("body", S("the quick brown fox"))), nidus_f_contains_token_sequence("body", "quick fox"), false),
+        C1(ATTRS(A("body", S("quick fox"))), nidus_f_contains_token_sequence("body", "the quick brown fox"), false),
+        C1(ATTRS(A("body", S(""))), nidus_f_contains_token_sequence("body", ""), true),
+        C1(ATTRS(A("notes", L2("quick brown", "lazy dog"))), nidus_f_contains_token_sequence("notes", "quick brown"),
+           true),
+        C1(ATTRS(A("notes", L2("quick brown", "lazy dog"))), nidus_f_contains_token_sequence("notes", "brown lazy"),
+           false),
+        C1(ATTRS(A("notes", L2("quick brown", "lazy dog"))), nidus_f_contains_all_tokens("notes", "brown dog"),
+           false),
+        C1(ATTRS(A("notes", L2("quick brown", "lazy dog"))), nidus_f_contains_any_token("notes", "dog"), true),
+        C1(ATTRS(A("n", I(42)), A("nul", NUL)), nidus_f_contains_all_tokens("n", "42"), false),
+        C1(ATTRS(A("n", I(42)), A("nul", NUL)), nidus_f_contains_any_token("n", "42"), false),
+        C1(ATTRS(A("n", I(42)), A("nul", NUL)), nidus_f_contains_token_sequence("n", "42"), false),
+        C1(ATTRS(A("n", I(42)), A("nul", NUL)), nidus_f_contains_all_tokens("nul", "x"), false),
+        C1(ATTRS(A("n", I(42)), A("nul", NUL)), nidus_f_contains_any_token("missing", "x"), false),
+        C1(ATTRS(A("n", I(42)), A("nul", NUL)), nidus_f_contains_token_sequence("missing", "x"), false),
+        C1(ATTRS(A("t", S("Rust AND Go"))), nidus_f_contains_all_tokens("t", "rust go"), true),
+        C1(ATTRS(A("t", S("Rust AND Go"))), nidus_f_contains_all_tokens("t", "RUST Go"), true),
+        C1(ATTRS(A("t", S("Rust AND Go"))), nidus_f_contains_token_sequence("t", "rust AND go"), true),
+        C1(ATTRS(A("t", S("café"))), nidus_f_contains_all_tokens("t", "café"), true),
+        C1(ATTRS(A("t", S("café"))), nidus_f_contains_all_tokens("t", "CAFÉ"), false),
+        C1(ATTRS(A("t", S("a a a b"))), nidus_f_contains_token_sequence("t", "a a b"), true));
+}
+
+TEST(filter_tree_regex) {
+    RUN(C1(ATTRS(A("path", S("src/store/read.rs"))), nidus_f_regex("path", "src/.*\\.rs"), true),
+        C1(ATTRS(A("path", S("src/store/read.rs"))), nidus_f_regex("path", "store"), false),
+        C1(ATTRS(A("path", S("src/store/read.rs"))), nidus_f_regex("path", ".*store.*"), true),
+        C1(ATTRS(A("file", S("README.md"))), nidus_f_regex("file", "readme\\.md"), false),
+        C1(ATTRS(A("file", S("README.md"))), nidus_f_regex("file", "(?i)readme\\.md"), true),
+        C1(ATTRS(A("tags", L2("v1", "beta"))), nidus_f_regex("tags", "v[0-9]+"), true),
+        C1(ATTRS(A("tags", L2("v1", "beta"))), nidus_f_regex("tags", "v[0-9]{2}"), false),
+        C1(ATTRS(A("n", I(42)), A("nul", NUL)), nidus_f_regex("missing", ".*"), false),
+        C1(ATTRS(A("n", I(42)), A("nul", NUL)), nidus_f_regex("n", ".*"), false),
+        C1(ATTRS(A("n", I(42)), A("nul", NUL)), nidus_f_regex("nul", ".*"), false),
+        C1(ATTRS(A("t", S("b"))), nidus_f_regex("t", "a|b"), true),
+        C1(ATTRS(A("t", S("xbx"))), nidus_f_regex("t", "a|b"), false),
+        C1(ATTRS(A("t", S("abc"))), nidus_f_regex("t", "^abc$"), true),
+        C1(ATTRS(A("t", L0)), nidus_f_regex("t", ".*"), false));
+}
+
+/* Compile must fail with EINVAL; the message must say "invalid filter" and `word`. */
+static void bad(const nidus_filter *w, const char *word, int line) {
+    nfilter *f = (nfilter *)&line;
+    nerr e = {0};
+    int rc = nidus__filter_compile_tree(NULL, 0, w, &f, &e);
+    if (rc != NIDUS_EINVAL) t_fail(__FILE__, line, "compile -> %d, want EINVAL (%s)", rc, e.msg);
+    if (f) t_fail(__FILE__, line, "failed compile left *out set");
+    if (!strstr(e.msg, "invalid filter") || !strstr(e.msg, word))
+        t_fail(__FILE__, line, "message \"%s\" lacks \"%s\"", e.msg, word);
+}
+#define BAD(w, word) bad(w, word, __LINE__)
+
+TEST(filter_tree_bad_filters_are_einval_naming_the_predicate) {
+    nidus_filter fs[32];
+    const char *words[32];
+    size_t n = fm_bad_filters(fs, words);
+    for (size_t i = 0; i < n; i++) BAD(&fs[i], words[i]);
+    /* The near misses compile. */
+    nidus_filter ok[] = {nidus_f_fuzzy("id", "nidus", 8), nidus_f_regex("path", "src/[a-z_]+\\.rs"),
+                         nidus_f_all(KIDS(nidus_f_contains_all_tokens("body", "a b"), nidus_f_eq("k", I(1))))};
+    nattrs none = NOATTRS;
+    for (size_t i = 0; i < sizeof ok / sizeof *ok; i++) (void)wrun(&ok[i], &none);
+    nidus_filter chain[65];
+    chain[0] = nidus_f_eq("k", I(1));
+    for (int i = 1; i <= 64; i++) chain[i] = nidus_f_not(&chain[i - 1]);
+    CHECK(!wrun(&chain[64], &none));
+}
+
+TEST(filter_tree_shared_subtrees_are_bounded) {
+    /* A DAG: 40 levels of All over the same child twice would be 2^40 nodes. */
+    static nidus_filter lv[41][2];
+    lv[0][0] = lv[0][1] = nidus_f_eq("k", I(1));
+    for (int i = 1; i <= 40; i++) lv[i][0] = lv[i][1] = nidus_f_all(lv[i - 1], 2);
+    BAD(&lv[40][0], "more than");
+    nattrs a = ATTRS(A("k", I(1)));
+    CHECK(wrun(&lv[10][0], &a)); /* 2^11 nodes: fine */
+    nidus__attrs_free(&a);
+}
+
+TEST(filter_tree_and_old_predicates_combine) {
+    nidus_pred p = eq("lang", S("rust"));
+    nidus_filter w = nidus_f_gt("n", I(1));
+    nattrs yes = ATTRS(A("lang", S("rust")), A("n", I(2)));
+    nattrs no1 = ATTRS(A("lang", S("go")), A("n", I(2)));
+    nattrs no2 = ATTRS(A("lang", S("rust")), A("n", I(1)));
+    nfilter *f = NULL;
+    nerr e = {0};
+    CHECK_INT(nidus__filter_compile_tree(&p, 1, &w, &f, &e), NIDUS_OK);
+    CHECK(nidus__filter_match(f, &yes));
+    CHECK(!nidus__filter_match(f, &no1));
+    CHECK(!nidus__filter_match(f, &no2));
+    nidus__filter_free(f);
+    /* An old predicate's error is still its 0.4.0 message. */
+    nidus_pred bp = eq(NULL, I(1));
+    f = NULL;
+    CHECK_INT(nidus__filter_compile_tree(&bp, 1, &w, &f, &e), NIDUS_EINVAL);
+    CHECK(strstr(e.msg, "filter predicate 0 (Eq): key is NULL"));
+    nidus__attrs_free(&yes);
+    nidus__attrs_free(&no1);
+    nidus__attrs_free(&no2);
+}
+
+TEST(filter_tree_compile_copies_caller_memory) {
+    char key[] = "body", q[] = "quick fox", pat[] = "qu.*", needle[] = "quikc";
+    nidus_filter kids[] = {nidus_f_contains_all_tokens(key, q), nidus_f_regex(key, pat), nidus_f_fuzzy(key, needle, 2),
+                           nidus_f_iglob(key, "QU*")};
+    nidus_filter w = nidus_f_all(kids, 4);
+    nfilter *f = NULL;
+    nerr e = {0};
+    CHECK_INT(nidus__filter_compile_tree(NULL, 0, &w, &f, &e), NIDUS_OK);
+    memset(key, 'X', 4), memset(q, 'X', 9), memset(pat, 'X', 4), memset(needle, 'X', 5), memset(kids, 0, sizeof kids);
+    nattrs a = ATTRS(A("body", S("quick")));
+    nattrs b = ATTRS(A("body", S("quick fox")));
+    CHECK(!nidus__filter_match(f, &a)); /* no "fox" token */
+    CHECK(!nidus__filter_match(f, &b)); /* "quick fox" is 5 edits from "quikc" */
+    nidus__filter_free(f);
+    nidus__attrs_free(&a);
+    nidus__attrs_free(&b);
+}
+
+TEST(filter_tree_compile_survives_every_allocation_failure) {
+    nidus_filter kids[] = {nidus_f_contains_all_tokens("body", "quick fox"), nidus_f_regex("body", "qu.*"),
+                           nidus_f_fuzzy("body", "quick fxo", 2), nidus_f_in("n", VALS(I(1), S("x"), L1("y"))),
+                           nidus_f_not((const nidus_filter[]){nidus_f_eq("lang", S("go"))})};
+    nidus_filter w = nidus_f_all(kids, 5);
+    nidus_pred p = glob("body", "q*");
+    nattrs a = ATTRS(A("body", S("quick fox")), A("n", I(1)));
+    int oks = 0;
+    for (long n = 0; n < 1000; n++) {
+        nfilter *f = NULL;
+        nerr e = {0};
+        nidus__fault_arm(NIDUS__FAULT_ALLOC, n, 0);
+        int rc = nidus__filter_compile_tree(&p, 1, &w, &f, &e);
         bool fired = nidus__fault_fired();
         nidus__fault_disarm();
         if (rc == NIDUS_OK) {

@@ -370,3 +370,46 @@ TEST(glob_malformed_utf8_stays_in_bounds) {
     CHECK(g("\xFF", "\xFF"));
     CHECK(!g("\xFF", "\xFE"));
 }
+
+/* ---- IGlob: nidus 0.80's ASCII case-folded glob (src/glob/mod.rs cases) ---- */
+
+static bool ig(const char *pat, const char *text) {
+    return nidus__iglob_match(pat, strlen(pat), text, strlen(text));
+}
+
+TEST(glob_iglob_cases) {
+    static const struct {
+        const char *pat, *text;
+        bool want;
+    } cases[] = {
+        {"[A-Z]", "M", true},         {"[a-z]", "M", true},       {"[!A-Z]", "m", false},
+        {"[!a-z]", "5", true},        {"Src/Finance/*", "src/finance/rates.rs", true},
+        {"*.MD", "README.md", true},  {"SRC/*", "tests/foo.rs", false},
+        {"DOCS/café.MD", "docs/café.md", true}, {"DOCS/CAFÉ.MD", "docs/café.md", false},
+        {"É", "é", false},            {"HELLO", "hello", true},   {"h?LLO", "HeLlo", true},
+        {"", "", true},               {"a", "A", true},           {"A", "b", false},
+        {"[Z-a]", "z", false},        {"[[]", "[", true},         {"*X*", "abxcd", true},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
+        if (ig(cases[i].pat, cases[i].text) != cases[i].want)
+            t_fail(__FILE__, __LINE__, "iglob(\"%s\", \"%s\") != %d", cases[i].pat, cases[i].text, cases[i].want);
+    /* Glob itself stays case-sensitive. */
+    CHECK(!g("*.MD", "README.md"));
+    CHECK(!g("[A-Z]", "m"));
+}
+
+TEST(glob_iglob_agrees_with_glob_of_folded_strings) {
+    static const char *const pats[] = {"*", "a*B", "[A-c]?", "[!Q]x", "?*Z", "ab[cD-F]", "[]", "[!]", "É*"};
+    static const char *const texts[] = {"", "ab", "AB", "Ax", "qX", "abe", "ABE", "zZ", "ÉA", "b"};
+    for (size_t p = 0; p < sizeof pats / sizeof *pats; p++)
+        for (size_t t = 0; t < sizeof texts / sizeof *texts; t++) {
+            char fp[32], ft[32];
+            snprintf(fp, sizeof fp, "%s", pats[p]);
+            snprintf(ft, sizeof ft, "%s", texts[t]);
+            for (char *c = fp; *c; c++) if (*c >= 'A' && *c <= 'Z') *c += 32;
+            for (char *c = ft; *c; c++) if (*c >= 'A' && *c <= 'Z') *c += 32;
+            if (ig(pats[p], texts[t]) != g(fp, ft))
+                t_fail(__FILE__, __LINE__, "iglob(\"%s\", \"%s\") differs from glob of the folded strings", pats[p],
+                       texts[t]);
+        }
+}
