@@ -297,7 +297,33 @@ const nidus__screen nidus__screen_avx512_bf16 = {"avx512-bf16", 16, 12, 1, BF16_
  * min_score, if higher). A row held back has e < T <= the final k-th best, so it
  * could not be in the result, not even by a tie. The coefficient and the floor
  * carry slack for the roundings of their own arithmetic: the float norms, the
- * thr - cq * norm step, and underflow (2^-40 absolute). */
+ * thr - cq * norm step, and underflow (2^-40 absolute).
+ *
+ * Nothing above needs unit vectors: the bound is relative to |q| * |x|, so it
+ * holds at any scale, and a dot store's raw rows and queries are screened with
+ * the same coefficient (computed from the raw query's norm, the row's norm from
+ * its raw elements), with three additions for what only extreme scales reach:
+ * - Overflow. The bound assumes no sum overflows. With |q| and |x| at most
+ *   NIDUS__SCREEN_NORM_MAX = 2^60 every partial sum, in any order, is at most
+ *   (1 + gamma_m) * |q| * |x| < 2^121, and bf16 rounding of an element (at most
+ *   2^60) stays finite. So a batch with a larger query norm, or a block with a
+ *   larger (or NaN) row norm, is scored by the exact kernel instead. Unit
+ *   queries (cosine) never hit the first; unit rows never the second.
+ * - A norm that underflowed. The packed norm sums squares in f32: squares below
+ *   2^-126 lose bits, so the float norm n may be below the true |x|, by at most
+ *   |x| <= n (1 + ...) + sqrt(m) * 2^-74.5 (each of m roundings loses at most
+ *   2^-150). The margin cq * n then misses at most cq * sqrt(m) * 2^-74.5, which
+ *   nidus__screen_slack returns (as cq * sqrt(m) * 2^-73, rounded up) to be taken
+ *   off the threshold. For a unit query cq * sqrt(m) * 2^-73 is below 2^-41 at
+ *   every dimension where gamma_m is defined (m < 2^24: cq < 2^4 there), inside
+ *   the floor's 2^-40, so the slack is 0 and thresholds stay exactly as before.
+ * - bf16 flushing. vdpbf16ps treats subnormal inputs as zero and flushes
+ *   subnormal results: a row element below 2^-126 moves the score by at most
+ *   2^-126 * |q_i|, in all 2^-126 * sqrt(dim) * |q| <= 2^-126 * 2^16 * 2^60 =
+ *   2^-50, and the accumulator's flushes by dim * 2^-126: both inside the floor's
+ *   2^-40 (with the products' own underflow, m * 2^-149), whatever |x|. (A
+ *   flushed query element is the 2^-124 * sqrt(dim) term of cq, which scales
+ *   with |x|.) */
 float nidus__screen_coef(const nidus__screen *s, const float *q, uint32_t dim) {
     const double u = 0x1p-24, m = (double)dim + 16, g = m * u / (1 - m * u);
     double sq = 0;
@@ -315,6 +341,21 @@ float nidus__screen_floor(float t) {
     double d = (double)t - 8 * 0x1p-24 * fabs((double)t) - 0x1p-40;
     float f = (float)d;
     return (double)f > d ? nextafterf(f, -INFINITY) : f;
+}
+
+float nidus__screen_slack(float cq, uint32_t dim) {
+    double a = (double)cq * sqrt((double)dim + 16) * 0x1p-73;
+    if (a <= 0x1p-41) return 0.0f; /* inside the floor's 2^-40 (every unit query) */
+    float f = (float)a;
+    return (double)f < a ? nextafterf(f, INFINITY) : f;
+}
+
+float nidus__screen_floor_abs(float t, float slack) {
+    float f = nidus__screen_floor(t);
+    if (f == -INFINITY || f == INFINITY) return f;
+    double d = (double)f - slack;
+    float g = (float)d;
+    return (double)g > d ? nextafterf(g, -INFINITY) : g;
 }
 
 size_t nidus__screen_cols(const nidus__screen *s, size_t dim) { return s->bf16 ? (dim + 15) / 16 * 8 : dim; }
