@@ -168,7 +168,7 @@ static bool queries_screenable(const search *s) {
 }
 
 /* A batch screens when the CPU has a screen and the metric is a dot product
- * (cosine or dot: euclidean batches use the exact block kernel, SPEC.md §4.1):
+ * (cosine or dot: euclidean batches use the exact block kernel, SPEC.md §4.2):
  * the queries packed for it, their margin coefficients and absolute slacks, and
  * per thread panels, norms and masks for one block. */
 static int prepare_screen(search *s, nerr *e) {
