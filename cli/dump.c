@@ -197,7 +197,8 @@ int cmd_load(cli_opts *o) {
             if (!*lines[i]) continue;
             if (!parse_line(lines[i], dim, &d, &la, err)) cli_fail("%s:%zu: %s", src, i + 1, err);
         }
-        bool edited = i < nl && d.is_record && distance == NIDUS_DISTANCE_COSINE && !is_stored_vector(d.rec.vector, dim);
+        bool edited = i < nl && d.is_record && distance == NIDUS_DISTANCE_COSINE &&
+                      !is_stored_vector(d.rec.vector, dim); /* raw metrics store any vector as is */
         if (n > 0 && (i == nl || !d.is_record || edited || n == batch || strcmp(d.coll, bcoll) != 0)) {
             if ((rc = nidus_upsert_ex(db, bcoll, recs, n, NIDUS_UPSERT_NORMALIZED))) cli_fail_db(db, rc, "load");
             done += n;

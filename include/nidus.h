@@ -234,7 +234,8 @@ typedef enum nidus_distance {
 NIDUS_API const char *nidus_distance_name(int distance);
 
 /* Open options. Always start from nidus_config_init(); fields may be added at the
- * end in later versions, which struct_size tells apart. */
+ * end in later versions, which struct_size tells apart (a config from a header
+ * before `distance` is accepted, with the distance AUTO). */
 typedef struct nidus_config {
     size_t struct_size;        /* set by nidus_config_init */
     uint32_t dimension;        /* vector length; 0 = take it from an existing store */
@@ -333,7 +334,8 @@ typedef struct nidus_footprint {
 /* @return the pinned dimension; 0 for a NULL or closed handle. */
 NIDUS_API uint32_t nidus_dimension(const nidus_db *db);
 
-/* Copy the effective configuration into *out (Borrowed): the dimension and the
+/* Copy the effective configuration into *out (Borrowed; all of this header's
+ * nidus_config is written, nothing in it is read): the dimension and the
  * distance are the store's (never NIDUS_DISTANCE_AUTO).
  * @return NIDUS_OK; NIDUS_EMISUSE. */
 NIDUS_API int nidus_get_config(const nidus_db *db, nidus_config *out);

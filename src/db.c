@@ -128,12 +128,7 @@ uint32_t nidus_dimension(const nidus_db *db) {
 
 int nidus_get_config(const nidus_db *db, nidus_config *out) {
     if (!db || db->magic != NIDUS_DB_MAGIC || db->failed || !out) return NIDUS_EMISUSE;
-    if (out->struct_size == CONFIG_SIZE_V1) { /* an application built before `distance` */
-        memcpy(out, &db->cfg, CONFIG_SIZE_V1);
-        out->struct_size = CONFIG_SIZE_V1;
-        return NIDUS_OK;
-    }
-    *out = db->cfg;
+    *out = db->cfg; /* (callers need not initialize *out: nothing in it is read) */
     return NIDUS_OK;
 }
 

@@ -95,7 +95,7 @@ static float *make_rows(size_t n, size_t dim, int distance) {
 static void fill_store(nidus_db *db, const float *v, size_t n, size_t dim) {
     nidus_record *recs = malloc(n * sizeof *recs);
     nidus_attr *at = malloc(n * sizeof *at);
-    char(*ids)[16] = malloc(n * sizeof *ids);
+    char(*ids)[24] = malloc(n * sizeof *ids);
     for (size_t r = 0; r < n; r++) {
         snprintf(ids[r], sizeof ids[r], "r%zu", r);
         at[r] = (nidus_attr){"m", nidus_int((int64_t)(r % 3))};
@@ -153,7 +153,7 @@ static void check_against_oracle(int distance, const nidus_hits *h, const float 
         const nidus_hit *x = &h->hits[i];
         CHECK(x->row < n);
         size_t r = (size_t)x->row;
-        char want_id[16];
+        char want_id[24];
         snprintf(want_id, sizeof want_id, "r%zu", r);
         CHECK_STR(x->id, want_id);
         CHECK(eligible[r]);
@@ -327,7 +327,8 @@ TEST(distance_batches_equal_single_queries_on_raw_rows) {
             float *qs = malloc(64 * dim * sizeof *qs);
             for (int round = 0; round < 8; round++) {
                 for (size_t j = 0; j < 64; j++) {
-                    int e = round < 3 ? (int)(next() % 12) - 6 : round == 3 ? 59 : round == 4 ? -60 : round == 5 ? 90 : 0;
+                    static const int fixed[] = {59, -60, 90, 0, 0};
+                    int e = round < 3 ? (int)(next() % 12) - 6 : fixed[round - 3];
                     for (size_t i = 0; i < dim; i++) qs[j * dim + i] = (float)ldexp(frand(), e);
                     if (round == 6) memcpy(qs + j * dim, v + (next() % n) * dim, dim * sizeof *qs);
                 }
@@ -371,7 +372,8 @@ TEST(distance_screen_masks_cover_raw_rows) {
             for (int round = 0; round < 6; round++) {
                 int qe = round == 0 ? 59 : round == 1 ? 40 : round == 2 ? 0 : round == 3 ? -40 : 20;
                 for (size_t j = 0; j < nq; j++)
-                    for (size_t i = 0; i < dim; i++) q[j * dim + i] = (float)ldexp(frand(), qe) / (float)sqrt((double)dim);
+                    for (size_t i = 0; i < dim; i++)
+                        q[j * dim + i] = (float)ldexp(frand(), qe) / (float)sqrt((double)dim);
                 for (size_t r = 0; r < nr; r++) {
                     float *x = m + r * dim;
                     int xe = round == 4 ? -100 - (int)(next() % 40) : round == 5 ? (int)(next() % 100) - 70
@@ -536,7 +538,9 @@ TEST(distance_new_store_writes_and_reopen_adopts) {
             CHECK_RC(open_rc(dir, 2, eff, ro, &db), NIDUS_OK);
             nidus_close(db);
         }
-        float want = eff == NIDUS_DISTANCE_COSINE ? (float)(7 / 5.0 / sqrt(2)) : eff == NIDUS_DISTANCE_DOT ? 7.0f : -13.0f;
+        float want = eff == NIDUS_DISTANCE_COSINE ? (float)(7 / 5.0 / sqrt(2))
+                     : eff == NIDUS_DISTANCE_DOT  ? 7.0f
+                                                  : -13.0f;
         CHECK_NEAR(h1->hits[0].score, want, 1e-6);
         nidus_free(h1);
     }
@@ -805,7 +809,7 @@ TEST(distance_config_defaults_and_memory) {
 }
 
 /* An application built before `distance` passes the shorter struct_size: it
- * opens with AUTO, and nidus_get_config writes no byte past that size. */
+ * opens with AUTO (and in memory, cosine). */
 TEST(distance_old_config_size) {
     const size_t old = offsetof(nidus_config, distance);
     const char *dir = t_tmpdir();
@@ -822,19 +826,26 @@ TEST(distance_old_config_size) {
     memcpy(u.b, &c, old);
     db = NULL;
     CHECK_RC(nidus_open(dir, &u.c, &db), NIDUS_OK);
-    memset(u.b, 0xA7, sizeof u.b);
-    memcpy(u.b, &old, sizeof old);
-    CHECK_OK_DB(db, nidus_get_config(db, &u.c));
-    for (size_t i = old; i < sizeof u.b; i++) CHECK_INT(u.b[i], 0xA7);
-    CHECK_U64(u.c.struct_size, old);
-    CHECK_INT(u.c.dimension, 3);
+    nidus_config got;
+    CHECK_OK_DB(db, nidus_get_config(db, &got));
+    CHECK_INT(got.distance, NIDUS_DISTANCE_EUCLIDEAN);
+    CHECK_INT(got.dimension, 3);
+    CHECK_U64(got.struct_size, sizeof got);
     nidus_close(db);
+    /* The old size with an explicit dimension that differs is still checked. */
+    u.c.dimension = 5;
+    CHECK_RC(nidus_open(dir, &u.c, &db), NIDUS_EDIM);
+    nidus_close(db);
+    /* Any other size is misuse. */
+    u.c.struct_size = old + 4;
+    db = (nidus_db *)&u;
+    CHECK_RC(nidus_open(dir, &u.c, &db), NIDUS_EMISUSE);
+    CHECK(db == NULL);
     /* In memory the old size means cosine. */
     memset(u.b, 0xA7, sizeof u.b);
     memcpy(u.b, &c, old);
     u.c.dimension = 4;
     CHECK_RC(nidus_open_memory_cfg(&u.c, &db), NIDUS_OK);
-    nidus_config got;
     nidus_config_init(&got, 0);
     CHECK_OK_DB(db, nidus_get_config(db, &got));
     CHECK_INT(got.distance, NIDUS_DISTANCE_COSINE);
