@@ -531,9 +531,9 @@ NIDUS_API int nidus_search(nidus_db *db, const float *query, size_t qlen,
 
 /* Answer nq queries in one call: queries holds nq vectors of qlen floats each,
  * back to back (Borrowed). Rows are read once per block for all the queries, and
- * (cosine and dot stores, 2 or more queries, on a CPU with a screen: see
- * nidus_batch_kernel_name) a fast screen picks the pairs the exact kernel must
- * score, so a batch runs near the
+ * (2 or more queries, on a CPU with a screen: see nidus_batch_kernel_name; every
+ * metric) a fast screen picks the pairs the exact kernel must score, so a batch
+ * runs near the
  * core's arithmetic peak instead of at memory speed. out is a
  * Caller-provided array of nq pointers; out[i] receives query i's hits exactly as
  * nidus_search would return them (each: Caller owns; free with nidus_free()).

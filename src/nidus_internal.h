@@ -487,6 +487,17 @@ float nidus__screen_floor(float t);
 #define NIDUS__SCREEN_NORM_MAX 0x1p60f
 float nidus__screen_slack(float cq, uint32_t dim);
 float nidus__screen_floor_abs(float t, float slack);
+/* Euclidean batches screened through the dot product (-|q - x|^2 = 2 q.x - |q|^2
+ * - |x|^2; proof in screen.c): the screen's row norms are squared (rounded down,
+ * nidus__screen_l2_norms), each query's coefficient is nidus__screen_l2_coef
+ * (negative; 0: this dimension cannot be screened) and its threshold, for an
+ * exact euclidean score T to beat, nidus__screen_l2_floor(T, base) with base =
+ * nidus__screen_l2_base(s, q, dim). A pair passes when its screen score s >=
+ * thr - coef * |x|^2, as the dot screen's test, so the same kernels run. */
+float nidus__screen_l2_coef(const nidus__screen *s, uint32_t dim);
+float nidus__screen_l2_base(const nidus__screen *s, const float *q, uint32_t dim);
+float nidus__screen_l2_floor(float t, float base);
+void nidus__screen_l2_norms(float *norms, size_t n);
 /* Every screen this build and CPU can run (for tests; kernels.c, from the kernel
  * table); returns how many (may exceed cap). */
 size_t nidus__screens(const nidus__screen **out, size_t cap);

@@ -53,10 +53,11 @@ static void exact_block(nscan_job *j, const block *blk) {
 }
 
 /* Screening keeps results exact: see nidus__screen_coef in screen.c. */
-static float lower_threshold(const ntopk *t, bool gate, float min, float ca) {
-    float w = -INFINITY;
+static float lower_threshold(const nscan_job *j, const ntopk *t, size_t qi) {
+    float w = -INFINITY, ca = j->ca[qi];
     if (t->n == t->k && !isnan(t->heap[0].score)) w = t->heap[0].score; /* a NaN worst: anything beats it */
-    if (gate && min > w) w = min;
+    if (j->gate && j->min > w) w = j->min;
+    if (j->l2) return nidus__screen_l2_floor(w, ca);
     return ca != 0 ? nidus__screen_floor_abs(w, ca) : nidus__screen_floor(w);
 }
 
@@ -77,6 +78,7 @@ static bool screen_block(nscan_job *j, block *cur, const block *next) {
     s->pack(rows, padded, dim, (unsigned)w, j->panels, j->norms);
     for (size_t r = 0; r < nb; r++)
         if (!(j->norms[r] <= NIDUS__SCREEN_NORM_MAX)) return false;
+    if (j->l2) nidus__screen_l2_norms(j->norms, padded); /* the test's row term is |x|^2 */
     const nidus__dot_fn dot = j->k.score;
     size_t npan = padded / w;
     size_t groups = (j->nq + s->qmax - 1) / s->qmax, g = 0;
@@ -85,7 +87,7 @@ static bool screen_block(nscan_job *j, block *cur, const block *next) {
         /* The next block's rows, a share per query group. */
         prefetch_rows(next, next->n * g / groups, next->n * (g + 1) / groups, j->dim);
         float thr[32];
-        for (unsigned x = 0; x < qw; x++) thr[x] = lower_threshold(&j->tops[qs + x], j->gate, j->min, j->ca[qs + x]);
+        for (unsigned x = 0; x < qw; x++) thr[x] = lower_threshold(j, &j->tops[qs + x], qs + x);
         s->screen(j->qpack + qs * j->qstride, qw, j->panels, npan, dim, thr, j->cq + qs, j->norms, j->masks);
         for (size_t p = 0; p < npan; p++)
             for (unsigned x = 0; x < qw; x++) {

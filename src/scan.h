@@ -32,7 +32,9 @@ typedef struct nscan_job {
     const float *qpack; /* the queries interleaved per group of scr->qmax */
     size_t qstride;     /* words per packed query */
     const float *cq;    /* nq margin coefficients */
-    const float *ca;    /* nq absolute slacks (nidus__screen_slack; 0 for unit queries) */
+    const float *ca;    /* nq absolute slacks (nidus__screen_slack; 0 for unit queries);
+                           euclidean: nq threshold bases (nidus__screen_l2_base) */
+    bool l2;            /* a euclidean batch, screened through the dot product */
     const float *zero;  /* dim zeros: the padding row */
     float *panels;      /* NIDUS__SCAN_BLOCK * cols words */
     float *norms;       /* NIDUS__SCAN_BLOCK */

@@ -358,4 +358,67 @@ float nidus__screen_floor_abs(float t, float slack) {
     return (double)g > d ? nextafterf(g, -INFINITY) : g;
 }
 
+/* Why screening a euclidean batch keeps results exact. Write A = |q|^2, B = |x|^2
+ * and P = q.x for the true values, so the true score is E = 2P - A - B. The exact
+ * kernel's e (nidus__l2neg: d_i = q_i - x_i rounded, d_i^2 rounded, m sums) lies
+ * within (gamma_m + 4u) |q - x|^2 <= 2 (gamma_m + 4u) (A + B) of E, and the screen
+ * score s within (rel + gamma_m) |q| |x| <= (rel + gamma_m) (A + B) / 2 of P, plus
+ * the absolute terms of the dot screen's proof (underflow, bf16 flushing: far
+ * below 2^-41 under the 2^60 norm cap, which also keeps every sum of either
+ * kernel finite: |q - x|^2 <= 2^122). So a pair whose exact score reaches T has
+ *     s >= T/2 + (1/2 - kappa) (A + B) - 2^-41,
+ *     kappa = 1.5 gamma_m + 4u + rel/2,
+ * and the screen lets it through when thr - coef * nb is at most that, with
+ *   nb   the row's packed f32 norm squared and rounded down: B >= nb (1 - gamma_m
+ *        - 3u) (the packed norm's own error; an underflowed norm is only smaller);
+ *   coef = -(1/2 - kappa') (1 - gamma_m - 3u), its magnitude rounded down;
+ *   thr  = floor(T)/2 + base, rounded down, base = (1/2 - kappa') A rounded down
+ *        (A summed in double, lowered by its rounding bound (dim + 2) 2^-52); floor(T) = nidus__screen_floor(T) gives the 2^-41 (halved)
+ *        and covers u |T| of the final thr - coef * nb rounding;
+ * kappa' = kappa + 12u, for that rounding's u (A + B) and the products above.
+ * Every term lowers the test's right side, so no pair that could enter a top-k
+ * is held back. Unlike the dot screen's, the margin kappa' (A + B) grows with the
+ * vectors' distance from the origin, not with their distance from each other:
+ * rows far from the origin and close together pass the screen in numbers (still
+ * exact, only slower). */
+static double l2_kappa(const nidus__screen *s, uint32_t dim) {
+    const double u = 0x1p-24, m = (double)dim + 16, g = m * u / (1 - m * u);
+    return 1.5 * g + 16 * u + s->rel / 2;
+}
+
+float nidus__screen_l2_coef(const nidus__screen *s, uint32_t dim) {
+    const double u = 0x1p-24, m = (double)dim + 16;
+    if (m * u >= 0.25) return 0.0f;
+    const double g = m * u / (1 - m * u), k = l2_kappa(s, dim);
+    if (!(k < 0.25)) return 0.0f; /* a dimension too large for the bound to say anything */
+    double c = (0.5 - k) * (1 - g - 3 * u);
+    float f = (float)c;
+    if ((double)f > c) f = nextafterf(f, 0.0f);
+    return -f;
+}
+
+float nidus__screen_l2_base(const nidus__screen *s, const float *q, uint32_t dim) {
+    double a = 0;
+    for (uint32_t i = 0; i < dim; i++) a += (double)q[i] * q[i];
+    double b = (0.5 - l2_kappa(s, dim)) * a * (1 - ((double)dim + 2) * 0x1p-52); /* a's own rounding */
+    float f = (float)b;
+    return (double)f > b ? nextafterf(f, -INFINITY) : f;
+}
+
+float nidus__screen_l2_floor(float t, float base) {
+    float f = nidus__screen_floor(t);
+    if (f == -INFINITY || f == INFINITY) return f;
+    double d = (double)f / 2 + base;
+    float g = (float)d;
+    return (double)g > d ? nextafterf(g, -INFINITY) : g;
+}
+
+void nidus__screen_l2_norms(float *norms, size_t n) {
+    for (size_t r = 0; r < n; r++) {
+        double d = (double)norms[r] * norms[r];
+        float f = (float)d;
+        norms[r] = (double)f > d ? nextafterf(f, 0.0f) : f;
+    }
+}
+
 size_t nidus__screen_cols(const nidus__screen *s, size_t dim) { return s->bf16 ? (dim + 15) / 16 * 8 : dim; }

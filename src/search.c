@@ -167,16 +167,17 @@ static bool queries_screenable(const search *s) {
     return true;
 }
 
-/* A batch screens when the CPU has a screen and the metric is a dot product
- * (cosine or dot: euclidean batches use the exact block kernel, SPEC.md §4.2):
- * the queries packed for it, their margin coefficients and absolute slacks, and
- * per thread panels, norms and masks for one block. */
+/* A batch screens when the CPU has a screen (every metric: a euclidean batch
+ * through the dot product, SPEC.md §4.2): the queries packed for it, their margin
+ * coefficients and absolute slacks (euclidean: coefficients and threshold bases),
+ * and per thread panels, norms and masks for one block. */
 static int prepare_screen(search *s, nerr *e) {
     size_t nq = s->nq, dim = s->dim;
-    const nidus__screen *scr = nq >= SCREEN_MIN_QUERIES && s->k && s->distance != NIDUS_DISTANCE_EUCLIDEAN
-                                   ? nidus__screen_get()
-                                   : NULL;
+    const nidus__screen *scr = nq >= SCREEN_MIN_QUERIES && s->k ? nidus__screen_get() : NULL;
     if (scr && s->distance != NIDUS_DISTANCE_COSINE && !queries_screenable(s)) scr = NULL;
+    float l2coef = 0;
+    if (scr && s->distance == NIDUS_DISTANCE_EUCLIDEAN && (l2coef = nidus__screen_l2_coef(scr, s->dim)) == 0)
+        scr = NULL;
     s->scr = scr;
     if (!scr) return NIDUS_OK;
     s->mask_n = BLOCK / scr->width * scr->qmax;
@@ -192,8 +193,14 @@ static int prepare_screen(search *s, nerr *e) {
         size_t qw = nq - qs < scr->qmax ? nq - qs : scr->qmax;
         scr->pack_queries(s->q + qs * dim, (unsigned)qw, dim, s->qpack + qs * s->cols);
         for (size_t x = 0; x < qw; x++) {
-            s->cq[qs + x] = nidus__screen_coef(scr, s->q + (qs + x) * dim, dim);
-            s->ca[qs + x] = nidus__screen_slack(s->cq[qs + x], dim);
+            const float *q = s->q + (qs + x) * dim;
+            if (s->distance == NIDUS_DISTANCE_EUCLIDEAN) {
+                s->cq[qs + x] = l2coef;
+                s->ca[qs + x] = nidus__screen_l2_base(scr, q, dim);
+            } else {
+                s->cq[qs + x] = nidus__screen_coef(scr, q, dim);
+                s->ca[qs + x] = nidus__screen_slack(s->cq[qs + x], dim);
+            }
         }
     }
     return NIDUS_OK;
@@ -227,6 +234,7 @@ static void scan_threads(search *s) {
             .qstride = s->cols,
             .cq = s->cq,
             .ca = s->ca,
+            .l2 = s->distance == NIDUS_DISTANCE_EUCLIDEAN,
             .zero = s->zero,
             .panels = scratch,
             .norms = scratch ? scratch + (size_t)BLOCK * s->cols : NULL,
