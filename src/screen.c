@@ -361,21 +361,24 @@ float nidus__screen_floor_abs(float t, float slack) {
 /* Why screening a euclidean batch keeps results exact. Write A = |q|^2, B = |x|^2
  * and P = q.x for the true values, so the true score is E = 2P - A - B. The exact
  * kernel's e (nidus__l2neg: d_i = q_i - x_i rounded, d_i^2 rounded, m sums) lies
- * within (gamma_m + 4u) |q - x|^2 <= 2 (gamma_m + 4u) (A + B) of E, and the screen
+ * within (gamma_m + 4u) |q - x|^2 <= 2 (gamma_m + 4u) (A + B) of E; the screen
  * score s within (rel + gamma_m) |q| |x| <= (rel + gamma_m) (A + B) / 2 of P, plus
- * the absolute terms of the dot screen's proof (underflow, bf16 flushing: far
- * below 2^-41 under the 2^60 norm cap, which also keeps every sum of either
- * kernel finite: |q - x|^2 <= 2^122). So a pair whose exact score reaches T has
+ * a cross term (gamma_m on bf16 products already off by rel) that kappa's factor
+ * below covers, plus the absolute terms of the dot screen's proof (underflow,
+ * bf16 flushing: far below 2^-41 under the 2^60 norm cap, which also keeps every
+ * sum of either kernel finite: |q - x|^2 <= 2^122). So a pair whose exact score
+ * reaches T has
  *     s >= T/2 + (1/2 - kappa) (A + B) - 2^-41,
- *     kappa = 1.5 gamma_m + 4u + rel/2,
+ *     kappa = (1.5 gamma_m + 4u + rel/2) (1 + rel + 4 gamma_m + 8u),
  * and the screen lets it through when thr - coef * nb is at most that, with
- *   nb   the row's packed f32 norm squared and rounded down: B >= nb (1 - gamma_m
- *        - 3u) (the packed norm's own error; an underflowed norm is only smaller);
- *   coef = -(1/2 - kappa') (1 - gamma_m - 3u), its magnitude rounded down;
- *   thr  = floor(T)/2 + base, rounded down, base = (1/2 - kappa') A rounded down
- *        (A summed in double, lowered by its rounding bound (dim + 2) 2^-52); floor(T) = nidus__screen_floor(T) gives the 2^-41 (halved)
- *        and covers u |T| of the final thr - coef * nb rounding;
- * kappa' = kappa + 12u, for that rounding's u (A + B) and the products above.
+ *   nb    the row's packed f32 norm squared and rounded down: B >= nb (1 - gamma_m
+ *         - 3u) (the packed norm's own error; an underflowed norm only errs low);
+ *   coef  = -(1/2 - kappa') (1 - gamma_m - 3u), its magnitude rounded down;
+ *   thr   = floor(T)/2 + base, rounded down; base = (1/2 - kappa') A rounded down
+ *         (A summed in double, lowered by its rounding bound (dim + 2) 2^-52);
+ *         floor(T) = nidus__screen_floor(T) gives the 2^-41 (halved) and covers
+ *         the u |T| of the test's own rounding of thr - coef * nb;
+ *   kappa' = kappa + 12u, for that rounding's u (A + B).
  * Every term lowers the test's right side, so no pair that could enter a top-k
  * is held back. Unlike the dot screen's, the margin kappa' (A + B) grows with the
  * vectors' distance from the origin, not with their distance from each other:
@@ -383,7 +386,9 @@ float nidus__screen_floor_abs(float t, float slack) {
  * exact, only slower). */
 static double l2_kappa(const nidus__screen *s, uint32_t dim) {
     const double u = 0x1p-24, m = (double)dim + 16, g = m * u / (1 - m * u);
-    return 1.5 * g + 16 * u + s->rel / 2;
+    /* (1 + rel + 4g + 8u): the cross terms, e.g. the screen's gamma_m on bf16
+     * products already off by rel; + 12u: kappa' (the proof above). */
+    return (1.5 * g + 4 * u + s->rel / 2) * (1 + s->rel + 4 * g + 8 * u) + 12 * u;
 }
 
 float nidus__screen_l2_coef(const nidus__screen *s, uint32_t dim) {
