@@ -63,7 +63,7 @@ static int scan_window(const uint8_t *w, size_t avail, uint64_t base, uint64_t s
         uint32_t stored = nidus__get_le32(payload + plen);
         uint32_t computed = nidus__crc32(payload, plen);
         int rc = NIDUS_OK;
-        nop op;
+        nlogop op;
         if (stored == computed) {
             rc = scratch ? nidus__op_view(payload, plen, &op, scratch, e) : nidus__op_decode(payload, plen, &op, e);
             if (rc == NIDUS_ENOMEM) return rc; /* not the log's fault: no torn tail */

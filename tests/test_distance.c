@@ -620,7 +620,7 @@ TEST(distance_unknown_byte_is_eversion) {
         free(d0), free(l0);
     }
     /* The decoder alone. */
-    uint8_t h[NIDUS_HEADER_LEN];
+    uint8_t h[NIDUS__HEADER_LEN];
     int d = 99;
     nerr e = {0};
     for (int v = 0; v <= 2; v++) {
