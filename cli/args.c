@@ -27,7 +27,7 @@ static const optdef OPTS[] = {
     {"where", 0, true},      {"like", 0, true},       {"in", 0, true},
     {"timing", 0, false},    {"ids", 0, true},        {"attrs", 0, true},
     {"type", 0, true},       {"batch", 0, true},      {"quiet", 'q', false},
-    {"version", 'V', false},
+    {"version", 'V', false}, {"distance", 0, true},
 };
 #define NOPTS (sizeof OPTS / sizeof OPTS[0])
 
@@ -48,27 +48,34 @@ typedef struct cmddef {
     "  --read-only   refuse commands that modify the store\n"                        \
     "  -h, --help    this text\n"
 
+/* The option of the commands that may create a store. */
+#define DISTANCE_HELP                                                                \
+    "  --distance M  the metric of a new store: cosine (default), euclidean or dot\n" \
+    "                (also $NIDUS_DISTANCE); an existing store keeps its own, and\n"  \
+    "                it must match if given\n"
+
 static const cmddef CMDS[] = {
-    {"create", "",
-     "usage: nidus create NAME [--dir D] [--dim N]\n"
-     "Create collection NAME (nothing changes if it exists). Prints {\"created\": NAME}.\n"},
+    {"create", " distance ",
+     "usage: nidus create NAME [--dir D] [--dim N] [--distance M]\n"
+     "Create collection NAME (nothing changes if it exists). Prints {\"created\": NAME}.\n" DISTANCE_HELP},
     {"drop", "",
      "usage: nidus drop NAME [--dir D]\n"
      "Drop collection NAME with all its records (a no-op if absent).\n"
      "Prints {\"dropped\": NAME}.\n"},
-    {"upsert", " file ",
-     "usage: nidus upsert COLLECTION [--file F] [--dir D] [--dim N]\n"
+    {"upsert", " file distance ",
+     "usage: nidus upsert COLLECTION [--file F] [--dir D] [--dim N] [--distance M]\n"
      "Insert or replace records, read as a JSON array from F or stdin:\n"
      "  [{\"id\": \"a\", \"vector\": [0.1, 0.2], \"attrs\": {\"lang\": {\"Str\": \"en\"}}}]\n"
      "Attribute values: \"Null\", {\"Str\": s}, {\"Int\": i}, {\"Bool\": b}, {\"List\": [s...]},\n"
      "{\"Float\": x}, {\"DateTime\": ms since the epoch}. The batch is all-or-nothing.\n"
      "Prints {\"upserted\": n}.\n"
-     "  -f, --file F  read the records from F instead of stdin\n"},
+     "  -f, --file F  read the records from F instead of stdin\n" DISTANCE_HELP},
     {"search", " query-file k min-score where like in timing format ",
      "usage: nidus search [COLLECTION...] [--query-file F] [-k K] [--min-score S]\n"
      "                    [--where FILTER] [--like ID --in COLLECTION] [--format table]\n"
-     "Exact cosine nearest neighbours of a query vector (a JSON array, from F or\n"
-     "stdin) in the named collections, or the whole store when none is named.\n"
+     "Exact nearest neighbours of a query vector (a JSON array, from F or stdin)\n"
+     "in the named collections, or the whole store when none is named, by the\n"
+     "store's distance: cosine similarity, -|q - v|^2 (euclidean) or the dot product.\n"
      "Prints [{\"collection\", \"id\", \"score\", \"attrs\"}, ...], best first.\n"
      "  --query-file F   read the query vector from F\n"
      "  -k K             number of hits (default 10)\n"
@@ -83,7 +90,8 @@ static const cmddef CMDS[] = {
     {"get", " format ",
      "usage: nidus get COLLECTION [ID...] [--format table]\n"
      "Print the records of COLLECTION (all, sorted by id, or the given ids in that\n"
-     "order; missing ids are left out) with their stored, unit-normalized vectors:\n"
+     "order; missing ids are left out) with their stored vectors (unit-normalized\n"
+     "in a cosine store):\n"
      "[{\"id\", \"vector\", \"attrs\"}, ...] — the shape `upsert` reads.\n"},
     {"delete", " where ",
      "usage: nidus delete COLLECTION ID... | nidus delete COLLECTION --where FILTER\n"
@@ -94,7 +102,8 @@ static const cmddef CMDS[] = {
      "Print the collection names, sorted.\n"},
     {"stats", " format ",
      "usage: nidus stats [--format table]\n"
-     "Print {\"dimension\", \"collections\", \"footprint\": {\"rows\", \"dead_rows\",\n"
+     "Print {\"dimension\", \"distance\" (\"Cosine\", \"Euclidean\" or \"DotProduct\"),\n"
+     "\"collections\", \"footprint\": {\"rows\", \"dead_rows\",\n"
      "\"dimension\", \"vector_bytes\", \"doc_count\"}}. rows counts live, dead and orphan\n"
      "rows; dead rows are reclaimed by compact.\n"},
     {"compact", "",
@@ -106,12 +115,13 @@ static const cmddef CMDS[] = {
     {"meta get", " format ",
      "usage: nidus meta get COLLECTION [--format table]\n"
      "Print the collection's metadata, a JSON object of strings ({} if absent).\n"},
-    {"meta set", "",
+    {"meta set", " distance ",
      "usage: nidus meta set COLLECTION JSON_OBJECT\n"
      "Replace the collection's whole metadata map (creating the collection if\n"
-     "absent), e.g. nidus meta set docs '{\"model\": \"e5\"}'. Prints {\"ok\": true}.\n"},
-    {"import", " ids attrs type batch quiet ",
+     "absent), e.g. nidus meta set docs '{\"model\": \"e5\"}'. Prints {\"ok\": true}.\n" DISTANCE_HELP},
+    {"import", " ids attrs type batch quiet distance ",
      "usage: nidus import COLLECTION FILE [--type T] [--ids F] [--attrs F] [--dim N]\n"
+     "                                    [--distance M]\n"
      "Bulk-load vectors. The type follows the file name unless --type says:\n"
      "  npy      .npy, little-endian float32 (or float64, rounded), C order,\n"
      "           shape (rows, dim)\n"
@@ -127,18 +137,19 @@ static const cmddef CMDS[] = {
      "progress bar shows on a terminal; a summary line ends the run (stderr).\n"
      "Prints {\"imported\": n}.\n"
      "  --batch N     records per batch (default 8192)\n"
-     "  -q, --quiet   no progress bar and no summary line\n"},
+     "  -q, --quiet   no progress bar and no summary line\n" DISTANCE_HELP},
     {"dump", "",
      "usage: nidus dump > FILE\n"
      "Write the whole store as NDJSON: a header line {\"format\": \"nidus-dump\",\n"
-     "\"version\": 1, \"dimension\": N}, one {\"collection\", \"meta\"} line per collection,\n"
-     "then one {\"collection\", \"id\", \"vector\", \"attrs\"} line per record (collections\n"
+     "\"version\": 1, \"dimension\": N} (and \"distance\" for a euclidean or dot\n"
+     "store), one {\"collection\", \"meta\"} line per collection, then one\n"
+     "{\"collection\", \"id\", \"vector\", \"attrs\"} line per record (collections\n"
      "and ids sorted). Floats print exactly, so dump -> load -> dump is identical.\n"},
     {"load", " batch quiet ",
      "usage: nidus load [FILE] --dir D\n"
      "Rebuild a store from a dump (FILE or stdin) into a new or empty store; the\n"
-     "dimension comes from the dump. The dump is checked whole before any write.\n"
-     "Prints {\"loaded\": n}.\n"
+     "dimension and distance come from the dump. The dump is checked whole before\n"
+     "any write. Prints {\"loaded\": n}.\n"
      "  --batch N     records per batch (default 8192)\n"
      "  -q, --quiet   no summary line\n"},
     {"check", "",
@@ -204,6 +215,14 @@ static bool allowed(const cmddef *c, const char *name) {
     return strstr(GLOBAL_OPTS, key) || (c && strstr(c->opts, key));
 }
 
+/* nidus 0.80's spellings, exactly (case-sensitive, no aliases). */
+static int parse_distance(const char *what, const char *v) {
+    if (!strcmp(v, "cosine")) return NIDUS_DISTANCE_COSINE;
+    if (!strcmp(v, "euclidean")) return NIDUS_DISTANCE_EUCLIDEAN;
+    if (!strcmp(v, "dot")) return NIDUS_DISTANCE_DOT;
+    cli_usage("%s wants cosine, euclidean or dot, got '%s'", what, v);
+}
+
 static unsigned long long parse_count(const char *flag, const char *s, unsigned long long max) {
     char *end;
     errno = 0;
@@ -222,6 +241,7 @@ typedef struct seen {
 void cli_parse(int argc, char **argv, cli_opts *o) {
     memset(o, 0, sizeof *o);
     o->k = 10;
+    o->distance = NIDUS_DISTANCE_AUTO;
     static seen got[256];
     size_t ngot = 0;
     const char *cmd = NULL, *sub = NULL;
@@ -347,7 +367,13 @@ void cli_parse(int argc, char **argv, cli_opts *o) {
             o->batch = (size_t)parse_count("--batch", v, 10000000ULL);
             if (o->batch == 0) cli_usage("--batch must be at least 1");
         } else if (!strcmp(n, "quiet")) o->quiet = true;
+        else if (!strcmp(n, "distance")) o->distance = parse_distance("--distance", v);
     }
+    /* $NIDUS_DISTANCE, as nidus's, for the commands that take --distance (the
+     * flag wins). */
+    const char *env = getenv("NIDUS_DISTANCE");
+    if (o->distance == NIDUS_DISTANCE_AUTO && env && *env && allowed(c, "distance"))
+        o->distance = parse_distance("NIDUS_DISTANCE", env);
     if (!o->dir) o->dir = getenv("NIDUS_DIR");
     if (!o->dir || !*o->dir) cli_usage("no store directory: pass --dir D (or set NIDUS_DIR)");
 }

@@ -26,6 +26,8 @@ typedef struct cli_opts {
     const char *cmd;      /* subcommand name, e.g. "search"; "meta get" for meta */
     const char *dir;      /* --dir (or $NIDUS_DIR) */
     uint32_t dim;         /* --dim; 0 = not given */
+    int distance;         /* --distance (or $NIDUS_DISTANCE), a nidus_distance;
+                             NIDUS_DISTANCE_AUTO = not given: the store's */
     bool read_only;       /* --read-only */
     bool table;           /* --format table */
     bool help;            /* --help */

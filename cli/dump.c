@@ -5,9 +5,13 @@
  *   {"collection":"code","meta":{"hwm":"42"}}           one per collection, sorted
  *   {"collection":"code","id":"a","vector":[...],"attrs":{...}}   sorted by id
  *
- * Vectors are the stored (normalized) bits, printed exactly. `load` writes them back
- * with NIDUS_UPSERT_NORMALIZED, which keeps the bits (normalizing a unit vector
- * again in f32 can change its last bits), so dump -> load -> dump is identical.
+ * A euclidean or dot store's header also says "distance": "Euclidean" or
+ * "DotProduct" (nidus 0.80's names); a cosine store's says nothing, as before, and
+ * a dump without it is cosine. Vectors are the stored bits (normalized in a cosine
+ * store, raw otherwise), printed exactly. `load` writes them back with
+ * NIDUS_UPSERT_NORMALIZED, which keeps the bits (normalizing a unit vector again
+ * in f32 can change its last bits), so dump -> load -> dump is identical, and
+ * creates the store with the dump's distance.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -37,6 +41,11 @@ int cmd_dump(cli_opts *o) {
     json_object_set_new(h, "format", json_string(DUMP_FORMAT));
     json_object_set_new(h, "version", json_integer(DUMP_VERSION));
     json_object_set_new(h, "dimension", json_integer(dim));
+    nidus_config cfg;
+    nidus_config_init(&cfg, 0);
+    if ((rc = nidus_get_config(db, &cfg))) cli_fail_db(db, rc, "dump");
+    if (cfg.distance != NIDUS_DISTANCE_COSINE)
+        json_object_set_new(h, "distance", json_string(nidus_distance_name(cfg.distance)));
     cj_print(stdout, h, false);
     for (size_t c = 0; c < names->count; c++) {
         nidus_meta *m;
@@ -104,7 +113,7 @@ static bool parse_line(const char *text, uint32_t dim, dline *d, arena *a, char 
     return true;
 }
 
-static uint32_t parse_header(const char *line, const char *src) {
+static uint32_t parse_header(const char *line, const char *src, int *distance) {
     char err[CJ_ERR];
     json_t *h = cj_try_parse(line, strlen(line), err);
     if (!h) cli_fail("%s:1: %s", src, err);
@@ -116,6 +125,16 @@ static uint32_t parse_header(const char *line, const char *src) {
     if (!json_is_integer(d) || json_integer_value(d) < 1 || json_integer_value(d) > UINT32_MAX)
         cli_fail("%s:1: bad \"dimension\"", src);
     uint32_t dim = (uint32_t)json_integer_value(d);
+    json_t *m = json_object_get(h, "distance");
+    *distance = NIDUS_DISTANCE_COSINE;
+    if (m) {
+        int k = NIDUS_DISTANCE_COSINE;
+        while (json_is_string(m) && nidus_distance_name(k) && strcmp(json_string_value(m), nidus_distance_name(k)))
+            k++;
+        if (!json_is_string(m) || !nidus_distance_name(k))
+            cli_fail("%s:1: bad \"distance\" (Cosine, Euclidean or DotProduct)", src);
+        *distance = k;
+    }
     json_decref(h);
     return dim;
 }
@@ -128,8 +147,10 @@ int cmd_load(cli_opts *o) {
     char **lines;
     size_t nl = cli_lines(text, len, &lines);
     if (nl == 0) cli_fail("%s: empty input, not a nidus dump", src);
-    uint32_t dim = parse_header(lines[0], src);
+    int distance;
+    uint32_t dim = parse_header(lines[0], src, &distance);
     if (o->dim && o->dim != dim) cli_fail("--dim %u does not match the dump's dimension %u", o->dim, dim);
+    o->distance = distance; /* the store gets (or must have) the dump's */
 
     /* Pass 1: check every line before touching the store. */
     char err[CJ_ERR];
@@ -176,7 +197,8 @@ int cmd_load(cli_opts *o) {
             if (!*lines[i]) continue;
             if (!parse_line(lines[i], dim, &d, &la, err)) cli_fail("%s:%zu: %s", src, i + 1, err);
         }
-        bool edited = i < nl && d.is_record && !is_stored_vector(d.rec.vector, dim);
+        bool edited = i < nl && d.is_record && distance == NIDUS_DISTANCE_COSINE &&
+                      !is_stored_vector(d.rec.vector, dim); /* raw metrics store any vector as is */
         if (n > 0 && (i == nl || !d.is_record || edited || n == batch || strcmp(d.coll, bcoll) != 0)) {
             if ((rc = nidus_upsert_ex(db, bcoll, recs, n, NIDUS_UPSERT_NORMALIZED))) cli_fail_db(db, rc, "load");
             done += n;

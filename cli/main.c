@@ -63,7 +63,9 @@ void cli_usage(const char *fmt, ...) {
 
 void cli_fail_db(nidus_db *db, int rc, const char *what) {
     const char *msg = db ? nidus_errmsg(db) : nidus_strerror(rc);
-    if (strcmp(msg, nidus_strerror(rc)) == 0 || strstr(msg, nidus_strerror(rc)))
+    /* (NIDUS_EDIM covers the distance metric too: its message says which.) */
+    if (strcmp(msg, nidus_strerror(rc)) == 0 || strstr(msg, nidus_strerror(rc)) ||
+        (rc == NIDUS_EDIM && strstr(msg, "distance metric mismatch")))
         cli_fail("%s: %s", what, msg);
     cli_fail("%s: %s (%s)", what, nidus_strerror(rc), msg);
 }
@@ -232,6 +234,7 @@ bool cli_store_exists(const char *dir) {
 nidus_db *cli_open(const cli_opts *o, open_mode mode, uint32_t create_dim) {
     nidus_config cfg;
     nidus_config_init(&cfg, o->dim);
+    cfg.distance = o->distance; /* AUTO: the store's, cosine for a new one */
     bool exists = cli_store_exists(o->dir);
     if (mode == OPEN_READ) {
         if (!exists) cli_fail("no store in '%s'", o->dir);
@@ -321,22 +324,28 @@ int cmd_stats(cli_opts *o) {
     nidus_db *db = cli_open(o, OPEN_READ, 0);
     nidus_names *names;
     nidus_footprint fp;
+    nidus_config cfg;
+    nidus_config_init(&cfg, 0);
     int rc = nidus_collections(db, &names);
     if (rc) cli_fail_db(db, rc, "stats");
     if ((rc = nidus_get_footprint(db, &fp))) cli_fail_db(db, rc, "stats");
+    if ((rc = nidus_get_config(db, &cfg))) cli_fail_db(db, rc, "stats");
+    const char *distance = nidus_distance_name(cfg.distance);
     if (o->table) {
-        char v[6][32];
+        char v[7][32];
         snprintf(v[0], 32, "%u", fp.dimension);
+        snprintf(v[6], 32, "%s", distance);
         snprintf(v[1], 32, "%zu", names->count);
         snprintf(v[2], 32, "%llu", (unsigned long long)fp.rows);
         snprintf(v[3], 32, "%llu", (unsigned long long)fp.dead_rows);
         snprintf(v[4], 32, "%llu", (unsigned long long)fp.doc_count);
         snprintf(v[5], 32, "%llu", (unsigned long long)fp.vector_bytes);
-        const char *keys[] = {"dimension", "collections", "rows", "dead_rows", "doc_count", "vector_bytes"};
+        const char *keys[] = {"dimension", "distance", "collections", "rows", "dead_rows", "doc_count", "vector_bytes"};
+        const int at[] = {0, 6, 1, 2, 3, 4, 5};
         const char *h[] = {"stat", "value"};
         table *t = table_new(2, h, "lr");
-        for (int i = 0; i < 6; i++) {
-            const char *row[] = {keys[i], v[i]};
+        for (int i = 0; i < 7; i++) {
+            const char *row[] = {keys[i], v[at[i]]};
             table_row(t, row);
         }
         table_print(t, stdout);
@@ -344,6 +353,7 @@ int cmd_stats(cli_opts *o) {
         json_t *j = json_object(), *arr = json_array(), *f = json_object();
         for (size_t i = 0; i < names->count; i++) json_array_append_new(arr, cj_str(names->names[i]));
         json_object_set_new(j, "dimension", json_integer(nidus_dimension(db)));
+        json_object_set_new(j, "distance", cj_str(distance));
         json_object_set_new(j, "collections", arr);
         json_object_set_new(f, "rows", json_integer((json_int_t)fp.rows));
         json_object_set_new(f, "dead_rows", json_integer((json_int_t)fp.dead_rows));

@@ -161,8 +161,8 @@ typedef struct nidus_attr {
 } nidus_attr;
 
 /* Input record for nidus_upsert. All pointers Borrowed. `vector` holds `dim` finite
- * floats; `dim` must equal the store's dimension. The vector is unit-normalized
- * before it is stored. */
+ * floats; `dim` must equal the store's dimension. In a cosine store the vector is
+ * unit-normalized before it is stored; euclidean and dot stores keep it as given. */
 typedef struct nidus_record {
     const char *id;
     const float *vector;
@@ -363,8 +363,32 @@ typedef enum nidus_fsync {
 
 #define NIDUS_AUTO_COMPACT_OFF (-1.0)
 
+/* The distance metric of a store: `data` header byte 12, as nidus 0.5+ writes it
+ * (a store from nidus 0.3/0.4 has 0 there: cosine). Every metric's score is
+ * "higher is better", so one ranking rule (score descending, then row) serves all.
+ *   COSINE     rows are unit-normalized when stored and the query when searched;
+ *              score = dot(q, v), the cosine similarity.
+ *   EUCLIDEAN  rows and query stay as given; score = -|q - v|^2, the negated
+ *              squared distance (0 for an exact match, never positive).
+ *   DOT        rows and query stay as given; score = dot(q, v).
+ * NIDUS_DISTANCE_AUTO is for nidus_config only: "an existing store's; cosine for a
+ * new one". */
+typedef enum nidus_distance {
+    NIDUS_DISTANCE_AUTO = -1,
+    NIDUS_DISTANCE_COSINE = 0,
+    NIDUS_DISTANCE_EUCLIDEAN = 1,
+    NIDUS_DISTANCE_DOT = 2
+} nidus_distance;
+
+/* The name nidus 0.80 gives a metric (its `stats` output): "Cosine", "Euclidean",
+ * "DotProduct".
+ * @return static text; NULL for NIDUS_DISTANCE_AUTO or any other value. Never
+ *         fails otherwise. */
+NIDUS_API const char *nidus_distance_name(int distance);
+
 /* Open options. Always start from nidus_config_init(); fields may be added at the
- * end in later versions, which struct_size tells apart. */
+ * end in later versions, which struct_size tells apart (a config from a header
+ * before `distance` is accepted, with the distance AUTO). */
 typedef struct nidus_config {
     size_t struct_size;        /* set by nidus_config_init */
     uint32_t dimension;        /* vector length; 0 = take it from an existing store */
@@ -375,9 +399,14 @@ typedef struct nidus_config {
     uint64_t lock_ttl_ms;      /* age after which a lock file of a writer that holds no
                                   advisory lock (nidus 0.3) is stale; default 60000 */
     uint64_t max_vector_bytes; /* cap on rows*dimension*4 (dead rows count); 0 = none */
+    int distance;              /* a nidus_distance; default NIDUS_DISTANCE_AUTO: an
+                                  existing store's metric, cosine for a new store.
+                                  An explicit metric must match an existing store's
+                                  (else NIDUS_EDIM) and is written into a new one. */
 } nidus_config;
 
-/* Fill `cfg` with the defaults and the given dimension. Never fails. */
+/* Fill `cfg` with the defaults (distance NIDUS_DISTANCE_AUTO) and the given
+ * dimension. Never fails. */
 NIDUS_API void nidus_config_init(nidus_config *cfg, uint32_t dimension);
 
 /* Open the store in directory `path` (Borrowed), creating the directory and an empty
@@ -388,17 +417,30 @@ NIDUS_API void nidus_config_init(nidus_config *cfg, uint32_t dimension);
  * @param out receives the handle. On failure *out is still a handle (unless the
  *        failure is NIDUS_ENOMEM or NIDUS_EMISUSE, then NULL) whose nidus_errmsg()
  *        says why; it accepts only nidus_errmsg*, nidus_errcode and nidus_close.
- * @return NIDUS_OK; NIDUS_EINVAL (dimension 0 for a new store, bad config);
- *         NIDUS_ENOTFOUND (read-only open of a missing store); NIDUS_ELOCKED;
- *         NIDUS_EDIM; NIDUS_ENOTDB; NIDUS_EVERSION; NIDUS_ECORRUPT; NIDUS_ECAPACITY
+ * @return NIDUS_OK; NIDUS_EINVAL (dimension 0 for a new store, bad config, a
+ *         distance outside -1..2); NIDUS_ENOTFOUND (read-only open of a missing
+ *         store); NIDUS_ELOCKED; NIDUS_EDIM (dimension or distance differs from the
+ *         store's: "data file distance metric mismatch: file has Euclidean,
+ *         requested Cosine"); NIDUS_ENOTDB; NIDUS_EVERSION (also a header distance
+ *         byte above 2: a newer nidus); NIDUS_ECORRUPT; NIDUS_ECAPACITY
  *         (data file over max_vector_bytes); NIDUS_EIO; NIDUS_ENOSPC; NIDUS_EPERM;
  *         NIDUS_ENOMEM.
  * @note Cost: one sequential read of `data` and `log`. */
 NIDUS_API int nidus_open(const char *path, const nidus_config *cfg, nidus_db **out);
 
 /* Open a store that lives only in memory: no files, no lock, no auto-compaction.
+ * Cosine; nidus_open_memory_cfg chooses the metric.
  * @return NIDUS_OK; NIDUS_EINVAL (dimension 0); NIDUS_ENOMEM (*out is NULL). */
 NIDUS_API int nidus_open_memory(uint32_t dimension, nidus_db **out);
+
+/* An in-memory store from a config (Borrowed, from nidus_config_init): its
+ * dimension (at least 1), distance (AUTO means cosine) and max_vector_bytes are
+ * honoured; the file options (read_only, fsync, auto_compact, lock_ttl_ms) do not
+ * apply and are ignored. *out as nidus_open's: on failure a handle that says why
+ * (NULL on NIDUS_ENOMEM and NIDUS_EMISUSE).
+ * @return NIDUS_OK; NIDUS_EINVAL (dimension 0, distance outside -1..2);
+ *         NIDUS_EMISUSE (cfg NULL or not from nidus_config_init); NIDUS_ENOMEM. */
+NIDUS_API int nidus_open_memory_cfg(const nidus_config *cfg, nidus_db **out);
 
 /* Release the handle: drop the writer lock and free memory. Nothing is synced (use
  * nidus_flush() first under NIDUS_FSYNC_ON_FLUSH). NULL is a no-op. After this call
@@ -446,7 +488,9 @@ typedef struct nidus_footprint {
 /* @return the pinned dimension; 0 for a NULL or closed handle. */
 NIDUS_API uint32_t nidus_dimension(nidus_db *db);
 
-/* Copy the effective configuration (dimension filled in) into *out (Borrowed).
+/* Copy the effective configuration into *out (Borrowed; all of this header's
+ * nidus_config is written, nothing in it is read): the dimension and the
+ * distance are the store's (never NIDUS_DISTANCE_AUTO).
  * @return NIDUS_OK; NIDUS_EMISUSE. */
 NIDUS_API int nidus_get_config(nidus_db *db, nidus_config *out);
 
@@ -526,7 +570,9 @@ NIDUS_API int nidus_upsert(nidus_db *db, const char *collection,
                                       Normalizing a unit vector again in f32 can
                                       change its last bits; a copy or a restore
                                       uses this. Each must be all zeros or have a
-                                      norm within 1e-4 of 1, else NIDUS_EINVAL. */
+                                      norm within 1e-4 of 1, else NIDUS_EINVAL.
+                                      Only cosine stores normalize: elsewhere the
+                                      flag changes nothing and checks nothing. */
 
 /* nidus_upsert with flags (0 behaves exactly like nidus_upsert).
  * @return as nidus_upsert; NIDUS_EINVAL for unknown flags. */
@@ -571,7 +617,8 @@ NIDUS_API int nidus_compact(nidus_db *db);
 /* Reading                                                                        */
 /* ------------------------------------------------------------------------------ */
 
-/* A stored record: its unit-normalized vector (dimension floats) and attributes. */
+/* A stored record: its vector as stored (dimension floats: unit-normalized in a
+ * cosine store, as given otherwise) and attributes. */
 typedef struct nidus_doc {
     const char *collection;
     const char *id;
@@ -628,7 +675,9 @@ NIDUS_API void nidus_search_opts_init(nidus_search_opts *opts);
 typedef struct nidus_hit {
     const char *collection;
     const char *id;
-    float score;                     /* cosine similarity */
+    float score;                     /* by the store's distance: cosine similarity,
+                                        dot product, or -|q - v|^2 (euclidean);
+                                        higher is better */
     uint64_t row;                    /* the record's row in `data` */
     const nidus_attr *attrs;
     size_t n_attrs;
@@ -639,9 +688,11 @@ typedef struct nidus_hits {
     const nidus_hit *hits;           /* best first; equal scores: lower row first */
 } nidus_hits;
 
-/* Exact cosine nearest neighbours of `query` (Borrowed, `qlen` floats, which must be
- * the store's dimension and finite). Among equal scores at the k boundary the
- * lowest row wins, so results are deterministic.
+/* Exact nearest neighbours of `query` (Borrowed, `qlen` floats, which must be the
+ * store's dimension and finite) by the store's distance (nidus_distance): a
+ * cosine store normalizes a copy of the query, the others use it as given. Hits
+ * are ranked by score descending; among equal scores the lowest row wins, so
+ * results are deterministic. min_score applies to the metric's score.
  * @param opts Borrowed; NULL means the defaults of nidus_search_opts_init().
  * @param out Caller owns; free with nidus_free().
  * @return NIDUS_OK; NIDUS_EDIM; NIDUS_EINVAL (also a bad filter: "invalid
@@ -654,8 +705,9 @@ NIDUS_API int nidus_search(nidus_db *db, const float *query, size_t qlen,
 
 /* Answer nq queries in one call: queries holds nq vectors of qlen floats each,
  * back to back (Borrowed). Rows are read once per block for all the queries, and
- * (2 or more queries, on a CPU with a screen: see nidus_batch_kernel_name) a fast
- * screen picks the pairs the exact kernel must score, so a batch runs near the
+ * (2 or more queries, on a CPU with a screen: see nidus_batch_kernel_name; every
+ * metric) a fast screen picks the pairs the exact kernel must score, so a batch
+ * runs near the
  * core's arithmetic peak instead of at memory speed. out is a
  * Caller-provided array of nq pointers; out[i] receives query i's hits exactly as
  * nidus_search would return them (each: Caller owns; free with nidus_free()).
@@ -664,8 +716,8 @@ NIDUS_API int nidus_search(nidus_db *db, const float *query, size_t qlen,
 NIDUS_API int nidus_search_batch(nidus_db *db, const float *queries, size_t nq, size_t qlen,
                                  const nidus_search_opts *opts, nidus_hits **out);
 
-/* The name of the dot-product kernel in use ("avx2", "neon" or
- * "portable"), chosen once from what the CPU reports. The environment variable
+/* The name of the exact kernels in use (dot product and euclidean: "avx2", "neon"
+ * or "portable"), chosen once from what the CPU reports. The environment variable
  * NIDUS_KERNEL=portable (read at first use) forces the portable kernel. Static
  * text. */
 NIDUS_API const char *nidus_kernel_name(void);

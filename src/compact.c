@@ -172,7 +172,7 @@ int nidus__compact_locked(nidus_db *db, nerr *e) {
     }
     if (!db->memory) {
         touched = true;
-        if ((rc = nidus__data_write_file(p->data_tmp, dim, vec, live, e))) goto out;
+        if ((rc = nidus__data_write_file(p->data_tmp, dim, db->cfg.distance, vec, live, e))) goto out;
         dfd = nidus__io_open(p->data_tmp, O_RDWR, 0);
         if (dfd < 0) {
             rc = nidus__err_sys(e, -dfd, "reopen %s", p->data_tmp);

@@ -11,11 +11,27 @@
 
 static const uint8_t MAGIC[6] = {'N', 'I', 'D', 'U', 'S', 0};
 
-void nidus__header_encode(uint8_t out[NIDUS__HEADER_LEN], uint32_t dim) {
+void nidus__header_encode_distance(uint8_t out[NIDUS__HEADER_LEN], uint32_t dim, int distance) {
     memset(out, 0, NIDUS__HEADER_LEN);
     memcpy(out, MAGIC, sizeof MAGIC);
     nidus__put_le16(out + 6, NIDUS__FORMAT_VERSION);
     nidus__put_le32(out + 8, dim);
+    out[NIDUS__HEADER_DISTANCE] = (uint8_t)distance;
+}
+
+void nidus__header_encode(uint8_t out[NIDUS__HEADER_LEN], uint32_t dim) {
+    nidus__header_encode_distance(out, dim, NIDUS_DISTANCE_COSINE);
+}
+
+int nidus__header_distance(const uint8_t in[NIDUS__HEADER_LEN], int *distance, nerr *e) {
+    unsigned b = in[NIDUS__HEADER_DISTANCE];
+    if (b > NIDUS_DISTANCE_DOT)
+        return nidus__err(e, NIDUS_EVERSION, 0,
+                          "unknown distance metric byte %u in data file header (nidus 0.80 knows 0-2): "
+                          "written by a newer nidus",
+                          b);
+    *distance = (int)b;
+    return NIDUS_OK;
 }
 
 int nidus__header_decode(const uint8_t in[NIDUS__HEADER_LEN], uint32_t *dim, nerr *e) {
@@ -115,8 +131,8 @@ void nidus__data_free(ndata *d) {
     d->rows = d->cap_rows = 0;
 }
 
-int nidus__data_load_header(ndata *d, int fd, uint64_t size, uint32_t *dim, uint64_t cap, const char *path,
-                            nerr *e) {
+int nidus__data_load_header(ndata *d, int fd, uint64_t size, uint32_t *dim, int *distance, uint64_t cap,
+                            const char *path, nerr *e) {
     uint8_t hdr[NIDUS__HEADER_LEN];
     if (size < NIDUS__HEADER_LEN)
         return nidus__err(e, NIDUS_ECORRUPT, 0,
@@ -125,7 +141,9 @@ int nidus__data_load_header(ndata *d, int fd, uint64_t size, uint32_t *dim, uint
     int r = nidus__io_pread_full(fd, hdr, sizeof hdr, 0);
     if (r < 0) return nidus__err_sys(e, -r, "failed to read data file header at %s", path);
     uint32_t file_dim;
+    int file_distance = NIDUS_DISTANCE_COSINE;
     int rc = nidus__header_decode(hdr, &file_dim, e);
+    if (!rc) rc = nidus__header_distance(hdr, &file_distance, e);
     if (rc) {
         char why[sizeof e->msg];
         memcpy(why, e->msg, sizeof why);
@@ -135,9 +153,13 @@ int nidus__data_load_header(ndata *d, int fd, uint64_t size, uint32_t *dim, uint
         return nidus__err(e, NIDUS_EDIM, 0,
                           "data file dimension mismatch: file has dimension %u, requested %u",
                           file_dim, *dim);
+    if (*distance != NIDUS_DISTANCE_AUTO && file_distance != *distance)
+        return nidus__err(e, NIDUS_EDIM, 0, "data file distance metric mismatch: file has %s, requested %s",
+                          nidus_distance_name(file_distance), nidus_distance_name(*distance));
     if (file_dim == 0)
         return nidus__err(e, NIDUS_ECORRUPT, 0, "data file at %s declares dimension 0", path);
     *dim = file_dim;
+    *distance = file_distance;
     uint64_t rows = (size - NIDUS__HEADER_LEN) / ((uint64_t)file_dim * 4);
     /* The cap is on whole rows: a crash fragment after the last row is no row (a
      * writer cuts it, a reader ignores it). */
@@ -178,15 +200,16 @@ int nidus__data_read_rows(ndata *d, int fd, const char *path, nerr *e) {
 }
 
 int nidus__data_load(ndata *d, int fd, uint64_t size, uint32_t *dim, uint64_t cap, const char *path, nerr *e) {
-    int rc = nidus__data_load_header(d, fd, size, dim, cap, path, e);
+    int distance = NIDUS_DISTANCE_AUTO;
+    int rc = nidus__data_load_header(d, fd, size, dim, &distance, cap, path, e);
     return rc ? rc : nidus__data_read_rows(d, fd, path, e);
 }
 
-int nidus__data_write_file(const char *path, uint32_t dim, const float *rows, uint64_t n, nerr *e) {
+int nidus__data_write_file(const char *path, uint32_t dim, int distance, const float *rows, uint64_t n, nerr *e) {
     int fd = nidus__io_open(path, O_RDWR | O_CREAT | O_TRUNC, 0644);
     if (fd < 0) return nidus__err_sys(e, -fd, "failed to create temp file at %s", path);
     uint8_t hdr[NIDUS__HEADER_LEN];
-    nidus__header_encode(hdr, dim);
+    nidus__header_encode_distance(hdr, dim, distance);
     int r = nidus__io_pwrite_full(fd, hdr, sizeof hdr, 0);
     const char *what = "failed to write temp data file";
     if (r == 0 && n) {

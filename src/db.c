@@ -3,6 +3,7 @@
  * configuration, allocation and release, the in-memory open, and close. */
 #include "db.h"
 
+#include <stddef.h>
 #include <stdio.h>
 
 /* ---------------------------------------------------------------- errors ---- */
@@ -86,6 +87,39 @@ void nidus_config_init(nidus_config *cfg, uint32_t dimension) {
     cfg->fsync = NIDUS_FSYNC_PER_BATCH;
     cfg->auto_compact = 0.5;
     cfg->lock_ttl_ms = 60000;
+    cfg->distance = NIDUS_DISTANCE_AUTO;
+}
+
+/* The size of a nidus_config before `distance` was added: what an application
+ * built against that header passes (and expects back). */
+#define CONFIG_SIZE_V1 offsetof(nidus_config, distance)
+
+bool nidus__config_copy(nidus_config *out, const nidus_config *in) {
+    if (in->struct_size == sizeof *in) {
+        *out = *in;
+        return true;
+    }
+    if (in->struct_size != CONFIG_SIZE_V1) return false;
+    nidus_config_init(out, 0);
+    memcpy(out, in, CONFIG_SIZE_V1);
+    out->struct_size = sizeof *out;
+    return true;
+}
+
+int nidus__check_distance(int distance, nerr *e) {
+    if (distance < NIDUS_DISTANCE_AUTO || distance > NIDUS_DISTANCE_DOT)
+        return nidus__err(e, NIDUS_EINVAL, 0, "unknown distance %d (NIDUS_DISTANCE_AUTO, _COSINE, _EUCLIDEAN or _DOT)",
+                          distance);
+    return NIDUS_OK;
+}
+
+const char *nidus_distance_name(int distance) {
+    switch (distance) {
+    case NIDUS_DISTANCE_COSINE: return "Cosine";
+    case NIDUS_DISTANCE_EUCLIDEAN: return "Euclidean";
+    case NIDUS_DISTANCE_DOT: return "DotProduct";
+    default: return NULL;
+    }
 }
 
 uint32_t nidus_dimension(nidus_db *db) {
@@ -153,22 +187,30 @@ static void paths_free(npaths *p) {
     *p = (npaths){0};
 }
 
-int nidus_open_memory(uint32_t dimension, nidus_db **out) {
+int nidus_open_memory_cfg(const nidus_config *cfg, nidus_db **out) {
     if (!out) return NIDUS_EMISUSE;
     *out = NULL;
+    nidus_config c;
+    if (!cfg || !nidus__config_copy(&c, cfg)) return NIDUS_EMISUSE;
     nidus_db *db = nidus__db_alloc();
     if (!db) return NIDUS_ENOMEM;
     *out = db;
-    nidus_config_init(&db->cfg, dimension);
+    nidus_config_init(&db->cfg, c.dimension);
     db->cfg.auto_compact = NIDUS_AUTO_COMPACT_OFF;
+    db->cfg.max_vector_bytes = c.max_vector_bytes;
+    db->cfg.distance = nidus__distance_effective(c.distance);
     db->memory = true;
-    db->data.dim = dimension;
-    if (dimension == 0) {
-        db->failed = true;
-        nidus__err(&db->err, NIDUS_EINVAL, 0, "dimension must be at least 1");
-        return NIDUS_EINVAL;
-    }
-    return NIDUS_OK;
+    db->data.dim = c.dimension;
+    int rc = nidus__check_distance(c.distance, &db->err);
+    if (!rc && c.dimension == 0) rc = nidus__err(&db->err, NIDUS_EINVAL, 0, "dimension must be at least 1");
+    if (rc) db->failed = true;
+    return rc;
+}
+
+int nidus_open_memory(uint32_t dimension, nidus_db **out) {
+    nidus_config c;
+    nidus_config_init(&c, dimension);
+    return nidus_open_memory_cfg(&c, out);
 }
 
 int nidus_close(nidus_db *db) {

@@ -56,6 +56,15 @@ nidus_db *nidus__db_alloc(void);
 /* Everything but the handle shell, so a failed open keeps its message. */
 void nidus__db_release(nidus_db *db);
 int nidus__paths_init(npaths *p, const char *dir); /* NIDUS_OK or NIDUS_ENOMEM; freed by close */
+/* *out = *in when in->struct_size is this header's sizeof (or that of the
+ * nidus_config before `distance`: the rest then defaults); false if neither. */
+bool nidus__config_copy(nidus_config *out, const nidus_config *in);
+/* NIDUS_OK for a nidus_distance -1..2, else NIDUS_EINVAL with a message. */
+int nidus__check_distance(int distance, nerr *e);
+/* The metric a new store gets: AUTO means cosine. */
+static inline int nidus__distance_effective(int distance) {
+    return distance == NIDUS_DISTANCE_AUTO ? NIDUS_DISTANCE_COSINE : distance;
+}
 
 /* ---- replay.c ---- */
 /* What a replay found. */

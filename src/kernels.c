@@ -1,6 +1,6 @@
-/* kernels.c — nidus's dot product and normalization, and the dot-product
- * kernels that reproduce that dot's bits, chosen once at run time from what the
- * CPU reports (never from build flags).
+/* kernels.c — nidus's dot product, negated squared euclidean distance and
+ * normalization, and the kernels that reproduce their bits, chosen once at run
+ * time from what the CPU reports (never from build flags).
  *
  * Every kernel keeps nidus 0.3's summation order exactly: lane l accumulates
  * x[8c+l]*y[8c+l] over the chunks c with a separate multiply and add, the lanes
@@ -11,7 +11,13 @@
  * multiply and add pipes, mul+add costs no throughput against FMA; what speed needs
  * is many independent chains in flight: four rows per pass for one query, 4x3
  * (query, row) blocks for a batch. (An AVX-512 variant packing two 8-lane
- * accumulators per register measured slower here: 32 against 40 GMAC/s.) */
+ * accumulators per register measured slower here: 32 against 40 GMAC/s.)
+ *
+ * The euclidean kernels (nidus 0.5+'s euclidean_neg_sq) keep the same order with
+ * another lane term: d = x - y, then lane l accumulates d*d (a subtract, a
+ * multiply and an add, none fused); the same fold; the tail's d*d added one by
+ * one after it; the sum negated last. So they too give the portable bits on
+ * every kernel, and nidus 0.80's. */
 #include "test_hooks.h"
 
 #include <math.h>
@@ -71,9 +77,31 @@ float nidus__dot(const float *a, const float *b, size_t n) {
     return s;
 }
 
+float nidus__l2neg(const float *a, const float *b, size_t n) {
+    float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    size_t chunks = n / 8;
+    for (size_t c = 0; c < chunks; c++) {
+        const float *x = a + c * 8, *y = b + c * 8;
+        for (int l = 0; l < 8; l++) {
+            float d = x[l] - y[l];
+            acc[l] += d * d;
+        }
+    }
+    for (int l = 0; l < 4; l++) acc[l] += acc[l + 4];
+    for (int l = 0; l < 2; l++) acc[l] += acc[l + 2];
+    acc[0] += acc[1];
+    float s = acc[0];
+    for (size_t i = chunks * 8; i < n; i++) {
+        float d = a[i] - b[i];
+        s += d * d;
+    }
+    return -s;
+}
+
 /* ------------------------------------------------------------ portable ---- */
 
 static float dot_portable(const float *a, const float *b, size_t n) { return nidus__dot(a, b, n); }
+static float l2_portable(const float *a, const float *b, size_t n) { return nidus__l2neg(a, b, n); }
 
 /* A kernel's dot4 (one vector against four) and block (every query against every
  * row: out[qi * ld + r] = dot(q + qi * n, rows[r])), one pair at a time through
@@ -89,6 +117,17 @@ static float dot_portable(const float *a, const float *b, size_t n) { return nid
     }
 
 PAIRWISE(portable, nidus__dot)
+
+/* A block through a pairwise score function, for the euclidean kernels without
+ * an interleaved block form. */
+#define BLOCK_PAIRWISE(name, score)                                                                \
+    static void name(const float *q, size_t nq, const float *const *rows, size_t nr, size_t n, float *out, \
+                     size_t ld) {                                                                  \
+        for (size_t qi = 0; qi < nq; qi++)                                                         \
+            for (size_t r = 0; r < nr; r++) out[qi * ld + r] = score(q + qi * n, rows[r], n);      \
+    }
+
+BLOCK_PAIRWISE(l2block_portable, nidus__l2neg)
 
 /* One query against nr rows of the matrix mat, row after row:
  * out[r] = dot(q, mat + rows[r] * n). Each row's lines are asked for `ahead` rows
@@ -106,6 +145,7 @@ PAIRWISE(portable, nidus__dot)
     }
 
 SCAN1(scan1_portable, , nidus__dot)
+SCAN1(l2scan1_portable, , nidus__l2neg)
 
 /* ---------------------------------------------------------------- AVX2 ---- */
 
@@ -130,6 +170,61 @@ AVX static inline __attribute__((always_inline)) float dot_avx2(const float *a, 
 }
 
 SCAN1(scan1_avx2, AVX, dot_avx2)
+
+/* The euclidean kernel: d = a - b per lane, then d*d added, nothing fused. */
+AVX static inline __attribute__((always_inline)) float l2_avx2(const float *a, const float *b, size_t n) {
+    __m256 acc = _mm256_setzero_ps();
+    size_t chunks = n / 8;
+    for (size_t c = 0; c < chunks; c++) {
+        __m256 d = _mm256_sub_ps(_mm256_loadu_ps(a + 8 * c), _mm256_loadu_ps(b + 8 * c));
+        acc = _mm256_add_ps(acc, _mm256_mul_ps(d, d));
+    }
+    float s = fold8(acc);
+    for (size_t i = chunks * 8; i < n; i++) {
+        float d = a[i] - b[i];
+        s += d * d;
+    }
+    return -s;
+}
+
+SCAN1(l2scan1_avx2, AVX, l2_avx2)
+
+/* One vector against four rows (x loaded once per chunk, four chains), each
+ * pair in the euclidean kernel's order. */
+AVX static void l2x4_avx2(const float *x, const float *const y[4], size_t n, float out[4]) {
+    __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+    const float *y0 = y[0], *y1 = y[1], *y2 = y[2], *y3 = y[3];
+    size_t chunks = n / 8;
+    for (size_t c = 0; c < chunks; c++) {
+        __m256 xv = _mm256_loadu_ps(x + 8 * c), d;
+        d = _mm256_sub_ps(xv, _mm256_loadu_ps(y0 + 8 * c));
+        a0 = _mm256_add_ps(a0, _mm256_mul_ps(d, d));
+        d = _mm256_sub_ps(xv, _mm256_loadu_ps(y1 + 8 * c));
+        a1 = _mm256_add_ps(a1, _mm256_mul_ps(d, d));
+        d = _mm256_sub_ps(xv, _mm256_loadu_ps(y2 + 8 * c));
+        a2 = _mm256_add_ps(a2, _mm256_mul_ps(d, d));
+        d = _mm256_sub_ps(xv, _mm256_loadu_ps(y3 + 8 * c));
+        a3 = _mm256_add_ps(a3, _mm256_mul_ps(d, d));
+    }
+    float s[4] = {fold8(a0), fold8(a1), fold8(a2), fold8(a3)};
+    for (int j = 0; j < 4; j++) {
+        for (size_t i = chunks * 8; i < n; i++) {
+            float d = x[i] - y[j][i];
+            s[j] += d * d;
+        }
+        out[j] = -s[j];
+    }
+}
+
+/* A batch's exact euclidean block: per query, four rows at a time. */
+AVX static void l2block_avx2(const float *q, size_t nq, const float *const *rows, size_t nr, size_t n, float *out,
+                             size_t ld) {
+    for (size_t qi = 0; qi < nq; qi++) {
+        size_t r = 0;
+        for (; r + 4 <= nr; r += 4) l2x4_avx2(q + qi * n, &rows[r], n, &out[qi * ld + r]);
+        for (; r < nr; r++) out[qi * ld + r] = l2_avx2(q + qi * n, rows[r], n);
+    }
+}
 
 /* One vector against four: x is loaded once per chunk, and the four independent
  * accumulator chains keep the adders busy. */
@@ -236,6 +331,27 @@ static float dot_neon(const float *a, const float *b, size_t n) {
 PAIRWISE(neon, dot_neon)
 
 SCAN1(scan1_neon, , dot_neon)
+
+static float l2_neon(const float *a, const float *b, size_t n) {
+    float32x4_t lo = vdupq_n_f32(0), hi = lo;
+    size_t chunks = n / 8;
+    for (size_t c = 0; c < chunks; c++) {
+        float32x4_t dl = vsubq_f32(vld1q_f32(a + 8 * c), vld1q_f32(b + 8 * c));
+        float32x4_t dh = vsubq_f32(vld1q_f32(a + 8 * c + 4), vld1q_f32(b + 8 * c + 4));
+        lo = vaddq_f32(lo, vmulq_f32(dl, dl));
+        hi = vaddq_f32(hi, vmulq_f32(dh, dh));
+    }
+    float s = fold8_neon(lo, hi);
+    for (size_t i = chunks * 8; i < n; i++) {
+        float d = a[i] - b[i];
+        s += d * d;
+    }
+    return -s;
+}
+
+BLOCK_PAIRWISE(l2block_neon, l2_neon)
+
+SCAN1(l2scan1_neon, , l2_neon)
 #endif
 
 /* ----------------------------------------------------------- the table ---- */
@@ -247,8 +363,9 @@ typedef void (*dot4_fn)(const float *, const float *const[4], size_t, float[4]);
 typedef void (*block_fn)(const float *, size_t, const float *const *, size_t, size_t, float *, size_t);
 typedef void (*scan1_fn)(const float *, const float *, const uint64_t *, size_t, size_t, float *, size_t);
 
-/* One kernel: an exact one (nidus__dot's bits: dot, dot4, block, scan1 and its
- * name) or a batch screen (screen, whose descriptor holds its name). */
+/* One kernel: an exact one (nidus__dot's bits: dot, dot4, block, scan1; and
+ * nidus__l2neg's: l2, l2block, l2scan1; and its name) or a batch screen (screen,
+ * whose descriptor holds its name). */
 typedef struct kernel {
     const char *name;
     unsigned level;    /* chosen only when NIDUS_KERNEL allows this level */
@@ -257,6 +374,9 @@ typedef struct kernel {
     dot4_fn dot4;
     block_fn block;
     scan1_fn scan1;
+    nidus__dot_fn l2;
+    block_fn l2block;
+    scan1_fn l2scan1;
     const nidus__screen *screen;
 } kernel;
 
@@ -277,17 +397,20 @@ static bool cpu_avx512_bf16(void) {
 /* Every kernel of this build, each kind slowest first: the run-time choice and
  * the test hooks read only this table. */
 static const kernel KERNELS[] = {
-    {"portable", LV_PORTABLE, cpu_any, dot_portable, dot4_portable, block_portable, scan1_portable, NULL},
+    {"portable", LV_PORTABLE, cpu_any, dot_portable, dot4_portable, block_portable, scan1_portable, l2_portable,
+     l2block_portable, l2scan1_portable, NULL},
 #ifdef KERNELS_X86
-    {"avx2", LV_SIMD, cpu_avx2, dot_avx2, dot4_avx2, block_avx2, scan1_avx2, NULL},
+    {"avx2", LV_SIMD, cpu_avx2, dot_avx2, dot4_avx2, block_avx2, scan1_avx2, l2_avx2, l2block_avx2, l2scan1_avx2,
+     NULL},
 #endif
 #ifdef KERNELS_NEON
-    {"neon", LV_SIMD, cpu_any, dot_neon, dot4_neon, block_neon, scan1_neon, NULL}, /* every AArch64 has it */
+    {"neon", LV_SIMD, cpu_any, dot_neon, dot4_neon, block_neon, scan1_neon, l2_neon, l2block_neon, l2scan1_neon,
+     NULL}, /* every AArch64 has it */
 #endif
 #ifdef KERNELS_X86
-    {NULL, LV_SIMD, cpu_avx2_fma, NULL, NULL, NULL, NULL, &nidus__screen_avx2_fma},
-    {NULL, LV_AVX512, cpu_avx512, NULL, NULL, NULL, NULL, &nidus__screen_avx512},
-    {NULL, LV_BF16, cpu_avx512_bf16, NULL, NULL, NULL, NULL, &nidus__screen_avx512_bf16},
+    {NULL, LV_SIMD, cpu_avx2_fma, NULL, NULL, NULL, NULL, NULL, NULL, NULL, &nidus__screen_avx2_fma},
+    {NULL, LV_AVX512, cpu_avx512, NULL, NULL, NULL, NULL, NULL, NULL, NULL, &nidus__screen_avx512},
+    {NULL, LV_BF16, cpu_avx512_bf16, NULL, NULL, NULL, NULL, NULL, NULL, NULL, &nidus__screen_avx512_bf16},
 #endif
 };
 #define NKERNELS (sizeof KERNELS / sizeof KERNELS[0])
@@ -349,6 +472,14 @@ void nidus__kscan1(const float *q, const float *mat, const uint64_t *rows, size_
     k()->scan1(q, mat, rows, nr, n, out, ahead);
 }
 
+void nidus__kfns_get(int distance, nidus__kfns *out) {
+    const kernel *c = k();
+    if (distance == NIDUS_DISTANCE_EUCLIDEAN)
+        *out = (nidus__kfns){c->l2, c->l2scan1, c->l2block};
+    else /* cosine (unit rows and query) and dot score the same way */
+        *out = (nidus__kfns){c->dot, c->scan1, c->block};
+}
+
 static const nidus__screen *_Atomic screen_chosen;
 static _Atomic int screen_picked;
 
@@ -399,6 +530,19 @@ size_t nidus__kernels_scan1(const char **names,
     const kernel *e;
     for (size_t i = 0; (e = each(&i, false)); n++)
         if (n < cap) names[n] = e->name, scans[n] = e->scan1;
+    return n;
+}
+
+size_t nidus__kernels_l2(const char **names, float (**l2s)(const float *, const float *, size_t),
+                         void (**scans)(const float *, const float *, const uint64_t *, size_t, size_t, float *,
+                                        size_t),
+                         void (**blocks)(const float *, size_t, const float *const *, size_t, size_t, float *,
+                                         size_t),
+                         size_t cap) {
+    size_t n = 0;
+    const kernel *e;
+    for (size_t i = 0; (e = each(&i, false)); n++)
+        if (n < cap) names[n] = e->name, l2s[n] = e->l2, scans[n] = e->l2scan1, blocks[n] = e->l2block;
     return n;
 }
 

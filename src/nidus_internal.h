@@ -31,6 +31,7 @@
 #else
 #define NIDUS__ASSERT(c) ((void)0)
 #endif
+#define NIDUS__HEADER_DISTANCE 12 /* the header byte holding the distance (nidus 0.5+) */
 
 /* ---------------------------------------------------------------- errors ---- */
 
@@ -342,9 +343,17 @@ typedef struct ndata {
     uint64_t rows, cap_rows;
 } ndata;
 
+/* The header of a store of `distance` (a nidus_distance 0..2: byte 12, as nidus
+ * 0.5+ writes it); nidus__header_encode writes a cosine one (byte 12 = 0, the
+ * zero padding of nidus 0.3). */
+void nidus__header_encode_distance(uint8_t out[NIDUS__HEADER_LEN], uint32_t dim, int distance);
 void nidus__header_encode(uint8_t out[NIDUS__HEADER_LEN], uint32_t dim);
-/* NIDUS_ENOTDB (magic), NIDUS_EVERSION, or NIDUS_OK with *dim set. */
+/* Magic, version, dimension: NIDUS_ENOTDB (magic), NIDUS_EVERSION, or NIDUS_OK
+ * with *dim set. Bytes 12..63 are not looked at (nidus__header_distance reads 12). */
 int nidus__header_decode(const uint8_t in[NIDUS__HEADER_LEN], uint32_t *dim, nerr *e);
+/* Byte 12, the distance: NIDUS_OK with *distance 0..2, or NIDUS_EVERSION (above 2:
+ * a nidus newer than 0.80). Bytes 13..63 stay unchecked, as in nidus. */
+int nidus__header_distance(const uint8_t in[NIDUS__HEADER_LEN], int *distance, nerr *e);
 /* Make room for `extra` more rows in RAM. */
 int nidus__data_reserve(ndata *d, uint64_t extra, nerr *e);
 /* Append n rows (already normalized) to file and RAM in one write; on failure
@@ -358,14 +367,17 @@ void nidus__data_free(ndata *d);
  * tail row is ignored here; the caller decides whether to cut it. */
 int nidus__data_load(ndata *d, int fd, uint64_t size, uint32_t *dim, uint64_t cap,
                      const char *path, nerr *e);
-/* The two halves of nidus__data_load: check the header and allocate the rows, then
+/* The two halves of nidus__data_load (which adopts any distance): check the header
+ * (*distance: the requested metric, NIDUS_DISTANCE_AUTO = adopt the file's; on
+ * NIDUS_OK the file's; a mismatch is NIDUS_EDIM) and allocate the rows, then
  * read them (open overlaps the second with the log replay, on another thread). */
-int nidus__data_load_header(ndata *d, int fd, uint64_t size, uint32_t *dim, uint64_t cap,
+int nidus__data_load_header(ndata *d, int fd, uint64_t size, uint32_t *dim, int *distance, uint64_t cap,
                             const char *path, nerr *e);
 int nidus__data_read_rows(ndata *d, int fd, const char *path, nerr *e);
 int nidus__data_read_range(ndata *d, int fd, uint64_t first, uint64_t count, const char *path, nerr *e);
-/* Write a whole data file (header + rows) at path and fsync it; removed on failure. */
-int nidus__data_write_file(const char *path, uint32_t dim, const float *rows, uint64_t n, nerr *e);
+/* Write a whole data file (header with `distance` + rows) at path and fsync it;
+ * removed on failure. */
+int nidus__data_write_file(const char *path, uint32_t dim, int distance, const float *rows, uint64_t n, nerr *e);
 
 /* Reading the rows of an open `data` (nidus__data_load_header done) on threads
  * while the caller replays the log: the rows are cut into 16 MiB blocks that reader
@@ -420,6 +432,10 @@ uint64_t nidus__now_ms(void);
 void nidus__normalize(float *v, size_t n);
 /* Dot product with nidus 0.3's summation order (8 lanes, pairwise fold, tail). */
 float nidus__dot(const float *a, const float *b, size_t n);
+/* nidus 0.5+'s euclidean score -sum((a[i] - b[i])^2), in the dot's order: lanes
+ * accumulate d*d (d = a - b), fold 8 -> 4 -> 2 -> 1, the tail added one by one
+ * after the fold, negated last. */
+float nidus__l2neg(const float *a, const float *b, size_t n);
 
 /* Whether the environment variable NIDUS_KERNEL names `name` ("portable" turns off
  * every run-time choice: dot kernels, batch screens, the CRC). */
@@ -434,6 +450,18 @@ void nidus__kscan1(const float *q, const float *mat, const uint64_t *rows, size_
                    size_t ahead);
 /* Every query against every row: out[qi * ld + r] = dot(q + qi * n, rows[r]). */
 void nidus__kblock(const float *q, size_t nq, const float *const *rows, size_t nr, size_t n, float *out, size_t ld);
+/* The run-time chosen exact kernels of one metric, picked once per search so the
+ * scan loops branch on nothing per row: cosine and dot get the dot kernels
+ * (nidus__kdot_fn, nidus__kscan1, nidus__kblock), euclidean their nidus__l2neg
+ * counterparts (same shapes, same contracts). */
+typedef struct nidus__kfns {
+    nidus__dot_fn score;
+    void (*scan1)(const float *q, const float *mat, const uint64_t *rows, size_t nr, size_t n, float *out,
+                  size_t ahead);
+    void (*block)(const float *q, size_t nq, const float *const *rows, size_t nr, size_t n, float *out, size_t ld);
+} nidus__kfns;
+void nidus__kfns_get(int distance, nidus__kfns *out);
+
 /* Batch screening kernels (screen.c): FMA scores over packed row panels, only
  * to decide which (query, row) pairs the exact kernel must score. */
 typedef struct nidus__screen {
@@ -467,6 +495,26 @@ float nidus__screen_coef(const nidus__screen *s, const float *q, uint32_t dim);
 /* Words per panel row and per packed query: dim, or (bf16) dim rounded up to 16, halved. */
 size_t nidus__screen_cols(const nidus__screen *s, size_t dim);
 float nidus__screen_floor(float t);
+/* Raw rows and queries (a dot store): the screen is used only while every query
+ * and every row of a block has a norm of at most this (so no sum of either kernel
+ * can overflow), and each query's threshold is lowered by an absolute slack too:
+ * nidus__screen_slack(cq, dim) (0 when the floor's own absolute term covers it, as
+ * for every unit query), applied by nidus__screen_floor_abs(T, slack), which is
+ * nidus__screen_floor(T) lowered by slack, rounded down. See screen.c. */
+#define NIDUS__SCREEN_NORM_MAX 0x1p60f
+float nidus__screen_slack(float cq, uint32_t dim);
+float nidus__screen_floor_abs(float t, float slack);
+/* Euclidean batches screened through the dot product (-|q - x|^2 = 2 q.x - |q|^2
+ * - |x|^2; proof in screen.c): the screen's row norms are squared (rounded down,
+ * nidus__screen_l2_norms), each query's coefficient is nidus__screen_l2_coef
+ * (negative; 0: this dimension cannot be screened) and its threshold, for an
+ * exact euclidean score T to beat, nidus__screen_l2_floor(T, base) with base =
+ * nidus__screen_l2_base(s, q, dim). A pair passes when its screen score s >=
+ * thr - coef * |x|^2, as the dot screen's test, so the same kernels run. */
+float nidus__screen_l2_coef(const nidus__screen *s, uint32_t dim);
+float nidus__screen_l2_base(const nidus__screen *s, const float *q, uint32_t dim);
+float nidus__screen_l2_floor(float t, float base);
+void nidus__screen_l2_norms(float *norms, size_t n);
 
 /* ----------------------------------------------------------------- topk ---- */
 

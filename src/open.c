@@ -55,7 +55,7 @@ static int create_store(nidus_db *db, nerr *e) {
     int fd = nidus__io_open(tmp, O_RDWR | O_CREAT | O_TRUNC, 0644);
     if (fd < 0) return nidus__err_sys(e, -fd, "failed to create data file at %s", tmp);
     uint8_t hdr[NIDUS__HEADER_LEN];
-    nidus__header_encode(hdr, db->cfg.dimension);
+    nidus__header_encode_distance(hdr, db->cfg.dimension, nidus__distance_effective(db->cfg.distance));
     int r = nidus__io_pwrite_full(fd, hdr, sizeof hdr, 0);
     if (r == 0) r = nidus__io_fsync(fd);
     nidus__io_close(fd);
@@ -110,7 +110,7 @@ static int open_writer_files(nidus_db *db, nerr *e) {
             goto out;
         }
         uint8_t hdr[NIDUS__HEADER_LEN];
-        nidus__header_encode(hdr, db->cfg.dimension);
+        nidus__header_encode_distance(hdr, db->cfg.dimension, nidus__distance_effective(db->cfg.distance));
         r = nidus__io_pwrite_full(fd, hdr, sizeof hdr, 0);
         if (r == 0) r = nidus__io_fsync(fd);
         if (r < 0) {
@@ -121,8 +121,11 @@ static int open_writer_files(nidus_db *db, nerr *e) {
         size = NIDUS__HEADER_LEN;
     }
     uint32_t dim = db->cfg.dimension;
-    if ((rc = nidus__data_load_header(&db->data, fd, size, &dim, db->cfg.max_vector_bytes, dpath, e))) goto out;
+    int distance = db->cfg.distance;
+    if ((rc = nidus__data_load_header(&db->data, fd, size, &dim, &distance, db->cfg.max_vector_bytes, dpath, e)))
+        goto out;
     db->cfg.dimension = dim;
+    db->cfg.distance = distance;
     nidus__rows_start(&rows, &db->data, fd, dpath);
     uint64_t good = NIDUS__HEADER_LEN + db->data.rows * (uint64_t)dim * 4;
     if (size > good) {
@@ -263,11 +266,15 @@ static read_try read_snapshot(nidus_db *db, nerr *e, int *rc) {
             goto out;
         }
         db->data.dim = db->cfg.dimension;
+        db->cfg.distance = nidus__distance_effective(db->cfg.distance);
     } else {
         uint32_t dim = db->cfg.dimension;
-        if ((*rc = nidus__data_load_header(&db->data, s.dfd, size, &dim, db->cfg.max_vector_bytes, s.dp, e)))
+        int distance = db->cfg.distance;
+        if ((*rc = nidus__data_load_header(&db->data, s.dfd, size, &dim, &distance, db->cfg.max_vector_bytes, s.dp,
+                                           e)))
             goto out;
         db->cfg.dimension = dim;
+        db->cfg.distance = distance;
         nidus__rows_start(&rows, &db->data, s.dfd, s.dp);
     }
     /* `data` is sized first: log records past these rows are ignored (reader rule). */
@@ -321,6 +328,7 @@ static void reset_memory(nidus_db *db) {
 static int open_reader(nidus_db *db, nerr *e) {
     const char *path = db->paths.dir;
     const uint32_t dim = db->cfg.dimension; /* as asked: 0 adopts the store's */
+    const int distance = db->cfg.distance;  /* as asked: AUTO adopts the store's */
     struct stat st;
     if (stat(path, &st) < 0 || !S_ISDIR(st.st_mode))
         return nidus__err(e, NIDUS_ENOTFOUND, errno, "no nidus store at %s", path);
@@ -340,6 +348,7 @@ static int open_reader(nidus_db *db, nerr *e) {
         }
         reset_memory(db);
         db->cfg.dimension = dim;
+        db->cfg.distance = distance;
         usleep(2000); /* let the compaction finish its renames */
     }
 }
@@ -352,7 +361,7 @@ static int check_args(const char *path, const nidus_config *c, nerr *e) {
     if (c->fsync != NIDUS_FSYNC_PER_BATCH && c->fsync != NIDUS_FSYNC_ON_FLUSH)
         return nidus__err(e, NIDUS_EINVAL, 0, "unknown fsync mode %d", (int)c->fsync);
     if (isnan(c->auto_compact)) return nidus__err(e, NIDUS_EINVAL, 0, "auto_compact ratio is NaN");
-    return NIDUS_OK;
+    return nidus__check_distance(c->distance, e);
 }
 
 /* After a writer's replay: compact when log records point past `data` (the rows
@@ -386,8 +395,7 @@ int nidus_open(const char *path, const nidus_config *cfg, nidus_db **out) {
     *out = NULL;
     nidus_config c;
     if (cfg) {
-        if (cfg->struct_size != sizeof *cfg) return NIDUS_EMISUSE; /* not from nidus_config_init */
-        c = *cfg;
+        if (!nidus__config_copy(&c, cfg)) return NIDUS_EMISUSE; /* not from nidus_config_init */
     } else {
         nidus_config_init(&c, 0);
     }

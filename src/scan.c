@@ -44,7 +44,7 @@ static void prefetch_rows(const block *b, size_t from, size_t to, uint32_t dim) 
 /* A batch block without a screen: the exact blocked kernel scores every
  * (query, row) pair, reading each row from cache for all queries. */
 static void exact_block(nscan_job *j, const block *blk) {
-    nidus__kblock(j->q, j->nq, blk->rows, blk->n, j->dim, j->scores, BLOCK);
+    j->k.block(j->q, j->nq, blk->rows, blk->n, j->dim, j->scores, BLOCK);
     for (size_t qi = 0; qi < j->nq; qi++) {
         const float *sc = j->scores + qi * BLOCK;
         ntopk *t = &j->tops[qi];
@@ -53,17 +53,19 @@ static void exact_block(nscan_job *j, const block *blk) {
 }
 
 /* Screening keeps results exact: see nidus__screen_coef in screen.c. */
-static float lower_threshold(const ntopk *t, bool gate, float min) {
-    float w = -INFINITY;
+static float lower_threshold(const nscan_job *j, const ntopk *t, size_t qi) {
+    float w = -INFINITY, ca = j->ca[qi];
     if (t->n == t->k && !isnan(t->heap[0].score)) w = t->heap[0].score; /* a NaN worst: anything beats it */
-    if (gate && min > w) w = min;
-    return nidus__screen_floor(w);
+    if (j->gate && j->min > w) w = j->min;
+    if (j->l2) return nidus__screen_l2_floor(w, ca);
+    return ca != 0 ? nidus__screen_floor_abs(w, ca) : nidus__screen_floor(w);
 }
 
 /* A batch block with the screen: pack the rows into panels, screen every query
  * group, score the pairs that pass exactly. Returns false (nothing done) when a
- * row's norm is not finite: the margin needs finite norms, so such a block (only
- * foreign data can hold one) goes through the exact kernel. */
+ * row's norm is above NIDUS__SCREEN_NORM_MAX or not a number: the margin's proof
+ * needs sums that cannot overflow, so such a block (only huge or foreign rows)
+ * goes through the exact kernel. */
 static bool screen_block(nscan_job *j, block *cur, const block *next) {
     const float **rows = cur->rows;
     const ndoc *const *docs = cur->docs;
@@ -75,8 +77,9 @@ static bool screen_block(nscan_job *j, block *cur, const block *next) {
     for (size_t r = nb; r < padded; r++) rows[r] = j->zero;
     s->pack(rows, padded, dim, (unsigned)w, j->panels, j->norms);
     for (size_t r = 0; r < nb; r++)
-        if (!isfinite(j->norms[r])) return false;
-    const nidus__dot_fn dot = nidus__kdot_fn();
+        if (!(j->norms[r] <= NIDUS__SCREEN_NORM_MAX)) return false;
+    if (j->l2) nidus__screen_l2_norms(j->norms, padded); /* the test's row term is |x|^2 */
+    const nidus__dot_fn dot = j->k.score;
     size_t npan = padded / w;
     size_t groups = (j->nq + s->qmax - 1) / s->qmax, g = 0;
     for (size_t qs = 0; qs < j->nq; qs += s->qmax, g++) {
@@ -84,7 +87,7 @@ static bool screen_block(nscan_job *j, block *cur, const block *next) {
         /* The next block's rows, a share per query group. */
         prefetch_rows(next, next->n * g / groups, next->n * (g + 1) / groups, j->dim);
         float thr[32];
-        for (unsigned x = 0; x < qw; x++) thr[x] = lower_threshold(&j->tops[qs + x], j->gate, j->min);
+        for (unsigned x = 0; x < qw; x++) thr[x] = lower_threshold(j, &j->tops[qs + x], qs + x);
         s->screen(j->qpack + qs * j->qstride, qw, j->panels, npan, dim, thr, j->cq + qs, j->norms, j->masks);
         for (size_t p = 0; p < npan; p++)
             for (unsigned x = 0; x < qw; x++) {
@@ -158,7 +161,7 @@ static void scan_filtered(nscan_job *j, cursor c) {
     float sc[BLOCK];
     block buf, *cur = &buf;
     for (fill_block(j, &c, cur); cur->n; fill_block(j, &c, cur)) {
-        nidus__kscan1(j->q, j->mat, cur->rowno, cur->n, j->dim, sc, ahead);
+        j->k.scan1(j->q, j->mat, cur->rowno, cur->n, j->dim, sc, ahead);
         for (size_t b = 0; b < cur->n; b++) offer(j, t, sc[b], cur->rowno[b], cur->docs[b], cur->colls[b]);
     }
 }
@@ -179,7 +182,7 @@ static void scan_unfiltered(nscan_job *j, cursor c) {
         const uint64_t *rn = o->idx ? o->row + i : tmp;
         if (!o->idx)
             for (size_t x = 0; x < cnt; x++) tmp[x] = coll->docs[i + x].row;
-        nidus__kscan1(j->q, j->mat, rn, cnt, j->dim, sc, ahead);
+        j->k.scan1(j->q, j->mat, rn, cnt, j->dim, sc, ahead);
         for (size_t b = 0; b < cnt; b++) offer(j, t, sc[b], rn[b], &coll->docs[o->idx ? o->idx[i + b] : i + b], coll);
         c.pos += cnt;
     }

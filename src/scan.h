@@ -19,8 +19,9 @@ typedef struct nscan_job {
     size_t lo, hi;
     const float *mat;
     uint32_t dim;
-    const float *q; /* nq normalized queries */
+    const float *q; /* nq queries (normalized in a cosine store) */
     size_t nq;
+    nidus__kfns k;  /* the metric's exact kernels, chosen once per search */
     const nfilter *f;
     bool gate;
     float min;
@@ -31,6 +32,9 @@ typedef struct nscan_job {
     const float *qpack; /* the queries interleaved per group of scr->qmax */
     size_t qstride;     /* words per packed query */
     const float *cq;    /* nq margin coefficients */
+    const float *ca;    /* nq absolute slacks (nidus__screen_slack; 0 for unit queries);
+                           euclidean: nq threshold bases (nidus__screen_l2_base) */
+    bool l2;            /* a euclidean batch, screened through the dot product */
     const float *zero;  /* dim zeros: the padding row */
     float *panels;      /* NIDUS__SCAN_BLOCK * cols words */
     float *norms;       /* NIDUS__SCAN_BLOCK */

@@ -297,7 +297,33 @@ const nidus__screen nidus__screen_avx512_bf16 = {"avx512-bf16", 16, 12, 1, BF16_
  * min_score, if higher). A row held back has e < T <= the final k-th best, so it
  * could not be in the result, not even by a tie. The coefficient and the floor
  * carry slack for the roundings of their own arithmetic: the float norms, the
- * thr - cq * norm step, and underflow (2^-40 absolute). */
+ * thr - cq * norm step, and underflow (2^-40 absolute).
+ *
+ * Nothing above needs unit vectors: the bound is relative to |q| * |x|, so it
+ * holds at any scale, and a dot store's raw rows and queries are screened with
+ * the same coefficient (computed from the raw query's norm, the row's norm from
+ * its raw elements), with three additions for what only extreme scales reach:
+ * - Overflow. The bound assumes no sum overflows. With |q| and |x| at most
+ *   NIDUS__SCREEN_NORM_MAX = 2^60 every partial sum, in any order, is at most
+ *   (1 + gamma_m) * |q| * |x| < 2^121, and bf16 rounding of an element (at most
+ *   2^60) stays finite. So a batch with a larger query norm, or a block with a
+ *   larger (or NaN) row norm, is scored by the exact kernel instead. Unit
+ *   queries (cosine) never hit the first; unit rows never the second.
+ * - A norm that underflowed. The packed norm sums squares in f32: squares below
+ *   2^-126 lose bits, so the float norm n may be below the true |x|, by at most
+ *   |x| <= n (1 + ...) + sqrt(m) * 2^-74.5 (each of m roundings loses at most
+ *   2^-150). The margin cq * n then misses at most cq * sqrt(m) * 2^-74.5, which
+ *   nidus__screen_slack returns (as cq * sqrt(m) * 2^-73, rounded up) to be taken
+ *   off the threshold. For a unit query cq * sqrt(m) * 2^-73 is below 2^-41 at
+ *   every dimension where gamma_m is defined (m < 2^24: cq < 2^4 there), inside
+ *   the floor's 2^-40, so the slack is 0 and thresholds stay exactly as before.
+ * - bf16 flushing. vdpbf16ps treats subnormal inputs as zero and flushes
+ *   subnormal results: a row element below 2^-126 moves the score by at most
+ *   2^-126 * |q_i|, in all 2^-126 * sqrt(dim) * |q| <= 2^-126 * 2^16 * 2^60 =
+ *   2^-50, and the accumulator's flushes by dim * 2^-126: both inside the floor's
+ *   2^-40 (with the products' own underflow, m * 2^-149), whatever |x|. (A
+ *   flushed query element is the 2^-124 * sqrt(dim) term of cq, which scales
+ *   with |x|.) */
 float nidus__screen_coef(const nidus__screen *s, const float *q, uint32_t dim) {
     const double u = 0x1p-24, m = (double)dim + 16, g = m * u / (1 - m * u);
     double sq = 0;
@@ -315,6 +341,89 @@ float nidus__screen_floor(float t) {
     double d = (double)t - 8 * 0x1p-24 * fabs((double)t) - 0x1p-40;
     float f = (float)d;
     return (double)f > d ? nextafterf(f, -INFINITY) : f;
+}
+
+float nidus__screen_slack(float cq, uint32_t dim) {
+    double a = (double)cq * sqrt((double)dim + 16) * 0x1p-73;
+    if (a <= 0x1p-41) return 0.0f; /* inside the floor's 2^-40 (every unit query) */
+    float f = (float)a;
+    return (double)f < a ? nextafterf(f, INFINITY) : f;
+}
+
+float nidus__screen_floor_abs(float t, float slack) {
+    float f = nidus__screen_floor(t);
+    if (f == -INFINITY || f == INFINITY) return f;
+    double d = (double)f - slack;
+    float g = (float)d;
+    return (double)g > d ? nextafterf(g, -INFINITY) : g;
+}
+
+/* Why screening a euclidean batch keeps results exact. Write A = |q|^2, B = |x|^2
+ * and P = q.x for the true values, so the true score is E = 2P - A - B. The exact
+ * kernel's e (nidus__l2neg: d_i = q_i - x_i rounded, d_i^2 rounded, m sums) lies
+ * within (gamma_m + 4u) |q - x|^2 <= 2 (gamma_m + 4u) (A + B) of E; the screen
+ * score s within (rel + gamma_m) |q| |x| <= (rel + gamma_m) (A + B) / 2 of P, plus
+ * a cross term (gamma_m on bf16 products already off by rel) that kappa's factor
+ * below covers, plus the absolute terms of the dot screen's proof (underflow,
+ * bf16 flushing: far below 2^-41 under the 2^60 norm cap, which also keeps every
+ * sum of either kernel finite: |q - x|^2 <= 2^122). So a pair whose exact score
+ * reaches T has
+ *     s >= T/2 + (1/2 - kappa) (A + B) - 2^-41,
+ *     kappa = (1.5 gamma_m + 4u + rel/2) (1 + rel + 4 gamma_m + 8u),
+ * and the screen lets it through when thr - coef * nb is at most that, with
+ *   nb    the row's packed f32 norm squared and rounded down: B >= nb (1 - gamma_m
+ *         - 3u) (the packed norm's own error; an underflowed norm only errs low);
+ *   coef  = -(1/2 - kappa') (1 - gamma_m - 3u), its magnitude rounded down;
+ *   thr   = floor(T)/2 + base, rounded down; base = (1/2 - kappa') A rounded down
+ *         (A summed in double, lowered by its rounding bound (dim + 2) 2^-52);
+ *         floor(T) = nidus__screen_floor(T) gives the 2^-41 (halved) and covers
+ *         the u |T| of the test's own rounding of thr - coef * nb;
+ *   kappa' = kappa + 12u, for that rounding's u (A + B).
+ * Every term lowers the test's right side, so no pair that could enter a top-k
+ * is held back. Unlike the dot screen's, the margin kappa' (A + B) grows with the
+ * vectors' distance from the origin, not with their distance from each other:
+ * rows far from the origin and close together pass the screen in numbers (still
+ * exact, only slower). */
+static double l2_kappa(const nidus__screen *s, uint32_t dim) {
+    const double u = 0x1p-24, m = (double)dim + 16, g = m * u / (1 - m * u);
+    /* (1 + rel + 4g + 8u): the cross terms, e.g. the screen's gamma_m on bf16
+     * products already off by rel; + 12u: kappa' (the proof above). */
+    return (1.5 * g + 4 * u + s->rel / 2) * (1 + s->rel + 4 * g + 8 * u) + 12 * u;
+}
+
+float nidus__screen_l2_coef(const nidus__screen *s, uint32_t dim) {
+    const double u = 0x1p-24, m = (double)dim + 16;
+    if (m * u >= 0.25) return 0.0f;
+    const double g = m * u / (1 - m * u), k = l2_kappa(s, dim);
+    if (!(k < 0.25)) return 0.0f; /* a dimension too large for the bound to say anything */
+    double c = (0.5 - k) * (1 - g - 3 * u);
+    float f = (float)c;
+    if ((double)f > c) f = nextafterf(f, 0.0f);
+    return -f;
+}
+
+float nidus__screen_l2_base(const nidus__screen *s, const float *q, uint32_t dim) {
+    double a = 0;
+    for (uint32_t i = 0; i < dim; i++) a += (double)q[i] * q[i];
+    double b = (0.5 - l2_kappa(s, dim)) * a * (1 - ((double)dim + 2) * 0x1p-52); /* a's own rounding */
+    float f = (float)b;
+    return (double)f > b ? nextafterf(f, -INFINITY) : f;
+}
+
+float nidus__screen_l2_floor(float t, float base) {
+    float f = nidus__screen_floor(t);
+    if (f == -INFINITY || f == INFINITY) return f;
+    double d = (double)f / 2 + base;
+    float g = (float)d;
+    return (double)g > d ? nextafterf(g, -INFINITY) : g;
+}
+
+void nidus__screen_l2_norms(float *norms, size_t n) {
+    for (size_t r = 0; r < n; r++) {
+        double d = (double)norms[r] * norms[r];
+        float f = (float)d;
+        norms[r] = (double)f > d ? nextafterf(f, 0.0f) : f;
+    }
 }
 
 size_t nidus__screen_cols(const nidus__screen *s, size_t dim) { return s->bf16 ? (dim + 15) / 16 * 8 : dim; }

@@ -1,7 +1,9 @@
 /* search.c — the public search calls, nidus_search and nidus_search_batch. A
  * search runs in phases, each a function below: check the input, compile the
- * filter, resolve the scope, normalize the queries, size the top-ks, prepare the
- * batch screen, scan (scan.c, on threads), build the results (result.c). */
+ * filter, resolve the scope, copy the queries (normalized in a cosine store),
+ * size the top-ks, prepare the batch screen, scan (scan.c, on threads), build the
+ * results (result.c). The store's distance picks the exact kernels once, here:
+ * the scan loops are the same for every metric. */
 #include "result.h"
 #include "scan.h"
 
@@ -45,12 +47,14 @@ typedef struct search {
     const nidus_search_opts *opts;
     size_t nq;
     uint32_t dim;
+    int distance;     /* the store's nidus_distance */
+    nidus__kfns k_fns; /* its exact kernels */
     nfilter *f;
     ncoll **scope; /* the collections searched, each once */
     nscan *orders; /* their scan orders */
     size_t nscope;
     size_t total; /* docs in the scope */
-    float *q;     /* the nq queries, normalized */
+    float *q;     /* the nq queries (normalized in a cosine store) */
     size_t k;     /* hits per query: top_k, at most total */
     unsigned nt;  /* threads */
     ntopk_item *storage;
@@ -62,7 +66,7 @@ typedef struct search {
      * margin coefficients, a zero padding row, and per thread the panels and
      * norms of one block (slot words) and its masks (mask_n). */
     const nidus__screen *scr;
-    float *qpack, *cq, *zero, *scratch;
+    float *qpack, *cq, *ca, *zero, *scratch;
     uint32_t *masks;
     size_t cols, slot, mask_n;
 } search;
@@ -78,6 +82,7 @@ static void search_free(search *s) {
     nidus__free(s->tids);
     nidus__free(s->qpack);
     nidus__free(s->cq);
+    nidus__free(s->ca);
     nidus__free(s->zero);
     nidus__free(s->scratch);
     nidus__free(s->masks);
@@ -129,13 +134,15 @@ static int resolve_scope(search *s, nerr *e) {
     return NIDUS_OK;
 }
 
-/* A copy of the queries, each normalized as stored vectors are. */
-static int normalize_queries(search *s, const float *queries, nerr *e) {
+/* A copy of the queries, each normalized as stored vectors are: in a cosine store
+ * (euclidean and dot stores keep rows and queries as given). */
+static int copy_queries(search *s, const float *queries, nerr *e) {
     size_t nq = s->nq, dim = s->dim;
     if (!(s->q = nidus__mallocarray(nq ? nq * dim : 1, sizeof *s->q)))
         return nidus__err(e, NIDUS_ENOMEM, 0, "out of memory");
     memcpy(s->q, queries, nq * dim * sizeof *s->q);
-    for (size_t i = 0; i < nq; i++) nidus__normalize(s->q + i * dim, dim);
+    if (s->distance == NIDUS_DISTANCE_COSINE)
+        for (size_t i = 0; i < nq; i++) nidus__normalize(s->q + i * dim, dim);
     return NIDUS_OK;
 }
 
@@ -167,25 +174,53 @@ static int plan_topk(search *s, nerr *e) {
     return NIDUS_OK;
 }
 
-/* A batch screens when the CPU has a screen: the queries packed for it, their
- * margin coefficients, and per thread panels, norms and masks for one block. */
+/* Whether every query's norm is at most NIDUS__SCREEN_NORM_MAX, as the screen's
+ * proof needs (always so in a cosine store: its queries are unit vectors). */
+static bool queries_screenable(const search *s) {
+    for (size_t i = 0; i < s->nq; i++) {
+        double sq = 0;
+        const float *q = s->q + i * s->dim;
+        for (uint32_t x = 0; x < s->dim; x++) sq += (double)q[x] * q[x];
+        if (!(sqrt(sq) <= NIDUS__SCREEN_NORM_MAX)) return false;
+    }
+    return true;
+}
+
+/* A batch screens when the CPU has a screen (every metric: a euclidean batch
+ * through the dot product, SPEC.md §4.2): the queries packed for it, their margin
+ * coefficients and absolute slacks (euclidean: coefficients and threshold bases),
+ * and per thread panels, norms and masks for one block. */
 static int prepare_screen(search *s, nerr *e) {
     size_t nq = s->nq, dim = s->dim;
     const nidus__screen *scr = nq >= SCREEN_MIN_QUERIES && s->k ? nidus__screen_get() : NULL;
+    if (scr && s->distance != NIDUS_DISTANCE_COSINE && !queries_screenable(s)) scr = NULL;
+    float l2coef = 0;
+    if (scr && s->distance == NIDUS_DISTANCE_EUCLIDEAN && (l2coef = nidus__screen_l2_coef(scr, s->dim)) == 0)
+        scr = NULL;
     s->scr = scr;
     if (!scr) return NIDUS_OK;
     s->mask_n = BLOCK / scr->width * scr->qmax;
     s->cols = nidus__screen_cols(scr, dim);
     s->slot = (BLOCK + 16) * (s->cols + 1);
     if (!(s->qpack = nidus__mallocarray(nq, s->cols * sizeof *s->qpack)) ||
-        !(s->cq = nidus__mallocarray(nq, sizeof *s->cq)) || !(s->zero = nidus__calloc(dim, sizeof *s->zero)) ||
+        !(s->cq = nidus__mallocarray(nq, sizeof *s->cq)) || !(s->ca = nidus__mallocarray(nq, sizeof *s->ca)) ||
+        !(s->zero = nidus__calloc(dim, sizeof *s->zero)) ||
         !(s->scratch = nidus__mallocarray((size_t)s->nt * s->slot, sizeof *s->scratch)) ||
         !(s->masks = nidus__mallocarray((size_t)s->nt * s->mask_n, sizeof *s->masks)))
         return nidus__err(e, NIDUS_ENOMEM, 0, "out of memory for a batch of %zu queries", nq);
     for (size_t qs = 0; qs < nq; qs += scr->qmax) {
         size_t qw = nq - qs < scr->qmax ? nq - qs : scr->qmax;
         scr->pack_queries(s->q + qs * dim, (unsigned)qw, dim, s->qpack + qs * s->cols);
-        for (size_t x = 0; x < qw; x++) s->cq[qs + x] = nidus__screen_coef(scr, s->q + (qs + x) * dim, dim);
+        for (size_t x = 0; x < qw; x++) {
+            const float *q = s->q + (qs + x) * dim;
+            if (s->distance == NIDUS_DISTANCE_EUCLIDEAN) {
+                s->cq[qs + x] = l2coef;
+                s->ca[qs + x] = nidus__screen_l2_base(scr, q, dim);
+            } else {
+                s->cq[qs + x] = nidus__screen_coef(scr, q, dim);
+                s->ca[qs + x] = nidus__screen_slack(s->cq[qs + x], dim);
+            }
+        }
     }
     return NIDUS_OK;
 }
@@ -207,6 +242,7 @@ static void scan_threads(search *s) {
             .dim = s->dim,
             .q = s->q,
             .nq = nq,
+            .k = s->k_fns,
             .f = s->f,
             .gate = s->opts->has_min_score != 0,
             .min = s->opts->min_score,
@@ -216,6 +252,8 @@ static void scan_threads(search *s) {
             .qpack = s->qpack,
             .qstride = s->cols,
             .cq = s->cq,
+            .ca = s->ca,
+            .l2 = s->distance == NIDUS_DISTANCE_EUCLIDEAN,
             .zero = s->zero,
             .panels = scratch,
             .norms = scratch ? scratch + (size_t)BLOCK * s->cols : NULL,
@@ -250,11 +288,12 @@ static int build_results(search *s, nidus_hits **results, nerr *e) {
 /* Search nq queries; results[i] receives query i's hits. */
 static int search_many(nidus_db *db, const float *queries, size_t nq, size_t qlen, const nidus_search_opts *opts,
                        nidus_hits **results, nerr *e) {
-    search s = {.db = db, .opts = opts, .nq = nq, .dim = db->cfg.dimension, .nt = 1};
+    search s = {.db = db, .opts = opts, .nq = nq, .dim = db->cfg.dimension, .distance = db->cfg.distance, .nt = 1};
+    nidus__kfns_get(s.distance, &s.k_fns);
     int rc = check_input(&s, queries, qlen, e);
     if (!rc) rc = nidus__filter_compile_tree(opts->filter, opts->n_filter, opts->where, &s.f, e);
     if (!rc) rc = resolve_scope(&s, e);
-    if (!rc) rc = normalize_queries(&s, queries, e);
+    if (!rc) rc = copy_queries(&s, queries, e);
     if (!rc) rc = plan_topk(&s, e);
     if (!rc) rc = prepare_screen(&s, e);
     if (!rc && s.k) scan_threads(&s);

@@ -35,6 +35,13 @@ size_t nidus__kernels_block(const char **names, float (**dots)(const float *, co
 size_t nidus__kernels(const char **names, float (**dots)(const float *, const float *, size_t),
                       void (**dot4s)(const float *, const float *const[4], size_t, float[4]), size_t cap);
 
+/* The same for the euclidean kernels: each one's score, scan1 and block. */
+size_t nidus__kernels_l2(const char **names, float (**l2s)(const float *, const float *, size_t),
+                         void (**scans)(const float *, const float *, const uint64_t *, size_t, size_t, float *,
+                                        size_t),
+                         void (**blocks)(const float *, size_t, const float *const *, size_t, size_t, float *,
+                                         size_t),
+                         size_t cap);
 
 /* Every screen this build and CPU can run (kernels.c, from the kernel table);
  * returns how many (may exceed cap). */

@@ -159,6 +159,10 @@ int nidus_upsert_ex(nidus_db *db, const char *collection, const nidus_record *re
     bool reserved = false;
     uint32_t dim = db->cfg.dimension;
     uint64_t data_mark = db->data.rows;
+    /* Only a cosine store normalizes (nidus 0.5+): euclidean and dot rows are
+     * stored as given, and the flag means nothing there. */
+    const bool normalize = db->cfg.distance == NIDUS_DISTANCE_COSINE && !(flags & NIDUS_UPSERT_NORMALIZED);
+    const bool check_unit = db->cfg.distance == NIDUS_DISTANCE_COSINE && (flags & NIDUS_UPSERT_NORMALIZED);
 
     if (count && !records) {
         rc = nidus__err(&e, NIDUS_EINVAL, 0, "records is NULL");
@@ -176,7 +180,7 @@ int nidus_upsert_ex(nidus_db *db, const char *collection, const nidus_record *re
             goto out;
         }
         if ((rc = validate_vector(records[i].vector, dim, i, &e))) goto out;
-        if (flags & NIDUS_UPSERT_NORMALIZED) {
+        if (check_unit) {
             double sq = 0;
             for (uint32_t j = 0; j < dim; j++) sq += (double)records[i].vector[j] * records[i].vector[j];
             if (sq != 0 && fabs(sqrt(sq) - 1.0) > 1e-4) {
@@ -234,7 +238,7 @@ int nidus_upsert_ex(nidus_db *db, const char *collection, const nidus_record *re
         }
         float *v = vecs + i * (size_t)dim;
         memcpy(v, records[i].vector, (size_t)dim * sizeof(float));
-        if (!(flags & NIDUS_UPSERT_NORMALIZED)) nidus__normalize(v, dim);
+        if (normalize) nidus__normalize(v, dim);
         nlogop op = {.tag = NIDUS__OP_UPSERT, .coll = {collection, len}, .id = nidus__view(st[i].id), .row = data_mark + i,
                   .attrs = st[i].attrs};
         if ((rc = nidus__frame_append(&frames, &op, &e))) {

@@ -43,10 +43,15 @@ static const char *logical(const char *d) {
 
 static const float V1[4] = {1, 0, 0, 0}, V2[4] = {0, 1, 0, 0}, V3[4] = {0.5f, 0.5f, 0, 0}, V4[4] = {0, 0, 3, 4};
 
+/* The base store's distance: cosine for every test but the *_euclidean and *_dot
+ * ones, which run the same faults on a store of raw rows. */
+static int g_distance = NIDUS_DISTANCE_AUTO;
+
 static void build_base(const char *dir) {
     nidus_config cfg;
     nidus_config_init(&cfg, 4);
     cfg.auto_compact = NIDUS_AUTO_COMPACT_OFF;
+    cfg.distance = g_distance;
     nidus_db *db = th_open_cfg(dir, &cfg);
     nidus_str tags[] = {{"a", NIDUS_NTS}, {"b", NIDUS_NTS}};
     nidus_attr a1[] = {{"lang", nidus_string("rust")}, {"n", nidus_int(1)}, {"tags", nidus_list(tags, 2)}};
@@ -208,6 +213,12 @@ static long exercise(int (*op)(nidus_db *), const char *opname) {
             /* A reopen agrees with memory (or, after a committed compaction, with the
              * compacted state). */
             db = th_open_cfg(work, &cfg);
+            if (g_distance != NIDUS_DISTANCE_AUTO) {
+                nidus_config got;
+                nidus_config_init(&got, 0);
+                CHECK_OK_DB(db, nidus_get_config(db, &got));
+                CHECK_INT(got.distance, g_distance);
+            }
             char *re = dump(db);
             if (rc == NIDUS_OK) CHECK(strcmp(re, after) == 0);
             else CHECK(strcmp(logical(re), logical(before)) == 0 || strcmp(logical(re), logical(after)) == 0);
@@ -234,6 +245,24 @@ TEST(fault_delete_where) { CHECK(exercise(op_delete_where, "delete_where") > 0);
 TEST(fault_delete_where_filter) { CHECK(exercise(op_delete_where_filter, "delete_where_filter") > 0); }
 TEST(fault_compact) { CHECK(exercise(op_compact, "compact") > 0); }
 TEST(fault_flush) { CHECK(exercise(op_flush, "flush") > 0); }
+/* The writes whose bytes depend on the metric (raw rows; compaction's header
+ * byte 12), on euclidean and dot stores. */
+TEST(fault_upsert_euclidean) {
+    g_distance = NIDUS_DISTANCE_EUCLIDEAN;
+    CHECK(exercise(op_upsert, "upsert_euclidean") > 0);
+}
+TEST(fault_compact_euclidean) {
+    g_distance = NIDUS_DISTANCE_EUCLIDEAN;
+    CHECK(exercise(op_compact, "compact_euclidean") > 0);
+}
+TEST(fault_upsert_dot) {
+    g_distance = NIDUS_DISTANCE_DOT;
+    CHECK(exercise(op_upsert, "upsert_dot") > 0);
+}
+TEST(fault_compact_dot) {
+    g_distance = NIDUS_DISTANCE_DOT;
+    CHECK(exercise(op_compact, "compact_dot") > 0);
+}
 
 /* Open (with replay and auto-compaction) under every fault: it either succeeds or
  * fails cleanly, leaves no lock behind, and a clean reopen sees the same records. */

@@ -1,6 +1,7 @@
-/* test_kernels.c — the dot kernels chosen at run time (kernels.c): every SIMD kernel,
- * one query, four at once, the blocked batch kernels and the single-query scan
- * kernels, gives the portable kernel's bits; NIDUS_KERNEL=portable forces it. */
+/* test_kernels.c — the dot and euclidean kernels chosen at run time (kernels.c):
+ * every SIMD kernel, one query, four at once, the blocked batch kernels and the
+ * single-query scan kernels, gives the portable kernel's bits;
+ * NIDUS_KERNEL=portable forces it. */
 #include "test.h"
 
 #include "test_hooks.h"
@@ -132,4 +133,110 @@ TEST(kernels_scan1_match_portable_bit_for_bit) {
     CHECK_U64(checked, (uint64_t)MAXN * nk * NR);
     free(q);
     free(mat);
+}
+
+/* The euclidean kernels (score, single-query scan, batch block) give
+ * nidus__l2neg's bits at every length 1..1100, on unaligned data, rows out of
+ * storage order, any prefetch distance; and nidus__l2neg is the dot's order
+ * with d*d as the lane term: the negated nidus__dot of the f32 difference with
+ * itself, bit for bit. */
+TEST(kernels_l2_match_portable_bit_for_bit) {
+    const char *names[8];
+    float (*l2s[8])(const float *, const float *, size_t);
+    void (*scans[8])(const float *, const float *, const uint64_t *, size_t, size_t, float *, size_t);
+    void (*blocks[8])(const float *, size_t, const float *const *, size_t, size_t, float *, size_t);
+    size_t nk = nidus__kernels_l2(names, l2s, scans, blocks, 8);
+    CHECK(nk >= 1);
+    CHECK_STR(names[0], "portable");
+    enum { MAXN = 1100, NR = 9 };
+    float *q = malloc(sizeof(float) * (MAXN + 3)), *mat = malloc(sizeof(float) * 16 * MAXN),
+          *d = malloc(sizeof(float) * MAXN);
+    uint64_t seed = 4242;
+    for (size_t i = 0; i < 16 * MAXN; i++) {
+        seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+        mat[i] = (float)((int)(seed >> 40) % 2001 - 1000) / 983.0f;
+        if (i < MAXN + 3) q[i] = (float)((int)(seed >> 20) % 2001 - 1000) / 997.0f;
+    }
+    const uint64_t rows[NR] = {3, 0, 15, 7, 8, 2, 11, 1, 14};
+    float out[NR];
+    size_t checked = 0;
+    for (size_t n = 1; n <= MAXN; n++) {
+        const float *x = q + (n % 3); /* deliberately misaligned */
+        for (size_t r = 0; r < NR; r++) {
+            const float *y = mat + rows[r] * n;
+            float want = nidus__l2neg(x, y, n);
+            for (size_t i = 0; i < n; i++) d[i] = x[i] - y[i];
+            float viadot = -nidus__dot(d, d, n);
+            if (memcmp(&want, &viadot, 4) != 0)
+                t_fail(__FILE__, __LINE__, "l2neg n=%zu: %a vs -dot(d, d) %a", n, (double)want, (double)viadot);
+            for (size_t kk = 0; kk < nk; kk++) {
+                float one = l2s[kk](x, y, n);
+                if (memcmp(&one, &want, 4) != 0)
+                    t_fail(__FILE__, __LINE__, "%s l2 n=%zu: %a vs %a", names[kk], n, (double)one, (double)want);
+            }
+        }
+        for (size_t kk = 0; kk < nk; kk++) {
+            scans[kk](x, mat, rows, NR, n, out, n % 4);
+            for (size_t r = 0; r < NR; r++) {
+                float want = nidus__l2neg(x, mat + rows[r] * n, n);
+                if (memcmp(&want, &out[r], 4) != 0)
+                    t_fail(__FILE__, __LINE__, "%s l2 scan1 n=%zu row %zu: %a vs %a", names[kk], n, r,
+                           (double)out[r], (double)want);
+                checked++;
+            }
+        }
+    }
+    CHECK_U64(checked, (uint64_t)MAXN * nk * NR);
+    /* Known values: 0 for equal vectors, never positive, the squared distance. */
+    CHECK(nidus__l2neg(q, q, 100) == 0.0f);
+    const float a[3] = {1, 2, 3}, b[3] = {4, 6, 3};
+    CHECK(nidus__l2neg(a, b, 3) == -25.0f);
+    free(q), free(mat), free(d);
+}
+
+/* The euclidean block kernels (a batch's exact path) give every (query, row)
+ * pair nidus__l2neg's bits, around every blocking edge. */
+TEST(kernels_l2_block_match_portable_bit_for_bit) {
+    const char *names[8];
+    float (*l2s[8])(const float *, const float *, size_t);
+    void (*scans[8])(const float *, const float *, const uint64_t *, size_t, size_t, float *, size_t);
+    void (*blocks[8])(const float *, size_t, const float *const *, size_t, size_t, float *, size_t);
+    size_t nk = nidus__kernels_l2(names, l2s, scans, blocks, 8);
+    enum { MAXN = 777, MAXQ = 19, MAXR = 9 };
+    float *q = malloc(sizeof(float) * MAXQ * MAXN), *rowbuf = malloc(sizeof(float) * MAXR * (MAXN + 3));
+    uint64_t seed = 77;
+    for (size_t i = 0; i < MAXQ * MAXN; i++) {
+        seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+        q[i] = (float)((int)(seed >> 40) % 2001 - 1000) / 991.0f;
+    }
+    for (size_t i = 0; i < MAXR * (MAXN + 3); i++) {
+        seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+        rowbuf[i] = (float)((int)(seed >> 40) % 2001 - 1000) / 977.0f;
+    }
+    static const size_t lens[] = {1, 7, 8, 9, 16, 23, 64, 100, 384, 385, 777};
+    static const size_t nqs[] = {1, 2, 3, 4, 5, 19};
+    float out[MAXQ * (MAXR + 2)];
+    size_t checked = 0;
+    for (size_t li = 0; li < sizeof lens / sizeof lens[0]; li++) {
+        size_t n = lens[li];
+        const float *rows[MAXR];
+        for (size_t r = 0; r < MAXR; r++) rows[r] = rowbuf + r * (MAXN + 3) + (r % 3); /* misaligned */
+        for (size_t a = 0; a < sizeof nqs / sizeof nqs[0]; a++)
+            for (size_t nr = 1; nr <= MAXR; nr++)
+                for (size_t kk = 0; kk < nk; kk++) {
+                    size_t nq = nqs[a], ld = nr + 2;
+                    blocks[kk](q, nq, rows, nr, n, out, ld);
+                    for (size_t i = 0; i < nq; i++)
+                        for (size_t r = 0; r < nr; r++) {
+                            float want = nidus__l2neg(q + i * n, rows[r], n);
+                            if (memcmp(&want, &out[i * ld + r], 4) != 0)
+                                t_fail(__FILE__, __LINE__, "%s l2 block n=%zu nq=%zu nr=%zu (%zu,%zu): %a vs %a",
+                                       names[kk], n, nq, nr, i, r, (double)out[i * ld + r], (double)want);
+                            checked++;
+                        }
+                }
+    }
+    CHECK(checked > 1000);
+    free(q);
+    free(rowbuf);
 }

@@ -7,6 +7,7 @@ nidus --dir s stats
 }
 {
   "dimension": 4,
+  "distance": "Cosine",
   "collections": [
     "docs"
   ],

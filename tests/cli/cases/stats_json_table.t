@@ -6,6 +6,7 @@ nidus --dir s stats --format table
 --- stdout
 {
   "dimension": 3,
+  "distance": "Cosine",
   "collections": [
     "code",
     "docs"
@@ -18,11 +19,12 @@ nidus --dir s stats --format table
     "doc_count": 5
   }
 }
-stat          value
-dimension         3
-collections       2
-rows              5
-dead_rows         0
-doc_count         5
-vector_bytes     60
+stat           value
+dimension          3
+distance      Cosine
+collections        2
+rows               5
+dead_rows          0
+doc_count          5
+vector_bytes      60
 --- exit 0
