@@ -8,7 +8,7 @@
  * /proc/locks. Findings are OK, WARN (harmless leftovers a writer or compact
  * clears: torn tails, orphan rows, stale locks), DAMAGE (data the library refuses
  * or silently drops) or NEWER (what a later nidus, 0.5 to 0.80, wrote and this
- * library refuses: to write, or to read at all; docs/FORMAT.md §9); any DAMAGE or
+ * library refuses: to write, or to read at all; docs/FORMAT.md §10); any DAMAGE or
  * NEWER makes the exit status 1.
  */
 #include <dirent.h>
@@ -76,7 +76,7 @@ static bool exists(const char *path, struct stat *st) {
 
 /* ---- bincode (FORMAT.md §4) ---- */
 
-/* A value tag no nidus up to 0.80 writes: never a torn tail (FORMAT.md §9.4). */
+/* A value tag no nidus up to 0.80 writes: never a torn tail (FORMAT.md §10.4). */
 static const char UNKNOWN_VALUE[] = "unknown value tag";
 
 typedef struct cur {
@@ -165,7 +165,7 @@ static void get_language(cur *c) {
     if (get_uint(c, 4) != 0 && !c->why) c->why = "a language other than English (0)";
 }
 
-/* Op 5-9's fields after the collection, as nidus 0.80 writes them (FORMAT.md §9.4):
+/* Op 5-9's fields after the collection, as nidus 0.80 writes them (FORMAT.md §10.4):
  * skipped over, checked as bincode reads them. */
 static void skip_later(cur *c, uint32_t tag) {
     size_t len;
@@ -449,7 +449,7 @@ static bool check_lock(const char *dir) {
     return active;
 }
 
-/* ---- what later versions leave in the directory (FORMAT.md §9) ---- */
+/* ---- what later versions leave in the directory (FORMAT.md §10) ---- */
 
 /* By name, never by content: the caches begin like a data file. The first match
  * decides; `seg-` with digits only is a segment, with a suffix its sidecar. */
@@ -539,7 +539,7 @@ static void check_files(const later *l) {
     }
 }
 
-/* The manifest (§9.2), with this file's own reader. */
+/* The manifest (§10.2), with this file's own reader. */
 static void check_manifest(const char *dir, later *l, bool data_ok, uint32_t dim, unsigned dist) {
     if (!l->manifest) return;
     char *mp = path_of(dir, "manifest");
@@ -636,7 +636,7 @@ static void check_manifest(const char *dir, later *l, bool data_ok, uint32_t dim
     l->nsegs = nsegs;
 }
 
-/* Segment files (§9.3): those the manifest names (their rows continue data's), and
+/* Segment files (§10.3): those the manifest names (their rows continue data's), and
  * the others (a compaction's leftovers, or with no manifest, rows of unknown fate). */
 static void check_segments(const char *dir, later *l, uint64_t data_rows, uint32_t dim) {
     for (size_t i = 0; i < l->nsegs; i++) {
@@ -741,7 +741,7 @@ int cmd_check(cli_opts *o) {
     }
     free(data);
 
-    /* what a later nidus left (§9): caches, the manifest, segments */
+    /* what a later nidus left (§10): caches, the manifest, segments */
     later lt;
     list_later(o->dir, &lt);
     check_files(&lt);

@@ -8,7 +8,7 @@ found-<what> or crash-<what> and are not touched here.
 
 The header, frame, log and open seeds are cut from the golden stores written by
 nidus 0.3.1 (tests/golden/), with frames and manifests of later versions built from
-docs/FORMAT.md §9; the others are programs in the byte formats that
+docs/FORMAT.md §10; the others are programs in the byte formats that
 fuzz_filter_glob.c and fuzz_api.c decode, and JSON for fuzz_cli_json.c.
 """
 import os
@@ -90,7 +90,7 @@ write("frame", "bad_bool", struct.pack("<I", 3) + s("c") + s("i") + struct.pack(
 write("frame", "count_too_big", struct.pack("<I", 2) + s("c") + struct.pack("<Q", 1 << 60))
 write("frame", "empty", b"")
 
-# Ops 5-9 of later nidus versions (docs/FORMAT.md §9.4), verified against nidus 0.80's
+# Ops 5-9 of later nidus versions (docs/FORMAT.md §10.4), verified against nidus 0.80's
 # bincode: EVERSION when whole; cut short, malformed.
 LATER = {
     "op5_upsert_text": struct.pack("<I", 5) + s("docs") + s("a") + struct.pack("<Q", 0),
@@ -139,7 +139,7 @@ write("log", "tag10_last", b"\0" + b_log + frame(struct.pack("<I", 10) + s("c"))
 
 # ---------------------------------------------------------------- manifest ----
 # One control byte (fuzz_manifest.c): bit 0 rewrite the CRC. The examples of
-# docs/FORMAT.md §9.2, verified against nidus 0.80's bincode and crc32fast.
+# docs/FORMAT.md §10.2, verified against nidus 0.80's bincode and crc32fast.
 
 
 def manifest(fmt, dim, dist, segs, next_id, version, profile=b""):

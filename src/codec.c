@@ -435,7 +435,7 @@ static int r_meta(rd *r, nmeta *out) {
 /* ---- the ops of later versions (tags 5-9): their shape checked, never kept ---- */
 
 /* nidus 0.80's Op variants after Delete, in tag order, and the first version that
- * writes each (docs/FORMAT.md §4.3). */
+ * writes each (docs/FORMAT.md §10.4). */
 static const struct {
     const char *name, *version;
 } LATER_OPS[5] = {

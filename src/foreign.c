@@ -1,5 +1,5 @@
 /* foreign.c — what later nidus versions (0.5 to 0.80) leave in a store directory,
- * and what an open does about it (SPEC.md §11, docs/FORMAT.md §9): a writer
+ * and what an open does about it (SPEC.md §6.8, docs/FORMAT.md §10): a writer
  * refuses a directory holding any file such a version writes, before it takes the
  * lock or creates anything; a reader parses a `manifest` and proceeds only when
  * every row lives in `data`. Files are recognised by name, never by content (the
@@ -30,7 +30,7 @@ static const foreign_kind KINDS[] = {
     {"seg-", SEGMENT, "nidus 0.18 or later", "a sealed segment, holding rows past the end of `data`"},
     {"manifest.tmp", EXACT, "nidus 0.18 or later", "a manifest being written"},
     {".crc", SUFFIX, "nidus 0.62 or later", "a segment's checksum sidecar"},
-    {"hist-", PREFIX, "nidus 0.78 or later", "a history entry"},
+    {"hist-", PREFIX, "nidus 0.78 or later", "a history entry (a past version of the store)"},
     {".ivf", SUFFIX, "nidus 0.64 or later", "a segment's IVF index"},
     {"ann", EXACT, "nidus 0.12 or later", "an ANN index cache"},
     {"fts", EXACT, "nidus 0.14 or later", "a full-text index cache"},
@@ -190,6 +190,7 @@ int nidus__manifest_parse(const uint8_t *p, size_t len, nmanifest *m, nerr *e) {
                           n, len);
     m->nsegments = n;
     size_t used = 0;
+    bool first_data = false;
     for (uint64_t i = 0; i < n && !r.why; i++) {
         uint64_t k = m_uint(&r, 8, "segments");
         if (r.why) break;
@@ -201,6 +202,7 @@ int nidus__manifest_parse(const uint8_t *p, size_t len, nmanifest *m, nerr *e) {
             return nidus__err(e, NIDUS_ECORRUPT, 0, "segment %" PRIu64 "'s name is not UTF-8", i);
         r.pos += (size_t)k;
         if (i == 0) {
+            first_data = k == 4 && memcmp(s, "data", 4) == 0; /* (the copy below stops at a NUL) */
             snprintf(m->first, sizeof m->first, "%.*s", (int)(k < 60 ? k : 60), s);
             continue;
         }
@@ -228,7 +230,7 @@ int nidus__manifest_parse(const uint8_t *p, size_t len, nmanifest *m, nerr *e) {
                           "a nidus newer than 0.80",
                           m->distance);
     if (n == 0) return nidus__err(e, NIDUS_ECORRUPT, 0, "it names no segments (nidus 0.80 refuses it too)");
-    if (strcmp(m->first, "data") != 0)
+    if (!first_data)
         return nidus__err(e, NIDUS_ECORRUPT, 0, "its first segment is \"%s\", where nidus always has `data`",
                           m->first);
     return NIDUS_OK;

@@ -372,7 +372,7 @@ int nidus__rows_finish(nrow_reader *r, int rc, nerr *e);
 /* -------------------------------------------------------------- foreign ---- */
 
 /* foreign.c: the files later nidus versions (0.5 to 0.80) write into a store
- * directory (docs/FORMAT.md §9). */
+ * directory (docs/FORMAT.md §10). */
 
 /* Which kind of later version's file `name` is (an index, -1: none of theirs), the
  * version that first writes it and what it is (static strings; either may be NULL). */
