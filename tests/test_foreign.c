@@ -1,5 +1,5 @@
 /* test_foreign.c — stores of later nidus versions (0.5 to 0.80), built by hand from
- * their documented formats (docs/FORMAT.md §9; the example bytes were verified
+ * their documented formats (docs/FORMAT.md §10; the example bytes were verified
  * against nidus 0.80's own bincode 1.3.3 and crc32fast) on top of a store this
  * library wrote: a `manifest` (v1, v2), sealed segments `seg-NNNNNNNN`, derived
  * files, log ops 5-9 and tags past them. Each is refused with the right code and a
@@ -52,7 +52,7 @@ static void append_file(const char *path, const void *p, size_t n) {
     free(all);
 }
 
-/* The verified example bytes (facts from nidus 0.80's source, docs/FORMAT.md §9). */
+/* The verified example bytes (facts from nidus 0.80's source, docs/FORMAT.md §10). */
 static const char *const FRESH_V2 = /* dim 3, Cosine, ["data"], next_id 1, version 1, empty profile */
     "dc 23 95 ca | 02 00 | 03 00 00 00 00 00 00 00 | 00 00 00 00 | 01 00 00 00 00 00 00 00"
     "04 00 00 00 00 00 00 00 64 61 74 61 | 01 00 00 00 00 00 00 00 | 01 00 00 00 00 00 00 00"

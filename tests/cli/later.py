@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Turn a store into one a later nidus (0.5 to 0.80) would leave (docs/FORMAT.md §9).
+"""Turn a store into one a later nidus (0.5 to 0.80) would leave (docs/FORMAT.md §10).
 
 Usage: later.py DIR WHAT [ARGS...]
   manifest FORMAT DISTANCE SEGMENT...   write DIR/manifest ([crc32][bincode], the
