@@ -101,7 +101,7 @@ static int list_dir(const char *dir, listing *l, nerr *e) {
     memset(l, 0, sizeof *l);
     l->kind = -1;
     int r = nidus__io_list(dir, list_one, l);
-    if (r == -ENOENT) return NIDUS_OK; /* no directory yet: a new store */
+    if (r == -ENOENT || r == -ENOTDIR) return NIDUS_OK; /* no directory yet (a new store), or the open's own error */
     if (r < 0) return nidus__err_sys(e, -r, "cannot list store directory %s", dir);
     return NIDUS_OK;
 }

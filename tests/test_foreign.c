@@ -284,7 +284,7 @@ TEST(foreign_manifest_examples_parse) {
  * a v2 profile and trailing bytes are ignored. */
 TEST(foreign_manifest_parse_verdicts) {
     static const char *const data_only[] = {"data"}, *const not_data[] = {"seg-00000001"};
-    uint8_t b[512];
+    uint8_t b[2048]; /* room for 40 segments */
     nmanifest m;
     nerr e = {0};
     size_t n = hex(FRESH_V2, b, sizeof b);
