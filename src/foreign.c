@@ -262,27 +262,38 @@ static int read_manifest(const char *path, uint8_t **buf, size_t *len, nerr *e) 
     return rc;
 }
 
-/* The dimension and byte 12 of `data`'s header; false when there is no whole
- * header to read (the snapshot then reports what is wrong with `data`). */
-static bool data_header(const char *dir, uint32_t *dim, uint8_t *dist) {
+/* The dimension and byte 12 of `data`'s header: NIDUS_OK with *have set, false
+ * when there is no whole header to read (the snapshot then reports what is wrong
+ * with `data`); an error when it cannot be read. */
+static int data_header(const char *dir, bool *have, uint32_t *dim, uint8_t *dist, nerr *e) {
+    *have = false;
     size_t n = strlen(dir);
     char *path = nidus__malloc(n + 6);
-    if (!path) return false;
+    if (!path) return nidus__err(e, NIDUS_ENOMEM, 0, "out of memory");
     memcpy(path, dir, n);
     memcpy(path + n, "/data", 6);
-    int fd = nidus__io_open(path, O_RDONLY, 0);
-    nidus__free(path);
-    if (fd < 0) return false;
+    int fd = nidus__io_open(path, O_RDONLY, 0), rc = NIDUS_OK;
+    if (fd == -ENOENT) {
+        nidus__free(path);
+        return NIDUS_OK;
+    }
+    if (fd < 0) rc = nidus__err_sys(e, -fd, "failed to open data file at %s", path);
     uint8_t h[NIDUS_HEADER_LEN];
     uint64_t size = 0;
-    bool ok = nidus__io_fsize(fd, &size) == 0 && size >= sizeof h && nidus__io_pread_full(fd, h, sizeof h, 0) == 0 &&
-              memcmp(h, "NIDUS\0", 6) == 0;
-    nidus__io_close(fd);
-    if (ok) {
-        *dim = nidus__get_le32(h + 8);
-        *dist = h[12];
+    int r;
+    if (!rc && (r = nidus__io_fsize(fd, &size)) < 0) rc = nidus__err_sys(e, -r, "failed to stat data file at %s", path);
+    if (!rc && size >= sizeof h) {
+        if ((r = nidus__io_pread_full(fd, h, sizeof h, 0)) < 0)
+            rc = nidus__err_sys(e, -r, "failed to read data file header at %s", path);
+        else if (memcmp(h, "NIDUS\0", 6) == 0) {
+            *have = true;
+            *dim = nidus__get_le32(h + 8);
+            *dist = h[12];
+        }
     }
-    return ok;
+    if (fd >= 0) nidus__io_close(fd);
+    nidus__free(path);
+    return rc;
 }
 
 int nidus__foreign_check_reader(const char *dir, nerr *e) {
@@ -315,15 +326,16 @@ int nidus__foreign_check_reader(const char *dir, nerr *e) {
                             rc == NIDUS_ECORRUPT ? "corrupt" : "of a later nidus", why);
         }
     }
-    uint32_t dim;
-    uint8_t dist;
+    uint32_t dim = 0;
+    uint8_t dist = 0;
+    bool have = false;
     if (rc == NIDUS_OK && m.nsegments > 1)
         rc = nidus__err(e, NIDUS_EVERSION, 0,
                         "store at %s keeps rows in sealed segments (%s; its manifest names %" PRIu64
                         " segments), which nidus 0.18 or later writes: this library does not read segments, and "
                         "refuses the store rather than miss those rows",
                         dir, m.extra, m.nsegments);
-    else if (rc == NIDUS_OK && data_header(dir, &dim, &dist)) {
+    else if (rc == NIDUS_OK && (rc = data_header(dir, &have, &dim, &dist, e)) == NIDUS_OK && have) {
         if (m.dimension != dim)
             rc = nidus__err(e, NIDUS_ECORRUPT, 0,
                             "manifest %s says dimension %" PRIu64 ", the data header %" PRIu32 ": corrupt store", path,
