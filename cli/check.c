@@ -618,9 +618,9 @@ static void check_manifest(const char *dir, later *l, bool data_ok, uint32_t dim
         if (data_ok && mdim != dim) {
             say("manifest", "DAMAGE", "manifest says dimension %" PRIu64 ", the data header %u: %s", mdim, dim, refuse);
             g_ro_refused = true;
-        } else if (data_ok && mdist != dist) {
+        } else if (data_ok && mdist != dist && dist <= 2) { /* (byte 12 above 2: reported with data) */
             say("manifest", "DAMAGE", "manifest says distance %s, the data header %s: %s", distance_name(mdist),
-                distance_name(dist) ? distance_name(dist) : "an unknown one", refuse);
+                distance_name(dist), refuse);
             g_ro_refused = true;
         }
         else if (!nsegs)

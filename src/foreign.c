@@ -340,7 +340,7 @@ int nidus__foreign_check_reader(const char *dir, nerr *e) {
             rc = nidus__err(e, NIDUS_ECORRUPT, 0,
                             "manifest %s says dimension %" PRIu64 ", the data header %" PRIu32 ": corrupt store", path,
                             m.dimension, dim);
-        else if (m.distance != dist)
+        else if (m.distance != dist && dist <= 2) /* (a byte 12 above 2 is the header's own refusal) */
             rc = nidus__err(e, NIDUS_ECORRUPT, 0,
                             "manifest %s says distance %s, the data header (byte 12 = %u) %s: corrupt store", path,
                             nidus__distance_word(m.distance), dist,
