@@ -27,7 +27,7 @@ LDSAN := -fsanitize=$(SAN)
 endif
 # The portable kernel only (debugging aid): make NIDUS_PORTABLE=1
 ifeq ($(NIDUS_PORTABLE),1)
-CFLAGS_ALL += -DNIDUS_PORTABLE_ONLY
+CFLAGS_ALL += -DNIDUS__PORTABLE_ONLY
 endif
 
 LIB_SRC  := $(sort $(wildcard src/*.c))

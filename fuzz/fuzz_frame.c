@@ -15,22 +15,22 @@
  */
 #include "op_check.h"
 
-static bool op_zero(const nop *op) {
-    static const nop zero;
+static bool op_zero(const nlogop *op) {
+    static const nlogop zero;
     return memcmp(op, &zero, sizeof zero) == 0;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     uint8_t *payload = fz_dup(data, size);
-    nop op;
+    nlogop op;
     nerr e = {0};
-    nidus__fault_arm(NIDUS_FAULT_ALLOC, LONG_MAX, 0); /* count allocations only */
+    nidus__fault_arm(NIDUS__FAULT_ALLOC, LONG_MAX, 0); /* count allocations only */
     int rc = nidus__op_decode(payload, size, &op, &e);
     long allocs = nidus__fault_calls();
     nidus__fault_disarm();
     {
         narena scratch = {0};
-        nop view;
+        nlogop view;
         nerr ev = {0};
         int rcv = nidus__op_view(payload, size, &view, &scratch, &ev);
         FZ_CHECK_MSG(rcv == rc, "view decode %d, owned decode %d", rcv, rc);
@@ -57,7 +57,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     /* The canonical payload is never longer than the input (duplicate keys and
      * trailing bytes can only be dropped). */
     FZ_CHECK(plen <= size);
-    nop op2;
+    nlogop op2;
     int rc2 = nidus__op_decode(b.p + 4, plen, &op2, &e);
     FZ_CHECK_MSG(rc2 == NIDUS_OK, "re-encoded op does not decode: %s", e.msg);
     FZ_CHECK(fz_op_same(&op, &op2));
@@ -72,7 +72,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     /* Out of memory at one allocation of the decode. */
     if (allocs > 0) {
         long k = (long)((size * 2654435761u + (size ? data[size - 1] : 0)) % (unsigned long)allocs);
-        nidus__fault_arm(NIDUS_FAULT_ALLOC, k, 0);
+        nidus__fault_arm(NIDUS__FAULT_ALLOC, k, 0);
         rc = nidus__op_decode(payload, size, &op, &e);
         bool fired = nidus__fault_fired();
         nidus__fault_disarm();

@@ -10,7 +10,7 @@
 #include "common.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-    uint8_t in[NIDUS_HEADER_LEN] = {0};
+    uint8_t in[NIDUS__HEADER_LEN] = {0};
     memcpy(in, data, size < sizeof in ? size : sizeof in);
     uint8_t *exact = fz_dup(in, sizeof in); /* the decoder may read all 64, no more */
 
@@ -22,12 +22,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     unsigned version = (unsigned)in[6] | (unsigned)in[7] << 8;
     if (!magic_ok) {
         FZ_CHECK(rc == NIDUS_ENOTDB);
-    } else if (version != NIDUS_FORMAT_VERSION) {
+    } else if (version != NIDUS__FORMAT_VERSION) {
         FZ_CHECK(rc == NIDUS_EVERSION);
     } else {
         FZ_CHECK(rc == NIDUS_OK);
         FZ_CHECK(dim == fz_le32(in + 8));
-        uint8_t out[NIDUS_HEADER_LEN];
+        uint8_t out[NIDUS__HEADER_LEN];
         nidus__header_encode(out, dim);
         FZ_CHECK(memcmp(out, in, 12) == 0);
         for (size_t i = 12; i < sizeof out; i++) FZ_CHECK(out[i] == 0);

@@ -22,11 +22,11 @@
 #include "op_check.h"
 
 typedef struct ops {
-    nop *v;
+    nlogop *v;
     size_t n, cap;
 } ops;
 
-static int keep_op(void *ctx, nop *op) {
+static int keep_op(void *ctx, nlogop *op) {
     ops *o = ctx;
     fz_check_op(op);
     if (o->n == o->cap) {
@@ -38,7 +38,7 @@ static int keep_op(void *ctx, nop *op) {
     return NIDUS_OK;
 }
 
-static int free_op(void *ctx, nop *op) {
+static int free_op(void *ctx, nlogop *op) {
     (void)ctx;
     nidus__op_free(op);
     return NIDUS_OK;
@@ -108,7 +108,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         long k = (long)(ctl >> 2) - 1;
         size_t ge = SIZE_MAX;
         bool tn = true;
-        nidus__fault_arm(NIDUS_FAULT_ALLOC, k, 0);
+        nidus__fault_arm(NIDUS__FAULT_ALLOC, k, 0);
         int rc3 = nidus__log_scan(buf, len, &ge, &tn, free_op, NULL, &e);
         bool fired = nidus__fault_fired();
         nidus__fault_disarm();

@@ -41,18 +41,18 @@ static inline bool fz_value_same(const nidus_value *a, const nidus_value *b) {
 
 /* A decoded op obeys the decoder's contract: known tag, owned valid strings, maps
  * sorted by key with unique keys, fields unused by the tag zero. */
-static inline void fz_check_op(const nop *op) {
-    FZ_CHECK(op->tag <= OP_DELETE);
+static inline void fz_check_op(const nlogop *op) {
+    FZ_CHECK(op->tag <= NIDUS__OP_DELETE);
     fz_check_str(&op->coll);
     FZ_CHECK(op->coll.ptr != NULL);
     fz_check_str(&op->id);
-    bool has_id = op->tag == OP_UPSERT || op->tag == OP_DELETE;
+    bool has_id = op->tag == NIDUS__OP_UPSERT || op->tag == NIDUS__OP_DELETE;
     FZ_CHECK(has_id == (op->id.ptr != NULL));
-    if (op->tag != OP_UPSERT) {
+    if (op->tag != NIDUS__OP_UPSERT) {
         FZ_CHECK(op->row == 0);
         FZ_CHECK(op->attrs.n == 0 && op->attrs.items == NULL);
     }
-    if (op->tag != OP_SETMETA) FZ_CHECK(op->meta.n == 0 && op->meta.items == NULL);
+    if (op->tag != NIDUS__OP_SETMETA) FZ_CHECK(op->meta.n == 0 && op->meta.items == NULL);
     for (size_t i = 0; i < op->attrs.n; i++) {
         const nattr *a = &op->attrs.items[i];
         fz_check_str(&a->key);
@@ -75,7 +75,7 @@ static inline void fz_check_op(const nop *op) {
     }
 }
 
-static inline bool fz_op_same(const nop *a, const nop *b) {
+static inline bool fz_op_same(const nlogop *a, const nlogop *b) {
     if (a->tag != b->tag || a->row != b->row || !fz_str_eq(a->coll, b->coll) || !fz_str_eq(a->id, b->id))
         return false;
     if (a->attrs.n != b->attrs.n || a->meta.n != b->meta.n) return false;

@@ -9,19 +9,19 @@ bool nidus__fault_hit(int kind, int *err); /* fault.c */
 
 void *nidus__malloc(size_t n) {
     int err;
-    if (nidus__fault_hit(NIDUS_FAULT_ALLOC, &err)) return NULL;
+    if (nidus__fault_hit(NIDUS__FAULT_ALLOC, &err)) return NULL;
     return malloc(n ? n : 1);
 }
 
 void *nidus__calloc(size_t n, size_t size) {
     int err;
-    if (nidus__fault_hit(NIDUS_FAULT_ALLOC, &err)) return NULL;
+    if (nidus__fault_hit(NIDUS__FAULT_ALLOC, &err)) return NULL;
     return calloc(n ? n : 1, size ? size : 1);
 }
 
 void *nidus__realloc(void *p, size_t n) {
     int err;
-    if (nidus__fault_hit(NIDUS_FAULT_ALLOC, &err)) return NULL;
+    if (nidus__fault_hit(NIDUS__FAULT_ALLOC, &err)) return NULL;
     return realloc(p, n ? n : 1);
 }
 

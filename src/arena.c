@@ -20,7 +20,7 @@ struct narena_chunk {
 };
 
 #define ARENA_MIN_CHUNK ((size_t)256)
-#define ARENA_MAX_CHUNK NIDUS_ARENA_MAX_CHUNK
+#define ARENA_MAX_CHUNK NIDUS__ARENA_MAX_CHUNK
 
 static size_t round8(size_t n) { return (n + 7) & ~(size_t)7; }
 

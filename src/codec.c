@@ -97,12 +97,12 @@ static int w_value(wr *w, const nidus_value *v) {
 
 /* The payload of `op`. Maps are written in array order: nattrs and nmeta are kept
  * sorted and unique by contract, which is exactly bincode's BTreeMap order. */
-static int w_op(wr *w, const nop *op, nerr *e) {
+static int w_op(wr *w, const nlogop *op, nerr *e) {
     w_u32(w, op->tag);
     switch (op->tag) {
-    case OP_CREATE:
-    case OP_DROP: w_str(w, op->coll); return NIDUS_OK;
-    case OP_SETMETA:
+    case NIDUS__OP_CREATE:
+    case NIDUS__OP_DROP: w_str(w, op->coll); return NIDUS_OK;
+    case NIDUS__OP_SETMETA:
         w_str(w, op->coll);
         w_u64(w, (uint64_t)op->meta.n);
         for (size_t i = 0; i < op->meta.n; i++) {
@@ -110,7 +110,7 @@ static int w_op(wr *w, const nop *op, nerr *e) {
             w_str(w, op->meta.items[i].value);
         }
         return NIDUS_OK;
-    case OP_UPSERT:
+    case NIDUS__OP_UPSERT:
         w_str(w, op->coll);
         w_str(w, op->id);
         w_u64(w, op->row);
@@ -123,7 +123,7 @@ static int w_op(wr *w, const nop *op, nerr *e) {
                                   (int)a->val.type);
         }
         return NIDUS_OK;
-    case OP_DELETE:
+    case NIDUS__OP_DELETE:
         w_str(w, op->coll);
         w_str(w, op->id);
         return NIDUS_OK;
@@ -131,7 +131,7 @@ static int w_op(wr *w, const nop *op, nerr *e) {
     return nidus__err(e, NIDUS_EINVAL, 0, "cannot encode unknown op tag %" PRIu32, op->tag);
 }
 
-int nidus__frame_append(nbuf *b, const nop *op, nerr *e) {
+int nidus__frame_append(nbuf *b, const nlogop *op, nerr *e) {
     wr sizer = {NULL, 0};
     int rc = w_op(&sizer, op, e);
     if (rc != NIDUS_OK) return rc;
@@ -572,21 +572,21 @@ static int r_later_op(rd *r, uint32_t tag) {
     return nidus__err(r->e, NIDUS_ECORRUPT, 0, "unknown op tag %" PRIu32, tag);
 }
 
-static int r_op(rd *r, nop *op) {
+static int r_op(rd *r, nlogop *op) {
     int rc = r_u32(r, &op->tag);
     if (rc != NIDUS_OK) return rc;
     switch (op->tag) {
-    case OP_CREATE:
-    case OP_DROP: return r_str(r, &op->coll);
-    case OP_SETMETA:
+    case NIDUS__OP_CREATE:
+    case NIDUS__OP_DROP: return r_str(r, &op->coll);
+    case NIDUS__OP_SETMETA:
         if ((rc = r_str(r, &op->coll)) != NIDUS_OK) return rc;
         return r_meta(r, &op->meta);
-    case OP_UPSERT:
+    case NIDUS__OP_UPSERT:
         if ((rc = r_str(r, &op->coll)) != NIDUS_OK) return rc;
         if ((rc = r_str(r, &op->id)) != NIDUS_OK) return rc;
         if ((rc = r_u64(r, &op->row)) != NIDUS_OK) return rc;
         return r_attrs(r, &op->attrs);
-    case OP_DELETE:
+    case NIDUS__OP_DELETE:
         if ((rc = r_str(r, &op->coll)) != NIDUS_OK) return rc;
         return r_str(r, &op->id);
     case 5:
@@ -602,7 +602,7 @@ static int r_op(rd *r, nop *op) {
 
 /* Trailing bytes after a complete op are ignored, as bincode 1's legacy decoder
  * does; nidus never writes any. */
-int nidus__op_read(const uint8_t *p, size_t len, nop *op, narena *scratch, bool *unknown, nerr *e) {
+int nidus__op_read(const uint8_t *p, size_t len, nlogop *op, narena *scratch, bool *unknown, nerr *e) {
     memset(op, 0, sizeof *op);
     rd r = {p, len, 0, e, scratch, false};
     int rc = r_op(&r, op);
@@ -614,14 +614,14 @@ int nidus__op_read(const uint8_t *p, size_t len, nop *op, narena *scratch, bool 
     return rc;
 }
 
-int nidus__op_decode(const uint8_t *p, size_t len, nop *op, nerr *e) {
+int nidus__op_decode(const uint8_t *p, size_t len, nlogop *op, nerr *e) {
     return nidus__op_read(p, len, op, NULL, NULL, e);
 }
 
 /* The same decoder and the same verdicts, without copying: replay copies only what
  * it keeps (a doc's id and attributes, into its collection's arena), so a million
  * Upserts no longer cost a million strndup/free pairs of collection names. */
-int nidus__op_view(const uint8_t *p, size_t len, nop *op, narena *scratch, nerr *e) {
+int nidus__op_view(const uint8_t *p, size_t len, nlogop *op, narena *scratch, nerr *e) {
     return nidus__op_read(p, len, op, scratch, NULL, e);
 }
 
@@ -632,7 +632,7 @@ void nidus__meta_free(nmeta *m) {
     m->n = 0;
 }
 
-void nidus__op_free(nop *op) {
+void nidus__op_free(nlogop *op) {
     str_free(&op->coll);
     str_free(&op->id);
     nidus__attrs_free(&op->attrs);

@@ -1,8 +1,8 @@
 /* coll.h — collections and their documents in memory: the sorted collection list,
  * each collection's doc array, id table, doc blobs and scan order. Knows nothing
  * of the handle or the files: callers count the rows that die. Internal. */
-#ifndef NIDUS_COLL_H
-#define NIDUS_COLL_H
+#ifndef NIDUS__COLL_H
+#define NIDUS__COLL_H
 
 #include "nidus_internal.h"
 

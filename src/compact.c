@@ -141,10 +141,10 @@ int nidus__compact_locked(nidus_db *db, nerr *e) {
     uint64_t row = 0;
     for (size_t i = 0; i < db->colls.n; i++) {
         ncoll *c = db->colls.v[i];
-        nop op = {.tag = OP_CREATE, .coll = c->name};
+        nlogop op = {.tag = NIDUS__OP_CREATE, .coll = c->name};
         if ((rc = nidus__frame_append(&frames, &op, e))) goto out;
         if (c->meta.n) {
-            nop m = {.tag = OP_SETMETA, .coll = c->name, .meta = c->meta};
+            nlogop m = {.tag = NIDUS__OP_SETMETA, .coll = c->name, .meta = c->meta};
             if ((rc = nidus__frame_append(&frames, &m, e))) goto out;
         }
         if (!(sorted[i] = nidus__docs_by_id(c))) {
@@ -154,14 +154,14 @@ int nidus__compact_locked(nidus_db *db, nerr *e) {
         for (size_t j = 0; j < c->n; j++, row++) {
             const ndoc *d = sorted[i][j];
             memcpy(vec + row * dim, db->data.vec + d->row * dim, (size_t)dim * sizeof(float));
-            nop u = {.tag = OP_UPSERT, .coll = c->name, .id = d->id, .row = row, .attrs = d->attrs};
+            nlogop u = {.tag = NIDUS__OP_UPSERT, .coll = c->name, .id = d->id, .row = row, .attrs = d->attrs};
             if ((rc = nidus__frame_append(&frames, &u, e))) goto out;
         }
         /* Rebuild the arena when it holds dead blobs, or room that reservations
          * left behind (a batch that did not fit starts a new chunk) beyond what
          * the live blobs and one growing chunk account for. */
         size_t bytes = nidus__coll_live_bytes(c);
-        rebuild[i] = c->dead_blobs || c->strs.bytes > (uint64_t)bytes + bytes / 4 + NIDUS_ARENA_MAX_CHUNK;
+        rebuild[i] = c->dead_blobs || c->strs.bytes > (uint64_t)bytes + bytes / 4 + NIDUS__ARENA_MAX_CHUNK;
         if (rebuild[i]) {
             if (bytes && nidus__arena_reserve(&strs[i], bytes) != NIDUS_OK) {
                 rc = nidus__err(e, NIDUS_ENOMEM, 0, "out of memory rebuilding the ids and attributes of \"%s\"",
@@ -179,7 +179,7 @@ int nidus__compact_locked(nidus_db *db, nerr *e) {
             goto out;
         }
         if ((rc = write_whole(p->log_tmp, &frames, &lfd, e))) goto out;
-        if ((rc = marker_write(p, NIDUS_HEADER_LEN + live * dim * 4, frames.len, e))) goto out;
+        if ((rc = marker_write(p, NIDUS__HEADER_LEN + live * dim * 4, frames.len, e))) goto out;
         committed = true;
         /* From here the compacted store is the store: finish, or leave it to open. */
         int r = marker_finish(p, true, true);

@@ -21,9 +21,9 @@
 
 #include <stdlib.h>
 
-#if (defined(__x86_64__) || defined(__i386__)) && !defined(NIDUS_PORTABLE_ONLY)
+#if (defined(__x86_64__) || defined(__i386__)) && !defined(NIDUS__PORTABLE_ONLY)
 #include <immintrin.h>
-#define NIDUS_CRC_PCLMUL 1
+#define NIDUS__CRC_PCLMUL 1
 #endif
 
 static const uint32_t crc_table[8][256] = {
@@ -412,7 +412,7 @@ static uint32_t crc32_portable(const void *buf, size_t len) {
     return crc_update(0xFFFFFFFFu, buf, len) ^ 0xFFFFFFFFu;
 }
 
-#ifdef NIDUS_CRC_PCLMUL
+#ifdef NIDUS__CRC_PCLMUL
 /* Folding with PCLMULQDQ, after Gopal et al., "Fast CRC Computation for Generic
  * Polynomials Using PCLMULQDQ Instruction" (Intel, 2009), in the bit-reflected
  * domain of CRC-32/IEEE; the constants are the paper's (as in zlib's and
@@ -500,7 +500,7 @@ static _Atomic crc_fn crc_chosen;
 
 static crc_fn crc_pick(void) {
     if (nidus__kernel_env_is("portable")) return crc32_portable;
-#ifdef NIDUS_CRC_PCLMUL
+#ifdef NIDUS__CRC_PCLMUL
     __builtin_cpu_init();
     if (__builtin_cpu_supports("pclmul") && __builtin_cpu_supports("ssse3")) return crc32_pclmul;
 #endif
@@ -521,7 +521,7 @@ size_t nidus__crc32_impls(const char **names, uint32_t (**fns)(const void *, siz
         fns[n] = crc32_portable;
     }
     n++;
-#ifdef NIDUS_CRC_PCLMUL
+#ifdef NIDUS__CRC_PCLMUL
     __builtin_cpu_init();
     if (__builtin_cpu_supports("pclmul") && __builtin_cpu_supports("ssse3")) {
         if (n < cap) {

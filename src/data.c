@@ -11,20 +11,20 @@
 
 static const uint8_t MAGIC[6] = {'N', 'I', 'D', 'U', 'S', 0};
 
-void nidus__header_encode(uint8_t out[NIDUS_HEADER_LEN], uint32_t dim) {
-    memset(out, 0, NIDUS_HEADER_LEN);
+void nidus__header_encode(uint8_t out[NIDUS__HEADER_LEN], uint32_t dim) {
+    memset(out, 0, NIDUS__HEADER_LEN);
     memcpy(out, MAGIC, sizeof MAGIC);
-    nidus__put_le16(out + 6, NIDUS_FORMAT_VERSION);
+    nidus__put_le16(out + 6, NIDUS__FORMAT_VERSION);
     nidus__put_le32(out + 8, dim);
 }
 
-int nidus__header_decode(const uint8_t in[NIDUS_HEADER_LEN], uint32_t *dim, nerr *e) {
+int nidus__header_decode(const uint8_t in[NIDUS__HEADER_LEN], uint32_t *dim, nerr *e) {
     if (memcmp(in, MAGIC, sizeof MAGIC) != 0)
         return nidus__err(e, NIDUS_ENOTDB, 0, "data file has wrong magic bytes — not a nidus data file");
     unsigned version = nidus__get_le16(in + 6);
-    if (version != NIDUS_FORMAT_VERSION)
+    if (version != NIDUS__FORMAT_VERSION)
         return nidus__err(e, NIDUS_EVERSION, 0, "data file version %u is not supported (expected %d)",
-                          version, NIDUS_FORMAT_VERSION);
+                          version, NIDUS__FORMAT_VERSION);
     *dim = nidus__get_le32(in + 8);
     return NIDUS_OK;
 }
@@ -75,7 +75,7 @@ int nidus__data_append(ndata *d, const float *rows, uint64_t n, nerr *e) {
     float *dst = d->vec + (size_t)d->rows * d->dim;
     memcpy(dst, rows, bytes);
     if (d->fd >= 0) {
-        uint64_t off = NIDUS_HEADER_LEN + d->rows * row_bytes(d);
+        uint64_t off = NIDUS__HEADER_LEN + d->rows * row_bytes(d);
         le_floats(dst, (size_t)n * d->dim);
         int r = nidus__io_pwrite_full(d->fd, dst, bytes, off);
         le_floats(dst, (size_t)n * d->dim);
@@ -94,7 +94,7 @@ int nidus__data_truncate(ndata *d, uint64_t rows, nerr *e) {
         return nidus__err(e, NIDUS_EINVAL, 0, "cannot truncate data to %llu rows: only %llu exist",
                           (unsigned long long)rows, (unsigned long long)d->rows);
     if (d->fd >= 0) {
-        int r = nidus__io_ftruncate(d->fd, NIDUS_HEADER_LEN + rows * row_bytes(d));
+        int r = nidus__io_ftruncate(d->fd, NIDUS__HEADER_LEN + rows * row_bytes(d));
         if (r < 0) return nidus__err_sys(e, -r, "failed to truncate data file");
     }
     d->rows = rows;
@@ -117,11 +117,11 @@ void nidus__data_free(ndata *d) {
 
 int nidus__data_load_header(ndata *d, int fd, uint64_t size, uint32_t *dim, uint64_t cap, const char *path,
                             nerr *e) {
-    uint8_t hdr[NIDUS_HEADER_LEN];
-    if (size < NIDUS_HEADER_LEN)
+    uint8_t hdr[NIDUS__HEADER_LEN];
+    if (size < NIDUS__HEADER_LEN)
         return nidus__err(e, NIDUS_ECORRUPT, 0,
                           "data file at %s is truncated: %llu bytes (need at least %d for header)",
-                          path, (unsigned long long)size, NIDUS_HEADER_LEN);
+                          path, (unsigned long long)size, NIDUS__HEADER_LEN);
     int r = nidus__io_pread_full(fd, hdr, sizeof hdr, 0);
     if (r < 0) return nidus__err_sys(e, -r, "failed to read data file header at %s", path);
     uint32_t file_dim;
@@ -138,7 +138,7 @@ int nidus__data_load_header(ndata *d, int fd, uint64_t size, uint32_t *dim, uint
     if (file_dim == 0)
         return nidus__err(e, NIDUS_ECORRUPT, 0, "data file at %s declares dimension 0", path);
     *dim = file_dim;
-    uint64_t rows = (size - NIDUS_HEADER_LEN) / ((uint64_t)file_dim * 4);
+    uint64_t rows = (size - NIDUS__HEADER_LEN) / ((uint64_t)file_dim * 4);
     /* The cap is on whole rows: a crash fragment after the last row is no row (a
      * writer cuts it, a reader ignores it). */
     uint64_t payload = rows * file_dim * 4;
@@ -167,7 +167,7 @@ int nidus__data_read_range(ndata *d, int fd, uint64_t first, uint64_t count, con
     size_t n = (size_t)count * d->dim;
     float *dst = d->vec + (size_t)first * d->dim;
     /* Straight into the final buffer: no staging copy. */
-    int r = nidus__io_pread_full(fd, dst, n * sizeof(float), NIDUS_HEADER_LEN + first * d->dim * 4);
+    int r = nidus__io_pread_full(fd, dst, n * sizeof(float), NIDUS__HEADER_LEN + first * d->dim * 4);
     if (r < 0) return nidus__err_sys(e, -r, "failed to read data file rows at %s", path);
     le_floats(dst, n);
     return NIDUS_OK;
@@ -185,7 +185,7 @@ int nidus__data_load(ndata *d, int fd, uint64_t size, uint32_t *dim, uint64_t ca
 int nidus__data_write_file(const char *path, uint32_t dim, const float *rows, uint64_t n, nerr *e) {
     int fd = nidus__io_open(path, O_RDWR | O_CREAT | O_TRUNC, 0644);
     if (fd < 0) return nidus__err_sys(e, -fd, "failed to create temp file at %s", path);
-    uint8_t hdr[NIDUS_HEADER_LEN];
+    uint8_t hdr[NIDUS__HEADER_LEN];
     nidus__header_encode(hdr, dim);
     int r = nidus__io_pwrite_full(fd, hdr, sizeof hdr, 0);
     const char *what = "failed to write temp data file";
@@ -193,7 +193,7 @@ int nidus__data_write_file(const char *path, uint32_t dim, const float *rows, ui
 #if NIDUS__LE_SWAP
 #error "big-endian compaction writer not implemented"
 #endif
-        r = nidus__io_pwrite_full(fd, rows, (size_t)n * dim * sizeof(float), NIDUS_HEADER_LEN);
+        r = nidus__io_pwrite_full(fd, rows, (size_t)n * dim * sizeof(float), NIDUS__HEADER_LEN);
     }
     if (r == 0) {
         what = "failed to fsync temp data file";

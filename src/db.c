@@ -24,12 +24,12 @@ int nidus__set_errorf(nidus_db *db, int code, const char *fmt, ...) {
 }
 
 const char *nidus_errmsg(const nidus_db *db) {
-    if (!db || db->magic != NIDUS_DB_MAGIC) return "no handle (NULL or closed)";
+    if (!db || db->magic != NIDUS__DB_MAGIC) return "no handle (NULL or closed)";
     return db->err.code ? db->err.msg : "not an error";
 }
 
 int nidus_errmsg_copy(const nidus_db *db, char *buf, size_t cap) {
-    if (!db || db->magic != NIDUS_DB_MAGIC) {
+    if (!db || db->magic != NIDUS__DB_MAGIC) {
         if (cap) snprintf(buf, cap, "%s", "no handle (NULL or closed)");
         return NIDUS_EMISUSE;
     }
@@ -42,17 +42,17 @@ int nidus_errmsg_copy(const nidus_db *db, char *buf, size_t cap) {
 }
 
 int nidus_errcode(const nidus_db *db) {
-    return !db || db->magic != NIDUS_DB_MAGIC ? NIDUS_EMISUSE : db->err.code;
+    return !db || db->magic != NIDUS__DB_MAGIC ? NIDUS_EMISUSE : db->err.code;
 }
 
 int nidus_sys_errno(const nidus_db *db) {
-    return !db || db->magic != NIDUS_DB_MAGIC ? 0 : db->err.sys;
+    return !db || db->magic != NIDUS__DB_MAGIC ? 0 : db->err.sys;
 }
 
 /* ----------------------------------------------------------------- entry ---- */
 
 int nidus__enter_read(nidus_db *db) {
-    if (!db || db->magic != NIDUS_DB_MAGIC || db->failed) return NIDUS_EMISUSE;
+    if (!db || db->magic != NIDUS__DB_MAGIC || db->failed) return NIDUS_EMISUSE;
     pthread_rwlock_rdlock(&db->rw);
     return NIDUS_OK;
 }
@@ -61,7 +61,7 @@ void nidus__leave(nidus_db *db) { pthread_rwlock_unlock(&db->rw); }
 
 /* Every mutation starts here: the handle, then the writable check. */
 int nidus__enter_write(nidus_db *db) {
-    if (!db || db->magic != NIDUS_DB_MAGIC || db->failed) return NIDUS_EMISUSE;
+    if (!db || db->magic != NIDUS__DB_MAGIC || db->failed) return NIDUS_EMISUSE;
     pthread_rwlock_wrlock(&db->rw);
     if (db->cfg.read_only) {
         nidus__leave(db);
@@ -89,11 +89,11 @@ void nidus_config_init(nidus_config *cfg, uint32_t dimension) {
 }
 
 uint32_t nidus_dimension(const nidus_db *db) {
-    return db && db->magic == NIDUS_DB_MAGIC && !db->failed ? db->cfg.dimension : 0;
+    return db && db->magic == NIDUS__DB_MAGIC && !db->failed ? db->cfg.dimension : 0;
 }
 
 int nidus_get_config(const nidus_db *db, nidus_config *out) {
-    if (!db || db->magic != NIDUS_DB_MAGIC || db->failed || !out) return NIDUS_EMISUSE;
+    if (!db || db->magic != NIDUS__DB_MAGIC || db->failed || !out) return NIDUS_EMISUSE;
     *out = db->cfg;
     return NIDUS_OK;
 }
@@ -112,7 +112,7 @@ nidus_db *nidus__db_alloc(void) {
         nidus__free(db);
         return NULL;
     }
-    db->magic = NIDUS_DB_MAGIC;
+    db->magic = NIDUS__DB_MAGIC;
     db->data.fd = db->log.fd = db->lock.fd = -1;
     return db;
 }
@@ -173,7 +173,7 @@ int nidus_open_memory(uint32_t dimension, nidus_db **out) {
 
 int nidus_close(nidus_db *db) {
     if (!db) return NIDUS_OK;
-    if (db->magic != NIDUS_DB_MAGIC) return NIDUS_EMISUSE;
+    if (db->magic != NIDUS__DB_MAGIC) return NIDUS_EMISUSE;
     nidus__db_release(db);
     db->magic = 0;
     pthread_rwlock_destroy(&db->rw);

@@ -1,13 +1,13 @@
 /* db.h — the handle's layout and the internals its files share: db.c (the handle),
  * open.c, replay.c, write.c, compact.c, and the reads (read.c). Internal. */
-#ifndef NIDUS_DB_H
-#define NIDUS_DB_H
+#ifndef NIDUS__DB_H
+#define NIDUS__DB_H
 
 #include "coll.h"
 
 #include <pthread.h>
 
-#define NIDUS_DB_MAGIC 0x6e696475u
+#define NIDUS__DB_MAGIC 0x6e696475u
 
 /* The store's file names, computed once at open (one allocation; all NULL in
  * memory). The lock file's is the lock's own (nlock.path). */

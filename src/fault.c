@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 /* One word for both seams, so that io.c pays a single relaxed load when neither is
- * in use: the armed fault kinds (NIDUS_FAULT_*) and NIDUS__SEAM_RECORD. */
+ * in use: the armed fault kinds (NIDUS__FAULT_*) and NIDUS__SEAM_RECORD. */
 #define NIDUS__SEAM_RECORD (1 << 30)
 #define FAULT_BITS (~NIDUS__SEAM_RECORD)
 atomic_int nidus__seam_word;     /* read by io.c */
@@ -43,10 +43,10 @@ bool nidus__fault_hit(int kind, int *err) {
     if (!(k & kind)) return false;
     atomic_fetch_add(&seen, 1);
     if (atomic_fetch_sub(&countdown, 1) != 0) return false;
-    if (k & NIDUS_FAULT_CRASH) _exit(86); /* the process dies before the call */
+    if (k & NIDUS__FAULT_CRASH) _exit(86); /* the process dies before the call */
     atomic_store(&fired, true);
     atomic_fetch_and(&nidus__seam_word, NIDUS__SEAM_RECORD); /* one fault per arming */
-    *err = (kind == NIDUS_FAULT_WRITE && (k & NIDUS_FAULT_SHORT)) ? -1 : atomic_load(&fail_errno);
+    *err = (kind == NIDUS__FAULT_WRITE && (k & NIDUS__FAULT_SHORT)) ? -1 : atomic_load(&fail_errno);
     return true;
 }
 

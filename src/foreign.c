@@ -278,7 +278,7 @@ static int data_header(const char *dir, bool *have, uint32_t *dim, uint8_t *dist
         return NIDUS_OK;
     }
     if (fd < 0) rc = nidus__err_sys(e, -fd, "failed to open data file at %s", path);
-    uint8_t h[NIDUS_HEADER_LEN];
+    uint8_t h[NIDUS__HEADER_LEN];
     uint64_t size = 0;
     int r;
     if (!rc && (r = nidus__io_fsize(fd, &size)) < 0) rc = nidus__err_sys(e, -r, "failed to stat data file at %s", path);

@@ -21,7 +21,7 @@ extern atomic_int nidus__seam_word;
 
 int nidus__io_open(const char *path, int flags, int mode) {
     int err, seam = SEAM();
-    if (FAULT(seam, NIDUS_FAULT_OPEN, &err)) return -(err > 0 ? err : EIO);
+    if (FAULT(seam, NIDUS__FAULT_OPEN, &err)) return -(err > 0 ? err : EIO);
     int fd;
     do fd = open(path, flags | O_CLOEXEC, mode);
     while (fd < 0 && errno == EINTR);
@@ -38,7 +38,7 @@ int nidus__io_close(int fd) {
 
 int nidus__io_pread_full(int fd, void *buf, size_t n, uint64_t off) {
     int err;
-    if (FAULT(SEAM(), NIDUS_FAULT_READ, &err)) return -(err > 0 ? err : EIO);
+    if (FAULT(SEAM(), NIDUS__FAULT_READ, &err)) return -(err > 0 ? err : EIO);
     char *p = buf;
     while (n > 0) {
         size_t chunk = n > (1u << 30) ? (1u << 30) : n;
@@ -64,7 +64,7 @@ int nidus__io_pwrite_full(int fd, const void *buf, size_t n, uint64_t off) {
     int err, seam = SEAM();
     const char *p = buf;
     const uint64_t off0 = off;
-    if (FAULT(seam, NIDUS_FAULT_WRITE, &err)) {
+    if (FAULT(seam, NIDUS__FAULT_WRITE, &err)) {
         if (err != -1) return -(err > 0 ? err : EIO);
         /* A short write: half the bytes land, then the device is full. */
         size_t half = n / 2;
@@ -95,7 +95,7 @@ int nidus__io_pwrite_full(int fd, const void *buf, size_t n, uint64_t off) {
 
 int nidus__io_fsync(int fd) {
     int err, seam = SEAM();
-    if (FAULT(seam, NIDUS_FAULT_FSYNC, &err)) return -(err > 0 ? err : EIO);
+    if (FAULT(seam, NIDUS__FAULT_FSYNC, &err)) return -(err > 0 ? err : EIO);
     int r;
     do r = fsync(fd);
     while (r < 0 && errno == EINTR);
@@ -106,7 +106,7 @@ int nidus__io_fsync(int fd) {
 
 int nidus__io_ftruncate(int fd, uint64_t len) {
     int err, seam = SEAM();
-    if (FAULT(seam, NIDUS_FAULT_TRUNCATE, &err)) return -(err > 0 ? err : EIO);
+    if (FAULT(seam, NIDUS__FAULT_TRUNCATE, &err)) return -(err > 0 ? err : EIO);
     int r;
     do r = ftruncate(fd, (off_t)len);
     while (r < 0 && errno == EINTR);
@@ -124,7 +124,7 @@ int nidus__io_fsize(int fd, uint64_t *size) {
 
 int nidus__io_rename(const char *from, const char *to) {
     int err, seam = SEAM();
-    if (FAULT(seam, NIDUS_FAULT_RENAME, &err)) return -(err > 0 ? err : EIO);
+    if (FAULT(seam, NIDUS__FAULT_RENAME, &err)) return -(err > 0 ? err : EIO);
     if (rename(from, to) < 0) return -errno;
     if (RECORDING(seam)) nidus__io_rec_note(NIDUS__REC_RENAME, -1, from, to, NULL, 0, 0, 0);
     return 0;
@@ -133,13 +133,13 @@ int nidus__io_rename(const char *from, const char *to) {
 /* A hard link (the lock file is created this way, whole). Fails like a rename. */
 int nidus__io_link(const char *from, const char *to) {
     int err, seam = SEAM();
-    if (FAULT(seam, NIDUS_FAULT_RENAME, &err)) return -(err > 0 ? err : EIO);
+    if (FAULT(seam, NIDUS__FAULT_RENAME, &err)) return -(err > 0 ? err : EIO);
     return link(from, to) < 0 ? -errno : 0;
 }
 
 int nidus__io_unlink(const char *path) {
     int err, seam = SEAM();
-    if (FAULT(seam, NIDUS_FAULT_UNLINK, &err)) return -(err > 0 ? err : EIO);
+    if (FAULT(seam, NIDUS__FAULT_UNLINK, &err)) return -(err > 0 ? err : EIO);
     if (unlink(path) < 0) return -errno;
     if (RECORDING(seam)) nidus__io_rec_note(NIDUS__REC_UNLINK, -1, path, NULL, NULL, 0, 0, 0);
     return 0;

@@ -17,12 +17,12 @@
 #include <math.h>
 #include <stdlib.h>
 
-/* The SIMD code this build holds (none under NIDUS_PORTABLE_ONLY). */
-#if (defined(__x86_64__) || defined(__i386__)) && !defined(NIDUS_PORTABLE_ONLY)
+/* The SIMD code this build holds (none under NIDUS__PORTABLE_ONLY). */
+#if (defined(__x86_64__) || defined(__i386__)) && !defined(NIDUS__PORTABLE_ONLY)
 #include <immintrin.h>
 #define KERNELS_X86 1 /* the AVX2 kernel; screen.c's screens */
 #endif
-#if defined(__aarch64__) && !defined(NIDUS_PORTABLE_ONLY)
+#if defined(__aarch64__) && !defined(NIDUS__PORTABLE_ONLY)
 #include <arm_neon.h>
 #define KERNELS_NEON 1
 #endif

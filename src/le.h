@@ -2,8 +2,8 @@
  * their bincode payloads, the data header, CRC input) and the host test behind the
  * rows' byte order, in one place. Internal. memcpy makes each one a single
  * unaligned access where the host is little-endian; a big-endian host swaps. */
-#ifndef NIDUS_LE_H
-#define NIDUS_LE_H
+#ifndef NIDUS__LE_H
+#define NIDUS__LE_H
 
 #include <stdint.h>
 #include <string.h>

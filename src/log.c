@@ -66,7 +66,7 @@ static int scan_window(const uint8_t *w, size_t avail, uint64_t base, uint64_t s
         uint32_t stored = nidus__get_le32(payload + plen);
         uint32_t computed = nidus__crc32(payload, plen);
         int rc = NIDUS_OK;
-        nop op;
+        nlogop op;
         if (stored == computed) {
             bool unknown = false;
             rc = nidus__op_read(payload, plen, &op, scratch, &unknown, e);

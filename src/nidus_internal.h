@@ -3,8 +3,8 @@
  * tests. Nothing here is public: cross-file functions are named nidus__* and are
  * hidden from the shared library by -fvisibility=hidden.
  */
-#ifndef NIDUS_INTERNAL_H
-#define NIDUS_INTERNAL_H
+#ifndef NIDUS__INTERNAL_H
+#define NIDUS__INTERNAL_H
 
 #include "nidus.h"
 
@@ -16,8 +16,8 @@
 #include <stdint.h>
 #include <string.h>
 
-#define NIDUS_HEADER_LEN 64
-#define NIDUS_FORMAT_VERSION 1
+#define NIDUS__HEADER_LEN 64
+#define NIDUS__FORMAT_VERSION 1
 
 /* ---------------------------------------------------------------- errors ---- */
 
@@ -61,7 +61,7 @@ void nidus__hint_huge(void *p, size_t n);
 
 /* Bump allocation in chunks that never move, released all at once (arena.c). */
 typedef struct narena_chunk narena_chunk;
-#define NIDUS_ARENA_MAX_CHUNK ((size_t)4 << 20) /* chunk growth stops doubling here */
+#define NIDUS__ARENA_MAX_CHUNK ((size_t)4 << 20) /* chunk growth stops doubling here */
 typedef struct narena {
     narena_chunk *head; /* the chunk allocations come from; older ones follow */
     uint64_t bytes;     /* every chunk, with its header: the memory it holds */
@@ -86,21 +86,21 @@ void nidus__arena_free(narena *a);
 
 /* Test seam: make the Nth call (0-based, counted from arming) of a kind fail.
  * Kinds may be or-ed. n < 0 disarms. `err` is the errno reported for I/O kinds;
- * NIDUS_FAULT_SHORT makes a write transfer half its bytes then fail. */
+ * NIDUS__FAULT_SHORT makes a write transfer half its bytes then fail. */
 enum {
-    NIDUS_FAULT_ALLOC = 1 << 0,
-    NIDUS_FAULT_WRITE = 1 << 1,
-    NIDUS_FAULT_FSYNC = 1 << 2,
-    NIDUS_FAULT_TRUNCATE = 1 << 3,
-    NIDUS_FAULT_RENAME = 1 << 4,
-    NIDUS_FAULT_OPEN = 1 << 5,
-    NIDUS_FAULT_READ = 1 << 6,
-    NIDUS_FAULT_UNLINK = 1 << 7,
-    NIDUS_FAULT_SHORT = 1 << 8, /* modifier for WRITE */
-    NIDUS_FAULT_CRASH = 1 << 9, /* modifier: _exit(86) instead of failing (a crash) */
-    NIDUS_FAULT_IO = NIDUS_FAULT_WRITE | NIDUS_FAULT_FSYNC | NIDUS_FAULT_TRUNCATE |
-                     NIDUS_FAULT_RENAME | NIDUS_FAULT_OPEN | NIDUS_FAULT_READ |
-                     NIDUS_FAULT_UNLINK
+    NIDUS__FAULT_ALLOC = 1 << 0,
+    NIDUS__FAULT_WRITE = 1 << 1,
+    NIDUS__FAULT_FSYNC = 1 << 2,
+    NIDUS__FAULT_TRUNCATE = 1 << 3,
+    NIDUS__FAULT_RENAME = 1 << 4,
+    NIDUS__FAULT_OPEN = 1 << 5,
+    NIDUS__FAULT_READ = 1 << 6,
+    NIDUS__FAULT_UNLINK = 1 << 7,
+    NIDUS__FAULT_SHORT = 1 << 8, /* modifier for WRITE */
+    NIDUS__FAULT_CRASH = 1 << 9, /* modifier: _exit(86) instead of failing (a crash) */
+    NIDUS__FAULT_IO = NIDUS__FAULT_WRITE | NIDUS__FAULT_FSYNC | NIDUS__FAULT_TRUNCATE |
+                     NIDUS__FAULT_RENAME | NIDUS__FAULT_OPEN | NIDUS__FAULT_READ |
+                     NIDUS__FAULT_UNLINK
 };
 void nidus__fault_arm(int kinds, long n, int err);
 void nidus__fault_disarm(void);
@@ -216,7 +216,7 @@ void nidus__filter_free(nfilter *f);
 
 /* ---------------------------------------------------------------- codec ---- */
 
-enum { OP_CREATE = 0, OP_DROP = 1, OP_SETMETA = 2, OP_UPSERT = 3, OP_DELETE = 4 };
+enum { NIDUS__OP_CREATE = 0, NIDUS__OP_DROP = 1, NIDUS__OP_SETMETA = 2, NIDUS__OP_UPSERT = 3, NIDUS__OP_DELETE = 4 };
 
 typedef struct nmeta_kv {
     nidus_str key;
@@ -235,14 +235,14 @@ int nidus__meta_from_input(const nidus_meta_entry *in, size_t n, nmeta *out, ner
 
 /* One log operation. Fields unused by a tag are zero. When decoded, every string
  * is an owned copy (free with nidus__op_free). */
-typedef struct nop {
+typedef struct nlogop {
     uint32_t tag;
     nidus_str coll;
     nidus_str id;    /* UPSERT, DELETE */
     uint64_t row;    /* UPSERT */
     nattrs attrs;    /* UPSERT */
     nmeta meta;      /* SETMETA */
-} nop;
+} nlogop;
 
 /* A growable byte buffer. */
 typedef struct nbuf {
@@ -253,24 +253,24 @@ int nidus__buf_reserve(nbuf *b, size_t extra);
 void nidus__buf_free(nbuf *b);
 
 /* Append one whole frame [len][bincode payload][crc] for `op` to `b`. */
-int nidus__frame_append(nbuf *b, const nop *op, nerr *e);
+int nidus__frame_append(nbuf *b, const nlogop *op, nerr *e);
 /* Decode a bincode payload into *op (owned). Returns NIDUS_OK, NIDUS_ECORRUPT
  * (malformed: message says why), NIDUS_EVERSION (a well-formed op 5-9 of a later
  * nidus, which this library does not apply: message names it), or NIDUS_ENOMEM. */
-int nidus__op_decode(const uint8_t *p, size_t len, nop *op, nerr *e);
+int nidus__op_decode(const uint8_t *p, size_t len, nlogop *op, nerr *e);
 /* Either decoder (scratch NULL: owned, else a view), and with `unknown` whether an
  * NIDUS_ECORRUPT is a tag no nidus up to 0.80 writes (op >= 10, value > 6) rather
  * than a malformed op: a log never takes such a frame, with a good CRC, for a torn
  * tail. */
-int nidus__op_read(const uint8_t *p, size_t len, nop *op, narena *scratch, bool *unknown, nerr *e);
+int nidus__op_read(const uint8_t *p, size_t len, nlogop *op, narena *scratch, bool *unknown, nerr *e);
 /* The name of later op `tag` (5-9: "UpsertText" .. "Reinforce") and the first nidus
  * version writing it ("0.14" ..), or NULL. */
 const char *nidus__later_op_name(uint32_t tag, const char **version);
 /* The same decoding and verdicts, as a view: strings point into p[0..len) and are
  * not NUL-terminated; arrays (attributes, list items, meta) come from `scratch`.
  * Valid while both are; never nidus__op_free it. */
-int nidus__op_view(const uint8_t *p, size_t len, nop *op, narena *scratch, nerr *e);
-void nidus__op_free(nop *op);
+int nidus__op_view(const uint8_t *p, size_t len, nlogop *op, narena *scratch, nerr *e);
+void nidus__op_free(nlogop *op);
 void nidus__meta_free(nmeta *m);
 
 /* ------------------------------------------------------------------ log ---- */
@@ -280,7 +280,7 @@ void nidus__meta_free(nmeta *m);
  * *good_end receives the end of the last good frame. A torn tail (a short frame, or
  * a bad last frame ending exactly at len) ends the walk with NIDUS_OK and
  * *torn = true; a bad frame followed by more bytes is NIDUS_ECORRUPT. */
-typedef int (*nidus__op_cb)(void *ctx, nop *op);
+typedef int (*nidus__op_cb)(void *ctx, nlogop *op);
 int nidus__log_scan(const uint8_t *buf, size_t len, size_t *good_end, bool *torn,
                     nidus__op_cb cb, void *ctx, nerr *e);
 
@@ -291,7 +291,7 @@ int nidus__log_scan(const uint8_t *buf, size_t len, size_t *good_end, bool *torn
  * until cb is called with op == NULL, which announces that the window moves: the
  * callback must be done with every view by then (and may reset `scratch`). The
  * verdicts (torn tail, corruption) are nidus__log_scan's on the whole file. */
-typedef int (*nidus__view_cb)(void *ctx, const nop *op, uint64_t end); /* end: the frame's end offset */
+typedef int (*nidus__view_cb)(void *ctx, const nlogop *op, uint64_t end); /* end: the frame's end offset */
 int nidus__log_scan_fd(int fd, uint64_t size, size_t window, uint64_t *good_end, bool *torn,
                        narena *scratch, nidus__view_cb cb, void *ctx, nerr *e);
 
@@ -317,9 +317,9 @@ typedef struct ndata {
     uint64_t rows, cap_rows;
 } ndata;
 
-void nidus__header_encode(uint8_t out[NIDUS_HEADER_LEN], uint32_t dim);
+void nidus__header_encode(uint8_t out[NIDUS__HEADER_LEN], uint32_t dim);
 /* NIDUS_ENOTDB (magic), NIDUS_EVERSION, or NIDUS_OK with *dim set. */
-int nidus__header_decode(const uint8_t in[NIDUS_HEADER_LEN], uint32_t *dim, nerr *e);
+int nidus__header_decode(const uint8_t in[NIDUS__HEADER_LEN], uint32_t *dim, nerr *e);
 /* Make room for `extra` more rows in RAM. */
 int nidus__data_reserve(ndata *d, uint64_t extra, nerr *e);
 /* Append n rows (already normalized) to file and RAM in one write; on failure
@@ -477,7 +477,7 @@ typedef struct nidus__screen {
     void (*screen)(const float *qp, unsigned nq, const float *panels, size_t npanels, size_t dim,
                    const float *thr, const float *cq, const float *norms, uint32_t *masks);
 } nidus__screen;
-/* The screens screen.c defines (x86 builds without NIDUS_PORTABLE_ONLY); the
+/* The screens screen.c defines (x86 builds without NIDUS__PORTABLE_ONLY); the
  * kernel table in kernels.c lists them. */
 extern const nidus__screen nidus__screen_avx2_fma, nidus__screen_avx512, nidus__screen_avx512_bf16;
 /* The screen for this CPU, or NULL (none; or NIDUS_KERNEL=portable); kernels.c. */
@@ -527,4 +527,4 @@ static inline bool nidus__topk_beats_worst(const ntopk *t, float v, uint64_t row
     return nidus__rank_before(v, row, w->score, w->row); /* a tie, or NaN */
 }
 
-#endif /* NIDUS_INTERNAL_H */
+#endif /* NIDUS__INTERNAL_H */

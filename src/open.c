@@ -54,7 +54,7 @@ static int create_store(nidus_db *db, nerr *e) {
         return nidus__err(e, NIDUS_EINVAL, 0, "cannot create a store at %s with dimension 0", db->paths.dir);
     int fd = nidus__io_open(tmp, O_RDWR | O_CREAT | O_TRUNC, 0644);
     if (fd < 0) return nidus__err_sys(e, -fd, "failed to create data file at %s", tmp);
-    uint8_t hdr[NIDUS_HEADER_LEN];
+    uint8_t hdr[NIDUS__HEADER_LEN];
     nidus__header_encode(hdr, db->cfg.dimension);
     int r = nidus__io_pwrite_full(fd, hdr, sizeof hdr, 0);
     if (r == 0) r = nidus__io_fsync(fd);
@@ -109,7 +109,7 @@ static int open_writer_files(nidus_db *db, nerr *e) {
             rc = nidus__err(e, NIDUS_EINVAL, 0, "cannot create a store at %s with dimension 0", db->paths.dir);
             goto out;
         }
-        uint8_t hdr[NIDUS_HEADER_LEN];
+        uint8_t hdr[NIDUS__HEADER_LEN];
         nidus__header_encode(hdr, db->cfg.dimension);
         r = nidus__io_pwrite_full(fd, hdr, sizeof hdr, 0);
         if (r == 0) r = nidus__io_fsync(fd);
@@ -118,13 +118,13 @@ static int open_writer_files(nidus_db *db, nerr *e) {
             rc = nidus__err_sys(e, -r, "failed to write data file header at %s", dpath);
             goto out;
         }
-        size = NIDUS_HEADER_LEN;
+        size = NIDUS__HEADER_LEN;
     }
     uint32_t dim = db->cfg.dimension;
     if ((rc = nidus__data_load_header(&db->data, fd, size, &dim, db->cfg.max_vector_bytes, dpath, e))) goto out;
     db->cfg.dimension = dim;
     nidus__rows_start(&rows, &db->data, fd, dpath);
-    uint64_t good = NIDUS_HEADER_LEN + db->data.rows * (uint64_t)dim * 4, dsize = size;
+    uint64_t good = NIDUS__HEADER_LEN + db->data.rows * (uint64_t)dim * 4, dsize = size;
 
     fd = nidus__io_open(lpath, O_RDWR | O_CREAT, 0644);
     if (fd < 0) {

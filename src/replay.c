@@ -12,7 +12,7 @@
  * almost always name the same collection, so the last one found is tried first. */
 #define REPLAY_GROUP 32
 typedef struct replay_op {
-    nop op;       /* a view, valid until its group is applied */
+    nlogop op;       /* a view, valid until its group is applied */
     uint32_t tag; /* nidus__id_hash of an Upsert's id */
 } replay_op;
 
@@ -47,19 +47,19 @@ static ncoll *replay_coll(replay_ctx *r, nidus_str name) {
 
 /* Apply one logged op to memory, leniently, as nidus 0.3 does. */
 static int apply_op(replay_ctx *r, const replay_op *ro) {
-    const nop *op = &ro->op;
+    const nlogop *op = &ro->op;
     nerr *e = r->e;
     int rc;
-    if (op->tag == OP_UPSERT && op->row >= r->rows) { /* a row this snapshot lacks */
+    if (op->tag == NIDUS__OP_UPSERT && op->row >= r->rows) { /* a row this snapshot lacks */
         r->out->ignored_upserts++;
         return NIDUS_OK;
     }
     ncoll *c = replay_coll(r, op->coll);
-    if (op->tag == OP_DELETE) {
+    if (op->tag == NIDUS__OP_DELETE) {
         if (c) r->out->dead_rows += nidus__doc_del(c, op->id.ptr, op->id.len);
         return NIDUS_OK;
     }
-    if (op->tag == OP_DROP) {
+    if (op->tag == NIDUS__OP_DROP) {
         if (c) {
             r->out->dead_rows += nidus__colls_remove(r->colls, c);
             r->last = NULL;
@@ -74,7 +74,7 @@ static int apply_op(replay_ctx *r, const replay_op *ro) {
         if (fresh) nidus__colls_insert(r->colls, c);
         r->last = c;
     }
-    if (op->tag == OP_SETMETA) {
+    if (op->tag == NIDUS__OP_SETMETA) {
         /* The view's strings become owned: meta is rare and small. */
         nmeta_kv *items = op->meta.n ? nidus__mallocarray(op->meta.n, sizeof *items) : NULL;
         if (op->meta.n && !items) return nidus__err(e, NIDUS_ENOMEM, 0, "out of memory replaying the log");
@@ -84,7 +84,7 @@ static int apply_op(replay_ctx *r, const replay_op *ro) {
             return nidus__err(e, NIDUS_ENOMEM, 0, "out of memory replaying the log");
         nidus__meta_free(&c->meta);
         c->meta = m;
-    } else if (op->tag == OP_UPSERT) {
+    } else if (op->tag == NIDUS__OP_UPSERT) {
         r->upserts++;
         if (c->n + 1 > c->cap || (c->n + 1) * 2 > c->nslots) {
             /* Growing: make room for the Upserts the rest of the log probably holds
@@ -129,14 +129,14 @@ static int replay_flush(replay_ctx *r, bool all) {
 }
 
 /* nidus__log_scan_fd's callback: op == NULL means the window moves. */
-static int replay_view(void *ctx, const nop *op, uint64_t end) {
+static int replay_view(void *ctx, const nlogop *op, uint64_t end) {
     replay_ctx *r = ctx;
     r->end = end;
     if (!op) return replay_flush(r, true);
     r->frames++;
     replay_op *ro = &r->ops[r->cur][r->n++];
     ro->op = *op;
-    if (op->tag == OP_UPSERT) {
+    if (op->tag == NIDUS__OP_UPSERT) {
         ro->tag = nidus__id_hash(op->id.ptr, op->id.len);
         const ncoll *c = replay_coll(r, op->coll);
         if (c && c->nslots) __builtin_prefetch(&c->slots[ro->tag & (c->nslots - 1)]);

@@ -3,8 +3,8 @@
  * Every result is one allocation: a measuring pass sizes it, a second pass fills
  * it. So it outlives later writes and nidus_close, can be used from any thread,
  * and nidus_free releases it whole. Each builder returns NULL when out of memory. */
-#ifndef NIDUS_RESULT_H
-#define NIDUS_RESULT_H
+#ifndef NIDUS__RESULT_H
+#define NIDUS__RESULT_H
 
 #include "db.h"
 

@@ -1,6 +1,6 @@
 /* scan.h — one scan job, as search.c sets it up and scan.c runs it. Internal. */
-#ifndef NIDUS_SCAN_H
-#define NIDUS_SCAN_H
+#ifndef NIDUS__SCAN_H
+#define NIDUS__SCAN_H
 
 #include "db.h"
 

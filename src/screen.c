@@ -17,17 +17,17 @@
  * about 2^-7 * |q| * |x|), else AVX-512F (16-row panels, 2 panels x 12 queries =
  * 24 accumulators of the 32 registers), else AVX2+FMA (8-row panels, 2 x 6 = 12
  * of 16), else none (batches use the exact block kernel). NIDUS_KERNEL=portable
- * and NIDUS_PORTABLE_ONLY turn screening off. */
+ * and NIDUS__PORTABLE_ONLY turn screening off. */
 #include "nidus_internal.h"
 
 #include <math.h>
 
-#if (defined(__x86_64__) || defined(__i386__)) && !defined(NIDUS_PORTABLE_ONLY)
+#if (defined(__x86_64__) || defined(__i386__)) && !defined(NIDUS__PORTABLE_ONLY)
 #include <immintrin.h>
-#define NIDUS_SCREEN_X86 1
+#define NIDUS__SCREEN_X86 1
 #endif
 
-#ifdef NIDUS_SCREEN_X86
+#ifdef NIDUS__SCREEN_X86
 /* Queries for an f32 screen: qp[i * nq + j] = element i of query j. */
 static inline void pack_queries_f32(const float *q, unsigned nq, size_t dim, float *qp) {
     for (unsigned j = 0; j < nq; j++)

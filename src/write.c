@@ -66,7 +66,7 @@ int nidus_create_collection(nidus_db *db, const char *name) {
     ncoll *c = NULL;
     bool fresh = false;
     if ((rc = nidus__coll_get(&db->colls, name, strlen(name), &c, &fresh, "out of memory", &e)) || !fresh) goto out;
-    nop op = {.tag = OP_CREATE, .coll = c->name};
+    nlogop op = {.tag = NIDUS__OP_CREATE, .coll = c->name};
     if ((rc = nidus__frame_append(&frames, &op, &e))) goto out;
     if ((rc = txn_write(db, NULL, 0, &frames, &e))) goto out;
     nidus__colls_insert(&db->colls, c);
@@ -84,7 +84,7 @@ int nidus_drop_collection(nidus_db *db, const char *name) {
     nbuf frames = {0};
     ncoll *c = nidus__coll_find(&db->colls, name, strlen(name));
     if (!c) goto out;
-    nop op = {.tag = OP_DROP, .coll = c->name};
+    nlogop op = {.tag = NIDUS__OP_DROP, .coll = c->name};
     if ((rc = nidus__frame_append(&frames, &op, &e))) goto out;
     if ((rc = txn_write(db, NULL, 0, &frames, &e))) goto out;
     db->dead_rows += nidus__colls_remove(&db->colls, c);
@@ -105,7 +105,7 @@ int nidus_set_meta(nidus_db *db, const char *collection, const nidus_meta_entry 
     if ((rc = nidus__meta_from_input(entries, count, &meta, &e))) goto out;
     /* nidus 0.3 creates the collection implicitly and logs only the SetMeta. */
     if ((rc = nidus__coll_get(&db->colls, collection, len, &c, &fresh, "out of memory", &e))) goto out;
-    nop op = {.tag = OP_SETMETA, .coll = {collection, len}, .meta = meta};
+    nlogop op = {.tag = NIDUS__OP_SETMETA, .coll = {collection, len}, .meta = meta};
     if ((rc = nidus__frame_append(&frames, &op, &e))) goto out;
     if ((rc = txn_write(db, NULL, 0, &frames, &e))) goto out;
     if (fresh) nidus__colls_insert(&db->colls, c);
@@ -188,7 +188,7 @@ int nidus_upsert_ex(nidus_db *db, const char *collection, const nidus_record *re
     }
     if ((rc = nidus__coll_get(&db->colls, collection, len, &c, &fresh, "out of memory", &e))) goto out;
     if (fresh) {
-        nop op = {.tag = OP_CREATE, .coll = c->name};
+        nlogop op = {.tag = NIDUS__OP_CREATE, .coll = c->name};
         if ((rc = nidus__frame_append(&frames, &op, &e))) goto out;
     }
     if (count == 0) {
@@ -235,7 +235,7 @@ int nidus_upsert_ex(nidus_db *db, const char *collection, const nidus_record *re
         float *v = vecs + i * (size_t)dim;
         memcpy(v, records[i].vector, (size_t)dim * sizeof(float));
         if (!(flags & NIDUS_UPSERT_NORMALIZED)) nidus__normalize(v, dim);
-        nop op = {.tag = OP_UPSERT, .coll = {collection, len}, .id = st[i].id, .row = data_mark + i,
+        nlogop op = {.tag = NIDUS__OP_UPSERT, .coll = {collection, len}, .id = st[i].id, .row = data_mark + i,
                   .attrs = st[i].attrs};
         if ((rc = nidus__frame_append(&frames, &op, &e))) {
             nstaged++;
@@ -287,7 +287,7 @@ static int delete_docs(nidus_db *db, ncoll *c, const size_t *idx, size_t n, size
     }
     for (size_t i = 0; i < n; i++) {
         ids[i] = c->docs[idx[i]].id;
-        nop op = {.tag = OP_DELETE, .coll = c->name, .id = ids[i]};
+        nlogop op = {.tag = NIDUS__OP_DELETE, .coll = c->name, .id = ids[i]};
         if ((rc = nidus__frame_append(&frames, &op, e))) goto out;
     }
     if ((rc = txn_write(db, NULL, 0, &frames, e))) goto out;

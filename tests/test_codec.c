@@ -37,14 +37,14 @@ static void check_bytes(const uint8_t *got, size_t got_len, const char *want_hex
     free(want);
 }
 
-static void encode(const nop *op, nbuf *b) {
+static void encode(const nlogop *op, nbuf *b) {
     nerr e = {0};
     int rc = nidus__frame_append(b, op, &e);
     if (rc != NIDUS_OK) t_fail(__FILE__, __LINE__, "frame_append -> %d: %s", rc, e.msg);
 }
 
-static nop op_new(uint32_t tag, nidus_str coll, nidus_str id) {
-    nop op;
+static nlogop op_new(uint32_t tag, nidus_str coll, nidus_str id) {
+    nlogop op;
     memset(&op, 0, sizeof op);
     op.tag = tag;
     op.coll = coll;
@@ -53,12 +53,12 @@ static nop op_new(uint32_t tag, nidus_str coll, nidus_str id) {
 }
 
 /* Decode the payload of the single frame in b. */
-static int decode_frame(const nbuf *b, nop *op, nerr *e) {
+static int decode_frame(const nbuf *b, nlogop *op, nerr *e) {
     CHECK(b->len >= 8);
     return nidus__op_decode(b->p + 4, b->len - 8, op, e);
 }
 
-static int decode_hex(const char *hex, nop *op, nerr *e) {
+static int decode_hex(const char *hex, nlogop *op, nerr *e) {
     size_t n;
     uint8_t *p = unhex(hex, &n);
     int rc = nidus__op_decode(p, n, op, e);
@@ -68,7 +68,7 @@ static int decode_hex(const char *hex, nop *op, nerr *e) {
 
 /* Decoding must fail with ECORRUPT and a message containing `needle`. */
 static void check_corrupt(const char *hex, const char *needle, int line) {
-    nop op;
+    nlogop op;
     nerr e = {0};
     int rc = decode_hex(hex, &op, &e);
     if (rc != NIDUS_ECORRUPT) t_fail(__FILE__, line, "decode -> %d, want ECORRUPT", rc);
@@ -98,7 +98,7 @@ static bool value_same(const nidus_value *a, const nidus_value *b) {
     return false;
 }
 
-static void check_op_same(const nop *a, const nop *b) {
+static void check_op_same(const nlogop *a, const nlogop *b) {
     CHECK_INT(a->tag, b->tag);
     CHECK(str_eq(a->coll, b->coll));
     CHECK(str_eq(a->id, b->id));
@@ -116,7 +116,7 @@ static void check_op_same(const nop *a, const nop *b) {
 }
 
 /* Every string the decoder returns is NUL-terminated at its length. */
-static void check_nul_terminated(const nop *op) {
+static void check_nul_terminated(const nlogop *op) {
     if (op->coll.ptr) CHECK(op->coll.ptr[op->coll.len] == 0);
     if (op->id.ptr) CHECK(op->id.ptr[op->id.len] == 0);
     for (size_t i = 0; i < op->attrs.n; i++) {
@@ -134,10 +134,10 @@ static void check_nul_terminated(const nop *op) {
 }
 
 /* Encode, decode, compare, re-encode: the bytes must not move. */
-static void roundtrip(const nop *op) {
+static void roundtrip(const nlogop *op) {
     nbuf b = {0}, b2 = {0};
     encode(op, &b);
-    nop back;
+    nlogop back;
     nerr e = {0};
     int rc = decode_frame(&b, &back, &e);
     if (rc != NIDUS_OK) t_fail(__FILE__, __LINE__, "decode -> %d: %s", rc, e.msg);
@@ -155,7 +155,7 @@ static void roundtrip(const nop *op) {
 
 TEST(codec_golden_create_collection) {
     nbuf b = {0};
-    nop op = op_new(OP_CREATE, S("c"), (nidus_str){NULL, 0});
+    nlogop op = op_new(NIDUS__OP_CREATE, S("c"), (nidus_str){NULL, 0});
     encode(&op, &b);
     check_bytes(b.p, b.len, "0d000000 00000000 0100000000000000 63 2362b4cc", __LINE__);
     nidus__buf_free(&b);
@@ -163,7 +163,7 @@ TEST(codec_golden_create_collection) {
 
 TEST(codec_golden_drop_collection) {
     nbuf b = {0};
-    nop op = op_new(OP_DROP, S("c"), (nidus_str){NULL, 0});
+    nlogop op = op_new(NIDUS__OP_DROP, S("c"), (nidus_str){NULL, 0});
     encode(&op, &b);
     check_bytes(b.p, b.len, "0d000000 01000000 0100000000000000 63 a6bb2211", __LINE__);
     nidus__buf_free(&b);
@@ -171,7 +171,7 @@ TEST(codec_golden_drop_collection) {
 
 TEST(codec_golden_upsert_row0) {
     nbuf b = {0};
-    nop op = op_new(OP_UPSERT, S("c"), S("a"));
+    nlogop op = op_new(NIDUS__OP_UPSERT, S("c"), S("a"));
     encode(&op, &b);
     check_bytes(b.p, b.len,
                 "26000000 03000000 0100000000000000 63 0100000000000000 61 "
@@ -182,7 +182,7 @@ TEST(codec_golden_upsert_row0) {
 
 TEST(codec_golden_delete) {
     nbuf b = {0};
-    nop op = op_new(OP_DELETE, S("c"), S("a"));
+    nlogop op = op_new(NIDUS__OP_DELETE, S("c"), S("a"));
     encode(&op, &b);
     check_bytes(b.p, b.len, "16000000 04000000 0100000000000000 63 0100000000000000 61 ff6ec40c",
                 __LINE__);
@@ -192,7 +192,7 @@ TEST(codec_golden_delete) {
 TEST(codec_golden_set_meta) {
     nbuf b = {0};
     nmeta_kv kv[] = {{S("hwm"), S("42")}, {S("model"), S("m1")}};
-    nop op = op_new(OP_SETMETA, S("c"), (nidus_str){NULL, 0});
+    nlogop op = op_new(NIDUS__OP_SETMETA, S("c"), (nidus_str){NULL, 0});
     op.meta.items = kv;
     op.meta.n = 2;
     encode(&op, &b);
@@ -230,7 +230,7 @@ static nattr *golden_attrs(nidus_str *list_items) {
 TEST(codec_golden_upsert_row258_every_0_3_value) {
     nbuf b = {0};
     nidus_str items[2];
-    nop op = op_new(OP_UPSERT, S("c"), S("d1"));
+    nlogop op = op_new(NIDUS__OP_UPSERT, S("c"), S("d1"));
     op.row = 258;
     op.attrs.items = golden_attrs(items);
     op.attrs.n = 5;
@@ -243,7 +243,7 @@ TEST(codec_golden_upsert_row258_every_0_3_value) {
 /* An input length of NIDUS_NTS means strlen, as everywhere in the library. */
 TEST(codec_encode_resolves_nts_lengths) {
     nbuf b = {0};
-    nop op = op_new(OP_CREATE, (nidus_str){"c", NIDUS_NTS}, (nidus_str){NULL, 0});
+    nlogop op = op_new(NIDUS__OP_CREATE, (nidus_str){"c", NIDUS_NTS}, (nidus_str){NULL, 0});
     encode(&op, &b);
     check_bytes(b.p, b.len, "0d000000 00000000 0100000000000000 63 2362b4cc", __LINE__);
     nidus__buf_free(&b);
@@ -251,8 +251,8 @@ TEST(codec_encode_resolves_nts_lengths) {
 
 TEST(codec_frame_append_appends_frames) {
     nbuf b = {0};
-    nop c = op_new(OP_CREATE, S("c"), (nidus_str){NULL, 0});
-    nop u = op_new(OP_UPSERT, S("c"), S("a"));
+    nlogop c = op_new(NIDUS__OP_CREATE, S("c"), (nidus_str){NULL, 0});
+    nlogop u = op_new(NIDUS__OP_UPSERT, S("c"), S("a"));
     encode(&c, &b);
     encode(&u, &b);
     /* The a_minimal golden log is exactly these two frames. */
@@ -271,9 +271,9 @@ TEST(codec_encode_payload_too_large) {
     /* The sizing pass reads no string bytes, so a fake 4 GiB length is safe. */
     static const char c = 'c';
     nbuf b = {0};
-    encode(&(nop){.tag = OP_DROP, .coll = S("x")}, &b);
+    encode(&(nlogop){.tag = NIDUS__OP_DROP, .coll = S("x")}, &b);
     size_t before = b.len;
-    nop op = op_new(OP_CREATE, (nidus_str){&c, (size_t)UINT32_MAX - 12 + 1}, (nidus_str){NULL, 0});
+    nlogop op = op_new(NIDUS__OP_CREATE, (nidus_str){&c, (size_t)UINT32_MAX - 12 + 1}, (nidus_str){NULL, 0});
     nerr e = {0};
     CHECK_RC(nidus__frame_append(&b, &op, &e), NIDUS_EINVAL);
     CHECK_STR(e.msg, "payload too large for u32 len");
@@ -284,12 +284,12 @@ TEST(codec_encode_payload_too_large) {
 TEST(codec_encode_unknown_tags_einval) {
     nbuf b = {0};
     nerr e = {0};
-    nop op = op_new(9, S("c"), (nidus_str){NULL, 0});
+    nlogop op = op_new(9, S("c"), (nidus_str){NULL, 0});
     CHECK_RC(nidus__frame_append(&b, &op, &e), NIDUS_EINVAL);
     CHECK(strstr(e.msg, "op tag 9") != NULL);
     nattr a = {S("k"), nidus_int(1)};
     a.val.type = (nidus_type)42;
-    op = op_new(OP_UPSERT, S("c"), S("a"));
+    op = op_new(NIDUS__OP_UPSERT, S("c"), S("a"));
     op.attrs.items = &a;
     op.attrs.n = 1;
     CHECK_RC(nidus__frame_append(&b, &op, &e), NIDUS_EINVAL);
@@ -300,15 +300,15 @@ TEST(codec_encode_unknown_tags_einval) {
 
 TEST(codec_encode_oom_leaves_buffer_unchanged) {
     nbuf b = {0};
-    encode(&(nop){.tag = OP_CREATE, .coll = S("first")}, &b);
+    encode(&(nlogop){.tag = NIDUS__OP_CREATE, .coll = S("first")}, &b);
     uint8_t *p = b.p;
     size_t len = b.len;
     /* Big enough that the buffer must grow. */
     static char big[4096];
     memset(big, 'x', sizeof big);
-    nop op = op_new(OP_CREATE, (nidus_str){big, sizeof big}, (nidus_str){NULL, 0});
+    nlogop op = op_new(NIDUS__OP_CREATE, (nidus_str){big, sizeof big}, (nidus_str){NULL, 0});
     nerr e = {0};
-    nidus__fault_arm(NIDUS_FAULT_ALLOC, 0, 0);
+    nidus__fault_arm(NIDUS__FAULT_ALLOC, 0, 0);
     CHECK_RC(nidus__frame_append(&b, &op, &e), NIDUS_ENOMEM);
     nidus__fault_disarm();
     CHECK(b.p == p && b.len == len);
@@ -331,14 +331,14 @@ TEST(codec_buf_reserve_overflow_is_enomem) {
 /* ----------------------------------------------------------- round trips ---- */
 
 TEST(codec_roundtrip_every_op) {
-    roundtrip(&(nop){.tag = OP_CREATE, .coll = S("docs")});
-    roundtrip(&(nop){.tag = OP_DROP, .coll = S("docs")});
-    roundtrip(&(nop){.tag = OP_CREATE, .coll = S("")});
-    roundtrip(&(nop){.tag = OP_DELETE, .coll = S("docs"), .id = S("id-1")});
-    roundtrip(&(nop){.tag = OP_UPSERT, .coll = S("docs"), .id = S(""), .row = UINT64_MAX});
+    roundtrip(&(nlogop){.tag = NIDUS__OP_CREATE, .coll = S("docs")});
+    roundtrip(&(nlogop){.tag = NIDUS__OP_DROP, .coll = S("docs")});
+    roundtrip(&(nlogop){.tag = NIDUS__OP_CREATE, .coll = S("")});
+    roundtrip(&(nlogop){.tag = NIDUS__OP_DELETE, .coll = S("docs"), .id = S("id-1")});
+    roundtrip(&(nlogop){.tag = NIDUS__OP_UPSERT, .coll = S("docs"), .id = S(""), .row = UINT64_MAX});
     nmeta_kv kv[] = {{S(""), S("")}, {S("k"), S("v\xc3\xa9")}};
-    roundtrip(&(nop){.tag = OP_SETMETA, .coll = S("m"), .meta = {kv, 2}});
-    roundtrip(&(nop){.tag = OP_SETMETA, .coll = S("m")});
+    roundtrip(&(nlogop){.tag = NIDUS__OP_SETMETA, .coll = S("m"), .meta = {kv, 2}});
+    roundtrip(&(nlogop){.tag = NIDUS__OP_SETMETA, .coll = S("m")});
 }
 
 TEST(codec_roundtrip_every_value_type) {
@@ -363,7 +363,7 @@ TEST(codec_roundtrip_every_value_type) {
         {S("n_datetime"), nidus_datetime(1700000000123)},
         {S("o_datetime_neg"), nidus_datetime(-1)},
     };
-    nop op = op_new(OP_UPSERT, S("c"), S("id"));
+    nlogop op = op_new(NIDUS__OP_UPSERT, S("c"), S("id"));
     op.row = 7;
     op.attrs.items = a;
     op.attrs.n = sizeof a / sizeof a[0];
@@ -373,7 +373,7 @@ TEST(codec_roundtrip_every_value_type) {
 TEST(codec_float_and_datetime_bytes) {
     nbuf b = {0};
     nattr a[] = {{S("d"), nidus_datetime(-2)}, {S("f"), nidus_float(1.0)}};
-    nop op = op_new(OP_UPSERT, S("c"), S("a"));
+    nlogop op = op_new(NIDUS__OP_UPSERT, S("c"), S("a"));
     op.attrs.items = a;
     op.attrs.n = 2;
     encode(&op, &b);
@@ -389,11 +389,11 @@ TEST(codec_decode_golden_upsert_258) {
     size_t n;
     uint8_t *f = unhex(golden_upsert_258, &n);
     CHECK_U64(nidus__crc32(f + 4, n - 8), 0x8563d271u);
-    nop op;
+    nlogop op;
     nerr e = {0};
     CHECK_RC(nidus__op_decode(f + 4, n - 8, &op, &e), NIDUS_OK);
     nidus_str items[2];
-    nop want = op_new(OP_UPSERT, S("c"), S("d1"));
+    nlogop want = op_new(NIDUS__OP_UPSERT, S("c"), S("d1"));
     want.row = 258;
     want.attrs.items = golden_attrs(items);
     want.attrs.n = 5;
@@ -406,10 +406,10 @@ TEST(codec_decode_golden_upsert_258) {
 
 /* bincode 1's legacy decoder ignores what follows a complete value. */
 TEST(codec_decode_trailing_bytes_tolerated) {
-    nop op;
+    nlogop op;
     nerr e = {0};
     CHECK_RC(decode_hex("00000000 0100000000000000 63 deadbeef00", &op, &e), NIDUS_OK);
-    CHECK_INT(op.tag, OP_CREATE);
+    CHECK_INT(op.tag, NIDUS__OP_CREATE);
     CHECK_STR(op.coll.ptr, "c");
     nidus__op_free(&op);
 }
@@ -417,7 +417,7 @@ TEST(codec_decode_trailing_bytes_tolerated) {
 /* nidus writes maps sorted; serde's BTreeMap takes any order, the last duplicate
  * winning. We keep them sorted and unique whatever the input. */
 TEST(codec_decode_unsorted_map_sorted_last_wins) {
-    nop op;
+    nlogop op;
     nerr e = {0};
     CHECK_RC(decode_hex("03000000 0100000000000000 63 0100000000000000 61 0000000000000000"
                         "0400000000000000"
@@ -476,7 +476,7 @@ TEST(codec_decode_big_shuffled_map) {
         memcpy(w, val, (size_t)vl);
         w += vl;
     }
-    nop op;
+    nlogop op;
     nerr e = {0};
     CHECK_RC(nidus__op_decode(p.p, (size_t)(w - p.p), &op, &e), NIDUS_OK);
     CHECK_U64(op.meta.n, KEYS);
@@ -554,9 +554,9 @@ TEST(codec_decode_huge_lengths_do_not_allocate) {
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         size_t n;
         uint8_t *p = unhex(cases[i], &n);
-        nop op;
+        nlogop op;
         nerr e = {0};
-        nidus__fault_arm(NIDUS_FAULT_ALLOC, 0, 0);
+        nidus__fault_arm(NIDUS__FAULT_ALLOC, 0, 0);
         int rc = nidus__op_decode(p, n, &op, &e);
         bool allocated = nidus__fault_fired() || nidus__fault_calls() > 0;
         nidus__fault_disarm();
@@ -571,9 +571,9 @@ TEST(codec_decode_huge_lengths_do_not_allocate) {
     for (size_t i = 0; i < 3; i++) {
         size_t n;
         uint8_t *p = unhex(cases[i], &n);
-        nop op;
+        nlogop op;
         nerr e = {0};
-        nidus__fault_arm(NIDUS_FAULT_ALLOC, 0, 0);
+        nidus__fault_arm(NIDUS__FAULT_ALLOC, 0, 0);
         CHECK_RC(nidus__op_decode(p, n, &op, &e), NIDUS_ECORRUPT);
         CHECK_INT(nidus__fault_calls(), 0);
         nidus__fault_disarm();
@@ -589,12 +589,12 @@ TEST(codec_decode_every_truncation) {
     const uint8_t *p = f + 4;
     size_t plen = n - 8;
     for (size_t cut = 0; cut < plen; cut++) {
-        nop op;
+        nlogop op;
         nerr e = {0};
         int rc = nidus__op_decode(p, cut, &op, &e);
         if (rc != NIDUS_ECORRUPT) t_fail(__FILE__, __LINE__, "cut %zu -> %d", cut, rc);
     }
-    nop op;
+    nlogop op;
     nerr e = {0};
     CHECK_RC(nidus__op_decode(p, 0, &op, &e), NIDUS_ECORRUPT);
     CHECK(strstr(e.msg, "end of payload") != NULL);
@@ -612,9 +612,9 @@ TEST(codec_decode_oom_every_allocation) {
     size_t n;
     uint8_t *p = unhex(hex, &n);
     for (long k = 0;; k++) {
-        nop op;
+        nlogop op;
         nerr e = {0};
-        nidus__fault_arm(NIDUS_FAULT_ALLOC, k, 0);
+        nidus__fault_arm(NIDUS__FAULT_ALLOC, k, 0);
         int rc = nidus__op_decode(p, n, &op, &e);
         bool fired = nidus__fault_fired();
         nidus__fault_disarm();
@@ -633,7 +633,7 @@ TEST(codec_decode_oom_every_allocation) {
 }
 
 TEST(codec_op_free_zeroes_and_is_idempotent) {
-    nop op;
+    nlogop op;
     nerr e = {0};
     CHECK_RC(decode_hex("04000000 0100000000000000 63 0100000000000000 61", &op, &e), NIDUS_OK);
     CHECK_STR(op.id.ptr, "a");
@@ -661,20 +661,20 @@ TEST(codec_view_matches_owned_decode) {
     nmeta_kv meta[] = {{S("hwm"), S("42")}, {S("model"), S("m")}};
     nbuf b = {0};
     size_t ends[16], nf = 0;
-    nop op = op_new(OP_UPSERT, S("coll"), S("id-1"));
+    nlogop op = op_new(NIDUS__OP_UPSERT, S("coll"), S("id-1"));
     op.row = 77;
     op.attrs = (nattrs){attrs, sizeof attrs / sizeof attrs[0]};
     encode(&op, &b), ends[nf++] = b.len;
-    op = op_new(OP_UPSERT, S(""), S(""));
+    op = op_new(NIDUS__OP_UPSERT, S(""), S(""));
     encode(&op, &b), ends[nf++] = b.len;
-    op = op_new(OP_SETMETA, S("coll"), (nidus_str){0});
+    op = op_new(NIDUS__OP_SETMETA, S("coll"), (nidus_str){0});
     op.meta = (nmeta){meta, 2};
     encode(&op, &b), ends[nf++] = b.len;
-    op = op_new(OP_DELETE, S("coll"), S("id-1"));
+    op = op_new(NIDUS__OP_DELETE, S("coll"), S("id-1"));
     encode(&op, &b), ends[nf++] = b.len;
-    op = op_new(OP_CREATE, S("c2"), (nidus_str){0});
+    op = op_new(NIDUS__OP_CREATE, S("c2"), (nidus_str){0});
     encode(&op, &b), ends[nf++] = b.len;
-    op = op_new(OP_DROP, S("c2"), (nidus_str){0});
+    op = op_new(NIDUS__OP_DROP, S("c2"), (nidus_str){0});
     encode(&op, &b), ends[nf++] = b.len;
     /* Maps out of order, with a repeated key (the last wins). */
     static const char *hand[] = {
@@ -710,7 +710,7 @@ TEST(codec_view_matches_owned_decode) {
             size_t n = len;
             if (v >= 1 && v <= len) n = len - v;
             if (v > len) p[v - len - 1] ^= (uint8_t)(0x41 + v);
-            nop owned, view;
+            nlogop owned, view;
             nerr e1 = {0}, e2 = {0};
             int r1 = nidus__op_decode(p, n, &owned, &e1);
             int r2 = nidus__op_view(p, n, &view, &scratch, &e2);

@@ -55,7 +55,7 @@ static bool crash_child(const char *dir, int (*op)(nidus_db *), long n) {
         cfg.auto_compact = NIDUS_AUTO_COMPACT_OFF;
         nidus_db *db = NULL;
         if (nidus_open(dir, &cfg, &db) != NIDUS_OK) _exit(3);
-        nidus__fault_arm(NIDUS_FAULT_IO | NIDUS_FAULT_CRASH, n, 0);
+        nidus__fault_arm(NIDUS__FAULT_IO | NIDUS__FAULT_CRASH, n, 0);
         int rc = op(db);
         nidus__fault_disarm();
         nidus_close(db);
@@ -227,7 +227,7 @@ TEST(crash_store_creation_at_every_io_call) {
         pid_t pid = fork();
         CHECK(pid >= 0);
         if (pid == 0) {
-            nidus__fault_arm(NIDUS_FAULT_IO | NIDUS_FAULT_CRASH, n, 0);
+            nidus__fault_arm(NIDUS__FAULT_IO | NIDUS__FAULT_CRASH, n, 0);
             nidus_db *db = NULL;
             int rc = nidus_open(path, NULL, &db) == NIDUS_EINVAL ? 0 : 1; /* dimension 0: refused */
             nidus_config cfg;

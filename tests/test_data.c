@@ -85,16 +85,16 @@ static ndata seg_open(const char *path, uint32_t dim) {
     CHECK(fstat(fd, &st) == 0);
     uint64_t size = (uint64_t)st.st_size;
     if (size == 0) {
-        uint8_t h[NIDUS_HEADER_LEN];
+        uint8_t h[NIDUS__HEADER_LEN];
         nidus__header_encode(h, dim);
         CHECK(pwrite(fd, h, sizeof h, 0) == (ssize_t)sizeof h);
-        size = NIDUS_HEADER_LEN;
+        size = NIDUS__HEADER_LEN;
     }
     uint32_t got = dim;
     int rc = nidus__data_load(&d, fd, size, &got, 0, path, &e);
     if (rc != NIDUS_OK) t_fail(__FILE__, __LINE__, "data_load -> %d: %s", rc, e.msg);
     CHECK_INT(got, dim);
-    uint64_t good = NIDUS_HEADER_LEN + d.rows * (uint64_t)dim * 4;
+    uint64_t good = NIDUS__HEADER_LEN + d.rows * (uint64_t)dim * 4;
     if (size > good) CHECK(ftruncate(fd, (off_t)good) == 0);
     d.fd = fd;
     return d;
@@ -204,7 +204,7 @@ static void file_row(const char *path, uint32_t dim, uint64_t i, float *out) {
     size_t n;
     unsigned char *b = t_read_file(path, &n);
     CHECK(b != NULL);
-    size_t off = NIDUS_HEADER_LEN + (size_t)i * dim * 4;
+    size_t off = NIDUS__HEADER_LEN + (size_t)i * dim * 4;
     CHECK(n >= off + (size_t)dim * 4);
     for (uint32_t j = 0; j < dim; j++) out[j] = float_from_le(b + off + 4 * j);
     free(b);
@@ -225,7 +225,7 @@ static nidus_config cfg_of(uint32_t dim) {
 /* ------------------------------------------------------ header (§3.2) ---- */
 
 TEST(data_header_encode_magic) {
-    uint8_t h[NIDUS_HEADER_LEN];
+    uint8_t h[NIDUS__HEADER_LEN];
     nidus__header_encode(h, 128);
     CHECK(memcmp(h, "NIDUS\0", 6) == 0);
     const uint8_t want[6] = {0x4E, 0x49, 0x44, 0x55, 0x53, 0x00};
@@ -233,14 +233,14 @@ TEST(data_header_encode_magic) {
 }
 
 TEST(data_header_encode_version) {
-    uint8_t h[NIDUS_HEADER_LEN];
+    uint8_t h[NIDUS__HEADER_LEN];
     nidus__header_encode(h, 128);
     CHECK_INT(h[6], 1);
     CHECK_INT(h[7], 0);
 }
 
 TEST(data_header_encode_dimension) {
-    uint8_t h[NIDUS_HEADER_LEN];
+    uint8_t h[NIDUS__HEADER_LEN];
     nidus__header_encode(h, 384);
     CHECK_U64(get_u32le(h + 8), 384);
     CHECK_INT(h[8], 0x80);
@@ -251,25 +251,25 @@ TEST(data_header_encode_dimension) {
 }
 
 TEST(data_header_encode_zero_padding) {
-    uint8_t h[NIDUS_HEADER_LEN];
+    uint8_t h[NIDUS__HEADER_LEN];
     memset(h, 0xAB, sizeof h);
     nidus__header_encode(h, 3);
     for (int i = 12; i < 64; i++) CHECK_INT(h[i], 0);
 }
 
 TEST(data_header_length_is_64) {
-    CHECK_INT(NIDUS_HEADER_LEN, 64);
+    CHECK_INT(NIDUS__HEADER_LEN, 64);
     /* encode writes exactly 64 bytes: a guard byte after them stays untouched */
-    uint8_t h[NIDUS_HEADER_LEN + 1];
-    h[NIDUS_HEADER_LEN] = 0x5A;
+    uint8_t h[NIDUS__HEADER_LEN + 1];
+    h[NIDUS__HEADER_LEN] = 0x5A;
     nidus__header_encode(h, 1);
-    CHECK_INT(h[NIDUS_HEADER_LEN], 0x5A);
+    CHECK_INT(h[NIDUS__HEADER_LEN], 0x5A);
 }
 
 TEST(data_header_round_trip) {
     static const uint32_t dims[] = {1, 3, 384, 512, 65536, 0xFFFFFFFFu};
     for (size_t i = 0; i < sizeof dims / sizeof dims[0]; i++) {
-        uint8_t h[NIDUS_HEADER_LEN];
+        uint8_t h[NIDUS__HEADER_LEN];
         nidus__header_encode(h, dims[i]);
         uint32_t dim = 0;
         nerr e = {0};
@@ -280,7 +280,7 @@ TEST(data_header_round_trip) {
 
 TEST(data_header_bad_magic_errors) {
     for (int at = 0; at < 6; at++) {
-        uint8_t h[NIDUS_HEADER_LEN];
+        uint8_t h[NIDUS__HEADER_LEN];
         nidus__header_encode(h, 3);
         h[at] ^= 0x20;
         uint32_t dim = 77;
@@ -295,7 +295,7 @@ TEST(data_header_bad_magic_errors) {
 TEST(data_header_bad_version_errors) {
     static const uint8_t versions[][2] = {{0, 0}, {2, 0}, {1, 1}, {0xFF, 0xFF}};
     for (size_t i = 0; i < sizeof versions / sizeof versions[0]; i++) {
-        uint8_t h[NIDUS_HEADER_LEN];
+        uint8_t h[NIDUS__HEADER_LEN];
         nidus__header_encode(h, 3);
         h[6] = versions[i][0];
         h[7] = versions[i][1];
@@ -305,7 +305,7 @@ TEST(data_header_bad_version_errors) {
         check_has(e.msg, "version");
     }
     /* padding is not checked on read */
-    uint8_t h[NIDUS_HEADER_LEN];
+    uint8_t h[NIDUS__HEADER_LEN];
     nidus__header_encode(h, 9);
     memset(h + 12, 0xEE, 52);
     uint32_t dim = 0;
@@ -366,7 +366,7 @@ TEST(data_floats_little_endian) {
 TEST(data_load_takes_whole_rows_only) {
     const char *dir = t_tmpdir();
     const char *path = t_path(dir, "data");
-    uint8_t buf[NIDUS_HEADER_LEN + 9];
+    uint8_t buf[NIDUS__HEADER_LEN + 9];
     nidus__header_encode(buf, 2);
     float_le(0.5f, buf + 64);
     float_le(-2.0f, buf + 68);
@@ -464,7 +464,7 @@ TEST(data_in_memory_append_wrong_dimension_errors) {
 TEST(data_in_memory_sync_is_noop) {
     ndata d = seg_mem(4);
     nerr e = {0};
-    nidus__fault_arm(NIDUS_FAULT_FSYNC, 0, EIO); /* would fire if a sync happened */
+    nidus__fault_arm(NIDUS__FAULT_FSYNC, 0, EIO); /* would fire if a sync happened */
     CHECK_RC(nidus__data_sync(&d, &e), NIDUS_OK);
     CHECK(!nidus__fault_fired());
     nidus_db *db = th_mem(4);
@@ -595,7 +595,7 @@ TEST(data_append_is_atomic_under_fault) {
     while (d.rows < d.cap_rows) seg_append(&d, a, 1);
     uint64_t rows = d.rows, cap = d.cap_rows;
     nerr e = {0};
-    nidus__fault_arm(NIDUS_FAULT_ALLOC, 0, 0);
+    nidus__fault_arm(NIDUS__FAULT_ALLOC, 0, 0);
     CHECK_RC(nidus__data_append(&d, b, 1, &e), NIDUS_ENOMEM);
     CHECK(nidus__fault_fired());
     nidus__fault_disarm();
@@ -608,7 +608,7 @@ TEST(data_append_is_atomic_under_fault) {
     const char *path = t_path(dir, "data");
     ndata f = seg_open(path, 2);
     seg_append(&f, a, 1);
-    static const int kinds[] = {NIDUS_FAULT_WRITE, NIDUS_FAULT_WRITE | NIDUS_FAULT_SHORT};
+    static const int kinds[] = {NIDUS__FAULT_WRITE, NIDUS__FAULT_WRITE | NIDUS__FAULT_SHORT};
     for (size_t k = 0; k < 2; k++) {
         nerr fe = {0};
         CHECK_RC(nidus__data_reserve(&f, 3, &fe), NIDUS_OK);
@@ -644,9 +644,9 @@ TEST(data_file_open_create_new) {
     unsigned char *b = t_read_file(t_path(dir, "data"), &n);
     CHECK(b != NULL);
     CHECK_U64(n, 64);
-    uint8_t want[NIDUS_HEADER_LEN] = {'N', 'I', 'D', 'U', 'S', 0, 1, 0, 4, 0, 0, 0};
+    uint8_t want[NIDUS__HEADER_LEN] = {'N', 'I', 'D', 'U', 'S', 0, 1, 0, 4, 0, 0, 0};
     CHECK(memcmp(b, want, 64) == 0);
-    uint8_t enc[NIDUS_HEADER_LEN];
+    uint8_t enc[NIDUS__HEADER_LEN];
     nidus__header_encode(enc, 4);
     CHECK(memcmp(b, enc, 64) == 0);
     free(b);
@@ -853,7 +853,7 @@ TEST(data_file_truncated_header_errors) {
 }
 
 TEST(data_file_bad_magic_errors) {
-    uint8_t buf[NIDUS_HEADER_LEN] = {'W', 'R', 'O', 'N', 'G', 0, 1, 0, 3, 0, 0, 0};
+    uint8_t buf[NIDUS__HEADER_LEN] = {'W', 'R', 'O', 'N', 'G', 0, 1, 0, 3, 0, 0, 0};
     const char *dir = dir_with_data(buf, sizeof buf);
     const char *msg = open_dim_fails(dir, 3, NIDUS_ENOTDB);
     check_has(msg, "magic");
@@ -932,7 +932,7 @@ TEST(data_file_truncate_to_realigns_and_reopens) {
 /* A batch that fails while writing leaves `data` byte for byte as it was, at
  * whichever write it fails (the data rows, the log frame), whole or short. */
 TEST(data_store_upsert_atomic_under_fault) {
-    static const int kinds[] = {NIDUS_FAULT_WRITE, NIDUS_FAULT_WRITE | NIDUS_FAULT_SHORT};
+    static const int kinds[] = {NIDUS__FAULT_WRITE, NIDUS__FAULT_WRITE | NIDUS__FAULT_SHORT};
     for (size_t k = 0; k < 2; k++) {
         for (long at = 0;; at++) {
             const char *dir = t_tmpdir();

@@ -102,14 +102,14 @@ typedef struct fault_kind {
 } fault_kind;
 
 static const fault_kind KINDS[] = {
-    {NIDUS_FAULT_ALLOC, 0, "alloc"},
-    {NIDUS_FAULT_WRITE, ENOSPC, "write-enospc"},
-    {NIDUS_FAULT_WRITE | NIDUS_FAULT_SHORT, 0, "short-write"},
-    {NIDUS_FAULT_FSYNC, EIO, "fsync-eio"},
-    {NIDUS_FAULT_TRUNCATE, EIO, "truncate"},
-    {NIDUS_FAULT_RENAME, EIO, "rename"},
-    {NIDUS_FAULT_OPEN, EMFILE, "open"},
-    {NIDUS_FAULT_UNLINK, EIO, "unlink"},
+    {NIDUS__FAULT_ALLOC, 0, "alloc"},
+    {NIDUS__FAULT_WRITE, ENOSPC, "write-enospc"},
+    {NIDUS__FAULT_WRITE | NIDUS__FAULT_SHORT, 0, "short-write"},
+    {NIDUS__FAULT_FSYNC, EIO, "fsync-eio"},
+    {NIDUS__FAULT_TRUNCATE, EIO, "truncate"},
+    {NIDUS__FAULT_RENAME, EIO, "rename"},
+    {NIDUS__FAULT_OPEN, EMFILE, "open"},
+    {NIDUS__FAULT_UNLINK, EIO, "unlink"},
 };
 
 static unsigned char *slurp(const char *dir, const char *name, size_t *n) {
@@ -163,7 +163,7 @@ static long exercise(int (*op)(nidus_db *), const char *opname) {
                 break;
             }
             fired_total++;
-            if (KINDS[k].kinds & NIDUS_FAULT_ALLOC) fired_alloc++;
+            if (KINDS[k].kinds & NIDUS__FAULT_ALLOC) fired_alloc++;
             char *now = dump(db);
             if (rc == NIDUS_OK) {
                 /* The fault hit a call whose failure the operation tolerates. */
@@ -262,7 +262,7 @@ TEST(fault_open_and_auto_compact) {
             nidus_close(db);
             if (!hit) break;
             fired++;
-            if (KINDS[k].kinds & NIDUS_FAULT_ALLOC) fired_alloc++;
+            if (KINDS[k].kinds & NIDUS__FAULT_ALLOC) fired_alloc++;
         }
     }
     report("open+auto_compact", fired_alloc, fired - fired_alloc);
@@ -281,7 +281,7 @@ TEST(fault_reads_out_of_memory) {
     for (int which = 0; which < 5; which++) {
         for (long n = 0;; n++) {
             void *res = NULL;
-            nidus__fault_arm(NIDUS_FAULT_ALLOC, n, 0);
+            nidus__fault_arm(NIDUS__FAULT_ALLOC, n, 0);
             int rc;
             if (which == 0) {
                 nidus_search_opts o;
@@ -322,7 +322,7 @@ TEST(fault_open_out_of_memory) {
     long fired = 0;
     for (long n = 0;; n++) {
         nidus_db *db = NULL;
-        nidus__fault_arm(NIDUS_FAULT_ALLOC, n, 0);
+        nidus__fault_arm(NIDUS__FAULT_ALLOC, n, 0);
         int rc = nidus_open(tmp, NULL, &db);
         bool hit = nidus__fault_fired();
         nidus__fault_disarm();
@@ -334,7 +334,7 @@ TEST(fault_open_out_of_memory) {
     }
     for (long n = 0;; n++) {
         nidus_db *db = NULL;
-        nidus__fault_arm(NIDUS_FAULT_ALLOC, n, 0);
+        nidus__fault_arm(NIDUS__FAULT_ALLOC, n, 0);
         int rc = nidus_open_memory(4, &db);
         bool hit = nidus__fault_fired();
         nidus__fault_disarm();

@@ -572,7 +572,7 @@ TEST(filter_compile_survives_every_allocation_failure) {
     for (long n = 0; n < 1000; n++) {
         nfilter *f = NULL;
         nerr e = {0};
-        nidus__fault_arm(NIDUS_FAULT_ALLOC, n, 0);
+        nidus__fault_arm(NIDUS__FAULT_ALLOC, n, 0);
         int rc = nidus__filter_compile(p, 3, &f, &e);
         bool fired = nidus__fault_fired();
         nidus__fault_disarm();

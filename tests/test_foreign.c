@@ -356,7 +356,7 @@ TEST(foreign_codec_names_later_ops) {
         CHECK_U64(plen + 8, n);
         CHECK_U64(nidus__get_le32(f + 4 + plen), nidus__crc32(f + 4, plen));
         CHECK_U64(nidus__get_le32(f + 4), LATER_FRAMES[i].tag);
-        nop op;
+        nlogop op;
         nerr e = {0};
         bool unknown = true;
         CHECK_RC(nidus__op_read(f + 4, plen, &op, NULL, &unknown, &e), NIDUS_EVERSION);
@@ -388,7 +388,7 @@ TEST(foreign_codec_names_later_ops) {
     /* op 8 with a tokens byte of 2, op 6 with language 1: malformed */
     uint8_t f[256];
     size_t n = hex(LATER_FRAMES[3].hex, f, sizeof f);
-    nop op;
+    nlogop op;
     nerr e = {0};
     f[n - 6] = 2;
     CHECK_RC(nidus__op_decode(f + 4, n - 8, &op, &e), NIDUS_ECORRUPT);
@@ -688,7 +688,7 @@ TEST(foreign_reader_check_every_failure_is_clean) {
             nidus_config c;
             nidus_config_init(&c, 0);
             c.read_only = 1;
-            nidus__fault_arm(kinds ? NIDUS_FAULT_OPEN : NIDUS_FAULT_ALLOC | NIDUS_FAULT_READ, k, EIO);
+            nidus__fault_arm(kinds ? NIDUS__FAULT_OPEN : NIDUS__FAULT_ALLOC | NIDUS__FAULT_READ, k, EIO);
             nidus_db *db = NULL;
             int rc = nidus_open(dir, &c, &db);
             bool fired = nidus__fault_fired();

@@ -514,7 +514,7 @@ TEST(kill_reader_races_roll_forward_and_next_compaction) {
     if (pid == 0) {
         nidus_db *w = NULL;
         if (nidus_open(dir, &wc, &w)) _exit(3);
-        nidus__fault_arm(NIDUS_FAULT_RENAME | NIDUS_FAULT_CRASH, 1, 0);
+        nidus__fault_arm(NIDUS__FAULT_RENAME | NIDUS__FAULT_CRASH, 1, 0);
         nidus_compact(w);
         _exit(4);
     }

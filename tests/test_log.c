@@ -14,12 +14,12 @@
 
 /* Collects scanned ops (owned) for inspection. */
 typedef struct sink {
-    nop ops[512];
+    nlogop ops[512];
     size_t n;
     size_t fail_at; /* return NIDUS_EDIM on this op (SIZE_MAX: never) */
 } sink;
 
-static int collect(void *ctx, nop *op) {
+static int collect(void *ctx, nlogop *op) {
     sink *s = ctx;
     if (s->n == s->fail_at || s->n == sizeof s->ops / sizeof s->ops[0]) {
         nidus__op_free(op);
@@ -57,35 +57,35 @@ static void op_append(nbuf *b, int i) {
     char id[32];
     int n = snprintf(id, sizeof id, "doc-%d", i);
     nattr a[] = {{S("i"), nidus_int(i)}, {S("s"), {.type = NIDUS_STR, .v.str = {id, (size_t)n}}}};
-    nop op;
+    nlogop op;
     memset(&op, 0, sizeof op);
     op.coll = S("c");
     switch (i % 4) {
-    case 0: op.tag = OP_CREATE; break;
+    case 0: op.tag = NIDUS__OP_CREATE; break;
     case 1:
-        op.tag = OP_UPSERT;
+        op.tag = NIDUS__OP_UPSERT;
         op.id = (nidus_str){id, (size_t)n};
         op.row = (uint64_t)i;
         op.attrs.items = a;
         op.attrs.n = 2;
         break;
-    case 2: op.tag = OP_DELETE; op.id = (nidus_str){id, (size_t)n}; break;
-    default: op.tag = OP_DROP; break;
+    case 2: op.tag = NIDUS__OP_DELETE; op.id = (nidus_str){id, (size_t)n}; break;
+    default: op.tag = NIDUS__OP_DROP; break;
     }
     nerr e = {0};
     CHECK_RC(nidus__frame_append(b, &op, &e), NIDUS_OK);
 }
 
-static void check_op_i(const nop *op, int i) {
-    static const uint32_t tags[] = {OP_CREATE, OP_UPSERT, OP_DELETE, OP_DROP};
+static void check_op_i(const nlogop *op, int i) {
+    static const uint32_t tags[] = {NIDUS__OP_CREATE, NIDUS__OP_UPSERT, NIDUS__OP_DELETE, NIDUS__OP_DROP};
     CHECK_INT(op->tag, tags[i % 4]);
     CHECK_STR(op->coll.ptr, "c");
-    if (op->tag == OP_UPSERT || op->tag == OP_DELETE) {
+    if (op->tag == NIDUS__OP_UPSERT || op->tag == NIDUS__OP_DELETE) {
         char id[32];
         snprintf(id, sizeof id, "doc-%d", i);
         CHECK_STR(op->id.ptr, id);
     }
-    if (op->tag == OP_UPSERT) {
+    if (op->tag == NIDUS__OP_UPSERT) {
         CHECK_U64(op->row, (uint64_t)i);
         CHECK_U64(op->attrs.n, 2);
         CHECK_INT(op->attrs.items[0].val.v.i, i);
@@ -392,7 +392,7 @@ TEST(log_scan_oom_is_not_torn) {
     bool torn;
     nerr e = {0};
     for (long k = 0;; k++) {
-        nidus__fault_arm(NIDUS_FAULT_ALLOC, k, 0);
+        nidus__fault_arm(NIDUS__FAULT_ALLOC, k, 0);
         int rc = nidus__log_scan(b.p, b.len, &good, &torn, collect, &s, &e);
         bool fired = nidus__fault_fired();
         nidus__fault_disarm();
@@ -626,7 +626,7 @@ TEST(log_append_failure_cuts_back) {
     nbuf more = {0};
     build(&more, 6, NULL);
 
-    nidus__fault_arm(NIDUS_FAULT_WRITE | NIDUS_FAULT_SHORT, 0, 0);
+    nidus__fault_arm(NIDUS__FAULT_WRITE | NIDUS__FAULT_SHORT, 0, 0);
     CHECK_RC(nidus__log_append(&l, &more, &e), NIDUS_ENOSPC);
     CHECK(nidus__fault_fired());
     nidus__fault_disarm();
@@ -635,7 +635,7 @@ TEST(log_append_failure_cuts_back) {
     CHECK_U64(l.size, size);
     CHECK_INT(t_file_size(path), (long long)size);
 
-    nidus__fault_arm(NIDUS_FAULT_WRITE, 0, EIO);
+    nidus__fault_arm(NIDUS__FAULT_WRITE, 0, EIO);
     CHECK_RC(nidus__log_append(&l, &more, &e), NIDUS_EIO);
     nidus__fault_disarm();
     CHECK_U64(l.size, size);
@@ -661,11 +661,11 @@ TEST(log_sync_and_truncate_failures) {
     nbuf b = {0};
     build(&b, 2, NULL);
     CHECK_RC(nidus__log_append(&l, &b, &e), NIDUS_OK);
-    nidus__fault_arm(NIDUS_FAULT_FSYNC, 0, EIO);
+    nidus__fault_arm(NIDUS__FAULT_FSYNC, 0, EIO);
     CHECK_RC(nidus__log_sync(&l, &e), NIDUS_EIO);
     nidus__fault_disarm();
     CHECK(strncmp(e.msg, "sync log: ", 10) == 0);
-    nidus__fault_arm(NIDUS_FAULT_TRUNCATE, 0, EIO);
+    nidus__fault_arm(NIDUS__FAULT_TRUNCATE, 0, EIO);
     CHECK_RC(nidus__log_truncate(&l, 0, &e), NIDUS_EIO);
     nidus__fault_disarm();
     CHECK(strstr(e.msg, "truncate log") != NULL);
@@ -714,7 +714,7 @@ TEST(log_golden_c_compacted_reencodes) { golden_roundtrip("c_compacted", 2); }
  * the last good frame: that is a torn tail, and only that. */
 TEST(log_zero_filled_tail_is_torn) {
     nbuf b = {0};
-    nop op = {.tag = OP_CREATE, .coll = {"c", 1}};
+    nlogop op = {.tag = NIDUS__OP_CREATE, .coll = {"c", 1}};
     nerr e;
     CHECK(nidus__frame_append(&b, &op, &e) == NIDUS_OK);
     size_t good = b.len;
@@ -740,7 +740,7 @@ typedef struct reenc {
     bool holding; /* views handed over since the last release */
 } reenc;
 
-static int reenc_owned(void *ctx, nop *op) {
+static int reenc_owned(void *ctx, nlogop *op) {
     reenc *r = ctx;
     nerr e = {0};
     int rc = nidus__frame_append(&r->frames, op, &e);
@@ -748,7 +748,7 @@ static int reenc_owned(void *ctx, nop *op) {
     return rc;
 }
 
-static int reenc_view(void *ctx, const nop *op, uint64_t end) {
+static int reenc_view(void *ctx, const nlogop *op, uint64_t end) {
     reenc *r = ctx;
     (void)end;
     if (!op) {
@@ -840,9 +840,9 @@ TEST(log_scan_fd_matches_log_scan) {
     char *s = malloc(20000);
     memset(s, 'x', 20000);
     nattr a = {S("k"), {.type = NIDUS_STR, .v.str = {s, 20000}}};
-    nop op;
+    nlogop op;
     memset(&op, 0, sizeof op);
-    op.tag = OP_UPSERT;
+    op.tag = NIDUS__OP_UPSERT;
     op.coll = S("c");
     op.id = S("big");
     op.attrs = (nattrs){&a, 1};
@@ -873,7 +873,7 @@ TEST(log_scan_fd_read_failure) {
         nerr e = {0};
         uint64_t good;
         bool torn;
-        nidus__fault_arm(NIDUS_FAULT_READ | NIDUS_FAULT_ALLOC, k, EIO);
+        nidus__fault_arm(NIDUS__FAULT_READ | NIDUS__FAULT_ALLOC, k, EIO);
         int rc = nidus__log_scan_fd(fd, b.len, 50, &good, &torn, &scratch, reenc_view, &got, &e);
         bool fired = nidus__fault_fired();
         nidus__fault_disarm();

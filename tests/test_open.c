@@ -161,7 +161,7 @@ TEST(open_replay_every_failure_is_clean) {
         nidus_config_init(&cfg, ODIM);
         cfg.auto_compact = NIDUS_AUTO_COMPACT_OFF;
         cfg.read_only = k % 2; /* reader and writer paths alike */
-        nidus__fault_arm(NIDUS_FAULT_ALLOC | NIDUS_FAULT_READ, k / 2, EIO);
+        nidus__fault_arm(NIDUS__FAULT_ALLOC | NIDUS__FAULT_READ, k / 2, EIO);
         nidus_db *h = NULL;
         int rc = nidus_open(dir, &cfg, &h);
         bool fired = nidus__fault_fired();
@@ -207,7 +207,7 @@ TEST(open_failed_upsert_returns_its_arena_room) {
     nidus_footprint before = th_fp(db);
     char *state = dump_or_fail(db);
     for (int kind = 0; kind < 2; kind++) {
-        nidus__fault_arm(kind ? NIDUS_FAULT_FSYNC : NIDUS_FAULT_WRITE, 0, EIO);
+        nidus__fault_arm(kind ? NIDUS__FAULT_FSYNC : NIDUS__FAULT_WRITE, 0, EIO);
         int rc = nidus_upsert(db, "c", recs, N);
         bool fired = nidus__fault_fired();
         nidus__fault_disarm();

@@ -526,7 +526,7 @@ TEST(store_upsert_rollback_survives_reopen) {
     const char *dir = t_tmpdir();
     nidus_db *db = th_open(dir, 2);
     CHECK_OK_DB(db, th_put(db, "col", "a", X2));
-    nidus__fault_arm(NIDUS_FAULT_WRITE, 0, ENOSPC);
+    nidus__fault_arm(NIDUS__FAULT_WRITE, 0, ENOSPC);
     CHECK_RC(th_put(db, "col", "b", Y2), NIDUS_ENOSPC);
     nidus__fault_disarm();
     CHECK_U64(th_fp(db).rows, 1);
@@ -548,7 +548,7 @@ TEST(store_upsert_rolls_back_on_mid_batch_failure) {
     nidus_footprint before = th_fp(db);
     long long dsize = t_file_size(t_path(dir, "data")), lsize = t_file_size(t_path(dir, "log"));
     /* A short write: half the batch reaches the file, then the disk is full. */
-    nidus__fault_arm(NIDUS_FAULT_WRITE | NIDUS_FAULT_SHORT, 0, 0);
+    nidus__fault_arm(NIDUS__FAULT_WRITE | NIDUS__FAULT_SHORT, 0, 0);
     nidus_record r[] = {{"b", Y2, 2, NULL, 0}, {"c", XY2, 2, NULL, 0}};
     CHECK_RC(nidus_upsert(db, "col", r, 2), NIDUS_ENOSPC);
     nidus__fault_disarm();

@@ -251,7 +251,7 @@ TEST(value_attrs_survive_every_allocation_failure) {
     for (long n = 0; n < 1000 && !ok; n++) {
         nattrs a = {(nattr *)1, 9};
         nerr e = {0};
-        nidus__fault_arm(NIDUS_FAULT_ALLOC, n, 0);
+        nidus__fault_arm(NIDUS__FAULT_ALLOC, n, 0);
         int rc = nidus__attrs_from_input(input, 5, &a, &e);
         nidus__fault_disarm();
         if (rc == NIDUS_OK) {
