@@ -6,9 +6,12 @@
  * decoder, so a bug in the library cannot vouch for itself. Nothing is written,
  * renamed or locked: the lock state comes from the lock file's body and, on Linux,
  * /proc/locks. Findings are OK, WARN (harmless leftovers a writer or compact
- * clears: torn tails, orphan rows, stale locks) or DAMAGE (data the library refuses
- * or silently drops); any DAMAGE makes the exit status 1.
+ * clears: torn tails, orphan rows, stale locks), DAMAGE (data the library refuses
+ * or silently drops) or NEWER (what a later nidus, 0.5 to 0.80, wrote and this
+ * library refuses: to write, or to read at all; docs/FORMAT.md §10); any DAMAGE or
+ * NEWER makes the exit status 1.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
@@ -26,7 +29,8 @@
 
 #include "cli.h"
 
-static int g_damage, g_warn;
+static int g_damage, g_warn, g_newer;
+static bool g_ro_refused; /* a NEWER finding the library refuses even read-only */
 
 static const char *pl(uint64_t n) { return n == 1 ? "" : "s"; }
 
@@ -34,6 +38,7 @@ static void say(const char *area, const char *level, const char *fmt, ...) __att
 static void say(const char *area, const char *level, const char *fmt, ...) {
     if (!strcmp(level, "DAMAGE")) g_damage++;
     if (!strcmp(level, "WARN")) g_warn++;
+    if (!strcmp(level, "NEWER")) g_newer++;
     printf("%-8s %-6s ", area, level);
     va_list ap;
     va_start(ap, fmt);
@@ -70,6 +75,9 @@ static bool exists(const char *path, struct stat *st) {
 }
 
 /* ---- bincode (FORMAT.md §4) ---- */
+
+/* A value tag no nidus up to 0.80 writes: never a torn tail (FORMAT.md §10.4). */
+static const char UNKNOWN_VALUE[] = "unknown value tag";
 
 typedef struct cur {
     const unsigned char *p;
@@ -125,7 +133,7 @@ static void skip_value(cur *c) {
         break;
     }
     default:
-        if (!c->why) c->why = "unknown value tag";
+        if (!c->why) c->why = UNKNOWN_VALUE;
     }
 }
 
@@ -136,12 +144,75 @@ typedef struct op {
     uint64_t row;
 } op;
 
-static bool decode_op(const unsigned char *p, size_t n, op *o) {
+
+/* The ops later versions write (tags 5-9), and the first version writing each. */
+static const char *const LATER_OP[5] = {"UpsertText", "SetFtsSchema", "SetFtsFields", "SetFilterIndex", "Reinforce"};
+static const char *const LATER_OP_SINCE[5] = {"0.14", "0.14", "0.52", "0.64", "0.79"};
+
+static void get_bool(cur *c) {
+    if (need(c, 1) && c->p[c->off++] > 1) c->why = "a bool byte is neither 0 nor 1";
+}
+
+/* An Option<u64/i64>: tag 0, or 1 and 8 bytes. */
+static void get_option8(cur *c) {
+    if (!need(c, 1)) return;
+    unsigned char t = c->p[c->off++];
+    if (t == 1) get_uint(c, 8);
+    else if (t > 1) c->why = "an Option tag is neither 0 nor 1";
+}
+
+static void get_language(cur *c) {
+    if (get_uint(c, 4) != 0 && !c->why) c->why = "a language other than English (0)";
+}
+
+/* Op 5-9's fields after the collection, as nidus 0.80 writes them (FORMAT.md §10.4):
+ * skipped over, checked as bincode reads them. */
+static void skip_later(cur *c, uint32_t tag) {
+    size_t len;
+    if (tag == 5 || tag == 9) get_str(c, &len); /* the id */
+    if (tag == 9) {                              /* access_count, last_accessed, expires_at */
+        get_uint(c, 8), get_uint(c, 8);
+        get_option8(c);
+        return;
+    }
+    static const size_t min_item[] = {12, 12, 22, 10}; /* bytes of the smallest element, tags 5-8 */
+    uint64_t k = get_uint(c, 8);
+    if (!c->why && k > (c->n - c->off) / min_item[tag - 5]) c->why = "a count runs past the end of the payload";
+    for (uint64_t i = 0; i < k && !c->why; i++) {
+        get_str(c, &len);
+        switch (tag) {
+        case 5: skip_value(c); break;                    /* UpsertText: attrs */
+        case 6: get_language(c); break;                  /* SetFtsSchema: (field, Language) */
+        case 7:                                          /* SetFtsFields: field, k1, b, Analyzer */
+            get_uint(c, 8), get_language(c), get_bool(c), get_option8(c);
+            break;
+        default: get_bool(c), get_bool(c); break;        /* SetFilterIndex: field, tokens, trigrams */
+        }
+    }
+}
+
+/* Decodes a payload: true for an op 0-4 (in *o) or a whole op 5-9 (o->tag says
+ * which; nothing else kept); false with *why for anything else. */
+static bool decode_op(const unsigned char *p, size_t n, op *o, const char **why) {
     cur c = {p, n, 0, NULL};
     memset(o, 0, sizeof *o);
+    *why = NULL;
     o->tag = (uint32_t)get_uint(&c, 4);
-    if (c.why) return false;
-    if (o->tag > 4) return false;
+    if (c.why) {
+        *why = c.why;
+        return false;
+    }
+    if (o->tag > 9) {
+        *why = "unknown op tag";
+        return false;
+    }
+    if (o->tag > 4) {
+        size_t len;
+        get_str(&c, &len);
+        skip_later(&c, o->tag);
+        *why = c.why;
+        return !c.why;
+    }
     o->coll = get_str(&c, &o->coll_len);
     size_t len;
     if (o->tag == 2) {
@@ -157,6 +228,7 @@ static bool decode_op(const unsigned char *p, size_t n, op *o) {
             for (uint64_t i = 0; i < k && !c.why; i++) get_str(&c, &len), skip_value(&c);
         }
     }
+    *why = c.why;
     return !c.why; /* trailing bytes are allowed (nidus 0.3 ignores them) */
 }
 
@@ -377,6 +449,243 @@ static bool check_lock(const char *dir) {
     return active;
 }
 
+/* ---- what later versions leave in the directory (FORMAT.md §10) ---- */
+
+/* By name, never by content: the caches begin like a data file. The first match
+ * decides; `seg-` with digits only is a segment, with a suffix its sidecar. */
+typedef struct later_file {
+    const char *pat;
+    enum { EXACT, PREFIX, SUFFIX, SEGMENT } how;
+    const char *since, *what;
+} later_file;
+
+static const later_file LATER_FILES[] = {
+    {"manifest", EXACT, "0.18", "the store's manifest (nidus 0.80 writes one on its first read-write open)"},
+    {"seg-", SEGMENT, "0.18", "a sealed segment"},
+    {"manifest.tmp", EXACT, "0.18", "an interrupted manifest write"},
+    {".crc", SUFFIX, "0.62", "a segment's checksum sidecar"},
+    {"hist-", PREFIX, "0.78", "a history entry (a past version of the store)"},
+    {".ivf", SUFFIX, "0.64", "a segment's IVF index (a cache)"},
+    {"ann", EXACT, "0.12", "an ANN index (a cache)"},
+    {"fts", EXACT, "0.14", "a full-text index (a cache)"},
+    {"findex", EXACT, "0.64", "a filter index (a cache)"},
+    {"embed-cache", EXACT, "0.74", "an embedding cache"},
+    {".tmp", SUFFIX, "0.12", "the temporary file of an interrupted write"},
+    {"seg-", PREFIX, "0.18", "a segment's file"},
+};
+
+static bool is_segment(const char *n) {
+    if (strncmp(n, "seg-", 4) != 0 || !n[4]) return false;
+    for (n += 4; *n; n++)
+        if (*n < '0' || *n > '9') return false;
+    return true;
+}
+
+static const later_file *later_kind(const char *n) {
+    if (!strcmp(n, "data.tmp") || !strcmp(n, "log.tmp") || !strcmp(n, "compact.tmp")) return NULL; /* ours */
+    size_t len = strlen(n);
+    for (size_t k = 0; k < sizeof LATER_FILES / sizeof *LATER_FILES; k++) {
+        const later_file *f = &LATER_FILES[k];
+        size_t m = strlen(f->pat);
+        if (f->how == EXACT ? !strcmp(n, f->pat)
+            : f->how == PREFIX ? !strncmp(n, f->pat, m)
+            : f->how == SEGMENT ? is_segment(n)
+                                : len > m && !strcmp(n + len - m, f->pat))
+            return f;
+    }
+    return NULL;
+}
+
+static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+/* The directory's files of later versions, sorted. */
+typedef struct later {
+    char **names;
+    size_t n;
+    bool manifest;
+    /* from the manifest, when it reads */
+    bool man_ok;
+    char **segs; /* the segments it names after `data` */
+    size_t nsegs;
+    uint64_t seg_rows; /* rows in them */
+} later;
+
+static void list_later(const char *dir, later *l) {
+    memset(l, 0, sizeof *l);
+    DIR *d = opendir(dir);
+    struct dirent *de;
+    while (d && (de = readdir(d))) {
+        if (!later_kind(de->d_name)) continue;
+        l->names = xrealloc(l->names, (l->n + 1) * sizeof *l->names);
+        l->names[l->n++] = xstrdup(de->d_name);
+        if (!strcmp(de->d_name, "manifest")) l->manifest = true;
+    }
+    if (d) closedir(d);
+    qsort(l->names, l->n, sizeof *l->names, cmp_str);
+}
+
+static const char *distance_name(unsigned d) {
+    return d == 0 ? "Cosine" : d == 1 ? "Euclidean" : d == 2 ? "DotProduct" : NULL;
+}
+
+/* The derived files and leftovers: one line each (manifest and segments have
+ * their own parts). */
+static void check_files(const later *l) {
+    for (size_t i = 0; i < l->n; i++) {
+        const char *n = l->names[i];
+        if (!strcmp(n, "manifest") || is_segment(n)) continue;
+        const later_file *f = later_kind(n);
+        say("files", "NEWER", "%s: %s, written by nidus %s or later (ignored read-only)", n, f->what, f->since);
+    }
+}
+
+/* The manifest (§10.2), with this file's own reader. */
+static void check_manifest(const char *dir, later *l, bool data_ok, uint32_t dim, unsigned dist) {
+    if (!l->manifest) return;
+    char *mp = path_of(dir, "manifest");
+    unsigned char *b;
+    size_t n;
+    int err = slurp(mp, &b, &n);
+    free(mp);
+    if (err) {
+        say("manifest", "DAMAGE", "cannot read manifest: %s", strerror(err));
+        g_ro_refused = true;
+        return;
+    }
+    const char *refuse = "the library refuses the store";
+    if (n < 4) {
+        say("manifest", "DAMAGE", "manifest is %zu bytes, too short for its CRC: %s", n, refuse);
+        g_ro_refused = true;
+        free(b);
+        return;
+    }
+    uint32_t stored = (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
+    uint32_t crc = cli_crc32(b + 4, n - 4);
+    if (stored != crc) {
+        say("manifest", "DAMAGE", "manifest CRC mismatch (stored %08x, computed %08x): %s", stored, crc, refuse);
+        g_ro_refused = true;
+        free(b);
+        return;
+    }
+    cur c = {b + 4, n - 4, 0, NULL};
+    unsigned format = (unsigned)get_uint(&c, 2);
+    uint64_t mdim = get_uint(&c, 8);
+    unsigned mdist = (unsigned)get_uint(&c, 4);
+    uint64_t k = get_uint(&c, 8);
+    if (!c.why && k > (c.n - c.off) / 8) c.why = "the segment count runs past the end";
+    char **segs = NULL;
+    size_t nsegs = 0;
+    bool first_data = false;
+    for (uint64_t i = 0; i < k && !c.why; i++) {
+        size_t len;
+        const char *sname = get_str(&c, &len);
+        if (!sname) break;
+        if (i == 0) {
+            first_data = len == 4 && !memcmp(sname, "data", 4);
+            continue;
+        }
+        segs = xrealloc(segs, (nsegs + 1) * sizeof *segs);
+        segs[nsegs] = xmalloc(len + 1);
+        memcpy(segs[nsegs], sname, len);
+        segs[nsegs++][len] = 0;
+    }
+    uint64_t next_id = get_uint(&c, 8), version = get_uint(&c, 8);
+    free(b);
+    bool refused = true; /* unless it reads, below */
+    if (c.why) say("manifest", "DAMAGE", "manifest does not decode (%s): %s", c.why, refuse);
+    else if (format == 0) say("manifest", "DAMAGE", "manifest format version 0 (only 1 and 2 exist): %s", refuse);
+    else if (format > 2 || mdist > 2) {
+        say("manifest", "NEWER", "manifest %s %u, which no nidus up to 0.80 writes: a newer nidus wrote it; %s",
+            format > 2 ? "format version" : "distance", format > 2 ? format : mdist, refuse);
+        g_ro_refused = true;
+    } else if (k == 0) say("manifest", "DAMAGE", "manifest names no segments: %s", refuse);
+    else if (!first_data) say("manifest", "DAMAGE", "manifest's first segment is not data: %s", refuse);
+    else {
+        char list[200] = "data";
+        for (size_t i = 0; i < nsegs; i++) {
+            size_t used = strlen(list);
+            if (i == 3 && nsegs > 4) {
+                snprintf(list + used, sizeof list - used, ", … (%zu more)", nsegs - 3);
+                break;
+            }
+            snprintf(list + used, sizeof list - used, ", %s", segs[i]);
+        }
+        say("manifest", "NEWER", "format %u (nidus %s), dimension %" PRIu64 ", distance %s; segments %s; next id %" PRIu64
+            ", version %" PRIu64, format, format == 1 ? "0.18 to 0.59" : "0.60 or later", mdim, distance_name(mdist),
+            list, next_id, version);
+        l->man_ok = true;
+        refused = false;
+        if (data_ok && mdim != dim) {
+            say("manifest", "DAMAGE", "manifest says dimension %" PRIu64 ", the data header %u: %s", mdim, dim, refuse);
+            g_ro_refused = true;
+        } else if (data_ok && mdist != dist && dist <= 2) { /* (byte 12 above 2: reported with data) */
+            say("manifest", "DAMAGE", "manifest says distance %s, the data header %s: %s", distance_name(mdist),
+                distance_name(dist), refuse);
+            g_ro_refused = true;
+        }
+        else if (!nsegs)
+            say("manifest", "OK", "every row lives in data: the library reads the store (read-only), never writes it");
+        else {
+            say("manifest", "NEWER", "rows live in %zu sealed segment%s after data: the library does not read segments "
+                "and refuses the store, read-only too", nsegs, pl(nsegs));
+            g_ro_refused = true;
+        }
+    }
+    if (refused) g_ro_refused = true;
+    l->segs = segs;
+    l->nsegs = nsegs;
+}
+
+/* Segment files (§10.3): those the manifest names (their rows continue data's), and
+ * the others (a compaction's leftovers, or with no manifest, rows of unknown fate). */
+static void check_segments(const char *dir, later *l, uint64_t data_rows, uint32_t dim) {
+    for (size_t i = 0; i < l->nsegs; i++) {
+        char *sp = path_of(dir, l->segs[i]);
+        unsigned char *b;
+        size_t n;
+        int err = slurp(sp, &b, &n);
+        free(sp);
+        if (err) {
+            say("segment", "DAMAGE", "%s, named by the manifest, cannot be read (%s): its rows are lost", l->segs[i],
+                strerror(err));
+            continue;
+        }
+        uint32_t sdim = n >= 64 ? (uint32_t)b[8] | (uint32_t)b[9] << 8 | (uint32_t)b[10] << 16 | (uint32_t)b[11] << 24 : 0;
+        if (n < 64 || memcmp(b, "NIDUS\0", 6) || (b[6] | b[7] << 8) != 1 || !sdim || (dim && sdim != dim))
+            say("segment", "DAMAGE", "%s, named by the manifest, has no data header of dimension %u", l->segs[i], dim);
+        else {
+            uint64_t rows = (n - 64) / ((uint64_t)sdim * 4), base = data_rows + l->seg_rows;
+            const char *dn = distance_name(b[12]);
+            char span[64] = "";
+            if (rows) snprintf(span, sizeof span, " (the store's rows %" PRIu64 " to %" PRIu64 ")", base, base + rows - 1);
+            say("segment", "NEWER", "%s: format 1, dimension %u, distance %s, %" PRIu64 " row%s%s, named by the manifest",
+                l->segs[i], sdim, dn ? dn : "unknown", rows, pl(rows), span);
+            l->seg_rows += rows;
+        }
+        free(b);
+    }
+    for (size_t i = 0; i < l->n; i++) {
+        const char *nm = l->names[i];
+        if (!is_segment(nm)) continue;
+        bool named = false;
+        for (size_t j = 0; j < l->nsegs; j++) named |= !strcmp(l->segs[j], nm);
+        if (named) continue;
+        if (l->man_ok) say("segment", "WARN", "%s: no manifest segment (a compaction's leftover; ignored)", nm);
+        else if (!l->manifest) {
+            say("segment", "NEWER", "%s: a sealed segment, written by nidus 0.18 or later, and no manifest: rows may "
+                "live there; the library refuses the store", nm);
+            g_ro_refused = true;
+        }
+    }
+}
+
+static void later_free(later *l) {
+    for (size_t i = 0; i < l->n; i++) free(l->names[i]);
+    for (size_t i = 0; i < l->nsegs; i++) free(l->segs[i]);
+    free(l->names);
+    free(l->segs);
+}
+
 int cmd_check(cli_opts *o) {
     if (o->npos) cli_usage("check: takes no arguments");
     struct stat st;
@@ -394,6 +703,7 @@ int cmd_check(cli_opts *o) {
     if (err == ENOENT) cli_fail("no store in '%s' (no %s file)", o->dir, dname);
     if (err) cli_fail("cannot read %s: %s", dp, strerror(err));
     uint32_t dim = 0;
+    unsigned dist = 0;
     uint64_t rows = 0;
     bool data_ok = false;
     if (dlen == 0) say("data", "WARN", "%s is empty: never initialised (a writer writes the header)", dname);
@@ -418,19 +728,35 @@ int cmd_check(cli_opts *o) {
                 }
             }
         say("data", "OK", "format 1, dimension %u, %" PRIu64 " row%s (%zu bytes)", dim, rows, pl(rows), dlen);
+        dist = data[12];
+        if (dist > 2) {
+            say("data", "NEWER", "header byte 12 (the distance) is %u, which no nidus up to 0.80 writes (0 cosine, "
+                "1 euclidean, 2 dot): a newer nidus wrote it; the library refuses the store", dist);
+            g_ro_refused = true;
+        } else if (dist) {
+            say("data", "OK", "distance %s (header byte 12 = %u), as nidus 0.5 or later writes it", dist == 1 ? "euclidean" : "dot", dist);
+        }
         if (partial) say("data", "WARN", "%zu bytes of a torn row append after row %" PRIu64 " (ignored; a writer truncates them)", partial, rows);
         if (nonfinite) say("data", "WARN", "%" PRIu64 " rows hold NaN or infinity (stored by nidus 0.3 as given)", nonfinite);
     }
     free(data);
 
+    /* what a later nidus left (§10): caches, the manifest, segments */
+    later lt;
+    list_later(o->dir, &lt);
+    check_files(&lt);
+    check_manifest(o->dir, &lt, data_ok, dim, dist);
+    check_segments(o->dir, &lt, rows, data_ok ? dim : 0);
+    uint64_t all_rows = rows + lt.seg_rows; /* an Upsert's row is global: data's rows, then the segments' */
+
     /* log (§3, §6.1) and replay (§6.2) */
     unsigned char *log = NULL;
     size_t llen = 0;
     state rs = {0};
-    rs.rows = rows;
-    rs.seen = xcalloc(rows ? rows : 1, 1);
+    rs.rows = all_rows;
+    rs.seen = xcalloc(all_rows ? all_rows : 1, 1);
     err = slurp(lp, &log, &llen);
-    size_t frames = 0, counts[5] = {0};
+    size_t frames = 0, counts[10] = {0}, later_at[10] = {0};
     char tail[256] = ""; /* a torn tail, reported after the frames' summary */
     bool log_ok = true;
     if (err == ENOENT) say("log", "WARN", "no %s file (a writer creates it)", lname);
@@ -451,7 +777,19 @@ int cmd_check(cli_opts *o) {
             uint32_t crc = cli_crc32(pl, len);
             bool at_end = pos + 8 + (size_t)len == llen;
             op x;
-            const char *bad = crc != stored ? "CRC mismatch" : !decode_op(pl, len, &x) ? "payload does not decode" : NULL;
+            const char *why = NULL;
+            const char *bad = crc != stored ? "CRC mismatch" : !decode_op(pl, len, &x, &why) ? "payload does not decode" : NULL;
+            if (bad && crc == stored && why && (why == UNKNOWN_VALUE || !strcmp(why, "unknown op tag"))) {
+                /* A good CRC around a tag no nidus up to 0.80 writes: never a torn tail. */
+                uint32_t tag = (uint32_t)pl[0] | (uint32_t)pl[1] << 8 | (uint32_t)pl[2] << 16 | (uint32_t)pl[3] << 24;
+                char what[64];
+                if (why == UNKNOWN_VALUE) snprintf(what, sizeof what, "an attribute value tag above 6");
+                else snprintf(what, sizeof what, "op tag %u", tag);
+                say("log", "DAMAGE", "frame %zu at offset %zu: %s, which no nidus up to 0.80 writes, in a frame with a good "
+                    "CRC: corrupt, or written by a nidus newer than 0.80; the library refuses the store", frames, pos, what);
+                log_ok = false;
+                break;
+            }
             if (bad) {
                 if (at_end)
                     snprintf(tail, sizeof tail, "torn tail: the last frame (offset %zu, %u bytes): %s (ignored; a writer truncates it)", pos, len, bad);
@@ -463,13 +801,26 @@ int cmd_check(cli_opts *o) {
                 break;
             }
             frames++;
+            if (x.tag > 4 && !counts[x.tag]) later_at[x.tag] = pos;
             counts[x.tag]++;
-            if (data_ok) apply(&rs, &x);
+            if (data_ok && x.tag <= 4) apply(&rs, &x);
             pos += 8 + (size_t)len;
         }
+        size_t nlater = counts[5] + counts[6] + counts[7] + counts[8] + counts[9];
+        char later_note[64];
+        snprintf(later_note, sizeof later_note, ", %zu of later versions", nlater);
         if (log_ok)
-            say("log", "OK", "%zu frame%s, every CRC good (%zu bytes): %zu create, %zu drop, %zu set-meta, %zu upsert, %zu delete",
-                frames, pl(frames), llen, counts[0], counts[1], counts[2], counts[3], counts[4]);
+            say("log", "OK", "%zu frame%s, every CRC good (%zu bytes): %zu create, %zu drop, %zu set-meta, %zu upsert, %zu delete%s",
+                frames, pl(frames), llen, counts[0], counts[1], counts[2], counts[3], counts[4],
+                nlater ? later_note : "");
+        for (int t = 5; t <= 9; t++)
+            if (counts[t]) {
+                say("log", "NEWER", "%zu %s op%s (op %d, written by nidus %s or later), the first at offset %zu: the library "
+                    "refuses the store rather than misread it", counts[t], LATER_OP[t - 5], pl(counts[t]), t,
+                    LATER_OP_SINCE[t - 5], later_at[t]);
+                g_ro_refused = true;
+            }
+        if (nlater) log_ok = false; /* the replay below would leave them out */
         if (tail[0]) say("log", "WARN", "%s", tail);
     }
     free(log);
@@ -477,7 +828,7 @@ int cmd_check(cli_opts *o) {
     uint64_t live = 0, orphans = 0, shared = 0;
     if (data_ok && log_ok) {
         for (size_t i = 0; i < rs.ncolls; i++) live += rs.colls[i].live;
-        for (uint64_t r = 0; r < rows; r++) {
+        for (uint64_t r = 0; r < all_rows; r++) {
             if (!rs.seen[r]) orphans++;
             if (rs.seen[r] > 1) shared++;
         }
@@ -486,13 +837,13 @@ int cmd_check(cli_opts *o) {
         if (rs.past_end) {
             /* A writer may have appended rows since data was read: size it again. */
             struct stat now;
-            uint64_t rows2 = stat(dp, &now) == 0 && now.st_size >= 64 ? ((uint64_t)now.st_size - 64) / ((uint64_t)dim * 4) : rows;
+            uint64_t rows2 = lt.seg_rows + (stat(dp, &now) == 0 && now.st_size >= 64 ? ((uint64_t)now.st_size - 64) / ((uint64_t)dim * 4) : rows);
             if (rs.max_row_past < rows2)
                 say("replay", "WARN", "%" PRIu64 " upsert frame%s %s to rows appended while checking (a writer is active)", rs.past_end,
                     pl(rs.past_end), rs.past_end == 1 ? "refers" : "refer");
             else
                 say("replay", "DAMAGE", "%" PRIu64 " upsert frame%s %s to rows past the end of data (%" PRIu64 " row%s; up to row %" PRIu64
-                    "): those records are lost", rs.past_end, pl(rs.past_end), rs.past_end == 1 ? "refers" : "refer", rows, pl(rows),
+                    "): those records are lost", rs.past_end, pl(rs.past_end), rs.past_end == 1 ? "refers" : "refer", all_rows, pl(all_rows),
                     rs.max_row_past);
         }
         if (orphans) say("replay", "WARN", "%" PRIu64 " orphan row%s that no upsert names (an interrupted write; compact reclaims them)", orphans, pl(orphans));
@@ -506,7 +857,7 @@ int cmd_check(cli_opts *o) {
     cfg.read_only = 1;
     nidus_db *db = NULL;
     int rc = nidus_open(o->dir, &cfg, &db);
-    if (rc) say("library", log_ok && data_ok ? "DAMAGE" : "INFO", "a read-only open fails: %s (%s)", nidus_strerror(rc),
+    if (rc) say("library", log_ok && data_ok && !g_ro_refused ? "DAMAGE" : "INFO", "a read-only open fails: %s (%s)", nidus_strerror(rc),
                 db ? nidus_errmsg(db) : "");
     else if (data_ok && log_ok) {
         nidus_footprint fp;
@@ -529,7 +880,12 @@ int cmd_check(cli_opts *o) {
     free(rs.seen);
     free(dp);
     free(lp);
+    later_free(&lt);
     if (g_damage) printf("%-8s %-6s %d problem%s, %d warning%s\n", "result", "DAMAGE", g_damage, g_damage == 1 ? "" : "s", g_warn, g_warn == 1 ? "" : "s");
+    else if (g_newer)
+        printf("%-8s %-6s %d finding%s of a later nidus, %d warning%s: %s\n", "result", "NEWER", g_newer, pl((uint64_t)g_newer),
+               g_warn, pl((uint64_t)g_warn),
+               g_ro_refused ? "this library refuses the store" : "this library reads the store but will not write to it");
     else printf("%-8s %-6s %d warning%s\n", "result", "OK", g_warn, g_warn == 1 ? "" : "s");
-    return g_damage ? EXIT_FAIL : 0;
+    return g_damage || g_newer ? EXIT_FAIL : 0;
 }

@@ -7,7 +7,8 @@ seed-<what>; inputs found by libFuzzer and kept as regressions are named
 found-<what> or crash-<what> and are not touched here.
 
 The header, frame, log and open seeds are cut from the golden stores written by
-nidus 0.3.1 (tests/golden/); the others are programs in the byte formats that
+nidus 0.3.1 (tests/golden/), with frames and manifests of later versions built from
+docs/FORMAT.md §10; the others are programs in the byte formats that
 fuzz_filter_glob.c and fuzz_api.c decode, and JSON for fuzz_cli_json.c.
 """
 import os
@@ -89,6 +90,23 @@ write("frame", "bad_bool", struct.pack("<I", 3) + s("c") + s("i") + struct.pack(
 write("frame", "count_too_big", struct.pack("<I", 2) + s("c") + struct.pack("<Q", 1 << 60))
 write("frame", "empty", b"")
 
+# Ops 5-9 of later nidus versions (docs/FORMAT.md §10.4), verified against nidus 0.80's
+# bincode: EVERSION when whole; cut short, malformed.
+LATER = {
+    "op5_upsert_text": struct.pack("<I", 5) + s("docs") + s("a") + struct.pack("<Q", 0),
+    "op6_set_fts_schema": struct.pack("<I", 6) + s("docs") + struct.pack("<Q", 1) + s("body") + struct.pack("<I", 0),
+    "op7_set_fts_fields": struct.pack("<I", 7) + s("docs") + struct.pack("<Q", 1) + s("body")
+    + struct.pack("<ffI", 1.2, 0.75, 0) + b"\0\0",
+    "op8_set_filter_index": struct.pack("<I", 8) + s("docs") + struct.pack("<Q", 1) + s("text") + b"\1\1",
+    "op9_reinforce": struct.pack("<I", 9) + s("docs") + s("a") + struct.pack("<qq", 3, 1700000000000) + b"\0",
+}
+for name, p in LATER.items():
+    write("frame", name, p)
+write("frame", "op9_reinforce_cut", LATER["op9_reinforce"][:-1])
+write("frame", "op5_value_tag7", struct.pack("<I", 5) + s("c") + s("a") + struct.pack("<Q", 1) + s("k")
+      + struct.pack("<I", 7))
+write("frame", "op_tag10", struct.pack("<I", 10) + s("c"))
+
 # --------------------------------------------------------------------- log ----
 # One control byte (fuzz_log.c): bit 0 fix CRCs, bit 1 keep the last, bits 2-7 OOM.
 for st in STORES:
@@ -114,6 +132,33 @@ write("log", "zero_frame", b"\0" + b"\0" * 8 + frame(struct.pack("<I", 0) + s("c
 write("log", "zero_frame_last", b"\0" + frame(struct.pack("<I", 0) + s("c")) + b"\0" * 8)
 write("log", "float_datetime", b"\0" + frame(fd) + frame(unsorted))
 write("log", "empty", b"\0")
+# A later op last (never a torn tail), in the middle, and an unknown tag last.
+write("log", "later_op_last", b"\0" + b_log + frame(LATER["op9_reinforce"]))
+write("log", "later_op_mid", b"\0" + b_log[:fr[3][0]] + frame(LATER["op8_set_filter_index"]) + b_log[fr[3][0]:])
+write("log", "tag10_last", b"\0" + b_log + frame(struct.pack("<I", 10) + s("c")))
+
+# ---------------------------------------------------------------- manifest ----
+# One control byte (fuzz_manifest.c): bit 0 rewrite the CRC. The examples of
+# docs/FORMAT.md §10.2, verified against nidus 0.80's bincode and crc32fast.
+
+
+def manifest(fmt, dim, dist, segs, next_id, version, profile=b""):
+    body = struct.pack("<HQI", fmt, dim, dist) + struct.pack("<Q", len(segs)) + b"".join(s(x) for x in segs)
+    body += struct.pack("<QQ", next_id, version) + profile
+    return struct.pack("<I", zlib.crc32(body)) + body
+
+
+fresh = manifest(2, 3, 0, ["data"], 1, 1, b"\0\0\0\0")
+write("manifest", "fresh_v2", b"\0" + fresh)
+write("manifest", "seg_v1", b"\0" + manifest(1, 3, 1, ["data", "seg-00000001"], 2, 2))
+write("manifest", "seg_v2", b"\0" + manifest(2, 3, 1, ["data", "seg-00000001"], 2, 2, b"\0\0\0\0"))
+write("manifest", "bad_crc", b"\0" + fresh[:4] + bytes([fresh[4] ^ 1]) + fresh[5:])
+write("manifest", "cut_fix", b"\1" + fresh[:30])
+write("manifest", "no_segments", b"\0" + manifest(2, 3, 0, [], 1, 1))
+write("manifest", "format3", b"\0" + manifest(3, 3, 0, ["data"], 1, 1))
+write("manifest", "distance7", b"\0" + manifest(2, 3, 7, ["data"], 1, 1))
+write("manifest", "first_not_data", b"\0" + manifest(1, 3, 0, ["seg-00000001"], 2, 2))
+write("manifest", "short", b"\0\1\2\3")
 
 # -------------------------------------------------------------------- open ----
 # u32 control (fuzz_open.c): bits 0-23 split, 24 fix CRCs, 25 marker, 26 both,

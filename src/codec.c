@@ -160,6 +160,7 @@ typedef struct rd {
     size_t len, pos;
     nerr *e;
     narena *view; /* NULL: owned copies; else views, arrays from this arena */
+    bool unknown; /* the failure is a tag no nidus up to 0.80 writes (op >= 10, value > 6) */
 } rd;
 
 /* An array of n items for the op being decoded: owned, or from the view arena. */
@@ -303,6 +304,7 @@ static int r_value(rd *r, nidus_value *v) {
         return NIDUS_OK;
     }
     default:
+        r->unknown = true;
         return nidus__err(r->e, NIDUS_ECORRUPT, 0, "unknown value tag %" PRIu32 " at byte %zu", tag,
                           at);
     }
@@ -432,6 +434,146 @@ static int r_meta(rd *r, nmeta *out) {
     return NIDUS_OK;
 }
 
+/* ---- the ops of later versions (tags 5-9): their shape checked, never kept ---- */
+
+/* nidus 0.80's Op variants after Delete, in tag order, and the first version that
+ * writes each (docs/FORMAT.md §10.4). */
+static const struct {
+    const char *name, *version;
+} LATER_OPS[5] = {
+    {"UpsertText", "0.14"},   {"SetFtsSchema", "0.14"}, {"SetFtsFields", "0.52"},
+    {"SetFilterIndex", "0.64"}, {"Reinforce", "0.79"},
+};
+
+const char *nidus__later_op_name(uint32_t tag, const char **version) {
+    if (tag < 5 || tag > 9) return NULL;
+    if (version) *version = LATER_OPS[tag - 5].version;
+    return LATER_OPS[tag - 5].name;
+}
+
+/* Skipping over bincode without keeping anything (no allocation): strings are
+ * bounds- and UTF-8-checked, bools and Option tags 0 or 1, as bincode 1 decodes. */
+static int s_str(rd *r) {
+    size_t at = r->pos;
+    uint64_t n;
+    int rc = r_u64(r, &n);
+    if (rc != NIDUS_OK) return rc;
+    if (n > r_left(r))
+        return nidus__err(r->e, NIDUS_ECORRUPT, 0,
+                          "string length %" PRIu64 " at byte %zu exceeds the %zu bytes left", n, at,
+                          r_left(r));
+    if (!nidus__utf8_valid((const char *)r->p + r->pos, (size_t)n))
+        return nidus__err(r->e, NIDUS_ECORRUPT, 0, "invalid UTF-8 in string at byte %zu", at);
+    r->pos += (size_t)n;
+    return NIDUS_OK;
+}
+
+static int s_fixed(rd *r, size_t n) {
+    if (r_left(r) < n) return r_short(r, n);
+    r->pos += n;
+    return NIDUS_OK;
+}
+
+/* A bool, or an Option's tag (then *some says which). */
+static int s_bool(rd *r, bool *some) {
+    if (r_left(r) < 1) return r_short(r, 1);
+    uint8_t b = r->p[r->pos];
+    if (b > 1) return nidus__err(r->e, NIDUS_ECORRUPT, 0, "invalid bool byte 0x%02x at byte %zu", b, r->pos);
+    r->pos++;
+    if (some) *some = b;
+    return NIDUS_OK;
+}
+
+static int s_option_u64(rd *r) {
+    bool some = false;
+    int rc = s_bool(r, &some);
+    return rc == NIDUS_OK && some ? s_fixed(r, 8) : rc;
+}
+
+/* Language: a u32 variant index; nidus 0.80 has one, English (0). */
+static int s_language(rd *r) {
+    size_t at = r->pos;
+    uint32_t v;
+    int rc = r_u32(r, &v);
+    if (rc == NIDUS_OK && v != 0)
+        return nidus__err(r->e, NIDUS_ECORRUPT, 0, "unknown language %" PRIu32 " at byte %zu", v, at);
+    return rc;
+}
+
+static int s_value(rd *r) {
+    size_t at = r->pos;
+    uint32_t tag;
+    int rc = r_u32(r, &tag);
+    if (rc != NIDUS_OK) return rc;
+    switch (tag) {
+    case 0: return NIDUS_OK;
+    case 1: return s_str(r);
+    case 2:
+    case 5:
+    case 6: return s_fixed(r, 8);
+    case 3: return s_bool(r, NULL);
+    case 4: {
+        size_t n;
+        if ((rc = r_count(r, 8, "list", &n)) != NIDUS_OK) return rc;
+        for (size_t i = 0; i < n && rc == NIDUS_OK; i++) rc = s_str(r);
+        return rc;
+    }
+    default:
+        r->unknown = true;
+        return nidus__err(r->e, NIDUS_ECORRUPT, 0, "unknown value tag %" PRIu32 " at byte %zu", tag, at);
+    }
+}
+
+/* The body of op `tag` (5-9) after its collection name, as nidus 0.80 writes it. */
+static int s_later_body(rd *r, uint32_t tag) {
+    int rc;
+    size_t n;
+    switch (tag) {
+    case 5: /* UpsertText { id, attrs: BTreeMap<String, Value> } */
+        if ((rc = s_str(r)) != NIDUS_OK) return rc;
+        if ((rc = r_count(r, 12, "attribute map", &n)) != NIDUS_OK) return rc;
+        for (size_t i = 0; i < n; i++)
+            if ((rc = s_str(r)) != NIDUS_OK || (rc = s_value(r)) != NIDUS_OK) return rc;
+        return NIDUS_OK;
+    case 6: /* SetFtsSchema { fields: Vec<(String, Language)> } */
+        if ((rc = r_count(r, 12, "field list", &n)) != NIDUS_OK) return rc;
+        for (size_t i = 0; i < n; i++)
+            if ((rc = s_str(r)) != NIDUS_OK || (rc = s_language(r)) != NIDUS_OK) return rc;
+        return NIDUS_OK;
+    case 7: /* SetFtsFields { fields: Vec<FtsField { field, k1 f32, b f32, Analyzer {
+             * language, ascii_folding bool, max_token_len Option<usize> } }> } */
+        if ((rc = r_count(r, 22, "field list", &n)) != NIDUS_OK) return rc;
+        for (size_t i = 0; i < n; i++)
+            if ((rc = s_str(r)) != NIDUS_OK || (rc = s_fixed(r, 8)) != NIDUS_OK || (rc = s_language(r)) != NIDUS_OK ||
+                (rc = s_bool(r, NULL)) != NIDUS_OK || (rc = s_option_u64(r)) != NIDUS_OK)
+                return rc;
+        return NIDUS_OK;
+    case 8: /* SetFilterIndex { fields: Vec<FilterIndexField { field, tokens, trigrams }> } */
+        if ((rc = r_count(r, 10, "field list", &n)) != NIDUS_OK) return rc;
+        for (size_t i = 0; i < n; i++)
+            if ((rc = s_str(r)) != NIDUS_OK || (rc = s_bool(r, NULL)) != NIDUS_OK || (rc = s_bool(r, NULL)) != NIDUS_OK)
+                return rc;
+        return NIDUS_OK;
+    default: /* 9: Reinforce { id, access_count i64, last_accessed i64, expires_at Option<i64> } */
+        if ((rc = s_str(r)) != NIDUS_OK || (rc = s_fixed(r, 16)) != NIDUS_OK) return rc;
+        return s_option_u64(r);
+    }
+}
+
+/* A later version's op: NIDUS_EVERSION when it has that op's shape. When it does
+ * not, it is no op any nidus writes, and it fails as nidus 0.3's decoder fails on it
+ * ("unknown op tag N"), so a log treats it as any undecodable frame; an unknown
+ * value tag inside it keeps its own message (and r->unknown). */
+static int r_later_op(rd *r, uint32_t tag) {
+    int rc = s_str(r);
+    if (rc == NIDUS_OK) rc = s_later_body(r, tag);
+    if (rc == NIDUS_OK)
+        return nidus__err(r->e, NIDUS_EVERSION, 0, "op %" PRIu32 " %s, which nidus %s and later write", tag,
+                          LATER_OPS[tag - 5].name, LATER_OPS[tag - 5].version);
+    if (r->unknown) return rc;
+    return nidus__err(r->e, NIDUS_ECORRUPT, 0, "unknown op tag %" PRIu32, tag);
+}
+
 static int r_op(rd *r, nlogop *op) {
     int rc = r_u32(r, &op->tag);
     if (rc != NIDUS_OK) return rc;
@@ -449,30 +591,40 @@ static int r_op(rd *r, nlogop *op) {
     case NIDUS__OP_DELETE:
         if ((rc = r_str(r, &op->coll)) != NIDUS_OK) return rc;
         return r_str(r, &op->id);
+    case 5:
+    case 6:
+    case 7:
+    case 8:
+    case 9: return r_later_op(r, op->tag);
     default:
+        r->unknown = true;
         return nidus__err(r->e, NIDUS_ECORRUPT, 0, "unknown op tag %" PRIu32, op->tag);
     }
 }
 
 /* Trailing bytes after a complete op are ignored, as bincode 1's legacy decoder
  * does; nidus never writes any. */
-int nidus__op_decode(const uint8_t *p, size_t len, nlogop *op, nerr *e) {
+int nidus__op_read(const uint8_t *p, size_t len, nlogop *op, narena *scratch, bool *unknown, nerr *e) {
     memset(op, 0, sizeof *op);
-    rd r = {p, len, 0, e, NULL};
+    rd r = {p, len, 0, e, scratch, false};
     int rc = r_op(&r, op);
-    if (rc != NIDUS_OK) nidus__op_free(op);
+    if (rc != NIDUS_OK) {
+        if (scratch) memset(op, 0, sizeof *op);
+        else nidus__op_free(op);
+    }
+    if (unknown) *unknown = rc == NIDUS_ECORRUPT && r.unknown;
     return rc;
+}
+
+int nidus__op_decode(const uint8_t *p, size_t len, nlogop *op, nerr *e) {
+    return nidus__op_read(p, len, op, NULL, NULL, e);
 }
 
 /* The same decoder and the same verdicts, without copying: replay copies only what
  * it keeps (a doc's id and attributes, into its collection's arena), so a million
  * Upserts no longer cost a million strndup/free pairs of collection names. */
 int nidus__op_view(const uint8_t *p, size_t len, nlogop *op, narena *scratch, nerr *e) {
-    memset(op, 0, sizeof *op);
-    rd r = {p, len, 0, e, scratch};
-    int rc = r_op(&r, op);
-    if (rc != NIDUS_OK) memset(op, 0, sizeof *op);
-    return rc;
+    return nidus__op_read(p, len, op, scratch, NULL, e);
 }
 
 void nidus__meta_free(nmeta *m) {

@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <dirent.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -184,4 +185,24 @@ bool nidus__io_same_file(int fd, const char *path, struct stat *fd_st) {
     if (fstat(fd, &a) < 0 || stat(path, &b) < 0) return false;
     if (fd_st) *fd_st = a;
     return a.st_ino == b.st_ino && a.st_dev == b.st_dev;
+}
+
+/* Listing reads, changes nothing: no fault seam, no record. */
+int nidus__io_list(const char *dir, int (*fn)(void *ctx, const char *name), void *ctx) {
+    DIR *d = opendir(dir);
+    if (!d) return -errno;
+    int rc = 0;
+    for (;;) {
+        errno = 0;
+        struct dirent *de = readdir(d);
+        if (!de) {
+            if (errno && errno != EINTR) rc = -errno;
+            break;
+        }
+        const char *n = de->d_name;
+        if (n[0] == '.' && (n[1] == 0 || (n[1] == '.' && n[2] == 0))) continue;
+        if ((rc = fn(ctx, n)) != 0) break;
+    }
+    closedir(d);
+    return rc;
 }

@@ -4,6 +4,9 @@
  * a crashed store survive: a frame that is short, or complete but bad and last in
  * the file, is a torn tail from an interrupted append (dropped, the store opens);
  * a bad frame with bytes after it cannot come from a crash, so it is corruption.
+ * One difference: a frame with a good CRC holding an op of a later nidus (tags 5-9,
+ * NIDUS_EVERSION) or a tag none writes (op >= 10, value > 6: NIDUS_ECORRUPT) stops
+ * the walk wherever it is, never a torn tail: nidus 0.3 would cut such a last frame.
  */
 #include "nidus_internal.h"
 #include "le.h"
@@ -65,8 +68,25 @@ static int scan_window(const uint8_t *w, size_t avail, uint64_t base, uint64_t s
         int rc = NIDUS_OK;
         nlogop op;
         if (stored == computed) {
-            rc = scratch ? nidus__op_view(payload, plen, &op, scratch, e) : nidus__op_decode(payload, plen, &op, e);
+            bool unknown = false;
+            rc = nidus__op_read(payload, plen, &op, scratch, &unknown, e);
             if (rc == NIDUS_ENOMEM) return rc; /* not the log's fault: no torn tail */
+            /* A good CRC and an op of a later version, or a tag no version up to
+             * 0.80 writes: not a torn tail, wherever it is (cutting it would delete
+             * a later version's op), and not to be skipped. */
+            if (rc == NIDUS_EVERSION || (rc == NIDUS_ECORRUPT && unknown)) {
+                char why[sizeof e->msg];
+                snprintf(why, sizeof why, "%s", e ? e->msg : "");
+                if (rc == NIDUS_EVERSION)
+                    return nidus__err(e, rc, 0,
+                                      "log frame at offset %llu is %s: this library knows only ops 0-4 (nidus "
+                                      "0.3's) and refuses the store rather than misread it",
+                                      (unsigned long long)at, why);
+                return nidus__err(e, rc, 0,
+                                  "log corruption at offset %llu: %s in a frame whose CRC is good (nidus 0.80 knows "
+                                  "op tags 0-9 and value tags 0-6): corrupt, or written by a nidus newer than 0.80",
+                                  (unsigned long long)at, why);
+            }
         }
         if (stored != computed || rc != NIDUS_OK) {
             if (last) break;

@@ -133,6 +133,10 @@ int nidus__io_unlink(const char *path);
 int nidus__io_link(const char *from, const char *to);
 int nidus__io_fsync_dir(const char *dir);
 int nidus__io_mkdir_p(const char *path);
+/* Call fn(ctx, name) for every entry of directory dir but "." and "..", in the
+ * directory's order; stops at fn's first non-zero return and returns it. 0, or
+ * -errno (-ENOENT: no such directory). Changes nothing. */
+int nidus__io_list(const char *dir, int (*fn)(void *ctx, const char *name), void *ctx);
 /* Whether path still names the file open as fd (same device and inode): a rename
  * over it or an unlink of it says no. fd_st, when not NULL, receives fd's stat. */
 struct stat;
@@ -290,8 +294,17 @@ void nidus__buf_free(nbuf *b);
 /* Append one whole frame [len][bincode payload][crc] for `op` to `b`. */
 int nidus__frame_append(nbuf *b, const nlogop *op, nerr *e);
 /* Decode a bincode payload into *op (owned). Returns NIDUS_OK, NIDUS_ECORRUPT
- * (malformed: message says why), or NIDUS_ENOMEM. */
+ * (malformed: message says why), NIDUS_EVERSION (a well-formed op 5-9 of a later
+ * nidus, which this library does not apply: message names it), or NIDUS_ENOMEM. */
 int nidus__op_decode(const uint8_t *p, size_t len, nlogop *op, nerr *e);
+/* Either decoder (scratch NULL: owned, else a view), and with `unknown` whether an
+ * NIDUS_ECORRUPT is a tag no nidus up to 0.80 writes (op >= 10, value > 6) rather
+ * than a malformed op: a log never takes such a frame, with a good CRC, for a torn
+ * tail. */
+int nidus__op_read(const uint8_t *p, size_t len, nlogop *op, narena *scratch, bool *unknown, nerr *e);
+/* The name of later op `tag` (5-9: "UpsertText" .. "Reinforce") and the first nidus
+ * version writing it ("0.14" ..), or NULL. */
+const char *nidus__later_op_name(uint32_t tag, const char **version);
 /* The same decoding and verdicts, as a view: strings point into p[0..len) and are
  * not NUL-terminated; arrays (attributes, list items, meta) come from `scratch`.
  * Valid while both are; never nidus__op_free it. */
@@ -405,6 +418,37 @@ void nidus__rows_start(nrow_reader *r, ndata *d, int fd, const char *path);
 /* Help with the blocks left (unless rc says the open failed), join, and keep the
  * first error (rc) or report a reader's. */
 int nidus__rows_finish(nrow_reader *r, int rc, nerr *e);
+
+/* -------------------------------------------------------------- foreign ---- */
+
+/* foreign.c: the files later nidus versions (0.5 to 0.80) write into a store
+ * directory (docs/FORMAT.md §10). */
+
+/* Which kind of later version's file `name` is (an index, -1: none of theirs), the
+ * version that first writes it and what it is (static strings; either may be NULL). */
+int nidus__foreign_kind(const char *name, const char **version, const char **what);
+/* A writer's open, before the lock or anything is created: NIDUS_EVERSION naming
+ * the most telling such file in dir, NIDUS_OK when there is none (or no dir). */
+int nidus__foreign_refuse_writer(const char *dir, nerr *e);
+/* A reader's open: a `manifest` must parse and name only `data`, agreeing with its
+ * header; seg-* files without a manifest are refused (rows may live there). */
+int nidus__foreign_check_reader(const char *dir, nerr *e);
+
+/* A `manifest` (nidus 0.18+): [crc32 LE of the rest][bincode ManifestV1 fields,
+ * then for format 2 an open profile, ignored]. */
+typedef struct nmanifest {
+    uint16_t format;     /* 1 (nidus 0.18 to 0.59) or 2 (0.60 to 0.80) */
+    uint64_t dimension;
+    uint32_t distance;   /* 0 Cosine, 1 Euclidean, 2 DotProduct */
+    uint64_t nsegments;  /* the first is always `data` */
+    uint64_t next_id, version;
+    char first[64];      /* the first segment's name (cut at 60 bytes) */
+    char extra[160];     /* the names after it, ", "-separated, cut short with " …" */
+} nmanifest;
+/* NIDUS_OK; NIDUS_ECORRUPT (CRC, shape, no segments, first not `data`) or
+ * NIDUS_EVERSION (format version > 2, distance > 2), the message saying why
+ * (without the file's name). */
+int nidus__manifest_parse(const uint8_t *p, size_t len, nmanifest *m, nerr *e);
 
 /* ----------------------------------------------------------------- lock ---- */
 

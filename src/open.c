@@ -127,14 +127,7 @@ static int open_writer_files(nidus_db *db, nerr *e) {
     db->cfg.dimension = dim;
     db->cfg.distance = distance;
     nidus__rows_start(&rows, &db->data, fd, dpath);
-    uint64_t good = NIDUS__HEADER_LEN + db->data.rows * (uint64_t)dim * 4;
-    if (size > good) {
-        r = nidus__io_ftruncate(fd, good);
-        if (r < 0) {
-            rc = nidus__err_sys(e, -r, "failed to truncate partial tail from data file");
-            goto out;
-        }
-    }
+    uint64_t good = NIDUS__HEADER_LEN + db->data.rows * (uint64_t)dim * 4, dsize = size;
 
     fd = nidus__io_open(lpath, O_RDWR | O_CREAT, 0644);
     if (fd < 0) {
@@ -148,6 +141,15 @@ static int open_writer_files(nidus_db *db, nerr *e) {
     }
     nreplay rp;
     if ((rc = replay(db, fd, size, &rp, e))) goto out;
+    /* Only a log that replayed (no later version's op, no corruption) lets the
+     * writer cut anything: a partial row of `data`, then a torn log tail. */
+    if (dsize > good) {
+        r = nidus__io_ftruncate(db->data.fd, good);
+        if (r < 0) {
+            rc = nidus__err_sys(e, -r, "failed to truncate partial tail from data file");
+            goto out;
+        }
+    }
     if (rp.torn || rp.good_end < size) {
         r = nidus__io_ftruncate(fd, rp.good_end);
         if (r < 0) {
@@ -160,11 +162,14 @@ out:
     return nidus__rows_finish(&rows, rc, e);
 }
 
-/* The writer's open: refuse a new store without a dimension before creating
- * anything, then the directory, the lock, an interrupted compaction finished, and
+/* The writer's open: refuse a later nidus's store and a new store without a
+ * dimension before creating anything, then the directory, the lock, an interrupted compaction finished, and
  * the files. */
 static int open_writer(nidus_db *db, nerr *e) {
     const char *path = db->paths.dir;
+    /* A later nidus's store is refused before anything is created (foreign.c). */
+    int rc = nidus__foreign_refuse_writer(path, e);
+    if (rc) return rc;
     if (db->cfg.dimension == 0) {
         struct stat st;
         if (!(stat(db->paths.data, &st) == 0 && st.st_size > 0))
@@ -172,7 +177,7 @@ static int open_writer(nidus_db *db, nerr *e) {
     }
     int r = nidus__io_mkdir_p(path);
     if (r < 0) return nidus__err_sys(e, -r, "failed to create store directory \"%s\"", path);
-    int rc = nidus__lock_acquire(&db->lock, path, db->cfg.lock_ttl_ms, e);
+    rc = nidus__lock_acquire(&db->lock, path, db->cfg.lock_ttl_ms, e);
     if (!rc) rc = nidus__roll_forward(&db->paths, e);
     if (!rc) rc = open_writer_files(db, e);
     return rc;
@@ -332,6 +337,10 @@ static int open_reader(nidus_db *db, nerr *e) {
     struct stat st;
     if (stat(path, &st) < 0 || !S_ISDIR(st.st_mode))
         return nidus__err(e, NIDUS_ENOTFOUND, errno, "no nidus store at %s", path);
+    /* A later nidus's manifest and segments (foreign.c): read only if every row
+     * lives in `data`. */
+    int frc = nidus__foreign_check_reader(path, e);
+    if (frc) return frc;
     for (int attempt = 0;; attempt++) {
         int rc;
         read_try t = read_snapshot(db, e, &rc);
