@@ -533,7 +533,8 @@ static int s_value(rd *r) {
     }
 }
 
-/* The body of op `tag` (5-9) after its collection name, as nidus 0.80 writes it. */
+/* The body of op `tag` (5-7, 9) after its collection name, as nidus 0.80 writes it
+ * (op 8 is decoded for real: r_fx_fields). */
 static int s_later_body(rd *r, uint32_t tag) {
     int rc;
     size_t n;
@@ -555,12 +556,6 @@ static int s_later_body(rd *r, uint32_t tag) {
         for (size_t i = 0; i < n; i++)
             if ((rc = s_str(r)) != NIDUS_OK || (rc = s_fixed(r, 8)) != NIDUS_OK || (rc = s_language(r)) != NIDUS_OK ||
                 (rc = s_bool(r, NULL)) != NIDUS_OK || (rc = s_option_u64(r)) != NIDUS_OK)
-                return rc;
-        return NIDUS_OK;
-    case 8: /* SetFilterIndex { fields: Vec<FilterIndexField { field, tokens, trigrams }> } */
-        if ((rc = r_count(r, 10, "field list", &n)) != NIDUS_OK) return rc;
-        for (size_t i = 0; i < n; i++)
-            if ((rc = s_str(r)) != NIDUS_OK || (rc = s_bool(r, NULL)) != NIDUS_OK || (rc = s_bool(r, NULL)) != NIDUS_OK)
                 return rc;
         return NIDUS_OK;
     default: /* 9: Reinforce { id, access_count i64, last_accessed i64, expires_at Option<i64> } */
