@@ -759,6 +759,49 @@ static rowset range_set(plan_ctx *p, ffield *f, unsigned op, const nidus_value *
     return s;
 }
 
+/* The Str values starting with the bytes p[0..n): a contiguous run of the sorted
+ * part (bytewise order), plus the tail's. */
+static int prefix_cmp(const rent *e, const char *p, size_t n) {
+    size_t m = e->len < n ? (size_t)e->len : n;
+    int c = m ? memcmp(e->k.p, p, m) : 0;
+    if (c) return c;
+    return e->len < n ? -1 : 0; /* a shorter value sorts first; a longer one with the prefix matches */
+}
+
+static rowset prefix_set(plan_ctx *p, ffield *f, const char *pre, size_t n) {
+    rlist *l = &f->rng[R_STR];
+    if (l->n - l->sorted > 256 + l->sorted / 16) rng_sort(l, R_STR);
+    size_t lo = 0, hi = l->sorted;
+    while (lo < hi) { /* first value >= the prefix */
+        size_t mid = lo + (hi - lo) / 2;
+        if (prefix_cmp(&l->v[mid], pre, n) < 0) lo = mid + 1;
+        else hi = mid;
+    }
+    size_t a = lo;
+    hi = l->sorted;
+    while (lo < hi) { /* first value past every one with the prefix */
+        size_t mid = lo + (hi - lo) / 2;
+        if (prefix_cmp(&l->v[mid], pre, n) <= 0) lo = mid + 1;
+        else hi = mid;
+    }
+    size_t b = lo, tail = 0;
+    for (size_t i = l->sorted; i < l->n; i++) tail += prefix_cmp(&l->v[i], pre, n) == 0;
+    size_t cnt = b - a + tail;
+    if (cnt > p->limit) return ALL;
+    if (cnt == 0) return EMPTY;
+    rowset out = {nidus__mallocarray(cnt, sizeof(uint64_t)), 0, false};
+    if (!out.v) return ALL;
+    for (size_t i = a; i < b; i++) out.v[out.n++] = l->v[i].row;
+    for (size_t i = l->sorted; i < l->n; i++)
+        if (prefix_cmp(&l->v[i], pre, n) == 0) out.v[out.n++] = l->v[i].row;
+    qsort(out.v, out.n, sizeof *out.v, u64_cmp);
+    size_t u = 0;
+    for (size_t i = 0; i < out.n; i++)
+        if (u == 0 || out.v[u - 1] != out.v[i]) out.v[u++] = out.v[i];
+    out.n = u;
+    return out;
+}
+
 static rowset tokens_set(const plan_ctx *p, const ffield *f, const ntokens *t, bool any) {
     if (!t->n) return any ? EMPTY : ALL; /* no token: Any is false, All/Sequence true for any text */
     rowset acc = any ? EMPTY : ALL;
@@ -825,9 +868,14 @@ static rowset plan_node(plan_ctx *p, size_t i) {
         return acc;
     }
     case NIDUS_F_GLOB: {
-        if (!nd.lit) return ALL;
-        fkey k = {K_STR, nd.text.ptr, nd.text.len};
-        return key_set(p, f, &k);
+        if (nd.lit) { /* no wildcard: a byte compare */
+            fkey k = {K_STR, nd.text.ptr, nd.text.len};
+            return key_set(p, f, &k);
+        }
+        /* The dialect has no escapes and is anchored: a match starts with the
+         * bytes before the first metacharacter. */
+        size_t n = strcspn(nd.text.ptr, "*?[");
+        return n ? prefix_set(p, f, nd.text.ptr, n) : ALL;
     }
     case NIDUS_F_CONTAINS: {
         if (nd.val->type != NIDUS_STR) return EMPTY;

@@ -316,7 +316,8 @@ TEST(findex_differential_random_writes_1) { differential(101, 40); }
 TEST(findex_differential_random_writes_2) { differential(202, 40); }
 
 /* Many docs: the candidate scan on threads and in batches equals the unindexed
- * scan and the brute force; ranges, In, tokens, Any of indexed leaves narrow,
+ * scan and the brute force; ranges, In, tokens, a Glob's literal prefix, Any of
+ * indexed leaves narrow,
  * an indexed leaf over an eighth of the docs does not; 1% narrows to exactly
  * its matches. */
 TEST(findex_threads_batches_and_ranges) {
@@ -349,10 +350,10 @@ TEST(findex_threads_batches_and_ranges) {
         nidus_f_eq("g", nidus_int(3)),          nidus_f_lt("p", nidus_int(10)), nidus_f_ge("p", nidus_int(95)),
         nidus_f_all(kids, 2),                   nidus_f_any(anyk, 2),           nidus_f_eq("p", nidus_int(42)),
         nidus_f_contains_any_token("t", "fox"), nidus_f_contains_all_tokens("t", "red green"),
-        nidus_f_gt("t", nidus_string("green")),
+        nidus_f_gt("t", nidus_string("green")), nidus_f_glob("t", "Bl*e*"), nidus_f_glob("t", "w?"),
     };
     /* 20% is scanned (over an eighth); "green" < t: half the docs */
-    const long want_narrowed[] = {0, 1, 1, 1, 1, 1, 1, 1, 0};
+    const long want_narrowed[] = {0, 1, 1, 1, 1, 1, 1, 1, 0, 1, 0};
     float q[3 * D];
     for (int k = 0; k < 3 * D; k++) q[k] = (float)((int)fm_below(&s, 2001) - 1000) / 1000.0f;
     ncoll *c = nidus__coll_find(&a->colls, "c", 1);
