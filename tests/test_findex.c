@@ -604,8 +604,9 @@ TEST(findex_oom_set_filter_index) {
 }
 
 /* Upserts (new ids, overwrites, new values and tokens) into an indexed
- * collection, each allocation failed in turn: the write fails whole and the index
- * still agrees with the docs; the next write works. */
+ * collection, delete_where and compaction, each allocation failed in turn: the
+ * call fails whole and the index still agrees with the docs (a compaction whose
+ * rebuild fails leaves it to the next search); the next write works. */
 TEST(findex_oom_writes_with_an_index) {
     const char *f[] = {"g", "t"};
     float v[DIM] = {-1, 0.25f};
@@ -613,22 +614,26 @@ TEST(findex_oom_writes_with_an_index) {
     nidus_attr a2[2] = {{"g", nidus_int(77)}, {"t", nidus_string("brand new words")}};
     nidus_attr a3[1] = {{"t", nidus_int(2)}};
     nidus_record recs[] = {{"o03", v, DIM, a1, 2}, {"n1", v, DIM, a2, 2}, {"n2", v, DIM, a3, 1}, {"n1", v, DIM, a1, 2}};
-    for (int which = 0; which < 2; which++) {
+    static const char *const WHAT[] = {"upsert", "delete_where", "compact"};
+    for (int which = 0; which < 3; which++) {
         for (long n = 0;; n++) {
             nidus_db *db = oom_store();
             CHECK_OK_DB(db, nidus_set_filter_index(db, "c", f, 2));
+            CHECK_OK_DB(db, nidus_upsert(db, "c", recs, 2)); /* stale entries to carry */
             size_t before = th_count(db, "c");
             nidus__fault_arm(NIDUS__FAULT_ALLOC, n, 0);
             size_t del = 0;
             nidus_filter w = nidus_f_eq("g", nidus_int(2));
-            int rc = which == 0 ? nidus_upsert(db, "c", recs, 4) : nidus_delete_where_filter(db, "c", &w, &del);
+            int rc = which == 0   ? nidus_upsert(db, "c", recs, 4)
+                     : which == 1 ? nidus_delete_where_filter(db, "c", &w, &del)
+                                  : nidus_compact(db);
             bool fired = nidus__fault_fired();
             nidus__fault_disarm();
             if (rc != NIDUS_OK) {
                 CHECK_RC(rc, NIDUS_ENOMEM);
                 CHECK_U64(th_count(db, "c"), before);
             }
-            consistent(db, which ? "delete_where" : "upsert", n);
+            consistent(db, WHAT[which], n);
             CHECK_OK_DB(db, nidus_upsert(db, "c", recs + 1, 1));
             consistent(db, "the write after", n);
             nidus_close(db);
