@@ -709,3 +709,84 @@ TEST(findex_io_faults_leave_it_consistent) {
         }
     }
 }
+
+/* Searches share the read lock: several at once on an index that must first be
+ * built (here: forgotten, as after a compaction that could not rebuild it) and
+ * whose sorted values have a long unsorted tail all build and sort it under the
+ * index's mutex, and all get the unindexed answer (TSan checks the rest). */
+#include <pthread.h>
+
+typedef struct conc {
+    nidus_db *db;
+    const nidus_hits *want[3];
+    const nidus_filter *f[3];
+    const float *q;
+    int bad;
+} conc;
+
+static void *conc_run(void *arg) {
+    conc *c = arg;
+    for (int r = 0; r < 20; r++)
+        for (int i = 0; i < 3; i++) {
+            nidus_search_opts o;
+            nidus_search_opts_init(&o);
+            o.top_k = 7;
+            o.threads = 1;
+            o.where = c->f[i];
+            nidus_hits *h = NULL;
+            if (nidus_search(c->db, c->q, DIM, &o, &h) || !fxc_same(h, c->want[i])) c->bad = 1;
+            nidus_free(h);
+            nidus_footprint fp;
+            if (nidus_get_footprint(c->db, &fp)) c->bad = 1;
+        }
+    return NULL;
+}
+
+static void conc_fill(nidus_db *db) {
+    float v[DIM] = {0};
+    nidus_record r[64];
+    nidus_attr at[64];
+    char ids[64][16];
+    for (int b = 0; b < 40; b++) { /* 2560 docs */
+        for (int i = 0; i < 64; i++) {
+            snprintf(ids[i], sizeof ids[i], "c%04d", b * 64 + i);
+            at[i] = (nidus_attr){"g", nidus_int((b * 64 + i) * 7919 % 1000)};
+            r[i] = (nidus_record){ids[i], v, DIM, &at[i], 1};
+        }
+        v[b % DIM] += 0.25f;
+        CHECK_OK_DB(db, nidus_upsert(db, "c", r, 64));
+    }
+}
+
+TEST(findex_concurrent_searches_build_and_sort_safely) {
+    nidus_db *db = th_mem(DIM), *plain = th_mem(DIM);
+    const char *fl[] = {"g"};
+    CHECK_OK_DB(db, nidus_set_filter_index(db, "c", fl, 1));
+    nidus_filter f[3] = {nidus_f_lt("g", nidus_int(20)), nidus_f_eq("g", nidus_int(5)), nidus_f_ge("g", nidus_int(990))};
+    float q[DIM] = {1, 0.5f, -0.25f, 0, 1, 0, 0, 0.5f};
+    conc c = {db, {0}, {&f[0], &f[1], &f[2]}, q, 0};
+    for (int round = 0; round < 2; round++) {
+        /* Round 0: the docs appended after the declaration (the sorted values all an
+         * unsorted tail). Round 1: the same again over them (overwrites: new rows),
+         * and the index forgotten, so the first searches build it. */
+        conc_fill(db);
+        conc_fill(plain);
+        if (round == 1) nidus__findex_invalidate(nidus__coll_find(&db->colls, "c", 1)->fx);
+        nidus_hits *want[3];
+        for (int i = 0; i < 3; i++) {
+            nidus_search_opts o;
+            nidus_search_opts_init(&o);
+            o.top_k = 7;
+            o.where = &f[i];
+            CHECK_OK_DB(plain, nidus_search(plain, q, DIM, &o, &want[i]));
+            c.want[i] = want[i];
+        }
+        pthread_t t[4];
+        for (int i = 0; i < 4; i++) CHECK(pthread_create(&t[i], NULL, conc_run, &c) == 0);
+        for (int i = 0; i < 4; i++) pthread_join(t[i], NULL);
+        CHECK(!c.bad);
+        for (int i = 0; i < 3; i++) nidus_free(want[i]);
+    }
+    nidus_close(db);
+    nidus_close(plain);
+}
