@@ -555,9 +555,10 @@ NIDUS_API int nidus_set_meta(nidus_db *db, const char *collection,
 
 /* Declare the attribute fields of `collection` whose values are indexed, so that a
  * filtered search (and nidus_delete_where*) walks only the records its indexed
- * predicates can match instead of the whole collection: Eq, In, a Glob without
- * wildcards, Contains, ContainsAny, the three token predicates, and Lt/Le/Gt/Ge,
- * alone or under All (and Any when every branch is indexed). Results are exactly
+ * predicates can match instead of the whole collection: Eq, In, Glob (by its
+ * literal prefix), Contains, ContainsAny, the three token predicates and
+ * Lt/Le/Gt/Ge, alone or under All (and Any when every branch is indexed), when
+ * they match at most about an eighth of the collection. Results are exactly
  * those without the index. The declaration replaces the previous one; an empty
  * list (n_fields 0) drops the index. It is logged as nidus 0.80's SetFilterIndex
  * (log op 8, each field with both of nidus's structures on), so nidus 0.80 reads

@@ -30,11 +30,12 @@ int nidus__findex_build(nfindex *fx, const ncoll *c, nerr *e);
  * rebuilds them when first needed. */
 void nidus__findex_invalidate(nfindex *fx);
 
-/* A write's three steps (no-ops for a NULL or unbuilt index): begin (may rebuild
- * an index that holds mostly stale entries), reserve room for each record about
- * to be stored (its staged attributes), then after the file write either add each
- * stored doc (cannot fail) or roll back every reservation. A reserve that fails
- * rolls back itself. */
+/* A write's three steps (no-ops for a NULL or unbuilt index): begin (rebuilds an
+ * index that holds mostly stale entries; one that cannot be rebuilt is forgotten
+ * for the planner to build later, so begin returns NIDUS_OK today), reserve room
+ * for each record about to be stored (its staged attributes; NIDUS_ENOMEM), then
+ * after the file write either add each stored doc (cannot fail) or roll back
+ * every reservation. A reserve that fails rolls back itself. */
 int nidus__findex_begin(nfindex *fx, const ncoll *c, nerr *e);
 int nidus__findex_reserve(nfindex *fx, const nattrs *attrs, nerr *e);
 void nidus__findex_rollback(nfindex *fx);

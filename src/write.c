@@ -444,9 +444,9 @@ static int delete_matching(nidus_db *db, const char *collection, const nidus_pre
         rc = nidus__err(&e, NIDUS_ENOMEM, 0, "out of memory");
         goto out;
     }
-    nscan order = nidus__scan_order(c), cand;
+    nscan order, cand;
     void *mem = NULL;
-    if (nidus__findex_narrow_coll(c, &order, f, &cand, &mem)) {
+    if (c->fx && f && (order = nidus__scan_order(c), nidus__findex_narrow_coll(c, &order, f, &cand, &mem))) {
         /* The candidates only, then in doc order: the same Deletes, in the same
          * order, as the loop over every doc below. */
         for (size_t i = 0; i < cand.n; i++)
