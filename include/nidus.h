@@ -802,7 +802,7 @@ typedef struct nidus_list_opts {
     const char *order_by;            /* NULL: storage order (row ascending, across
                                         the scope's collections: the order records
                                         were written, nidus's default). A field:
-                                        see nidus_list_docs. "" is NIDUS_EINVAL. */
+                                        see nidus_list_docs. */
     int descending;                  /* with order_by: largest first */
     const char *const *include_attrs; /* projection, exactly as nidus_search_opts */
     size_t n_include_attrs;
@@ -830,7 +830,7 @@ NIDUS_API void nidus_list_opts_init(nidus_list_opts *opts);
  * @param opts Borrowed; NULL means the defaults of nidus_list_opts_init().
  * @param out Caller owns; free with nidus_free(). NULL on failure.
  * @return NIDUS_OK; NIDUS_EINVAL (bad filter, NULL names, collections NULL
- *         with n_collections > 0, order_by "" or not UTF-8, include and exclude
+ *         with n_collections > 0, order_by not UTF-8, include and exclude
  *         both given); NIDUS_ENOMEM; NIDUS_EMISUSE (bad handle, out NULL, opts
  *         not from nidus_list_opts_init). */
 NIDUS_API int nidus_list_docs(nidus_db *db, const nidus_list_opts *opts, nidus_docs **out);
@@ -900,9 +900,10 @@ typedef struct nidus_aggregation {
 
 /* Count the records of the scope matching `where` and sum the `sum` attributes,
  * in one pass over the index (no vector is read), optionally grouped (nidus
- * 0.80's aggregate). Records are visited in storage order (row), which decides
- * Float rounding, each group's reported value (its first record's) and which
- * values get a group when the cap is reached.
+ * 0.80's aggregate). Records are visited collection by collection, in scope
+ * order (every collection: by name), each in storage order (row); that order
+ * decides Float rounding, each group's reported value (its first record's) and
+ * which values get a group when the cap is reached (nidus visits a hash map).
  * @param opts Borrowed; NULL means the defaults of nidus_aggregate_opts_init().
  * @param out Caller owns; free with nidus_free(). NULL on failure.
  * @return NIDUS_OK; NIDUS_EINVAL (bad filter, NULL or non-UTF-8 names, group_by
