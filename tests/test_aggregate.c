@@ -65,7 +65,7 @@ static mval random_addend(uint64_t *s, bool floats) {
 
 typedef struct arec {
     const char *coll;
-    char id[12];
+    char id[32];
     uint64_t row;
     mval g, x, y;
     int64_t f; /* filter attribute */
@@ -369,7 +369,7 @@ TEST(aggregate_sum_types_and_overflow) {
         {"round", {nidus_int(INT64_MAX), nidus_int(INT64_MAX), nidus_int(INT64_MAX), nidus_int(5599)}, 4, NIDUS_FLOAT, 0,
          (double)((__int128)INT64_MAX * 3 + 5599)},
     };
-    char id[16];
+    char id[32];
     for (size_t c = 0; c < sizeof cases / sizeof *cases; c++)
         for (size_t i = 0; i < cases[c].n; i++) {
             snprintf(id, sizeof id, "r%zu", i);
@@ -406,7 +406,7 @@ TEST(aggregate_group_order_and_ties) {
     nidus_str la[] = {{"a", NIDUS_NTS}};
     nidus_value vals[] = {nidus_datetime(5), nidus_string("1"), nidus_list(la, 1), nidus_int(2),  nidus_int(10),
                           nidus_int(-1),     nidus_float(1.0), nidus_bool(1),     nidus_bool(0), nidus_null()};
-    char id[16];
+    char id[32];
     for (size_t i = 0; i < sizeof vals / sizeof *vals; i++) {
         snprintf(id, sizeof id, "r%zu", i);
         CHECK_OK_DB(db, th_put_attr(db, "c", id, v, "g", vals[i]));
@@ -447,7 +447,7 @@ TEST(aggregate_truncation) {
     enum { N = NIDUS_MAX_GROUPS + 1 };
     nidus_record *recs = malloc(N * sizeof *recs);
     nidus_attr *at = malloc(N * sizeof *at);
-    char (*ids)[12] = malloc(N * sizeof *ids);
+    char (*ids)[32] = malloc(N * sizeof *ids);
     CHECK(recs && at && ids);
     for (int i = 0; i < N; i++) {
         snprintf(ids[i], sizeof ids[i], "r%d", i);

@@ -20,7 +20,7 @@ enum { KABSENT = -1 };
 
 typedef struct lrec {
     const char *coll;
-    char id[12];
+    char id[32];
     float v[DIM];
     uint64_t row;
     int ktype;
@@ -311,7 +311,7 @@ TEST(list_order_by_rules) {
     for (int i = 0; i < 4; i++) CHECK_STR(d->docs[i].id, sk[i]);
     nidus_free(d);
     /* The default limit. */
-    char id[16];
+    char id[32];
     for (int i = 0; i < 130; i++) {
         snprintf(id, sizeof id, "m%03d", i);
         CHECK_OK_DB(db, th_put(db, "many", id, v));

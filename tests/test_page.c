@@ -16,7 +16,7 @@ static const char *const COLLS[] = {"a", "b", "c"};
 /* The model of one record: where it lives, its vector and row, its attributes. */
 typedef struct mrec {
     const char *coll;
-    char id[16];
+    char id[32];
     float v[DIM];
     uint64_t row;
     int64_t n;   /* attr "n" */
@@ -446,7 +446,7 @@ TEST(page_similar_matches_the_model) {
 TEST(page_similar_excludes_by_identity_among_duplicates) {
     nidus_db *db = dot_store();
     const float v[DIM] = {1, 1, 0};
-    char id[16];
+    char id[32];
     for (int i = 0; i < 10; i++) {
         snprintf(id, sizeof id, "d%d", i);
         CHECK_OK_DB(db, th_put(db, "a", id, v));
@@ -507,7 +507,7 @@ TEST(page_similar_missing_source) {
 TEST(page_similar_cosine_equals_search_minus_source) {
     nidus_db *db = th_mem(4);
     uint64_t seed = 3;
-    char id[16];
+    char id[32];
     for (int i = 0; i < 60; i++) {
         float v[4];
         for (int d = 0; d < 4; d++) v[d] = (float)(rng_next(&seed) % 1000) / 100.0f - 5;
