@@ -100,21 +100,21 @@ static size_t page_depth(const nidus_search_opts *opts) {
     return opts->top_k > SIZE_MAX - opts->offset ? SIZE_MAX : opts->offset + opts->top_k;
 }
 
-/* The options' own checks (nidus 0.80's check_page and projection refusal). */
-static int check_opts(const nidus_search_opts *opts, nerr *e) {
+/* The options' own checks (nidus 0.80's check_page and projection refusal);
+ * *proj receives the projection. */
+static int check_opts(const nidus_search_opts *opts, nproj *proj, nerr *e) {
     if (opts->n_filter && !opts->filter)
         return nidus__err(e, NIDUS_EINVAL, 0, "filter is NULL but n_filter is %zu", opts->n_filter);
     /* Only a page is bounded: offset 0 keeps top_k's old meaning (any size, clamped). */
     if (opts->offset && page_depth(opts) > NIDUS_MAX_DEPTH)
         return nidus__err(e, NIDUS_EINVAL, 0, "offset %zu + top_k %zu exceeds the maximum of %d", opts->offset,
                           opts->top_k, NIDUS_MAX_DEPTH);
-    nproj p;
-    return nidus__proj_init(&p, opts->include_attrs, opts->n_include_attrs, opts->exclude_attrs,
+    return nidus__proj_init(proj, opts->include_attrs, opts->n_include_attrs, opts->exclude_attrs,
                             opts->n_exclude_attrs, e);
 }
 
-/* Everything about the input that needs no allocation. */
-static int check_input(const search *s, const float *queries, size_t qlen, nerr *e) {
+/* Everything about the input that needs no allocation; fills s->proj. */
+static int check_input(search *s, const float *queries, size_t qlen, nerr *e) {
     const nidus_search_opts *opts = s->opts;
     size_t nq = s->nq;
     if (qlen != s->dim)
@@ -124,7 +124,7 @@ static int check_input(const search *s, const float *queries, size_t qlen, nerr 
         if (!isfinite(queries[i]))
             return nidus__err(e, NIDUS_EINVAL, 0, "query %zu element %zu is %s", i / qlen, i % qlen,
                               isnan(queries[i]) ? "NaN" : "infinite");
-    return check_opts(opts, e);
+    return check_opts(opts, &s->proj, e);
 }
 
 int nidus__scope_resolve(const nidus_db *db, const char *const *names, size_t count, ncoll ***out, size_t *n,
@@ -345,8 +345,6 @@ static int search_many(nidus_db *db, const float *queries, size_t nq, size_t qle
                 .dim = db->cfg.dimension, .distance = db->cfg.distance, .nt = 1};
     nidus__kfns_get(s.distance, &s.k_fns);
     int rc = check_input(&s, queries, qlen, e);
-    if (!rc) rc = nidus__proj_init(&s.proj, opts->include_attrs, opts->n_include_attrs, opts->exclude_attrs,
-                                   opts->n_exclude_attrs, e);
     if (!rc) rc = nidus__filter_compile_tree(opts->filter, opts->n_filter, opts->where, &s.f, e);
     if (!rc) rc = resolve_scope(&s, e);
     if (!rc) rc = copy_queries(&s, queries, e);
@@ -393,10 +391,15 @@ static int similar(nidus_db *db, const char *collection, const char *id, const n
     if (!nidus__utf8_cstr(collection))
         return nidus__err(e, NIDUS_EINVAL, 0, "collection is %s", collection ? "not valid UTF-8" : "NULL");
     if (!nidus__utf8_cstr(id)) return nidus__err(e, NIDUS_EINVAL, 0, "id is %s", id ? "not valid UTF-8" : "NULL");
-    int rc = check_opts(opts, e);
+    nproj proj;
+    int rc = check_opts(opts, &proj, e);
     nfilter *f = NULL;
     if (!rc) rc = nidus__filter_compile_tree(opts->filter, opts->n_filter, opts->where, &f, e);
     nidus__filter_free(f);
+    ncoll **scope = NULL;
+    size_t nscope;
+    if (!rc) rc = nidus__scope_resolve(db, opts->collections, opts->n_collections, &scope, &nscope, e);
+    nidus__free(scope);
     if (rc) return rc;
     const ncoll *c = nidus__coll_find(&db->colls, collection, strlen(collection));
     const ndoc *d = c ? nidus__doc_find(c, id, strlen(id)) : NULL;

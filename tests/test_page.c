@@ -495,6 +495,19 @@ TEST(page_similar_missing_source) {
     CHECK_RC(nidus_search_similar(db, NULL, "x", NULL, &h), NIDUS_EINVAL);
     CHECK_RC(nidus_search_similar(db, "c", NULL, NULL, &h), NIDUS_EINVAL);
     CHECK_RC(nidus_search_similar(db, "c", "\xc3", NULL, &h), NIDUS_EINVAL);
+    /* Bad options (a NULL scope name, a bad filter) win over the missing record. */
+    nidus_search_opts o;
+    nidus_search_opts_init(&o);
+    const char *nul[] = {NULL};
+    o.collections = nul;
+    o.n_collections = 1;
+    CHECK_RC(nidus_search_similar(db, "c", "ghost", &o, &h), NIDUS_EINVAL);
+    CHECK(strstr(nidus_errmsg(db), "collection name 0 is NULL") != NULL);
+    nidus_filter bad = nidus_f_fuzzy("k", "x", 9);
+    nidus_search_opts_init(&o);
+    o.where = &bad;
+    CHECK_RC(nidus_search_similar(db, "c", "ghost", &o, &h), NIDUS_EINVAL);
+    CHECK(h == NULL);
     /* The only record: nothing else to return. */
     CHECK_OK_DB(db, nidus_search_similar(db, "c", "x", NULL, &h));
     CHECK_INT(h->count, 0);
