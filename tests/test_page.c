@@ -82,6 +82,12 @@ static double score_of(const float *q, const float *v) {
     return s;
 }
 
+static double score_of_d(const float *q, const float *v, int dim) {
+    double s = 0;
+    for (int d = 0; d < dim; d++) s += (double)q[d] * v[d];
+    return s;
+}
+
 /* One ranked model entry. */
 typedef struct ment {
     const mrec *r;
@@ -606,5 +612,65 @@ TEST(page_out_of_memory) {
         nidus_free(ref[0]), nidus_free(ref[1]);
     }
     CHECK(fired > 5);
+    nidus_close(db);
+}
+
+/* Pages from a scan split over threads (each its own top-k, merged by score then
+ * row) are the model's too; similar likewise. */
+TEST(page_threads_match_the_model) {
+    enum { N = 24000, D = 16 };
+    nidus_config c;
+    nidus_config_init(&c, D);
+    c.distance = NIDUS_DISTANCE_DOT;
+    nidus_db *db = NULL;
+    CHECK_RC(nidus_open_memory_cfg(&c, &db), NIDUS_OK);
+    float *vecs = malloc((size_t)N * D * sizeof *vecs);
+    nidus_record *recs = malloc(N * sizeof *recs);
+    char (*ids)[32] = malloc(N * sizeof *ids);
+    double *sc = malloc(N * sizeof *sc);
+    size_t *order = malloc(N * sizeof *order);
+    CHECK(vecs && recs && ids && sc && order);
+    uint64_t seed = 42;
+    for (size_t i = 0; i < N; i++) {
+        for (int d = 0; d < D; d++) vecs[i * D + d] = (float)(rng_next(&seed) % 2);
+        snprintf(ids[i], sizeof ids[i], "t%zu", i);
+        recs[i] = (nidus_record){ids[i], vecs + i * D, D, NULL, 0};
+    }
+    CHECK_OK_DB(db, nidus_upsert(db, "t", recs, N));
+    const float *q = vecs + 7 * D; /* record t7's vector: also the similar source */
+    for (size_t i = 0; i < N; i++) {
+        sc[i] = score_of_d(q, vecs + i * D, D);
+        order[i] = i;
+    }
+    /* Rank by score descending, row (= i) ascending: a counting sort over the
+     * 17 possible scores keeps rows ascending within each. */
+    size_t at = 0;
+    for (int s = D; s >= 0; s--)
+        for (size_t i = 0; i < N; i++)
+            if (sc[i] == s) order[at++] = i;
+    const size_t offs[] = {0, 1, 500, 4000, 9990};
+    for (unsigned t = 1; t <= 4; t += 3)
+        for (size_t oi = 0; oi < 5; oi++)
+            for (int sim = 0; sim < 2; sim++) {
+                nidus_search_opts o;
+                nidus_search_opts_init(&o);
+                o.threads = t;
+                o.offset = offs[oi];
+                o.top_k = 10;
+                nidus_hits *h = NULL;
+                if (sim) CHECK_OK_DB(db, nidus_search_similar(db, "t", "t7", &o, &h));
+                else CHECK_OK_DB(db, nidus_search(db, q, D, &o, &h));
+                CHECK_INT(h->count, 10);
+                size_t skip = 0, x = 0;
+                for (size_t r = 0; x < 10; r++) {
+                    if (sim && order[r] == 7) continue;
+                    if (skip++ < offs[oi]) continue;
+                    CHECK_STR(h->hits[x].id, ids[order[r]]);
+                    CHECK((double)h->hits[x].score == sc[order[r]]);
+                    x++;
+                }
+                nidus_free(h);
+            }
+    free(vecs), free(recs), free(ids), free(sc), free(order);
     nidus_close(db);
 }
