@@ -6,6 +6,8 @@
 #include "test_store_helpers.h"
 #include "test_hooks.h"
 
+#include <pthread.h>
+
 #define DIM 2
 #define POOL 40   /* ids per collection */
 #define STEPS 260
@@ -453,5 +455,61 @@ TEST(list_out_of_memory) {
     }
     CHECK(fired >= 4);
     nidus_free(ref);
+    nidus_close(db);
+}
+
+/* ------------------------------------------------------------ threads ---- */
+
+typedef struct reader {
+    nidus_db *db;
+    int rc;
+    uint64_t min_seen, max_seen;
+} reader;
+
+/* list, aggregate and similar over and over while the main thread writes. */
+static void *read_loop(void *arg) {
+    reader *r = arg;
+    r->min_seen = UINT64_MAX;
+    for (int i = 0; i < 200 && !r->rc; i++) {
+        nidus_list_opts lo;
+        nidus_list_opts_init(&lo);
+        lo.order_by = "k";
+        lo.limit = SIZE_MAX;
+        nidus_docs *d = NULL;
+        nidus_aggregation *a = NULL;
+        nidus_hits *h = NULL;
+        nidus_aggregate_opts ao;
+        nidus_aggregate_opts_init(&ao);
+        ao.group_by = "k";
+        if ((r->rc = nidus_list_docs(r->db, &lo, &d)) || (r->rc = nidus_aggregate(r->db, &ao, &a)) ||
+            (r->rc = nidus_search_similar(r->db, "t", "base", NULL, &h)))
+            break;
+        if (a->count < r->min_seen) r->min_seen = a->count;
+        if (a->count > r->max_seen) r->max_seen = a->count;
+        if (d->count < 1 || h->count > 10) r->rc = -1;
+        nidus_free(d), nidus_free(a), nidus_free(h);
+    }
+    return NULL;
+}
+
+TEST(list_and_aggregate_run_beside_writes) {
+    nidus_db *db = th_mem(DIM);
+    const float v[DIM] = {1, 0};
+    CHECK_OK_DB(db, th_put_attr(db, "t", "base", v, "k", nidus_int(0)));
+    reader rs[2] = {{db, 0, 0, 0}, {db, 0, 0, 0}};
+    pthread_t tid[2];
+    for (int i = 0; i < 2; i++) CHECK(pthread_create(&tid[i], NULL, read_loop, &rs[i]) == 0);
+    char id[32];
+    for (int i = 0; i < 300; i++) {
+        snprintf(id, sizeof id, "w%d", i % 50); /* overwrites stale the scan order */
+        float w[DIM] = {1, (float)i};
+        CHECK_OK_DB(db, th_put_attr(db, "t", id, w, "k", nidus_int(i % 7)));
+        if (i % 40 == 0) CHECK_OK_DB(db, nidus_delete(db, "t", (const char *[]){id}, 1, NULL));
+    }
+    for (int i = 0; i < 2; i++) {
+        pthread_join(tid[i], NULL);
+        CHECK_INT(rs[i].rc, 0);
+        CHECK(rs[i].min_seen >= 1 && rs[i].max_seen <= 51);
+    }
     nidus_close(db);
 }
