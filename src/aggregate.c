@@ -84,7 +84,7 @@ static bool buf_put(nbuf *b, const void *s, size_t len) {
     return true;
 }
 
-/* nidus's group_key(v) into b (b->n reset first): "\0missing", "\0null",
+/* nidus's group_key(v) into b (b->len reset first): "\0missing", "\0null",
  * "s<str>", "i<decimal>", "b<true|false>", "f<16 hex digits of the bits>",
  * "t<decimal>", "l<items joined by \0>". The type letter keeps Int(1) and Str("1")
  * apart; as in nidus, List([]) and List([""]) share the key "l". */
