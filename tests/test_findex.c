@@ -790,3 +790,51 @@ TEST(findex_concurrent_searches_build_and_sort_safely) {
     nidus_close(db);
     nidus_close(plain);
 }
+
+/* Opening a store with a declared index (replay, its build, auto-compaction and
+ * the build after it), each allocation failed in turn: the open fails cleanly, or
+ * it succeeds and the index agrees with the docs (one that could not be built is
+ * built by the first search). */
+TEST(findex_oom_open_with_an_index) {
+    const char *dir = tmpdir("oomopen");
+    nidus_db *db = th_open(dir, DIM);
+    nidus_db *mem = oom_store();
+    nidus_docs *docs = NULL;
+    CHECK_OK_DB(mem, nidus_get_all(mem, "c", &docs));
+    const char *f[] = {"g", "t"};
+    CHECK_OK_DB(db, nidus_set_filter_index(db, "c", f, 2));
+    for (int pass = 0; pass < 3; pass++) /* overwrites: 2/3 of the rows dead, so a writer auto-compacts */
+        for (size_t i = 0; i < docs->count; i++) {
+            nidus_record r = {docs->docs[i].id, docs->docs[i].vector, DIM, docs->docs[i].attrs, docs->docs[i].n_attrs};
+            CHECK_OK_DB(db, nidus_upsert(db, "c", &r, 1));
+        }
+    nidus_free(docs);
+    nidus_close(mem);
+    nidus_close(db);
+    char copy[700];
+    snprintf(copy, sizeof copy, "%s.c", dir);
+    for (int ro = 0; ro < 2; ro++)
+        for (long n = 0;; n++) {
+            t_copy_dir(dir, copy); /* each try starts from the uncompacted store */
+            nidus_config cfg;
+            nidus_config_init(&cfg, 0);
+            cfg.read_only = ro;
+            nidus__fault_arm(NIDUS__FAULT_ALLOC, n, 0);
+            nidus_db *h = NULL;
+            int rc = nidus_open(copy, &cfg, &h);
+            bool fired = nidus__fault_fired();
+            nidus__fault_disarm();
+            if (rc == NIDUS_OK) {
+                CHECK_U64(names_count(h), 2);
+                if (!ro && !fired) CHECK_U64(th_fp(h).dead_rows, 0); /* it did compact */
+                consistent(h, ro ? "open read-only" : "open", n);
+            } else {
+                CHECK_RC(rc, NIDUS_ENOMEM);
+            }
+            nidus_close(h);
+            char cmd[800];
+            snprintf(cmd, sizeof cmd, "rm -rf '%s'", copy);
+            if (system(cmd) != 0) t_fail(__FILE__, __LINE__, "rm");
+            if (!fired) break;
+        }
+}
