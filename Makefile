@@ -57,6 +57,7 @@ all: lib
 -include cli/cli.mk
 -include fuzz/fuzz.mk
 -include bench/bench.mk
+-include python.mk
 
 lib: $(BUILD)/libnidus.a $(BUILD)/libnidus.so
 
