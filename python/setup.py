@@ -42,8 +42,9 @@ setup(
     ext_modules=[
         Extension(
             "nidus._nidus",
-            sources=sorted(glob.glob(os.path.join("src", "*.c"))),
-            depends=sorted(glob.glob(os.path.join("src", "*.h"))) + [os.path.join(ROOT, "include", "nidus.h"), LIB],
+            # Absolute, so debug info (and sanitizer stacks) name python/src/*.c.
+            sources=sorted(glob.glob(os.path.join(HERE, "src", "*.c"))),
+            depends=sorted(glob.glob(os.path.join(HERE, "src", "*.h"))) + [os.path.join(ROOT, "include", "nidus.h"), LIB],
             include_dirs=[os.path.join(ROOT, "include")],
             extra_compile_args=["-std=c11", "-Wall", "-Wextra", "-Wno-missing-field-initializers"]
             + shlex.split(os.environ.get("NIDUS_PY_CFLAGS", "")),
