@@ -15,7 +15,7 @@ PY          := /usr/bin/python3
 PY_DEBS     := python3-dev python3-setuptools python3-wheel python3-numpy python3-pytest
 PY_OUT      := $(CURDIR)/$(BUILD)/python
 PY_SAN_OUT  := $(CURDIR)/build/san/python
-PY_SRC      := $(wildcard python/src/*.c python/src/*.h python/nidus/*.py python/nidus/*.pyi) python/setup.py
+PY_SRC      := $(wildcard python/src/*.c python/src/*.h python/nidus/*.py python/nidus/*.pyi) python/setup.py python.mk
 
 .PHONY: python python-deps python-test python-test-san
 
@@ -27,7 +27,7 @@ python-deps:
 $(PY_OUT)/.built: $(BUILD)/libnidus.a $(PY_SRC) include/nidus.h
 	@bash scripts/deps.sh $(PY_DEBS)
 	cd python && NIDUS_LIB=$(CURDIR)/$(BUILD)/libnidus.a NIDUS_PY_CFLAGS="-Werror" \
-	    $(PY) setup.py -q build -b $(PY_OUT)-build --build-lib $(PY_OUT) >/dev/null
+	    $(PY) setup.py -q build --force -b $(PY_OUT)-build --build-lib $(PY_OUT) >/dev/null
 	@touch $@
 
 python: $(PY_OUT)/.built
@@ -60,7 +60,7 @@ python-test-san: $(BUILD)/nidus
 	cd python && NIDUS_LIB=$(CURDIR)/$(PY_SAN_LIB) \
 	    NIDUS_PY_CFLAGS="-Werror -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -DNIDUS_PY_LEAK_CANARY" \
 	    NIDUS_PY_LDFLAGS="-fsanitize=address,undefined" \
-	    $(PY) setup.py -q build -b $(PY_SAN_OUT)-build --build-lib $(PY_SAN_OUT) >/dev/null
+	    $(PY) setup.py -q build --force -b $(PY_SAN_OUT)-build --build-lib $(PY_SAN_OUT) >/dev/null
 	@rm -rf $(PY_SAN_OUT)-logs && mkdir -p $(PY_SAN_OUT)-logs/canary $(PY_SAN_OUT)-logs/suite
 	$(call PY_SAN_ENV,$(PY_SAN_OUT)-logs/canary) $(PY) -c 'import ctypes, nidus._nidus as m; \
 	    m._leak_canary(4321); ctypes.CDLL(None).__lsan_do_recoverable_leak_check()'

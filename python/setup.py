@@ -25,9 +25,8 @@ def library() -> str:
     lib = os.environ.get("NIDUS_LIB")
     if lib:
         return os.path.abspath(lib)
-    lib = os.path.join(ROOT, "build", "pip", "libnidus.a")
-    subprocess.check_call(["make", "-C", ROOT, "--no-print-directory", "BUILD=build/pip", lib])
-    return lib
+    subprocess.check_call(["make", "-C", ROOT, "--no-print-directory", "BUILD=build/pip", "build/pip/libnidus.a"])
+    return os.path.join(ROOT, "build", "pip", "libnidus.a")
 
 
 LIB = library()
@@ -46,7 +45,8 @@ setup(
             sources=sorted(glob.glob(os.path.join(HERE, "src", "*.c"))),
             depends=sorted(glob.glob(os.path.join(HERE, "src", "*.h"))) + [os.path.join(ROOT, "include", "nidus.h"), LIB],
             include_dirs=[os.path.join(ROOT, "include")],
-            extra_compile_args=["-std=c11", "-Wall", "-Wextra", "-Wno-missing-field-initializers"]
+            # Hidden: the module exports PyInit__nidus alone.
+            extra_compile_args=["-std=c11", "-fvisibility=hidden", "-Wall", "-Wextra", "-Wno-missing-field-initializers"]
             + shlex.split(os.environ.get("NIDUS_PY_CFLAGS", "")),
             extra_objects=[LIB],
             extra_link_args=["-pthread", "-Wl,--exclude-libs,ALL"]

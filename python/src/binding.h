@@ -96,6 +96,11 @@ PyObject *nb_raise(int rc, const char *msg);
 extern PyTypeObject *nb_HitType, *nb_RecordType, *nb_FootprintType, *nb_StatsType, *nb_HitArraysType,
     *nb_AggregationType, *nb_GroupType;
 
+/* ---- bench hooks (bench.c): library calls timed in C, for bench_binding.py ---- */
+
+PyObject *nb_bench_c_search(nidus_db *db, PyObject *args);
+PyObject *nb_bench_c_upsert(nidus_db *db, PyObject *args);
+
 /* ---- the Store type (store.c) ---- */
 
 extern PyTypeObject nb_StoreType;

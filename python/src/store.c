@@ -994,6 +994,23 @@ done:
     return ret;
 }
 
+/* The bench hooks run on the handle under the same read lock as any call. */
+static PyObject *bench_call(Store *self, PyObject *args, PyObject *(*fn)(nidus_db *, PyObject *)) {
+    if (check_open(self) < 0) return NULL;
+    /* Held (as a reader) across the call: close() waits, as for any call. */
+    PyObject *r;
+    Py_BEGIN_ALLOW_THREADS pthread_rwlock_rdlock(&self->lock);
+    Py_END_ALLOW_THREADS if (!self->db) {
+        pthread_rwlock_unlock(&self->lock);
+        return nb_raise(NIDUS_EMISUSE, CLOSED_MSG);
+    }
+    r = fn(self->db, args);
+    pthread_rwlock_unlock(&self->lock);
+    return r;
+}
+static PyObject *Store__bench_c_search(Store *self, PyObject *args) { return bench_call(self, args, nb_bench_c_search); }
+static PyObject *Store__bench_c_upsert(Store *self, PyObject *args) { return bench_call(self, args, nb_bench_c_upsert); }
+
 /* ---- properties ---- */
 
 static PyObject *Store_get_closed(Store *self, void *c) {
@@ -1043,8 +1060,8 @@ static PyMethodDef Store_methods[] = {
       "Release the handle and the writer lock. Waits for calls running in other threads;\n"
       "later calls raise MisuseError. Idempotent. Nothing is synced: flush() first under\n"
       "fsync=\"on_flush\"."),
-    {"__enter__", (PyCFunction)(void (*)(void))Store_enter, METH_NOARGS, "Return self."},
-    {"__exit__", (PyCFunction)(void (*)(void))Store_exit, METH_VARARGS, "close()."},
+    {"__enter__", (PyCFunction)(void (*)(void))Store_enter, METH_NOARGS, "__enter__($self, /)\n--\n\nReturn self (a context manager: close() on exit)."},
+    {"__exit__", (PyCFunction)(void (*)(void))Store_exit, METH_VARARGS, "__exit__($self, exc_type, exc, tb, /)\n--\n\nclose() the store."},
     M(stats, METH_NOARGS,
       "stats($self, /)\n--\n\n"
       "Store-wide introspection: Stats(dimension, distance, ann=None, collections,\n"
@@ -1118,6 +1135,12 @@ static PyMethodDef Store_methods[] = {
     M(flush, METH_NOARGS, "flush($self, /)\n--\n\nfsync the data file then the log (a no-op in memory)."),
     M(compact, METH_NOARGS,
       "compact($self, /)\n--\n\nRewrite the files to hold only live records (crash-atomic)."),
+    M(_bench_c_search, METH_VARARGS,
+      "_bench_c_search($self, query, top_k, threads, repeats, /)\n--\n\n"
+      "Bench hook: seconds for `repeats` nidus_search calls made from C."),
+    M(_bench_c_upsert, METH_VARARGS,
+      "_bench_c_upsert($self, collection, vectors, /)\n--\n\n"
+      "Bench hook: seconds to build records over a float32 matrix and nidus_upsert them from C."),
     {NULL, NULL, 0, NULL}};
 
 PyTypeObject nb_StoreType = {
