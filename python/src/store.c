@@ -859,39 +859,39 @@ static PyObject *Store_stats(Store *self, PyObject *unused) {
     return s;
 }
 
-/* What search and search_batch share: scope, filter, top_k (+ offset), min_score,
- * threads, projection. */
+/* What search, search_batch and search_similar share: scope, filter, top_k,
+ * offset, min_score, threads, projection. */
 typedef struct {
     nidus_search_opts opts;
-    size_t top_k, offset;
-    proj p;
+    size_t top_k; /* hits per query wanted */
+    size_t skip;  /* hits to drop in front (paging done by the binding) */
+    proj p;       /* projection done by the binding */
 } search_args;
+
+static int parse_min_score(PyObject *min_score, int *has, float *out) {
+    if (!min_score || min_score == Py_None) return 0;
+    double m = PyBool_Check(min_score) ? NAN : PyFloat_AsDouble(min_score);
+    if (m == -1.0 && PyErr_Occurred()) return -1;
+    if (!isfinite(m)) {
+        PyErr_Format(PyExc_ValueError, "min_score must be a finite number, got %R", min_score);
+        return -1;
+    }
+    *has = 1;
+    *out = (float)m;
+    return 0;
+}
 
 static int search_common(nb_arena *a, search_args *s, PyObject *scope, PyObject *top_k, PyObject *offset,
                          PyObject *min_score, PyObject *filter, PyObject *exact, PyObject *threads, PyObject *inc,
                          PyObject *exc) {
     nidus_search_opts_init(&s->opts);
+    size_t off = 0;
     s->top_k = 10;
-    s->offset = 0;
-    if (opt_size(top_k, "top_k", &s->top_k) < 0 || opt_size(offset, "offset", &s->offset) < 0) return -1;
-    if (s->top_k > SIZE_MAX - s->offset) {
-        PyErr_SetString(PyExc_ValueError, "offset + top_k is too large");
-        return -1;
-    }
-    /* Pages tile one ranking: the top offset + top_k, less the first offset. */
-    s->opts.top_k = s->top_k + s->offset;
+    s->skip = 0;
+    if (opt_size(top_k, "top_k", &s->top_k) < 0 || opt_size(offset, "offset", &off) < 0) return -1;
     if (parse_scope(a, scope, &s->opts.collections, &s->opts.n_collections) < 0) return -1;
     if (nb_to_filter(a, filter, &s->opts.where) < 0) return -1;
-    if (min_score && min_score != Py_None) {
-        double m = PyBool_Check(min_score) ? NAN : PyFloat_AsDouble(min_score);
-        if (m == -1.0 && PyErr_Occurred()) return -1;
-        if (!isfinite(m)) {
-            PyErr_Format(PyExc_ValueError, "min_score must be a finite number, got %R", min_score);
-            return -1;
-        }
-        s->opts.has_min_score = 1;
-        s->opts.min_score = (float)m;
-    }
+    if (parse_min_score(min_score, &s->opts.has_min_score, &s->opts.min_score) < 0) return -1;
     if (exact && exact != Py_None && !PyBool_Check(exact)) {
         PyErr_SetString(PyExc_TypeError, "exact must be a bool (search is always exact)");
         return -1;
@@ -903,7 +903,26 @@ static int search_common(nb_arena *a, search_args *s, PyObject *scope, PyObject 
         return -1;
     }
     s->opts.threads = (unsigned)th;
-    return parse_projection(a, inc, exc, &s->p);
+    if (parse_projection(a, inc, exc, &s->p) < 0) return -1;
+#ifdef NIDUS_MAX_DEPTH
+    /* The library pages and projects (and bounds offset + top_k as nidus does). */
+    s->opts.top_k = s->top_k;
+    s->opts.offset = off;
+    s->opts.include_attrs = s->p.keep;
+    s->opts.n_include_attrs = s->p.n_keep;
+    s->opts.exclude_attrs = s->p.drop;
+    s->opts.n_exclude_attrs = s->p.n_drop;
+    memset(&s->p, 0, sizeof s->p);
+#else
+    /* Pages tile one ranking: the top offset + top_k, less the first offset. */
+    if (s->top_k > SIZE_MAX - off) {
+        PyErr_SetString(PyExc_ValueError, "offset + top_k is too large");
+        return -1;
+    }
+    s->opts.top_k = s->top_k + off;
+    s->skip = off;
+#endif
+    return 0;
 }
 
 static PyObject *Store_search(Store *self, PyObject *args, PyObject *kw) {
@@ -932,8 +951,8 @@ static PyObject *Store_search(Store *self, PyObject *args, PyObject *kw) {
         goto done;
     CALL(self, rc, msg, nidus_search(self->db, q, dim, &s.opts, &hits));
     if (rc) nb_raise(rc, msg);
-    else if (arrays) ret = hits_arrays(&hits, 1, s.top_k, s.offset, 0);
-    else ret = hits_list(hits, s.offset, &s.p);
+    else if (arrays) ret = hits_arrays(&hits, 1, s.top_k, s.skip, 0);
+    else ret = hits_list(hits, s.skip, &s.p);
 done:
     nidus_free(hits);
     nb_arena_free(&a);
@@ -973,12 +992,12 @@ static PyObject *Store_search_batch(Store *self, PyObject *args, PyObject *kw) {
         goto done;
     }
     if (arrays) {
-        ret = hits_arrays(out, nq, s.top_k, s.offset, 1);
+        ret = hits_arrays(out, nq, s.top_k, s.skip, 1);
         goto done;
     }
     if (!(ret = PyList_New((Py_ssize_t)nq))) goto done;
     for (size_t i = 0; i < nq; i++) {
-        PyObject *l = hits_list(out[i], s.offset, &s.p);
+        PyObject *l = hits_list(out[i], s.skip, &s.p);
         if (!l) {
             Py_CLEAR(ret);
             goto done;
@@ -993,6 +1012,185 @@ done:
     nb_arena_free(&a);
     return ret;
 }
+
+#ifdef NIDUS_LIST_DEFAULT_LIMIT
+/* ---- nidus 0.80's similar, list and aggregate (libnidus with nidus_list_docs) ---- */
+
+static PyObject *Store_search_similar(Store *self, PyObject *args, PyObject *kw) {
+    static char *kwlist[] = {"collection", "id", "scope", "top_k", "offset", "min_score", "filter", "exact",
+                             "include_attributes", "exclude_attributes", "threads", "arrays", NULL};
+    PyObject *coll = NULL, *id = NULL, *scope = NULL, *top_k = NULL, *offset = NULL, *min_score = NULL,
+             *filter = NULL, *exact = NULL, *inc = NULL, *exc = NULL, *threads = NULL;
+    int arrays = 0;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "|$OOOOOOOOOOOp:search_similar", kwlist, &coll, &id, &scope, &top_k,
+                                     &offset, &min_score, &filter, &exact, &inc, &exc, &threads, &arrays))
+        return NULL;
+    if (!coll || !id) {
+        PyErr_SetString(PyExc_TypeError, "search_similar() needs the keyword arguments 'collection' and 'id'");
+        return NULL;
+    }
+    nb_arena a = NB_ARENA_INIT;
+    search_args s;
+    const char *c, *i;
+    char msg[MSG];
+    int rc;
+    nidus_hits *hits = NULL;
+    PyObject *ret = NULL;
+    if (name_arg(&a, coll, &c) < 0 || !(i = nb_str(&a, id, "id", 0, NULL)) ||
+        search_common(&a, &s, scope, top_k, offset, min_score, filter, exact, threads, inc, exc) < 0)
+        goto done;
+    CALL(self, rc, msg, nidus_search_similar(self->db, c, i, &s.opts, &hits));
+    if (rc) nb_raise(rc, msg);
+    else if (arrays) ret = hits_arrays(&hits, 1, s.top_k, s.skip, 0);
+    else ret = hits_list(hits, s.skip, &s.p);
+done:
+    nidus_free(hits);
+    nb_arena_free(&a);
+    return ret;
+}
+
+static PyObject *Store_list(Store *self, PyObject *args, PyObject *kw) {
+    static char *kwlist[] = {"scope", "offset", "limit", "filter", "include_attributes", "exclude_attributes",
+                             "order_by", NULL};
+    PyObject *scope = NULL, *offset = NULL, *limit = NULL, *filter = NULL, *inc = NULL, *exc = NULL,
+             *order_by = NULL;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "|$OOOOOOO:list", kwlist, &scope, &offset, &limit, &filter, &inc,
+                                     &exc, &order_by))
+        return NULL;
+    nb_arena a = NB_ARENA_INIT;
+    nidus_list_opts o;
+    nidus_list_opts_init(&o);
+    proj p;
+    char msg[MSG];
+    int rc;
+    nidus_docs *docs = NULL;
+    PyObject *ret = NULL;
+    if (parse_scope(&a, scope, &o.collections, &o.n_collections) < 0 || opt_size(offset, "offset", &o.offset) < 0 ||
+        opt_size(limit, "limit", &o.limit) < 0 || nb_to_filter(&a, filter, &o.where) < 0 ||
+        parse_projection(&a, inc, exc, &p) < 0)
+        goto done;
+    o.include_attrs = p.keep;
+    o.n_include_attrs = p.n_keep;
+    o.exclude_attrs = p.drop;
+    o.n_exclude_attrs = p.n_drop;
+    if (order_by && order_by != Py_None) {
+        /* {"field": name, "descending": bool}, as the SDK's OrderBy. */
+        PyObject *field = PyDict_Check(order_by) ? PyDict_GetItemString(order_by, "field") : NULL;
+        PyObject *desc = PyDict_Check(order_by) ? PyDict_GetItemString(order_by, "descending") : NULL;
+        Py_ssize_t known = (field != NULL) + (desc != NULL);
+        if (!field || PyDict_GET_SIZE(order_by) != known) {
+            PyErr_Format(PyExc_TypeError, "order_by expects {\"field\": str, \"descending\": bool}, got %R", order_by);
+            goto done;
+        }
+        if (desc && !PyBool_Check(desc)) {
+            PyErr_Format(PyExc_TypeError, "order_by descending must be a bool, got %R", desc);
+            goto done;
+        }
+        if (!(o.order_by = nb_str(&a, field, "order_by field", 0, NULL))) goto done;
+        o.descending = desc == Py_True;
+    }
+    CALL(self, rc, msg, nidus_list_docs(self->db, &o, &docs));
+    if (rc) {
+        nb_raise(rc, msg);
+        goto done;
+    }
+    /* nidus's list answers Hits with score 0.0; a row the docs do not carry: None. */
+    if (!(ret = PyList_New((Py_ssize_t)docs->count))) goto done;
+    for (size_t k = 0; k < docs->count; k++) {
+        const nidus_doc *d = &docs->docs[k];
+        PyObject *h = PyStructSequence_New(nb_HitType);
+        if (!h) {
+            Py_CLEAR(ret);
+            goto done;
+        }
+        PyList_SET_ITEM(ret, (Py_ssize_t)k, h);
+        PyObject *c = PyUnicode_FromString(d->collection), *id = PyUnicode_FromString(d->id),
+                 *sc = PyFloat_FromDouble(0.0), *at = nb_from_attrs(d->attrs, d->n_attrs, NULL, 0, NULL, 0);
+        PyStructSequence_SET_ITEM(h, 0, c);
+        PyStructSequence_SET_ITEM(h, 1, id);
+        PyStructSequence_SET_ITEM(h, 2, sc);
+        PyStructSequence_SET_ITEM(h, 3, at);
+        PyStructSequence_SET_ITEM(h, 4, Py_NewRef(Py_None));
+        if (!c || !id || !sc || !at) {
+            Py_CLEAR(ret);
+            goto done;
+        }
+    }
+done:
+    nidus_free(docs);
+    nb_arena_free(&a);
+    return ret;
+}
+
+static PyObject *sums_dict(const nidus_sum *sums, size_t n) {
+    PyObject *d = PyDict_New();
+    for (size_t i = 0; d && i < n; i++) {
+        PyObject *v = nb_from_value(&sums[i].value);
+        if (!v || PyDict_SetItemString(d, sums[i].field, v) < 0) Py_CLEAR(d);
+        Py_XDECREF(v);
+    }
+    return d;
+}
+
+static PyObject *Store_aggregate(Store *self, PyObject *args, PyObject *kw) {
+    static char *kwlist[] = {"scope", "filter", "sum", "group_by", "max_groups", NULL};
+    PyObject *scope = NULL, *filter = NULL, *sum = NULL, *group_by = NULL, *max_groups = NULL;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "|$OOOOO:aggregate", kwlist, &scope, &filter, &sum, &group_by,
+                                     &max_groups))
+        return NULL;
+    nb_arena a = NB_ARENA_INIT;
+    nidus_aggregate_opts o;
+    nidus_aggregate_opts_init(&o);
+    char msg[MSG];
+    int rc;
+    nidus_aggregation *agg = NULL;
+    PyObject *ret = NULL, *groups = NULL;
+    const char **sumv;
+    if (parse_scope(&a, scope, &o.collections, &o.n_collections) < 0 || nb_to_filter(&a, filter, &o.where) < 0 ||
+        opt_size(max_groups, "max_groups", &o.max_groups) < 0)
+        goto done;
+    if (sum && sum != Py_None) {
+        if (nb_str_array(&a, sum, "aggregate(sum=...)", &sumv, &o.n_sum) < 0) goto done;
+        o.sum = sumv;
+    }
+    if (group_by && group_by != Py_None && !(o.group_by = nb_str(&a, group_by, "group_by", 0, NULL))) goto done;
+    CALL(self, rc, msg, nidus_aggregate(self->db, &o, &agg));
+    if (rc) {
+        nb_raise(rc, msg);
+        goto done;
+    }
+    if (!(groups = PyList_New((Py_ssize_t)agg->n_groups))) goto done;
+    for (size_t i = 0; i < agg->n_groups; i++) {
+        const nidus_group *g = &agg->groups[i];
+        PyObject *o2 = PyStructSequence_New(nb_GroupType);
+        if (!o2) goto done;
+        PyList_SET_ITEM(groups, (Py_ssize_t)i, o2);
+        PyObject *val = g->present ? nb_from_value(&g->value) : Py_NewRef(Py_None);
+        PyObject *cnt = PyLong_FromUnsignedLongLong(g->count), *sm = sums_dict(g->sums, g->n_sums);
+        PyStructSequence_SET_ITEM(o2, 0, val);
+        PyStructSequence_SET_ITEM(o2, 1, cnt);
+        PyStructSequence_SET_ITEM(o2, 2, sm);
+        PyStructSequence_SET_ITEM(o2, 3, PyBool_FromLong(!g->present));
+        if (!val || !cnt || !sm) goto done;
+    }
+    PyObject *cnt = PyLong_FromUnsignedLongLong(agg->count), *sm = sums_dict(agg->sums, agg->n_sums);
+    if (!cnt || !sm || !(ret = PyStructSequence_New(nb_AggregationType))) {
+        Py_XDECREF(cnt);
+        Py_XDECREF(sm);
+        goto done;
+    }
+    PyStructSequence_SET_ITEM(ret, 0, cnt);
+    PyStructSequence_SET_ITEM(ret, 1, sm);
+    PyStructSequence_SET_ITEM(ret, 2, groups);
+    PyStructSequence_SET_ITEM(ret, 3, PyBool_FromLong(agg->groups_truncated));
+    groups = NULL;
+done:
+    Py_XDECREF(groups);
+    nidus_free(agg);
+    nb_arena_free(&a);
+    return ret;
+}
+#endif
 
 /* The bench hooks run on the handle under the same read lock as any call. */
 static PyObject *bench_call(Store *self, PyObject *args, PyObject *(*fn)(nidus_db *, PyObject *)) {
@@ -1135,6 +1333,30 @@ static PyMethodDef Store_methods[] = {
     M(flush, METH_NOARGS, "flush($self, /)\n--\n\nfsync the data file then the log (a no-op in memory)."),
     M(compact, METH_NOARGS,
       "compact($self, /)\n--\n\nRewrite the files to hold only live records (crash-atomic)."),
+#ifdef NIDUS_LIST_DEFAULT_LIMIT
+    M(search_similar, METH_VARARGS | METH_KEYWORDS,
+      "search_similar($self, /, *, collection, id, scope=None, top_k=None, offset=None,\n"
+      "               min_score=None, filter=None, exact=None, include_attributes=None,\n"
+      "               exclude_attributes=None, threads=None, arrays=False)\n--\n\n"
+      "Records most like the stored record collection/id: a search with its stored vector\n"
+      "that leaves the record itself out (a duplicate under another id is still a hit).\n"
+      "An omitted or empty scope means the source's own collection, not every collection;\n"
+      "every other argument is search()'s. NotFoundError for a missing record."),
+    M(list, METH_VARARGS | METH_KEYWORDS,
+      "list($self, /, *, scope=None, offset=None, limit=None, filter=None,\n"
+      "     include_attributes=None, exclude_attributes=None, order_by=None)\n--\n\n"
+      "Records matching the filter without a query vector, paged by offset/limit (default\n"
+      "100), as Hits with score 0.0 (row None). Storage order, or order_by={\"field\": name,\n"
+      "\"descending\": bool}: records whose field is not of the first orderable value's type\n"
+      "(or absent, Null, a List) follow in one trailing group, in either direction."),
+    M(aggregate, METH_VARARGS | METH_KEYWORDS,
+      "aggregate($self, /, *, scope=None, filter=None, sum=None, group_by=None, max_groups=None)\n--\n\n"
+      "Count the records the filter matches and sum the attributes named in `sum` (Int and\n"
+      "Float only; others skipped): Aggregation(count, sums, groups, groups_truncated). A\n"
+      "sum is an int while every addend is an Int and the total fits i64, else a float.\n"
+      "group_by adds one Group(value, count, sums) per distinct value, largest first;\n"
+      "group.missing is True for the records lacking the attribute (value None)."),
+#endif
     M(_bench_c_search, METH_VARARGS,
       "_bench_c_search($self, query, top_k, threads, repeats, /)\n--\n\n"
       "Bench hook: seconds for `repeats` nidus_search calls made from C."),
