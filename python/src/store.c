@@ -501,11 +501,29 @@ static PyObject *name_call(Store *self, PyObject *name, int which) {
     Py_RETURN_NONE;
 }
 
-static PyObject *Store_create_collection(Store *self, PyObject *name) { return name_call(self, name, 0); }
-static PyObject *Store_drop_collection(Store *self, PyObject *name) { return name_call(self, name, 1); }
-static PyObject *Store_has_collection(Store *self, PyObject *name) { return name_call(self, name, 2); }
+/* The SDK's methods call the collection `name`; positional or keyword. */
+static PyObject *one_name(PyObject *args, PyObject *kw, const char *fmt) {
+    static char *kwlist[] = {"name", NULL};
+    PyObject *name;
+    return PyArg_ParseTupleAndKeywords(args, kw, fmt, kwlist, &name) ? name : NULL;
+}
 
-static PyObject *Store_get_meta(Store *self, PyObject *name) {
+static PyObject *Store_create_collection(Store *self, PyObject *args, PyObject *kw) {
+    PyObject *name = one_name(args, kw, "O:create_collection");
+    return name ? name_call(self, name, 0) : NULL;
+}
+static PyObject *Store_drop_collection(Store *self, PyObject *args, PyObject *kw) {
+    PyObject *name = one_name(args, kw, "O:drop_collection");
+    return name ? name_call(self, name, 1) : NULL;
+}
+static PyObject *Store_has_collection(Store *self, PyObject *args, PyObject *kw) {
+    PyObject *name = one_name(args, kw, "O:has_collection");
+    return name ? name_call(self, name, 2) : NULL;
+}
+
+static PyObject *Store_get_meta(Store *self, PyObject *args, PyObject *kw) {
+    PyObject *name = one_name(args, kw, "O:get_meta");
+    if (!name) return NULL;
     nb_arena a = NB_ARENA_INIT;
     const char *c;
     char msg[MSG];
@@ -528,9 +546,10 @@ static PyObject *Store_get_meta(Store *self, PyObject *name) {
     return d;
 }
 
-static PyObject *Store_set_meta(Store *self, PyObject *args) {
+static PyObject *Store_set_meta(Store *self, PyObject *args, PyObject *kw) {
+    static char *kwlist[] = {"name", "meta", NULL};
     PyObject *name, *map;
-    if (!PyArg_ParseTuple(args, "OO:set_meta", &name, &map)) return NULL;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "OO:set_meta", kwlist, &name, &map)) return NULL;
     nb_arena a = NB_ARENA_INIT;
     const char *c;
     char msg[MSG];
@@ -569,6 +588,25 @@ done:
 }
 
 /* ---- writes ---- */
+
+/* kw with the SDK's spelling `name` renamed to `collection` (a new reference, or
+ * NULL with no keywords; *err set on failure). */
+static PyObject *sdk_kw(PyObject *kw, int *err) {
+    *err = 0;
+    PyObject *name = kw ? PyDict_GetItemString(kw, "name") : NULL;
+    if (!name) {
+        Py_XINCREF(kw);
+        return kw;
+    }
+    PyObject *k = NULL;
+    if (PyDict_GetItemString(kw, "collection"))
+        PyErr_SetString(PyExc_TypeError, "give the collection as `collection` or as `name`, not both");
+    else if ((k = PyDict_Copy(kw)) &&
+             (PyDict_SetItemString(k, "collection", name) < 0 || PyDict_DelItemString(k, "name") < 0))
+        Py_CLEAR(k);
+    if (!k) *err = 1;
+    return k;
+}
 
 /* One SDK record {"id", "vector", "attrs"} into r. */
 static int record_arg(nb_arena *a, PyObject *rec, Py_ssize_t i, nidus_record *r) {
@@ -621,7 +659,12 @@ done:
 static PyObject *Store_upsert(Store *self, PyObject *args, PyObject *kw) {
     static char *kwlist[] = {"collection", "records", NULL};
     PyObject *name, *records;
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "OO:upsert", kwlist, &name, &records)) return NULL;
+    int kerr;
+    PyObject *kw2 = sdk_kw(kw, &kerr);
+    if (kerr) return NULL;
+    int parsed = PyArg_ParseTupleAndKeywords(args, kw2, "OO:upsert", kwlist, &name, &records);
+    Py_XDECREF(kw2);
+    if (!parsed) return NULL;
     nb_arena a = NB_ARENA_INIT;
     const char *c;
     char msg[MSG];
@@ -652,9 +695,13 @@ static PyObject *Store_upsert_many(Store *self, PyObject *args, PyObject *kw) {
     static char *kwlist[] = {"collection", "ids", "vectors", "attrs", "normalized", NULL};
     PyObject *name, *ids, *vectors, *attrs = Py_None;
     int normalized = 0;
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "OOO|O$p:upsert_many", kwlist, &name, &ids, &vectors, &attrs,
-                                     &normalized))
-        return NULL;
+    int kerr;
+    PyObject *kw2 = sdk_kw(kw, &kerr);
+    if (kerr) return NULL;
+    int parsed = PyArg_ParseTupleAndKeywords(args, kw2, "OOO|O$p:upsert_many", kwlist, &name, &ids, &vectors, &attrs,
+                                     &normalized);
+    Py_XDECREF(kw2);
+    if (!parsed) return NULL;
     nb_arena a = NB_ARENA_INIT;
     Py_buffer view = {0};
     int have_view = 0;
@@ -712,7 +759,12 @@ done:
 static PyObject *Store_delete(Store *self, PyObject *args, PyObject *kw) {
     static char *kwlist[] = {"collection", "ids", NULL};
     PyObject *name, *ids;
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "OO:delete", kwlist, &name, &ids)) return NULL;
+    int kerr;
+    PyObject *kw2 = sdk_kw(kw, &kerr);
+    if (kerr) return NULL;
+    int parsed = PyArg_ParseTupleAndKeywords(args, kw2, "OO:delete", kwlist, &name, &ids);
+    Py_XDECREF(kw2);
+    if (!parsed) return NULL;
     nb_arena a = NB_ARENA_INIT;
     const char *c;
     const char **idv;
@@ -732,7 +784,12 @@ done:
 static PyObject *Store_delete_where(Store *self, PyObject *args, PyObject *kw) {
     static char *kwlist[] = {"collection", "filter", NULL};
     PyObject *name, *filter;
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "OO:delete_where", kwlist, &name, &filter)) return NULL;
+    int kerr;
+    PyObject *kw2 = sdk_kw(kw, &kerr);
+    if (kerr) return NULL;
+    int parsed = PyArg_ParseTupleAndKeywords(args, kw2, "OO:delete_where", kwlist, &name, &filter);
+    Py_XDECREF(kw2);
+    if (!parsed) return NULL;
     nb_arena a = NB_ARENA_INIT;
     const char *c;
     const nidus_filter *where;
@@ -779,7 +836,12 @@ static PyObject *Store_records(Store *self, PyObject *args, PyObject *kw) {
     static char *kwlist[] = {"collection", "numpy", NULL};
     PyObject *name;
     int numpy = 0;
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "O|$p:records", kwlist, &name, &numpy)) return NULL;
+    int kerr;
+    PyObject *kw2 = sdk_kw(kw, &kerr);
+    if (kerr) return NULL;
+    int parsed = PyArg_ParseTupleAndKeywords(args, kw2, "O|$p:records", kwlist, &name, &numpy);
+    Py_XDECREF(kw2);
+    if (!parsed) return NULL;
     nb_arena a = NB_ARENA_INIT;
     const char *c;
     char msg[MSG];
@@ -800,7 +862,12 @@ static PyObject *Store_get(Store *self, PyObject *args, PyObject *kw) {
     static char *kwlist[] = {"collection", "ids", "numpy", NULL};
     PyObject *name, *ids;
     int numpy = 0;
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "OO|$p:get", kwlist, &name, &ids, &numpy)) return NULL;
+    int kerr;
+    PyObject *kw2 = sdk_kw(kw, &kerr);
+    if (kerr) return NULL;
+    int parsed = PyArg_ParseTupleAndKeywords(args, kw2, "OO|$p:get", kwlist, &name, &ids, &numpy);
+    Py_XDECREF(kw2);
+    if (!parsed) return NULL;
     nb_arena a = NB_ARENA_INIT;
     const char *c;
     const char **idv;
@@ -1265,17 +1332,17 @@ static PyMethodDef Store_methods[] = {
       "Store-wide introspection: Stats(dimension, distance, ann=None, collections,\n"
       "footprint=Footprint(rows, dead_rows, dimension, vector_bytes, doc_count, ...))."),
     M(collections, METH_NOARGS, "collections($self, /)\n--\n\nEvery collection name, sorted (bytewise)."),
-    M(create_collection, METH_O,
-      "create_collection($self, name, /)\n--\n\nCreate a collection if absent (idempotent)."),
-    M(drop_collection, METH_O,
-      "drop_collection($self, name, /)\n--\n\n"
+    M(create_collection, METH_VARARGS | METH_KEYWORDS,
+      "create_collection($self, /, name)\n--\n\nCreate a collection if absent (idempotent)."),
+    M(drop_collection, METH_VARARGS | METH_KEYWORDS,
+      "drop_collection($self, /, name)\n--\n\n"
       "Drop a collection and all its records (their rows are dead until compact()).\n"
       "An absent collection is a no-op."),
-    M(has_collection, METH_O, "has_collection($self, name, /)\n--\n\nWhether the collection exists."),
-    M(get_meta, METH_O,
-      "get_meta($self, name, /)\n--\n\nA collection's free-form string metadata ({} if absent)."),
-    M(set_meta, METH_VARARGS,
-      "set_meta($self, name, meta, /)\n--\n\n"
+    M(has_collection, METH_VARARGS | METH_KEYWORDS, "has_collection($self, /, name)\n--\n\nWhether the collection exists."),
+    M(get_meta, METH_VARARGS | METH_KEYWORDS,
+      "get_meta($self, /, name)\n--\n\nA collection's free-form string metadata ({} if absent)."),
+    M(set_meta, METH_VARARGS | METH_KEYWORDS,
+      "set_meta($self, /, name, meta)\n--\n\n"
       "Replace a collection's whole metadata map (keys and values go through str()).\n"
       "Creates the collection if absent."),
     M(upsert, METH_VARARGS | METH_KEYWORDS,

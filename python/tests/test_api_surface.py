@@ -34,6 +34,23 @@ def test_sdk_methods_exist_with_sdk_shapes():
     assert list(inspect.signature(nidus.Store.delete_where).parameters)[1:] == ["collection", "filter"]
 
 
+def test_sdk_keyword_spellings():
+    db = nidus.Store.memory(2)
+    db.create_collection(name="x")
+    db.set_meta(name="x", meta={"a": "b"})
+    assert db.get_meta(name="x") == {"a": "b"}
+    assert db.upsert(name="c", records=[{"id": "a", "vector": [1, 0]}]) == 1
+    assert [r.id for r in db.records(name="c")] == ["a"]
+    assert db.delete_where(name="c", filter=[nidus.f.eq("k", 1)]) == 0
+    assert db.delete(name="c", ids=["a"]) == 1
+    db.drop_collection(name="x")
+    assert db.collections() == ["c"]
+    import pytest
+
+    with pytest.raises(TypeError):
+        db.upsert(name="c", collection="d", records=[])
+
+
 def test_every_public_method_is_documented_and_stubbed():
     stubs = stub_methods()
     public = [n for n in dir(nidus.Store) if not n.startswith("_") or n in ("__enter__", "__exit__", "__init__")]
