@@ -26,7 +26,7 @@ python-deps:
 # its dependencies). -Werror here, not in setup.py: a user's newer compiler may warn.
 $(PY_OUT)/.built: $(BUILD)/libnidus.a $(PY_SRC) include/nidus.h
 	@bash scripts/deps.sh $(PY_DEBS)
-	cd python && NIDUS_LIB=$(CURDIR)/$(BUILD)/libnidus.a NIDUS_PY_CFLAGS="-Werror" \
+	cd python && NIDUS_LIB=$(CURDIR)/$(BUILD)/libnidus.a NIDUS_PY_CFLAGS="-Werror -Wshadow -Wstrict-prototypes -Wvla -Wmissing-prototypes" \
 	    $(PY) setup.py -q build --force -b $(PY_OUT)-build --build-lib $(PY_OUT) >/dev/null
 	@touch $@
 
@@ -58,7 +58,7 @@ python-test-san: $(BUILD)/nidus
 	@bash scripts/deps.sh $(PY_DEBS)
 	@$(MAKE) --no-print-directory BUILD=build/san SAN=address,undefined OPT="-O1 -g" $(PY_SAN_LIB)
 	cd python && NIDUS_LIB=$(CURDIR)/$(PY_SAN_LIB) \
-	    NIDUS_PY_CFLAGS="-Werror -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -DNIDUS_PY_LEAK_CANARY" \
+	    NIDUS_PY_CFLAGS="-Werror -Wshadow -Wstrict-prototypes -Wvla -Wmissing-prototypes -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -DNIDUS_PY_LEAK_CANARY" \
 	    NIDUS_PY_LDFLAGS="-fsanitize=address,undefined" \
 	    $(PY) setup.py -q build --force -b $(PY_SAN_OUT)-build --build-lib $(PY_SAN_OUT) >/dev/null
 	@rm -rf $(PY_SAN_OUT)-logs && mkdir -p $(PY_SAN_OUT)-logs/canary $(PY_SAN_OUT)-logs/suite

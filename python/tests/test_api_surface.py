@@ -98,3 +98,26 @@ def test_the_module_exports_only_its_init():
     out = subprocess.run(["nm", "-D", "--defined-only", m.__file__], capture_output=True, text=True, check=True).stdout
     syms = {line.split()[-1] for line in out.splitlines() if line.strip()}
     assert syms == {"PyInit__nidus"}, syms  # libnidus and the binding's own functions stay inside
+
+
+def test_works_without_numpy(tmp_path):
+    # numpy is optional at run time: everything but the array outputs works without it.
+    import subprocess
+    import sys
+    import textwrap
+
+    code = textwrap.dedent("""
+        import sys
+        sys.modules["numpy"] = None  # import numpy now fails
+        import nidus, array
+        db = nidus.Store.memory(2)
+        db.upsert("c", [{"id": "a", "vector": [1, 0]}])
+        db.upsert_many("c", ["b"], memoryview(array.array("f", [0, 1])).cast("B").cast("f", (1, 2)))
+        assert [h.id for h in db.search(query=array.array("f", [1, 0]))] == ["a", "b"]
+        try:
+            db.search(query=[1, 0], arrays=True)
+        except ImportError:
+            print("ok")
+    """)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.stdout.strip() == "ok", out.stderr
