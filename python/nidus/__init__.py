@@ -26,7 +26,6 @@ from ._nidus import (
     HitArrays,
     Record,
     Stats,
-    Store,
     batch_kernel_name,
     kernel_name,
     library_version,
@@ -48,6 +47,7 @@ from .errors import (
     VersionError,
 )
 from .filter import Filter, Predicate, f
+from .store import Store
 from .values import AttrInput, DecodedValue, Value, decode_attrs, decode_value, encode_attrs, encode_value, v
 
 __version__ = library_version()

@@ -15,13 +15,17 @@ STUB = Path(__file__).resolve().parents[1] / "nidus" / "_nidus.pyi"
 # store can honour; the rest are server concerns (health, ready, cluster, versions,
 # refresh, the text/hybrid search and memory endpoints, FTS and filter-index schemas).
 SDK_METHODS = ["stats", "collections", "create_collection", "drop_collection", "get_meta", "set_meta", "upsert",
-               "delete", "delete_where", "records", "search", "flush", "compact", "close"]
+               "delete", "delete_where", "records", "search", "batch_search", "flush", "compact", "close"]
 
 
 def stub_methods():
-    tree = ast.parse(STUB.read_text())
-    store = next(n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == "Store")
-    return {n.name: n for n in store.body if isinstance(n, ast.FunctionDef)}
+    """The Store methods the stubs declare: the C type's (_nidus.pyi) and store.py's."""
+    out = {}
+    for path in (STUB, STUB.with_name("store.py")):
+        tree = ast.parse(path.read_text())
+        store = next(n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == "Store")
+        out.update({n.name: n for n in store.body if isinstance(n, ast.FunctionDef)})
+    return out
 
 
 def test_sdk_methods_exist_with_sdk_shapes():
@@ -54,6 +58,7 @@ def test_sdk_keyword_spellings():
 def test_every_public_method_is_documented_and_stubbed():
     stubs = stub_methods()
     public = [n for n in dir(nidus.Store) if not n.startswith("_") or n in ("__enter__", "__exit__", "__init__")]
+    assert "batch_search" in public and "search_batch" in public
     for name in public:
         attr = getattr(nidus.Store, name)
         assert attr.__doc__ and len(attr.__doc__) > 10, name
