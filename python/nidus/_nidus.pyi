@@ -34,7 +34,8 @@ class Hit(tuple[str, str, float, dict[str, DecodedValue]]):
     @property
     def attrs(self) -> dict[str, DecodedValue]: ...
     @property
-    def row(self) -> int: ...
+    def row(self) -> Optional[int]:
+        """The data row; None for list() results."""
 
 @final
 class Record(tuple[str, Any, dict[str, DecodedValue]]):
@@ -207,3 +208,41 @@ class Store:
         arrays: bool = False,
     ) -> Any:
         """list[list[Hit]], or HitArrays with arrays=True."""
+    def search_similar(
+        self,
+        *,
+        collection: str,
+        id: str,
+        scope: Optional[Sequence[str]] = None,
+        top_k: Optional[int] = None,
+        offset: Optional[int] = None,
+        min_score: Optional[float] = None,
+        filter: _FilterArg = None,
+        exact: Optional[bool] = None,
+        include_attributes: Optional[Sequence[str]] = None,
+        exclude_attributes: Optional[Sequence[str]] = None,
+        threads: Optional[int] = None,
+        arrays: bool = False,
+    ) -> Any:
+        """list[Hit] like collection/id's stored vector, the record itself left out."""
+    def list(
+        self,
+        *,
+        scope: Optional[Sequence[str]] = None,
+        offset: Optional[int] = None,
+        limit: Optional[int] = None,
+        filter: _FilterArg = None,
+        include_attributes: Optional[Sequence[str]] = None,
+        exclude_attributes: Optional[Sequence[str]] = None,
+        order_by: Optional[Mapping[str, Any]] = None,
+    ) -> Any:
+        """list[Hit] (score 0.0, row None), paged; order_by={"field": str, "descending": bool}."""
+    def aggregate(
+        self,
+        *,
+        scope: Optional[Sequence[str]] = None,
+        filter: _FilterArg = None,
+        sum: Optional[Sequence[str]] = None,
+        group_by: Optional[str] = None,
+        max_groups: Optional[int] = None,
+    ) -> Aggregation: ...

@@ -931,8 +931,8 @@ static PyObject *Store_stats(Store *self, PyObject *unused) {
 typedef struct {
     nidus_search_opts opts;
     size_t top_k; /* hits per query wanted */
-    size_t skip;  /* hits to drop in front (paging done by the binding) */
-    proj p;       /* projection done by the binding */
+    size_t skip;  /* hits to drop in front: 0, the library pages */
+    proj p;       /* projection left to the binding: none, the library projects */
 } search_args;
 
 static int parse_min_score(PyObject *min_score, int *has, float *out) {
@@ -971,7 +971,6 @@ static int search_common(nb_arena *a, search_args *s, PyObject *scope, PyObject 
     }
     s->opts.threads = (unsigned)th;
     if (parse_projection(a, inc, exc, &s->p) < 0) return -1;
-#ifdef NIDUS_MAX_DEPTH
     /* The library pages and projects (and bounds offset + top_k as nidus does). */
     s->opts.top_k = s->top_k;
     s->opts.offset = off;
@@ -980,15 +979,6 @@ static int search_common(nb_arena *a, search_args *s, PyObject *scope, PyObject 
     s->opts.exclude_attrs = s->p.drop;
     s->opts.n_exclude_attrs = s->p.n_drop;
     memset(&s->p, 0, sizeof s->p);
-#else
-    /* Pages tile one ranking: the top offset + top_k, less the first offset. */
-    if (s->top_k > SIZE_MAX - off) {
-        PyErr_SetString(PyExc_ValueError, "offset + top_k is too large");
-        return -1;
-    }
-    s->opts.top_k = s->top_k + off;
-    s->skip = off;
-#endif
     return 0;
 }
 
@@ -1080,7 +1070,6 @@ done:
     return ret;
 }
 
-#ifdef NIDUS_LIST_DEFAULT_LIMIT
 /* ---- nidus 0.80's similar, list and aggregate (libnidus with nidus_list_docs) ---- */
 
 static PyObject *Store_search_similar(Store *self, PyObject *args, PyObject *kw) {
@@ -1257,7 +1246,6 @@ done:
     nb_arena_free(&a);
     return ret;
 }
-#endif
 
 /* The bench hooks run on the handle under the same read lock as any call. */
 static PyObject *bench_call(Store *self, PyObject *args, PyObject *(*fn)(nidus_db *, PyObject *)) {
@@ -1400,7 +1388,6 @@ static PyMethodDef Store_methods[] = {
     M(flush, METH_NOARGS, "flush($self, /)\n--\n\nfsync the data file then the log (a no-op in memory)."),
     M(compact, METH_NOARGS,
       "compact($self, /)\n--\n\nRewrite the files to hold only live records (crash-atomic)."),
-#ifdef NIDUS_LIST_DEFAULT_LIMIT
     M(search_similar, METH_VARARGS | METH_KEYWORDS,
       "search_similar($self, /, *, collection, id, scope=None, top_k=None, offset=None,\n"
       "               min_score=None, filter=None, exact=None, include_attributes=None,\n"
@@ -1423,7 +1410,6 @@ static PyMethodDef Store_methods[] = {
       "sum is an int while every addend is an Int and the total fits i64, else a float.\n"
       "group_by adds one Group(value, count, sums) per distinct value, largest first;\n"
       "group.missing is True for the records lacking the attribute (value None)."),
-#endif
     M(_bench_c_search, METH_VARARGS,
       "_bench_c_search($self, query, top_k, threads, repeats, /)\n--\n\n"
       "Bench hook: seconds for `repeats` nidus_search calls made from C."),

@@ -15,7 +15,7 @@ STUB = Path(__file__).resolve().parents[1] / "nidus" / "_nidus.pyi"
 # store can honour; the rest are server concerns (health, ready, cluster, versions,
 # refresh, the text/hybrid search and memory endpoints, FTS and filter-index schemas).
 SDK_METHODS = ["stats", "collections", "create_collection", "drop_collection", "get_meta", "set_meta", "upsert",
-               "delete", "delete_where", "records", "search", "batch_search", "flush", "compact", "close"]
+               "delete", "delete_where", "records", "search", "batch_search", "search_similar", "list", "aggregate", "flush", "compact", "close"]
 
 
 def stub_methods():
