@@ -69,3 +69,8 @@ python-test-san: $(BUILD)/nidus
 	    NIDUS_CLI=$(CURDIR)/$(BUILD)/nidus NIDUS_SRCDIR=$(CURDIR) \
 	    $(PY) -m pytest -q -p no:cacheprovider -m "not slow" python/tests $(PYTEST_ARGS) || rc=$$?; \
 	$(PY) python/tools/asan_leaks.py $(PY_SAN_OUT)-logs/suite || rc=1; exit $$rc
+
+# The binding's figures (python/bench_binding.py prints one summary line last).
+.PHONY: python-bench
+python-bench: $(PY_OUT)/.built
+	PYTHONPATH=$(PY_OUT) $(PY) python/bench_binding.py $(BENCH_ARGS)

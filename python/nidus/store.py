@@ -20,6 +20,7 @@ def _f32(x: float) -> float:
 class Store(_nidus.Store):
     __slots__ = ()
     __doc__ = _nidus.Store.__doc__
+    __module__ = "nidus"
 
     def batch_search(
         self,

@@ -32,14 +32,16 @@ PyObject *nb_bench_c_search(nidus_db *db, PyObject *args) {
     o.threads = threads;
     int rc = 0;
     double t0, t1;
-    Py_BEGIN_ALLOW_THREADS t0 = now();
+    Py_BEGIN_ALLOW_THREADS
+    t0 = now();
     for (Py_ssize_t i = 0; i < repeats && rc == 0; i++) {
         nidus_hits *h = NULL;
         rc = nidus_search(db, q, dim, &o, &h);
         nidus_free(h);
     }
     t1 = now();
-    Py_END_ALLOW_THREADS nb_arena_free(&a);
+    Py_END_ALLOW_THREADS
+    nb_arena_free(&a);
     if (rc) return nb_raise(rc, "bench search failed");
     return PyFloat_FromDouble(t1 - t0);
 }
@@ -60,7 +62,8 @@ PyObject *nb_bench_c_upsert(nidus_db *db, PyObject *args) {
     }
     int rc = 0;
     double t0, t1;
-    Py_BEGIN_ALLOW_THREADS t0 = now();
+    Py_BEGIN_ALLOW_THREADS
+    t0 = now();
     nidus_record *recs = PyMem_RawMalloc(rows * sizeof *recs + 1);
     char *ids = PyMem_RawMalloc(rows * 24 + 1);
     if (!recs || !ids) rc = NIDUS_ENOMEM;
@@ -72,7 +75,8 @@ PyObject *nb_bench_c_upsert(nidus_db *db, PyObject *args) {
     t1 = now();
     PyMem_RawFree(recs);
     PyMem_RawFree(ids);
-    Py_END_ALLOW_THREADS PyBuffer_Release(&view);
+    Py_END_ALLOW_THREADS
+    PyBuffer_Release(&view);
     nb_arena_free(&a);
     if (rc) return nb_raise(rc, "bench upsert failed");
     return PyFloat_FromDouble(t1 - t0);

@@ -13,7 +13,8 @@
 #include <string.h>
 
 typedef struct {
-    PyObject_HEAD nidus_db *db;
+    PyObject_HEAD
+    nidus_db *db;
     pthread_rwlock_t lock; /* read: any call on db; write: close */
     int lock_ok;
     int read_only, memory;
@@ -30,7 +31,8 @@ typedef struct {
  * handle's message into msg before another call can replace it. */
 #define CALL(self, rc, msg, expr)                                    \
     do {                                                             \
-        Py_BEGIN_ALLOW_THREADS pthread_rwlock_rdlock(&(self)->lock); \
+        Py_BEGIN_ALLOW_THREADS                                       \
+        pthread_rwlock_rdlock(&(self)->lock);                        \
         if ((self)->db) {                                            \
             (rc) = (expr);                                           \
             if (rc) nidus_errmsg_copy((self)->db, (msg), MSG);       \
@@ -161,7 +163,8 @@ static void Store_dealloc(Store *self) {
     if (self->db) {
         nidus_db *db = self->db;
         self->db = NULL;
-        Py_BEGIN_ALLOW_THREADS nidus_close(db);
+        Py_BEGIN_ALLOW_THREADS
+        nidus_close(db);
         Py_END_ALLOW_THREADS
     }
     if (self->lock_ok) pthread_rwlock_destroy(&self->lock);
@@ -240,8 +243,10 @@ static int Store_init(Store *self, PyObject *args, PyObject *kw) {
     const char *cpath = PyBytes_AS_STRING(fs);
     nidus_db *db = NULL;
     int rc;
-    Py_BEGIN_ALLOW_THREADS rc = nidus_open(cpath, &cfg, &db);
-    Py_END_ALLOW_THREADS Py_DECREF(fs);
+    Py_BEGIN_ALLOW_THREADS
+    rc = nidus_open(cpath, &cfg, &db);
+    Py_END_ALLOW_THREADS
+    Py_DECREF(fs);
     if (opened(self, rc, db, 0) < 0) {
         Py_DECREF(spath);
         return -1;
@@ -272,8 +277,10 @@ static PyObject *Store_memory(PyTypeObject *type, PyObject *args, PyObject *kw) 
     if (!self) return NULL;
     nidus_db *db = NULL;
     int rc;
-    Py_BEGIN_ALLOW_THREADS rc = nidus_open_memory_cfg(&cfg, &db);
-    Py_END_ALLOW_THREADS if (opened(self, rc, db, 1) < 0) {
+    Py_BEGIN_ALLOW_THREADS
+    rc = nidus_open_memory_cfg(&cfg, &db);
+    Py_END_ALLOW_THREADS
+    if (opened(self, rc, db, 1) < 0) {
         Py_DECREF(self);
         return NULL;
     }
@@ -283,12 +290,14 @@ static PyObject *Store_memory(PyTypeObject *type, PyObject *args, PyObject *kw) 
 static PyObject *Store_close(Store *self, PyObject *unused) {
     (void)unused;
     nidus_db *db;
-    Py_BEGIN_ALLOW_THREADS pthread_rwlock_wrlock(&self->lock);
+    Py_BEGIN_ALLOW_THREADS
+    pthread_rwlock_wrlock(&self->lock);
     db = self->db;
     self->db = NULL;
     pthread_rwlock_unlock(&self->lock);
     if (db) nidus_close(db);
-    Py_END_ALLOW_THREADS Py_RETURN_NONE;
+    Py_END_ALLOW_THREADS
+    Py_RETURN_NONE;
 }
 
 static PyObject *Store_enter(Store *self, PyObject *unused) {
@@ -304,12 +313,21 @@ static PyObject *Store_exit(Store *self, PyObject *args) {
 }
 
 static PyObject *Store_repr(Store *self) {
-    const char *cls = Py_TYPE(self)->tp_name;
-    if (!self->db) return PyUnicode_FromFormat("<%s (closed)>", cls);
+    /* module.qualname: nidus.Store for the package's class, a subclass's own name. */
+    PyObject *mod = PyObject_GetAttrString((PyObject *)Py_TYPE(self), "__module__");
+    PyObject *qn = mod ? PyObject_GetAttrString((PyObject *)Py_TYPE(self), "__qualname__") : NULL;
+    PyObject *cls = qn ? PyUnicode_FromFormat("%S.%S", mod, qn) : NULL, *r = NULL;
+    Py_XDECREF(mod);
+    Py_XDECREF(qn);
+    if (!cls) return NULL;
     const char *dist = nidus_distance_name(self->distance);
-    if (self->memory) return PyUnicode_FromFormat("<%s in memory, dim=%u, %s>", cls, (unsigned)self->dim, dist);
-    return PyUnicode_FromFormat("<%s %R, dim=%u, %s%s>", cls, self->path, (unsigned)self->dim, dist,
-                                self->read_only ? ", read-only" : "");
+    if (!self->db) r = PyUnicode_FromFormat("<%U (closed)>", cls);
+    else if (self->memory) r = PyUnicode_FromFormat("<%U in memory, dim=%u, %s>", cls, (unsigned)self->dim, dist);
+    else
+        r = PyUnicode_FromFormat("<%U %R, dim=%u, %s%s>", cls, self->path, (unsigned)self->dim, dist,
+                                 self->read_only ? ", read-only" : "");
+    Py_DECREF(cls);
+    return r;
 }
 
 /* ---- results ---- */
@@ -1252,8 +1270,10 @@ static PyObject *bench_call(Store *self, PyObject *args, PyObject *(*fn)(nidus_d
     if (check_open(self) < 0) return NULL;
     /* Held (as a reader) across the call: close() waits, as for any call. */
     PyObject *r;
-    Py_BEGIN_ALLOW_THREADS pthread_rwlock_rdlock(&self->lock);
-    Py_END_ALLOW_THREADS if (!self->db) {
+    Py_BEGIN_ALLOW_THREADS
+    pthread_rwlock_rdlock(&self->lock);
+    Py_END_ALLOW_THREADS
+    if (!self->db) {
         pthread_rwlock_unlock(&self->lock);
         return nb_raise(NIDUS_EMISUSE, CLOSED_MSG);
     }
@@ -1419,7 +1439,7 @@ static PyMethodDef Store_methods[] = {
     {NULL, NULL, 0, NULL}};
 
 PyTypeObject nb_StoreType = {
-    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "nidus.Store",
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "nidus._nidus.Store",
     .tp_basicsize = sizeof(Store),
     .tp_dealloc = (destructor)Store_dealloc,
     .tp_repr = (reprfunc)Store_repr,
