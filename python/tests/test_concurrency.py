@@ -161,12 +161,17 @@ READER = textwrap.dedent("""
         with nidus.Store(path, read_only=True) as db:
             recs = db.records("c") if db.has_collection("c") else []
             counts = collections.Counter(r.attrs["k"] for r in recs)
-            # a snapshot holds whole batches only
-            assert all(n == 10 for n in counts.values()), counts
-            assert sorted(counts) == list(range(len(counts))), sorted(counts)
+            # A snapshot is a prefix of the writer's log: whole batches, then possibly a
+            # prefix of the batch being appended (the reader rule of docs/FORMAT.md 6.3;
+            # a batch's frames are not atomic for a concurrent reader).
+            ks = sorted(counts)
+            assert ks == list(range(len(ks))), ks
+            assert all(counts[k] == 10 for k in ks[:-1]) and (not ks or 1 <= counts[ks[-1]] <= 10), counts
+            last = [int(r.id.split("_")[1]) for r in recs if ks and r.attrs["k"] == ks[-1]]
+            assert sorted(last) == list(range(len(last))), last  # in the batch's own order
             hits = db.search(query=[1] * 8, top_k=5)
             assert len(hits) == min(5, len(recs))
-            seen = len(counts)
+            seen = len(recs)
         if sys.stdin.readline().strip() == "stop":
             break
         print(seen, flush=True)
@@ -197,7 +202,7 @@ def test_reader_process_beside_writer_process(tmp_path):
         out, _ = r.communicate(timeout=60)
         assert r.returncode == 0, out
         assert w.wait(timeout=60) == 0
-        assert snapshots == sorted(snapshots)  # the reader only ever moves forward
+        assert snapshots == sorted(snapshots)  # each new snapshot holds at least the last one
         with nidus.Store(path) as db:  # the writer is gone: its lock too
             assert len(db.records("c")) == 2000
     finally:
