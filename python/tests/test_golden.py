@@ -95,3 +95,17 @@ def test_searches(golden):
         batch = db.search_batch(np.array([kw["query"]] * 3, np.float32), top_k=s["top_k"], scope=kw["scope"],
                                 filter=s["filter"], min_score=s["min_score"])
         assert batch == [mine] * 3
+
+
+def test_similar_equals_the_clis_like(golden):
+    # The CLI's --like searches the collections named (all of them here); search_similar
+    # with the same scope must answer the same.
+    d, exp, db = golden
+    for r in exp["records"]:
+        for k in (1, 3, 10):
+            mine = db.search_similar(collection=r["collection"], id=r["id"], top_k=k, scope=exp["collections"])
+            cli = run_cli("search", "--dir", d, "--read-only", "--like", r["id"], "--in", r["collection"], "-k", k,
+                          *exp["collections"])
+            assert [(h.collection, h.id, h.score) for h in mine] == \
+                [(h["collection"], h["id"], f32(h["score"])) for h in cli]
+            assert (r["collection"], r["id"]) not in {(h.collection, h.id) for h in mine}
