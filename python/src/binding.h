@@ -71,8 +71,9 @@ int nb_to_filter(nb_arena *a, PyObject *o, const nidus_filter **out);
 
 /* ---- vectors (vectors.c) ---- */
 
-/* One vector from a sequence of numbers or a 1-D buffer of float32/float64, copied
- * into the arena as floats. */
+/* One vector from a sequence of numbers or a 1-D buffer of reals (float32/float64
+ * copied directly; integers, bool, float16 or another byte order element by
+ * element), into the arena as floats. */
 int nb_to_vector(nb_arena *a, PyObject *o, const char *what, const float **out, size_t *dim);
 
 /* A 2-D float32 matrix through the buffer protocol. On success *view is held (the

@@ -15,6 +15,14 @@ static char float_format(const Py_buffer *v) {
     return 0;
 }
 
+/* One real number per element (integers, bool, float16/32/64, any byte order):
+ * not complex, not a struct. */
+static int real_format(const Py_buffer *v) {
+    const char *f = v->format ? v->format : "B";
+    if (*f && strchr("@=<>!", *f)) f++;
+    return f[0] && !f[1] && strchr("bBhHiIlLqQnNe?fd", f[0]) != NULL;
+}
+
 int nb_to_vector(nb_arena *a, PyObject *o, const char *what, const float **out, size_t *dim) {
     if (PyUnicode_Check(o) || PyBytes_Check(o) || PyByteArray_Check(o)) {
         PyErr_Format(PyExc_TypeError, "%s must be a sequence of numbers, not %.100s", what, Py_TYPE(o)->tp_name);
@@ -25,8 +33,14 @@ int nb_to_vector(nb_arena *a, PyObject *o, const char *what, const float **out, 
         if (PyObject_GetBuffer(o, &v, PyBUF_RECORDS_RO) == 0) {
             char fmt = float_format(&v);
             int rc = -1;
+            if (!fmt && v.ndim == 1 && real_format(&v)) {
+                /* Integers, float16, another byte order: element by element below, as
+                 * the SDK's float() of each element. */
+                PyBuffer_Release(&v);
+                goto sequence;
+            }
             if (!fmt) {
-                PyErr_Format(PyExc_TypeError, "%s must hold float32 or float64 numbers (buffer format '%s')", what,
+                PyErr_Format(PyExc_TypeError, "%s must hold real numbers (buffer format '%s')", what,
                              v.format ? v.format : "B");
             } else if (v.ndim != 1) {
                 PyErr_Format(PyExc_ValueError, "%s must be 1-dimensional, got %d dimensions", what, v.ndim);
@@ -53,6 +67,7 @@ int nb_to_vector(nb_arena *a, PyObject *o, const char *what, const float **out, 
         }
         PyErr_Clear(); /* not a strided buffer: try it as a sequence */
     }
+sequence:;
     PyObject *t = PySequence_Tuple(o);
     if (!t) {
         PyErr_Format(PyExc_TypeError, "%s must be a sequence of numbers, not %.100s", what, Py_TYPE(o)->tp_name);

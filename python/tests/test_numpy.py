@@ -120,9 +120,12 @@ def test_query_forms():
               array.array("d", [1, 1, 1]), memoryview(array.array("f", [1, 1, 1])), range(1, 2) and [1, 1, 1],
               [np.float32(1)] * 3, np.ones(3, np.int64).tolist()):
         assert db.search(query=q) == want
-    for q, exc in [(np.ones(3, np.int32), TypeError), (np.ones((1, 3), np.float32), ValueError),
-                   (np.ones(4, np.float32), nidus.DimensionError), (np.array([1, np.nan, 1]), nidus.InvalidArgumentError),
-                   (np.ones(3, ">f8"), TypeError)]:
+    # other dtypes go element by element, as the SDK's float() of each
+    for q in (np.ones(3, np.int32), np.ones(3, np.int64), np.ones(3, np.float16), np.ones(3, ">f8"), np.ones(3, bool)):
+        assert db.search(query=q) == want, q.dtype
+    for q, exc in [(np.ones((1, 3), np.float32), ValueError), (np.ones(4, np.float32), nidus.DimensionError),
+                   (np.array([1, np.nan, 1]), nidus.InvalidArgumentError), (np.array(["a", "b", "c"]), TypeError),
+                   (np.ones(3, np.complex64), TypeError), (np.zeros(3, dtype=[("x", "f4")]), TypeError)]:
         with pytest.raises(exc):
             db.search(query=q)
 
