@@ -2,7 +2,7 @@
  * cli.h — shared declarations of the `nidus` command-line tool.
  *
  * The tool uses only the public API (nidus.h). Errors are reported by cli_fail(),
- * which prints one line "nidus: <message>" on stderr and exits; an atexit handler
+ * which prints one line "error: <message>" on stderr (as nidus's CLI) and exits; an atexit handler
  * closes the open store first, so a failed command never leaves a stray lock file.
  */
 #ifndef NIDUS_CLI_H
@@ -45,6 +45,20 @@ typedef struct cli_opts {
     bool has_min_score;
     float min_score;
     size_t batch;         /* import/load batch size */
+    bool exact;           /* search/similar --exact: accepted, always exact */
+    size_t offset;        /* --offset, default 0 */
+    size_t limit;         /* list -n/--limit, default 100 */
+    const char **include; /* --include-attr (repeatable) */
+    size_t n_include;
+    const char **exclude; /* --exclude-attr (repeatable) */
+    size_t n_exclude;
+    const char **scope;   /* similar --scope (repeatable) */
+    size_t n_scope;
+    const char **sums;    /* aggregate --sum (repeatable) */
+    size_t n_sums;
+    const char *order_by; /* list --order-by */
+    bool desc;            /* list --desc */
+    const char *group_by; /* aggregate --group-by */
     size_t npos;
     const char *pos[CLI_MAX_POS];
 } cli_opts;

@@ -36,8 +36,11 @@ bool cj_value(json_t *j, nidus_value *out, arena *a, char *err);
 bool cj_attrs(json_t *obj, const nidus_attr **out, size_t *n, arena *a, char *err);
 /* Array of numbers -> floats; each must be finite as a float. */
 bool cj_vector(json_t *arr, float **out, size_t *dim, arena *a, char *err);
-/* [{"Eq": [k, v]}, {"In": [k, [v...]]}, {"Glob": [k, pattern]}] -> predicates. */
-bool cj_filter(json_t *arr, const nidus_pred **out, size_t *n, arena *a, char *err);
+/* nidus 0.80's filter, a JSON array of externally tagged predicates (ANDed), e.g.
+ * [{"Eq": ["lang", {"Str": "en"}]}, {"Not": {"Glob": ["path", "test-*"]}}] -> a
+ * tree whose nodes are one arena array (*out NULL for [], which matches all). On
+ * failure err says "invalid filter: ..." naming the predicate and its place. */
+bool cj_where(json_t *arr, const nidus_filter **out, arena *a, char *err);
 /* {"id", "vector", "attrs"} -> record. */
 bool cj_record(json_t *obj, nidus_record *r, arena *a, char *err);
 /* A JSON string that is a valid C string (no U+0000): its text, else NULL + err. */

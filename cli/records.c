@@ -11,17 +11,39 @@
 #include "json.h"
 #include "table.h"
 
-/* Parse --where (NULL: no filter). */
-static void parse_where(const cli_opts *o, json_t **keep, const nidus_pred **f, size_t *n, arena *a) {
+/* Parse --where (NULL: no filter, or [] which matches all) and have the library
+ * validate it (regexes, nesting depth, ...) on an empty in-memory store, so a bad
+ * filter fails before the real store is opened (and a write command takes no lock). */
+static const nidus_filter *parse_where(const cli_opts *o, json_t **keep, arena *a) {
     *keep = NULL;
-    *f = NULL;
-    *n = 0;
-    if (!o->where) return;
+    if (!o->where) return NULL;
     char err[CJ_ERR];
     json_t *j = cj_try_parse(o->where, strlen(o->where), err);
-    if (!j) cli_fail("--where: %s", err);
-    if (!cj_filter(j, f, n, a, err)) cli_fail("--where: %s", err);
+    if (!j) cli_fail("invalid filter: %s", err);
+    const nidus_filter *f;
+    if (!cj_where(j, &f, a, err)) cli_fail("%s", err);
     *keep = j;
+    if (!f) return NULL;
+    nidus_db *mem = NULL;
+    int rc = nidus_open_memory(1, &mem);
+    if (rc) cli_fail_db(mem, rc, "--where");
+    nidus_search_opts so;
+    nidus_search_opts_init(&so);
+    so.top_k = 0;
+    so.where = f;
+    const float q = 1.0f;
+    nidus_hits *h = NULL;
+    rc = nidus_search(mem, &q, 1, &so, &h);
+    nidus_free(h);
+    if (rc) {
+        char msg[1024];
+        nidus_errmsg_copy(mem, msg, sizeof msg);
+        nidus_close(mem);
+        if (strncmp(msg, "invalid filter:", 15) == 0) cli_fail("%s", msg);
+        cli_fail("--where: %s", msg);
+    }
+    nidus_close(mem);
+    return f;
 }
 
 int cmd_upsert(cli_opts *o) {
@@ -118,12 +140,10 @@ int cmd_delete(cli_opts *o) {
     if (!o->where && o->npos < 2) cli_usage("delete: give the ids to delete, or --where FILTER");
     arena a = {0};
     json_t *keep;
-    const nidus_pred *f;
-    size_t nf;
-    parse_where(o, &keep, &f, &nf, &a);
+    const nidus_filter *f = parse_where(o, &keep, &a);
     nidus_db *db = cli_open(o, OPEN_WRITE, 0);
     size_t deleted = 0;
-    int rc = o->where ? nidus_delete_where(db, o->pos[0], f, nf, &deleted)
+    int rc = o->where ? nidus_delete_where_filter(db, o->pos[0], f, &deleted)
                       : nidus_delete(db, o->pos[0], o->pos + 1, o->npos - 1, &deleted);
     if (rc) cli_fail_db(db, rc, "delete");
     json_t *out = json_object();
@@ -139,9 +159,7 @@ int cmd_search(cli_opts *o) {
     if (o->like && o->query_file) cli_usage("search: give --like or --query-file, not both");
     arena a = {0};
     json_t *keep, *qj = NULL;
-    const nidus_pred *f;
-    size_t nf;
-    parse_where(o, &keep, &f, &nf, &a);
+    const nidus_filter *f = parse_where(o, &keep, &a);
     float *q = NULL;
     size_t qlen = 0;
     char err[CJ_ERR];
@@ -170,8 +188,7 @@ int cmd_search(cli_opts *o) {
     so.top_k = o->like ? o->k + 1 : o->k;
     so.collections = o->npos ? o->pos : NULL;
     so.n_collections = o->npos;
-    so.filter = f;
-    so.n_filter = nf;
+    so.where = f;
     so.has_min_score = o->has_min_score;
     so.min_score = o->min_score;
     nidus_hits *hits;

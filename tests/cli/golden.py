@@ -48,7 +48,8 @@ for coll in exp["collections"]:
 # stats
 st = nidus("stats")
 # nidus 0.3.1 wrote these stores: byte 12 is 0, Cosine (as nidus 0.80's stats says).
-want = {"dimension": exp["dimension"], "distance": exp.get("distance", "Cosine"), "collections": exp["collections"],
+want = {"dimension": exp["dimension"], "distance": exp.get("distance", "Cosine"), "ann": None,
+        "collections": exp["collections"],
         "footprint": exp["footprint"]}
 if st != want:
     bad.append("stats: %s, want %s" % (st, want))

@@ -8,6 +8,7 @@ nidus --dir s stats
 {
   "dimension": 4,
   "distance": "Cosine",
+  "ann": null,
   "collections": [
     "docs"
   ],

@@ -41,6 +41,7 @@ byte 12: 1
 {
   "dimension": 3,
   "distance": "Euclidean",
+  "ann": null,
   "collections": [
     "docs"
   ],

@@ -14,5 +14,5 @@ nidus --dir s stats --format table | grep -E 'dimension|doc_count'
 dimension          3
 doc_count          8
 --- stderr
-nidus: v.f32: raw f32 needs --dim N (the file does not say)
+error: v.f32: raw f32 needs --dim N (the file does not say)
 --- exit 0

@@ -7,6 +7,7 @@ nidus --dir s stats --format table
 {
   "dimension": 3,
   "distance": "Cosine",
+  "ann": null,
   "collections": [
     "code",
     "docs"
