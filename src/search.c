@@ -31,10 +31,12 @@ static const nidus_search_opts *opts_or_defaults(const nidus_search_opts *opts, 
         return defaults;
     }
     if (opts->struct_size == sizeof *opts) return opts;
-    /* 0.4.0's struct ended before `where`: read it with where = NULL. */
-    if (opts->struct_size == offsetof(nidus_search_opts, where)) {
+    /* Earlier versions: 0.4.0's struct ended before `where`, the next before
+     * `offset`; read them with the later fields at their defaults. */
+    size_t old = opts->struct_size;
+    if (old == offsetof(nidus_search_opts, where) || old == offsetof(nidus_search_opts, offset)) {
         nidus_search_opts_init(defaults);
-        memcpy(defaults, opts, offsetof(nidus_search_opts, where));
+        memcpy(defaults, opts, old);
         defaults->struct_size = sizeof *defaults;
         return defaults;
     }
@@ -327,4 +329,15 @@ int nidus_search_batch(nidus_db *db, const float *queries, size_t nq, size_t qle
     rc = nq ? search_many(db, queries, nq, qlen, opts, out, &e) : NIDUS_OK;
     nidus__leave(db);
     return rc ? nidus__set_error(db, &e) : NIDUS_OK;
+}
+
+int nidus_search_similar(nidus_db *db, const char *collection, const char *id, const nidus_search_opts *opts,
+                         nidus_hits **out) {
+    (void)collection, (void)id, (void)opts;
+    if (!out) return NIDUS_EMISUSE;
+    *out = NULL;
+    int rc = nidus__enter_read(db);
+    if (rc) return rc;
+    nidus__leave(db);
+    return nidus__set_errorf(db, NIDUS_EINVAL, "nidus_search_similar is not implemented yet");
 }
