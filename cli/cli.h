@@ -114,6 +114,11 @@ void cli_progress_end(cli_progress *p);
 /* CRC-32 (ISO-HDLC, as zlib) of n bytes; crc32.c. */
 uint32_t cli_crc32(const void *data, size_t n);
 
+/* --- query options (records.c; the hit printer is in json.h) --- */
+/* --include-attr/--exclude-attr as the library's projection; both: fails. */
+void cli_projection(const cli_opts *o, const char *const **inc, size_t *ninc, const char *const **exc,
+                    size_t *nexc);
+
 /* --- commands --- */
 int cmd_create(cli_opts *o);
 int cmd_drop(cli_opts *o);
@@ -127,6 +132,9 @@ int cmd_upsert(cli_opts *o);
 int cmd_get(cli_opts *o);
 int cmd_delete(cli_opts *o);
 int cmd_search(cli_opts *o);
+int cmd_similar(cli_opts *o);
+int cmd_list(cli_opts *o);
+int cmd_aggregate(cli_opts *o);
 int cmd_import(cli_opts *o);
 int cmd_dump(cli_opts *o);
 int cmd_load(cli_opts *o);

@@ -65,6 +65,8 @@ void cli_fail_db(nidus_db *db, int rc, const char *what) {
     const char *msg = db ? nidus_errmsg(db) : nidus_strerror(rc);
     /* A bad filter's message names itself; no command prefix (as nidus's). */
     if (strncmp(msg, "invalid filter:", 15) == 0) cli_fail("%s", msg);
+    /* Bad input and missing records: the library's message says it all. */
+    if ((rc == NIDUS_EINVAL || rc == NIDUS_ENOTFOUND) && *msg) cli_fail("%s: %s", what, msg);
     /* (NIDUS_EDIM covers the distance metric too: its message says which.) */
     if (strcmp(msg, nidus_strerror(rc)) == 0 || strstr(msg, nidus_strerror(rc)) ||
         (rc == NIDUS_EDIM && strstr(msg, "distance metric mismatch")))
@@ -448,6 +450,8 @@ typedef struct command {
 static const command COMMANDS[] = {
     {"create", cmd_create, true},     {"drop", cmd_drop, true},
     {"upsert", cmd_upsert, true},     {"search", cmd_search, false},
+    {"similar", cmd_similar, false},  {"list", cmd_list, false},
+    {"aggregate", cmd_aggregate, false},
     {"get", cmd_get, false},          {"delete", cmd_delete, true},
     {"collections", cmd_collections, false}, {"stats", cmd_stats, false},
     {"compact", cmd_compact, true},   {"flush", cmd_flush, true},
