@@ -1,5 +1,6 @@
 # every kind of bad --where is "error: invalid filter: ..." naming the predicate,
-# exit 1, on search and on delete, and the store's files stay byte-identical
+# exit 1, on search and on delete (and the same message from similar, list and
+# aggregate), and the store's files stay byte-identical
 . "$CASES/fixture.sh"
 mkstore
 before=$(snap)
@@ -9,6 +10,12 @@ while IFS= read -r w; do
     echo "search exit $?"
     nidus --dir s delete docs --where "$w"
     echo "delete exit $?"
+    want=$(nidus --dir s list --where "$w" 2>&1)
+    for c in "similar docs a" "aggregate docs" "list docs"; do
+        got=$(nidus --dir s $c --where "$w" 2>&1)
+        rc=$?
+        [ "$rc" = 1 ] && [ "$got" = "$want" ] || echo "$c: exit $rc, '$got' != '$want'"
+    done
 done <<W
 [{"Eq": ["lang", {"Str": "en"}]
 {"Eq": ["lang", {"Str": "en"}]}
