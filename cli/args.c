@@ -340,10 +340,15 @@ typedef struct seen {
     const char *spelled; /* as typed, for messages */
 } seen;
 
-/* Append v to a repeatable option's list (at most one slot per argument). */
-static void push_list(const char ***list, size_t *n, const char *v, int argc) {
-    if (!*list) *list = xcalloc((size_t)argc, sizeof **list);
-    (*list)[(*n)++] = v;
+/* The values of the repeatable options (at most one per option, and cli_parse
+ * takes at most 256 options): static, as they live as long as the process. */
+#define MAX_OPTS 256
+enum { L_INCLUDE, L_EXCLUDE, L_SCOPE, L_SUM, N_LISTS };
+static const char *g_lists[N_LISTS][MAX_OPTS];
+
+static void push_list(const char ***list, size_t *n, const char *v, int which) {
+    *list = g_lists[which];
+    g_lists[which][(*n)++] = v;
 }
 
 void cli_parse(int argc, char **argv, cli_opts *o) {
@@ -351,7 +356,7 @@ void cli_parse(int argc, char **argv, cli_opts *o) {
     o->k = 10;
     o->limit = 100;
     o->distance = NIDUS_DISTANCE_AUTO;
-    static seen got[256];
+    static seen got[MAX_OPTS];
     size_t ngot = 0;
     const char *cmd = NULL, *sub = NULL;
     bool only_pos = false, version = false;
@@ -480,10 +485,10 @@ void cli_parse(int argc, char **argv, cli_opts *o) {
         else if (!strcmp(n, "exact")) o->exact = true;
         else if (!strcmp(n, "offset")) o->offset = (size_t)parse_count("--offset", v, 1000000000ULL);
         else if (!strcmp(n, "limit")) o->limit = (size_t)parse_count("--limit", v, 1000000000ULL);
-        else if (!strcmp(n, "include-attr")) push_list(&o->include, &o->n_include, v, argc);
-        else if (!strcmp(n, "exclude-attr")) push_list(&o->exclude, &o->n_exclude, v, argc);
-        else if (!strcmp(n, "scope")) push_list(&o->scope, &o->n_scope, v, argc);
-        else if (!strcmp(n, "sum")) push_list(&o->sums, &o->n_sums, v, argc);
+        else if (!strcmp(n, "include-attr")) push_list(&o->include, &o->n_include, v, L_INCLUDE);
+        else if (!strcmp(n, "exclude-attr")) push_list(&o->exclude, &o->n_exclude, v, L_EXCLUDE);
+        else if (!strcmp(n, "scope")) push_list(&o->scope, &o->n_scope, v, L_SCOPE);
+        else if (!strcmp(n, "sum")) push_list(&o->sums, &o->n_sums, v, L_SUM);
         else if (!strcmp(n, "order-by")) o->order_by = v;
         else if (!strcmp(n, "desc")) o->desc = true;
         else if (!strcmp(n, "group-by")) o->group_by = v;

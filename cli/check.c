@@ -521,7 +521,7 @@ static void list_later(const char *dir, later *l) {
         if (!strcmp(de->d_name, "manifest")) l->manifest = true;
     }
     if (d) closedir(d);
-    qsort(l->names, l->n, sizeof *l->names, cmp_str);
+    if (l->n) qsort(l->names, l->n, sizeof *l->names, cmp_str); /* names is NULL when none */
 }
 
 static const char *distance_name(unsigned d) {
