@@ -30,9 +30,10 @@
  * Threading
  * ---------
  * A handle may be shared by any number of threads. Read calls (search, get, get_all,
- * collections, meta, footprint, has_collection) run concurrently; write calls
- * (upsert, delete, create, drop, set_meta, flush, compact) take the handle
- * exclusively and wait for running reads. nidus_close() must not race any other call
+ * collections, meta, footprint, has_collection, search_similar, list_docs,
+ * aggregate) run concurrently; write calls (upsert, delete, create, drop,
+ * set_meta, flush, compact) take the handle exclusively and wait for running
+ * reads. nidus_close() must not race any other call
  * on the same handle. When threads share a handle, read a failure's message with
  * nidus_errmsg_copy(), which is atomic with respect to other threads' failures.
  *
@@ -768,8 +769,8 @@ NIDUS_API const char *nidus_batch_kernel_name(void);
  * match. Every other option means what it means for nidus_search (filter, where,
  * min_score, threads, offset and its NIDUS_MAX_DEPTH bound, projection), except
  * the scope: opts->collections NULL or n_collections 0 means the source's own
- * collection (nidus: "an empty scope searches only the source's collection");
- * a scope may name other collections, with or without the source's.
+ * collection (as an empty scope does in nidus), not every collection; a scope
+ * may name other collections, with or without the source's.
  * @param opts Borrowed; NULL means the defaults of nidus_search_opts_init().
  * @param out Caller owns; free with nidus_free(). NULL on failure.
  * @return NIDUS_OK; NIDUS_ENOTFOUND (no such collection or record: "no record
@@ -802,7 +803,7 @@ typedef struct nidus_list_opts {
     const char *order_by;            /* NULL: storage order (row ascending, across
                                         the scope's collections: the order records
                                         were written, nidus's default). A field:
-                                        see nidus_list_docs. "" is NIDUS_EINVAL. */
+                                        see nidus_list_docs. */
     int descending;                  /* with order_by: largest first */
     const char *const *include_attrs; /* projection, exactly as nidus_search_opts */
     size_t n_include_attrs;
@@ -830,7 +831,7 @@ NIDUS_API void nidus_list_opts_init(nidus_list_opts *opts);
  * @param opts Borrowed; NULL means the defaults of nidus_list_opts_init().
  * @param out Caller owns; free with nidus_free(). NULL on failure.
  * @return NIDUS_OK; NIDUS_EINVAL (bad filter, NULL names, collections NULL
- *         with n_collections > 0, order_by "" or not UTF-8, include and exclude
+ *         with n_collections > 0, order_by not UTF-8, include and exclude
  *         both given); NIDUS_ENOMEM; NIDUS_EMISUSE (bad handle, out NULL, opts
  *         not from nidus_list_opts_init). */
 NIDUS_API int nidus_list_docs(nidus_db *db, const nidus_list_opts *opts, nidus_docs **out);
@@ -863,8 +864,8 @@ NIDUS_API void nidus_aggregate_opts_init(nidus_aggregate_opts *opts);
  * addend seen, or the Int total overflowed int64: then the total as a double).
  * Only Int and Float values are added; absent, Null, Str, Bool, List and DateTime
  * values are skipped, never counted as 0. No addend at all: Int 0. A Float total
- * is (the exact Int part, rounded) + (the Float addends summed in storage order);
- * NaN and infinities propagate. */
+ * is (the exact Int part, rounded) + (the Float addends summed in the order
+ * nidus_aggregate visits the records); NaN and infinities propagate. */
 typedef struct nidus_sum {
     const char *field;
     nidus_value value;
@@ -900,9 +901,10 @@ typedef struct nidus_aggregation {
 
 /* Count the records of the scope matching `where` and sum the `sum` attributes,
  * in one pass over the index (no vector is read), optionally grouped (nidus
- * 0.80's aggregate). Records are visited in storage order (row), which decides
- * Float rounding, each group's reported value (its first record's) and which
- * values get a group when the cap is reached.
+ * 0.80's aggregate). Records are visited collection by collection, in scope
+ * order (every collection: by name), each in storage order (row); that order
+ * decides Float rounding, each group's reported value (its first record's) and
+ * which values get a group when the cap is reached (nidus visits a hash map).
  * @param opts Borrowed; NULL means the defaults of nidus_aggregate_opts_init().
  * @param out Caller owns; free with nidus_free(). NULL on failure.
  * @return NIDUS_OK; NIDUS_EINVAL (bad filter, NULL or non-UTF-8 names, group_by
