@@ -24,7 +24,6 @@ int cmd_list(cli_opts *o) {
     lo.order_by = o->order_by;
     lo.descending = o->desc;
     cli_projection(o, &lo.include_attrs, &lo.n_include_attrs, &lo.exclude_attrs, &lo.n_exclude_attrs);
-    if (o->order_by && !*o->order_by) cli_usage("--order-by wants an attribute name");
     nidus_db *db = cli_open(o, OPEN_READ, 0);
     nidus_docs *docs;
     int rc = nidus_list_docs(db, &lo, &docs);
@@ -51,9 +50,6 @@ static json_t *sums_out(const nidus_sum *sums, size_t n) {
 }
 
 int cmd_aggregate(cli_opts *o) {
-    if (o->group_by && !*o->group_by) cli_fail("--group-by wants an attribute name");
-    for (size_t i = 0; i < o->n_sums; i++)
-        if (!*o->sums[i]) cli_fail("--sum wants an attribute name");
     arena a = {0};
     json_t *keep;
     const nidus_filter *f = parse_where(o, &keep, &a);

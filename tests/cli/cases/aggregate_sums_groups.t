@@ -111,5 +111,5 @@ echo "exit $?"
 {"count": 0, "groups": [], "groups_truncated": false, "sums": {"bytes": {"Int": 0}}}
 exit 1
 --- stderr
-error: --group-by wants an attribute name
+error: aggregate: invalid query option: group_by needs a field name
 --- exit 0

@@ -15,6 +15,7 @@ nidus --dir s list --order-by n --desc | ids
 nidus --dir s list --order-by s | ids
 nidus --dir s list --order-by s --desc -n 2 --offset 1 | ids
 nidus --dir s list --order-by nothing | ids
+nidus --dir s list --order-by '' | ids
 nidus --dir s list --order-by n --desc --where '[{"Gt": ["n", {"Int": 0}]}]' --format table
 --- stdout
 p q r x y z
@@ -22,6 +23,7 @@ r p y z q x
 z p y r q x
 q p r x y z
 p q
+p q r x y z
 p q r x y z
 collection  id  attrs
 t           z   n=11
