@@ -128,6 +128,8 @@ int cmd_compact(cli_opts *o);
 int cmd_flush(cli_opts *o);
 int cmd_meta_get(cli_opts *o);
 int cmd_meta_set(cli_opts *o);
+int cmd_filter_index_get(cli_opts *o);
+int cmd_filter_index_set(cli_opts *o);
 int cmd_upsert(cli_opts *o);
 int cmd_get(cli_opts *o);
 int cmd_delete(cli_opts *o);

@@ -443,6 +443,30 @@ int cmd_meta_set(cli_opts *o) {
     return 0;
 }
 
+int cmd_filter_index_get(cli_opts *o) {
+    want_args(o, 1, 1, "one collection name");
+    nidus_db *db = cli_open(o, OPEN_READ, 0);
+    nidus_names *n;
+    int rc = nidus_get_filter_index(db, o->pos[0], &n);
+    if (rc) cli_fail_db(db, rc, "filter-index get");
+    json_t *fields = json_array();
+    for (size_t i = 0; i < n->count; i++) json_array_append_new(fields, cj_str(n->names[i]));
+    json_t *j = json_object();
+    json_object_set_new(j, "fields", fields);
+    cj_print(stdout, j, true);
+    nidus_free(n);
+    return 0;
+}
+
+int cmd_filter_index_set(cli_opts *o) {
+    want_args(o, 1, CLI_MAX_POS, "a collection name and the fields to index");
+    nidus_db *db = cli_open(o, OPEN_WRITE, 0);
+    int rc = nidus_set_filter_index(db, o->pos[0], o->pos + 1, o->npos - 1);
+    if (rc) cli_fail_db(db, rc, "filter-index set");
+    print_ok();
+    return 0;
+}
+
 /* ---- dispatch ---- */
 
 typedef struct command {
@@ -462,6 +486,8 @@ static const command COMMANDS[] = {
     {"meta get", cmd_meta_get, false}, {"meta set", cmd_meta_set, true},
     {"import", cmd_import, true},     {"dump", cmd_dump, false},
     {"load", cmd_load, true},         {"check", cmd_check, false},
+    {"filter-index get", cmd_filter_index_get, false},
+    {"filter-index set", cmd_filter_index_set, true},
 };
 
 int main(int argc, char **argv) {
