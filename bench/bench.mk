@@ -1,6 +1,7 @@
 # bench/bench.mk — `make bench` and `make bench-quick` (included by the top Makefile).
 #
-#   make bench        every engine on 4 data sets (5-10 min on 2 cores, +3 min the first
+#   make bench        every engine on 4 data sets, + filtered queries on 1M x 384 (10-15
+#                     min on 2 cores, +3 min the first
 #                     time: installs and data), table + CSV
 #   make bench-quick  100k x 384 only, nidus 1 thread vs roofline and hnswlib (< 1 min);
 #                     its last line is `bench-quick: nidus/roofline=R nidus/hnswlib=H`

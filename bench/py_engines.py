@@ -33,7 +33,8 @@ FORMAT_VERSION = 1
 # strings are handed to every engine, which parses them itself.
 BUCKETS = 1000
 FILTERS = ["eq:0",                                  # 0.1%
-           "in:" + ",".join(str(b) for b in range(10)),  # 1%
+           "in:" + ",".join(str(b) for b in range(10)),  # 1%, as a set
+           "lt:10",                                 # 1%, as a range
            "lt:100",                                # 10%
            "lt:500"]                                # 50%
 FGT_VERSION = 1
