@@ -282,7 +282,6 @@ static int run_filtered(int argc, char **argv, const char *filters, const float 
     nidus_db *db = NULL;
     int rc = nidus_open_memory((uint32_t)dim, &db);
     if (rc) die("open_memory", db, rc);
-    double t0 = now_s();
     enum { CHUNK = 8192 };
     nidus_record *recs = calloc(CHUNK, sizeof *recs);
     nidus_attr *attrs = calloc(CHUNK, sizeof *attrs);
@@ -326,7 +325,6 @@ static int run_filtered(int argc, char **argv, const char *filters, const float 
 #endif
     }
 #endif
-    (void)t0;
 
     /* variants: plain unfiltered, plain x each filter (scan), indexed x each filter */
     int nv = 1 + nf * ncoll;
