@@ -30,9 +30,10 @@
  * Threading
  * ---------
  * A handle may be shared by any number of threads. Read calls (search, get, get_all,
- * collections, meta, footprint, has_collection) run concurrently; write calls
- * (upsert, delete, create, drop, set_meta, flush, compact) take the handle
- * exclusively and wait for running reads. nidus_close() must not race any other call
+ * collections, meta, footprint, has_collection, search_similar, list_docs,
+ * aggregate) run concurrently; write calls (upsert, delete, create, drop,
+ * set_meta, flush, compact) take the handle exclusively and wait for running
+ * reads. nidus_close() must not race any other call
  * on the same handle. When threads share a handle, read a failure's message with
  * nidus_errmsg_copy(), which is atomic with respect to other threads' failures.
  *
@@ -475,7 +476,8 @@ NIDUS_API int nidus_sys_errno(nidus_db *db);
 
 /* Size of the store. `rows` counts every row in the matrix (live, dead, orphaned);
  * vector_bytes = rows * dimension * 4; index_bytes estimates the in-memory index
- * (ids, attrs, tables) beyond the vectors. */
+ * (ids, attrs, tables) beyond the vectors; filter_index_bytes what the filter
+ * indexes (nidus_set_filter_index) hold, not counted in index_bytes. */
 typedef struct nidus_footprint {
     uint64_t rows;
     uint64_t dead_rows;
@@ -483,6 +485,7 @@ typedef struct nidus_footprint {
     uint64_t vector_bytes;
     uint64_t doc_count;
     uint64_t index_bytes;
+    uint64_t filter_index_bytes;
 } nidus_footprint;
 
 /* @return the pinned dimension; 0 for a NULL or closed handle. */
@@ -546,6 +549,37 @@ NIDUS_API int nidus_get_meta(nidus_db *db, const char *collection, nidus_meta **
  * @return as nidus_create_collection. */
 NIDUS_API int nidus_set_meta(nidus_db *db, const char *collection,
                              const nidus_meta_entry *entries, size_t count);
+
+/* ------------------------------------------------------------------------------ */
+/* The filter index                                                               */
+/* ------------------------------------------------------------------------------ */
+
+/* Declare the attribute fields of `collection` whose values are indexed, so that a
+ * filtered search (and nidus_delete_where*) walks only the records its indexed
+ * predicates can match instead of the whole collection: Eq, In, Glob (by its
+ * literal prefix), Contains, ContainsAny, the three token predicates and
+ * Lt/Le/Gt/Ge, alone or under All (and Any when every branch is indexed), when
+ * they match at most about an eighth of the collection. Results are exactly
+ * those without the index. The declaration replaces the previous one; an empty
+ * list (n_fields 0) drops the index. It is logged as nidus 0.80's SetFilterIndex
+ * (log op 8, each field with both of nidus's structures on), so nidus 0.80 reads
+ * it too; the collection is created if absent, as there. Declaring what is
+ * already declared logs nothing. The index is built from the records already
+ * stored before the call returns, kept up to date by every write and rebuilt
+ * at open.
+ * @param fields Borrowed array of `n_fields` NUL-terminated UTF-8 names, none
+ *        empty, none twice.
+ * @return NIDUS_OK; NIDUS_EINVAL (a NULL, empty, repeated or non-UTF-8 name;
+ *         fields NULL with n_fields > 0; a bad collection name); NIDUS_EREADONLY;
+ *         NIDUS_EIO; NIDUS_ENOSPC; NIDUS_ENOMEM; NIDUS_EBROKEN; NIDUS_EMISUSE. */
+NIDUS_API int nidus_set_filter_index(nidus_db *db, const char *collection,
+                                     const char *const *fields, size_t n_fields);
+
+/* The fields declared for `collection`'s filter index, in declaration order (an
+ * empty list when none are, or the collection is absent).
+ * @param out Caller owns; free with nidus_free().
+ * @return NIDUS_OK; NIDUS_ENOMEM; NIDUS_EMISUSE. */
+NIDUS_API int nidus_get_filter_index(nidus_db *db, const char *collection, nidus_names **out);
 
 /* ------------------------------------------------------------------------------ */
 /* Writing                                                                        */
@@ -647,8 +681,9 @@ NIDUS_API int nidus_get(nidus_db *db, const char *collection, const char *const 
 
 /* Search options. Always start from nidus_search_opts_init(); fields may be added
  * at the end in later versions, which struct_size tells apart: a struct of an
- * earlier version of this header (0.4.0: up to `threads`) is read with the later
- * fields at their defaults; any other struct_size is refused with NIDUS_EMISUSE. */
+ * earlier version of this header (0.4.0: up to `threads`; then up to `where`) is
+ * read with the later fields at their defaults; any other struct_size is refused
+ * with NIDUS_EMISUSE. */
 typedef struct nidus_search_opts {
     size_t struct_size;              /* set by nidus_search_opts_init */
     size_t top_k;                    /* number of hits wanted; 0 gives none */
@@ -666,10 +701,35 @@ typedef struct nidus_search_opts {
     const nidus_filter *where;       /* a filter tree (Borrowed); NULL = match all.
                                         With `filter` too, a record must match both.
                                         A bad tree: NIDUS_EINVAL. */
+    /* ---- added after `where`: paging and projection ---- */
+    size_t offset;                   /* skip the first `offset` hits of the ranking
+                                        (a page: hits offset .. offset+top_k-1 of
+                                        the order described at nidus_hits). With
+                                        offset > 0, offset + top_k must be at most
+                                        NIDUS_MAX_DEPTH, else NIDUS_EINVAL ("offset
+                                        O + top_k K exceeds the maximum of 10000");
+                                        offset 0 keeps top_k unbounded (clamped to
+                                        the scope). An offset past the end: no hits. */
+    const char *const *include_attrs; /* projection (Borrowed): non-NULL = the hits
+                                         carry only these keys (n_include_attrs of
+                                         them, possibly 0: no attributes); a key no
+                                         record has is simply absent. NULL = all. */
+    size_t n_include_attrs;
+    const char *const *exclude_attrs; /* non-NULL = every key but these (unknown
+                                         keys drop nothing). include and exclude
+                                         both non-NULL: NIDUS_EINVAL. A NULL or
+                                         non-UTF-8 key: NIDUS_EINVAL. Projection
+                                         changes only what a hit carries, never
+                                         which records match or rank. */
+    size_t n_exclude_attrs;
 } nidus_search_opts;
 
-/* struct_size, then top_k 10, whole store, no filter, no min_score, threads 0.
- * Never fails (NULL is a no-op). */
+/* The deepest ranking a paged call may ask for: offset + top_k (search, similar),
+ * as nidus 0.80's HTTP API bounds it (MAX_TOP_K). */
+#define NIDUS_MAX_DEPTH 10000
+
+/* struct_size, then top_k 10, whole store, no filter, no min_score, threads 0,
+ * offset 0, no projection. Never fails (NULL is a no-op). */
 NIDUS_API void nidus_search_opts_init(nidus_search_opts *opts);
 
 typedef struct nidus_hit {
@@ -696,8 +756,9 @@ typedef struct nidus_hits {
  * @param opts Borrowed; NULL means the defaults of nidus_search_opts_init().
  * @param out Caller owns; free with nidus_free().
  * @return NIDUS_OK; NIDUS_EDIM; NIDUS_EINVAL (also a bad filter: "invalid
- *         filter: ..."); NIDUS_ENOMEM; NIDUS_EMISUSE (also for opts not from
- *         nidus_search_opts_init).
+ *         filter: ...", offset + top_k above NIDUS_MAX_DEPTH, include_attrs and
+ *         exclude_attrs both given); NIDUS_ENOMEM; NIDUS_EMISUSE (also for opts
+ *         not from nidus_search_opts_init).
  * @note Cost: one pass over the rows of the scope. Runs concurrently with other
  *       reads on the same handle. */
 NIDUS_API int nidus_search(nidus_db *db, const float *query, size_t qlen,
@@ -730,6 +791,160 @@ NIDUS_API const char *nidus_kernel_name(void);
  * NIDUS_KERNEL=portable turns screening off, NIDUS_KERNEL=avx2 keeps it to
  * AVX2+FMA. Static text. */
 NIDUS_API const char *nidus_batch_kernel_name(void);
+
+/* "More like this" (nidus 0.80's search_similar): search with the stored vector of
+ * record `id` of `collection` (both Borrowed, UTF-8) as the query, exactly as
+ * nidus_search would with that vector (normalized again in a cosine store, as nidus
+ * does), and leave the source record itself out by identity (its collection and
+ * id, never by score: a duplicate vector under another id is still a hit). The
+ * ranking is computed one hit deeper than offset + top_k and the source removed
+ * before the page is cut, so a full page comes back when enough other records
+ * match. Every other option means what it means for nidus_search (filter, where,
+ * min_score, threads, offset and its NIDUS_MAX_DEPTH bound, projection), except
+ * the scope: opts->collections NULL or n_collections 0 means the source's own
+ * collection (as an empty scope does in nidus), not every collection; a scope
+ * may name other collections, with or without the source's.
+ * @param opts Borrowed; NULL means the defaults of nidus_search_opts_init().
+ * @param out Caller owns; free with nidus_free(). NULL on failure.
+ * @return NIDUS_OK; NIDUS_ENOTFOUND (no such collection or record: "no record
+ *         `id` in collection `c`"); NIDUS_EINVAL (NULL or non-UTF-8 collection
+ *         or id, a bad filter, offset + top_k too deep, include and exclude
+ *         both given); NIDUS_ENOMEM; NIDUS_EMISUSE (bad handle, out NULL, opts
+ *         not from nidus_search_opts_init). */
+NIDUS_API int nidus_search_similar(nidus_db *db, const char *collection, const char *id,
+                                   const nidus_search_opts *opts, nidus_hits **out);
+
+/* ------------------------------------------------------------------------------ */
+/* Listing and aggregating by attributes (no query vector)                       */
+/* ------------------------------------------------------------------------------ */
+
+#define NIDUS_LIST_DEFAULT_LIMIT 100
+
+/* Options of nidus_list_docs. Always start from nidus_list_opts_init(); struct_size
+ * tells versions apart as for nidus_search_opts (this is the first version; any
+ * other size is NIDUS_EMISUSE). */
+typedef struct nidus_list_opts {
+    size_t struct_size;              /* set by nidus_list_opts_init */
+    const char *const *collections;  /* scope: NULL = every collection; absent
+                                        names skipped; a name given twice is
+                                        listed once */
+    size_t n_collections;
+    const nidus_filter *where;       /* filter tree (Borrowed); NULL = match all */
+    size_t offset;                   /* skip this many records of the order */
+    size_t limit;                    /* at most this many (default 100; 0: none;
+                                        no upper bound, as in nidus) */
+    const char *order_by;            /* NULL: storage order (row ascending, across
+                                        the scope's collections: the order records
+                                        were written, nidus's default). A field:
+                                        see nidus_list_docs. */
+    int descending;                  /* with order_by: largest first */
+    const char *const *include_attrs; /* projection, exactly as nidus_search_opts */
+    size_t n_include_attrs;
+    const char *const *exclude_attrs;
+    size_t n_exclude_attrs;
+} nidus_list_opts;
+
+/* struct_size, every collection, no filter, offset 0, limit 100, storage order,
+ * no projection. Never fails (NULL is a no-op). */
+NIDUS_API void nidus_list_opts_init(nidus_list_opts *opts);
+
+/* The records of the scope matching `where`, without scoring (nidus 0.80's list;
+ * named _docs because nidus_list is the List value constructor above),
+ * ordered, then paged: records [offset, offset + limit) of the order.
+ * Order: without order_by, by row (storage order). With order_by = f (nidus's
+ * rules): the first record in storage order whose f is orderable (an Int, Str,
+ * Bool, Float other than NaN, or DateTime) fixes the type; records whose f is of
+ * that type (a Float: not NaN) are sorted by it (Str bytewise, false < true,
+ * -0.0 == 0.0), ascending or descending, equal values keeping storage order;
+ * every other record (f absent, Null, a List, NaN, another type) follows them in
+ * one trailing group in storage order, in both directions. No orderable f at all:
+ * storage order. Each doc carries its collection, id, stored vector and the
+ * projected attributes. nidus returns no total count, so neither does this; a
+ * caller pages until a short page.
+ * @param opts Borrowed; NULL means the defaults of nidus_list_opts_init().
+ * @param out Caller owns; free with nidus_free(). NULL on failure.
+ * @return NIDUS_OK; NIDUS_EINVAL (bad filter, NULL names, collections NULL
+ *         with n_collections > 0, order_by not UTF-8, include and exclude
+ *         both given); NIDUS_ENOMEM; NIDUS_EMISUSE (bad handle, out NULL, opts
+ *         not from nidus_list_opts_init). */
+NIDUS_API int nidus_list_docs(nidus_db *db, const nidus_list_opts *opts, nidus_docs **out);
+
+/* nidus 0.80's cap on distinct group_by values tracked by one aggregate. */
+#define NIDUS_MAX_GROUPS 10000
+
+/* Options of nidus_aggregate. Always start from nidus_aggregate_opts_init();
+ * struct_size as for nidus_list_opts. */
+typedef struct nidus_aggregate_opts {
+    size_t struct_size;              /* set by nidus_aggregate_opts_init */
+    const char *const *collections;  /* scope, as nidus_list_opts */
+    size_t n_collections;
+    const nidus_filter *where;       /* filter tree (Borrowed); NULL = match all */
+    const char *const *sum;          /* attributes to sum (Borrowed, UTF-8) */
+    size_t n_sum;
+    const char *group_by;            /* NULL: totals only; a field: also one group
+                                        per distinct value; "" is NIDUS_EINVAL
+                                        ("group_by needs a field name") */
+    size_t max_groups;               /* distinct values tracked (default
+                                        NIDUS_MAX_GROUPS); at least 1 */
+} nidus_aggregate_opts;
+
+/* struct_size, every collection, no filter, no sums, no group_by, max_groups
+ * NIDUS_MAX_GROUPS. Never fails (NULL is a no-op). */
+NIDUS_API void nidus_aggregate_opts_init(nidus_aggregate_opts *opts);
+
+/* One sum: `value` is NIDUS_INT while every addend was an Int and the exact total
+ * fits int64 (no wrap: the total is kept in 128 bits), else NIDUS_FLOAT (a Float
+ * addend seen, or the Int total overflowed int64: then the total as a double).
+ * Only Int and Float values are added; absent, Null, Str, Bool, List and DateTime
+ * values are skipped, never counted as 0. No addend at all: Int 0. A Float total
+ * is (the exact Int part, rounded) + (the Float addends summed in the order
+ * nidus_aggregate visits the records); NaN and infinities propagate. */
+typedef struct nidus_sum {
+    const char *field;
+    nidus_value value;
+} nidus_sum;
+
+/* One distinct value of group_by and the aggregates over its records. */
+typedef struct nidus_group {
+    int present;                     /* 0: the records missing the attribute (nidus's
+                                        JSON `"value": null`); `value` is then Null.
+                                        1: `value` holds it (a present Null is its
+                                        own group) */
+    nidus_value value;
+    uint64_t count;
+    const nidus_sum *sums;           /* the same fields as nidus_aggregation.sums */
+    size_t n_sums;
+} nidus_group;
+
+/* nidus 0.80's {"count", "sums", "groups", "groups_truncated"}. */
+typedef struct nidus_aggregation {
+    uint64_t count;                  /* records matching across the scope */
+    const nidus_sum *sums;           /* one per distinct sum field, sorted by field
+                                        bytewise (nidus's JSON map) */
+    size_t n_sums;
+    const nidus_group *groups;       /* group_by only: largest count first; equal
+                                        counts in the order of nidus's group key
+                                        (SPEC.md section 11) */
+    size_t n_groups;
+    int groups_truncated;            /* 1: more than max_groups distinct values; a
+                                        value first met past the cap got no group
+                                        (its records still count in the totals,
+                                        and tracked groups stay exact) */
+} nidus_aggregation;
+
+/* Count the records of the scope matching `where` and sum the `sum` attributes,
+ * in one pass over the index (no vector is read), optionally grouped (nidus
+ * 0.80's aggregate). Records are visited collection by collection, in scope
+ * order (every collection: by name), each in storage order (row); that order
+ * decides Float rounding, each group's reported value (its first record's) and
+ * which values get a group when the cap is reached (nidus visits a hash map).
+ * @param opts Borrowed; NULL means the defaults of nidus_aggregate_opts_init().
+ * @param out Caller owns; free with nidus_free(). NULL on failure.
+ * @return NIDUS_OK; NIDUS_EINVAL (bad filter, NULL or non-UTF-8 names, group_by
+ *         "", max_groups 0, sum NULL with n_sum > 0); NIDUS_ENOMEM;
+ *         NIDUS_EMISUSE (bad handle, out NULL, opts not from
+ *         nidus_aggregate_opts_init). */
+NIDUS_API int nidus_aggregate(nidus_db *db, const nidus_aggregate_opts *opts, nidus_aggregation **out);
 
 /* Release anything the library returned as "Caller owns". NULL is a no-op. */
 NIDUS_API void nidus_free(void *result);

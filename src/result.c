@@ -44,13 +44,53 @@ static void put_value(layout *a, nidus_value *dst, const nidus_value *src) {
     if (dst) *dst = v;
 }
 
-static const nidus_attr *put_attrs(layout *a, const nattrs *src) {
-    nidus_attr *out = take(a, src->n * sizeof *out, alignof(nidus_attr));
-    for (size_t i = 0; i < src->n; i++) {
+/* ------------------------------------------------------------ projection ---- */
+
+int nidus__proj_init(nproj *p, const char *const *inc, size_t ninc, const char *const *exc, size_t nexc, nerr *e) {
+    *p = (nproj){NULL, 0, false};
+    if (inc && exc)
+        return nidus__err(e, NIDUS_EINVAL, 0,
+                          "include_attrs and exclude_attrs are mutually exclusive; give at most one");
+    if (!inc && ninc) return nidus__err(e, NIDUS_EINVAL, 0, "include_attrs is NULL but n_include_attrs is %zu", ninc);
+    if (!exc && nexc) return nidus__err(e, NIDUS_EINVAL, 0, "exclude_attrs is NULL but n_exclude_attrs is %zu", nexc);
+    const char *const *keys = inc ? inc : exc;
+    size_t n = inc ? ninc : nexc;
+    for (size_t i = 0; keys && i < n; i++)
+        if (!nidus__utf8_cstr(keys[i]))
+            return nidus__err(e, NIDUS_EINVAL, 0, "%s_attrs[%zu] is %s", inc ? "include" : "exclude", i,
+                              keys[i] ? "not valid UTF-8" : "NULL");
+    *p = (nproj){keys, n, exc != NULL};
+    return NIDUS_OK;
+}
+
+/* Whether p lets the attribute `key` through. A stored key may hold a NUL (a
+ * foreign writer's); it then matches no caller key, which holds none. */
+static bool proj_keeps(const nproj *p, const nidus_str *key) {
+    if (!p || !p->keys) return true;
+    bool named = false;
+    for (size_t i = 0; i < p->n && !named; i++)
+        named = strlen(p->keys[i]) == key->len && memcmp(p->keys[i], key->ptr, key->len) == 0;
+    return named != p->exclude;
+}
+
+static size_t proj_count(const nproj *p, const nattrs *src) {
+    size_t n = 0;
+    for (size_t i = 0; i < src->n; i++) n += proj_keeps(p, &src->items[i].key);
+    return n;
+}
+
+/* The attributes of src that p keeps (sorted, as src); *n receives their count. */
+static const nidus_attr *put_attrs(layout *a, const nattrs *src, const nproj *p, size_t *n) {
+    size_t kept = proj_count(p, src);
+    nidus_attr *out = take(a, kept * sizeof *out, alignof(nidus_attr));
+    for (size_t i = 0, j = 0; i < src->n; i++) {
+        if (!proj_keeps(p, &src->items[i].key)) continue;
         const char *k = put_str(a, src->items[i].key.ptr, src->items[i].key.len);
-        if (out) out[i].key = k;
-        put_value(a, out ? &out[i].value : NULL, &src->items[i].val);
+        if (out) out[j].key = k;
+        put_value(a, out ? &out[j].value : NULL, &src->items[i].val);
+        j++;
     }
+    *n = kept;
     return out;
 }
 
@@ -71,6 +111,7 @@ static void *build(fill_fn fill, const void *ctx) {
 typedef struct hits_ctx {
     const ntopk_item *items;
     size_t n;
+    const nproj *p;
 } hits_ctx;
 
 static void fill_hits(layout *a, const void *vctx) {
@@ -83,13 +124,14 @@ static void fill_hits(layout *a, const void *vctx) {
         const ncoll *c = h->items[i].ref2;
         const char *cn = put_str(a, c->name.ptr, c->name.len);
         const char *id = put_str(a, d->id.ptr, d->id.len);
-        const nidus_attr *at = put_attrs(a, &d->attrs);
-        if (hits) hits[i] = (nidus_hit){cn, id, h->items[i].score, d->row, at, d->attrs.n};
+        size_t na;
+        const nidus_attr *at = put_attrs(a, &d->attrs, h->p, &na);
+        if (hits) hits[i] = (nidus_hit){cn, id, h->items[i].score, d->row, at, na};
     }
 }
 
-nidus_hits *nidus__result_hits(const ntopk_item *items, size_t n) {
-    hits_ctx h = {items, n};
+nidus_hits *nidus__result_hits(const ntopk_item *items, size_t n, const nproj *p) {
+    hits_ctx h = {items, n, p};
     return build(fill_hits, &h);
 }
 
@@ -114,8 +156,9 @@ static void fill_docs(layout *a, const void *vctx) {
         float *v = take(a, (size_t)x->dim * sizeof(float), alignof(float));
         if (v) memcpy(v, x->mat + d->row * x->dim, (size_t)x->dim * sizeof(float));
         const char *id = put_str(a, d->id.ptr, d->id.len);
-        const nidus_attr *at = put_attrs(a, &d->attrs);
-        if (docs) docs[i] = (nidus_doc){cn, id, v, at, d->attrs.n};
+        size_t na;
+        const nidus_attr *at = put_attrs(a, &d->attrs, NULL, &na);
+        if (docs) docs[i] = (nidus_doc){cn, id, v, at, na};
     }
 }
 
@@ -123,6 +166,76 @@ nidus_docs *nidus__result_docs(const ncoll *c, const ndoc *const *docs, size_t n
     docs_ctx x = {c, docs, n, mat, dim};
     return build(fill_docs, &x);
 }
+
+typedef struct refs_ctx {
+    const nref *refs;
+    size_t n;
+    const float *mat;
+    uint32_t dim;
+    const nproj *p;
+} refs_ctx;
+
+/* Each collection name is copied once per run of docs from it (a list is mostly
+ * runs), so a page from one collection holds its name once. */
+static void fill_refs(layout *a, const void *vctx) {
+    const refs_ctx *x = vctx;
+    nidus_docs *res = take(a, sizeof *res, alignof(nidus_docs));
+    nidus_doc *docs = take(a, x->n * sizeof *docs, alignof(nidus_doc));
+    if (res) *res = (nidus_docs){x->n, docs};
+    const ncoll *last = NULL;
+    const char *cn = NULL;
+    for (size_t i = 0; i < x->n; i++) {
+        const ndoc *d = x->refs[i].d;
+        if (x->refs[i].c != last) {
+            last = x->refs[i].c;
+            cn = put_str(a, last->name.ptr, last->name.len);
+        }
+        float *v = take(a, (size_t)x->dim * sizeof(float), alignof(float));
+        if (v) memcpy(v, x->mat + d->row * x->dim, (size_t)x->dim * sizeof(float));
+        const char *id = put_str(a, d->id.ptr, d->id.len);
+        size_t na;
+        const nidus_attr *at = put_attrs(a, &d->attrs, x->p, &na);
+        if (docs) docs[i] = (nidus_doc){cn, id, v, at, na};
+    }
+}
+
+nidus_docs *nidus__result_refs(const nref *refs, size_t n, const float *mat, uint32_t dim, const nproj *p) {
+    refs_ctx x = {refs, n, mat, dim, p};
+    return build(fill_refs, &x);
+}
+
+/* ----------------------------------------------------------- aggregation ---- */
+
+/* nf sums named fields[0..nf) with values vals[0..nf) (numbers: nothing to copy). */
+static const nidus_sum *put_sums(layout *a, const char *const *names, const nidus_value *vals, size_t nf) {
+    nidus_sum *out = take(a, nf * sizeof *out, alignof(nidus_sum));
+    if (out)
+        for (size_t i = 0; i < nf; i++) out[i] = (nidus_sum){names[i], vals[i]};
+    return out;
+}
+
+static void fill_aggregation(layout *a, const void *vctx) {
+    const nagg_out *x = vctx;
+    nidus_aggregation *res = take(a, sizeof *res, alignof(nidus_aggregation));
+    nidus_group *groups = take(a, x->ng * sizeof *groups, alignof(nidus_group));
+    /* The field names once, shared by the totals and every group. */
+    const char **names = take(a, x->nf * sizeof *names, alignof(const char *));
+    for (size_t i = 0; i < x->nf; i++) {
+        const char *f = put_str(a, x->fields[i], strlen(x->fields[i]));
+        if (names) names[i] = f;
+    }
+    const nidus_sum *sums = put_sums(a, names, x->sums, x->nf);
+    if (res) *res = (nidus_aggregation){x->count, sums, x->nf, groups, x->ng, x->truncated};
+    for (size_t g = 0; g < x->ng; g++) {
+        const nagg_group *src = &x->groups[g];
+        nidus_group out = {src->value != NULL, {.type = NIDUS_NULL}, src->count, NULL, x->nf};
+        if (src->value) put_value(a, &out.value, src->value);
+        out.sums = put_sums(a, names, src->sums, x->nf);
+        if (groups) groups[g] = out;
+    }
+}
+
+nidus_aggregation *nidus__result_aggregation(const nagg_out *a) { return build(fill_aggregation, a); }
 
 /* ------------------------------------------------------------ names/meta ---- */
 

@@ -4,6 +4,7 @@
  * size the top-ks, prepare the batch screen, scan (scan.c, on threads), build the
  * results (result.c). The store's distance picks the exact kernels once, here:
  * the scan loops are the same for every metric. */
+#include "findex.h"
 #include "result.h"
 #include "scan.h"
 
@@ -31,10 +32,12 @@ static const nidus_search_opts *opts_or_defaults(const nidus_search_opts *opts, 
         return defaults;
     }
     if (opts->struct_size == sizeof *opts) return opts;
-    /* 0.4.0's struct ended before `where`: read it with where = NULL. */
-    if (opts->struct_size == offsetof(nidus_search_opts, where)) {
+    /* Earlier versions: 0.4.0's struct ended before `where`, the next before
+     * `offset`; read them with the later fields at their defaults. */
+    size_t old = opts->struct_size;
+    if (old == offsetof(nidus_search_opts, where) || old == offsetof(nidus_search_opts, offset)) {
         nidus_search_opts_init(defaults);
-        memcpy(defaults, opts, offsetof(nidus_search_opts, where));
+        memcpy(defaults, opts, old);
         defaults->struct_size = sizeof *defaults;
         return defaults;
     }
@@ -45,6 +48,10 @@ static const nidus_search_opts *opts_or_defaults(const nidus_search_opts *opts, 
 typedef struct search {
     nidus_db *db;
     const nidus_search_opts *opts;
+    nproj proj;          /* what the hits carry */
+    const ndoc *skip;    /* similar: the source record, left out (NULL: none) */
+    const ncoll *skip_c; /* and its collection */
+    bool stored;         /* similar: the query is a stored row (not checked) */
     size_t nq;
     uint32_t dim;
     int distance;     /* the store's nidus_distance */
@@ -53,9 +60,10 @@ typedef struct search {
     ncoll **scope; /* the collections searched, each once */
     nscan *orders; /* their scan orders */
     size_t nscope;
-    size_t total; /* docs in the scope */
+    size_t total; /* docs in the scope (with a filter index: candidates) */
+    void *narrowed; /* the filter index's candidate orders (findex.c) */
     float *q;     /* the nq queries (normalized in a cosine store) */
-    size_t k;     /* hits per query: top_k, at most total */
+    size_t k;     /* ranked per query: offset + top_k (+1 for similar), at most total */
     unsigned nt;  /* threads */
     ntopk_item *storage;
     ntopk *tops;   /* thread t's top-k of query i at tops[t * nq + i] */
@@ -87,23 +95,62 @@ static void search_free(search *s) {
     nidus__free(s->scratch);
     nidus__free(s->masks);
     nidus__filter_free(s->f);
+    nidus__findex_release(s->narrowed);
 }
 
-/* Everything about the input that needs no allocation. */
-static int check_input(const search *s, const float *queries, size_t qlen, nerr *e) {
+/* offset + top_k, saturating: how deep a page reaches into the ranking. */
+static size_t page_depth(const nidus_search_opts *opts) {
+    return opts->top_k > SIZE_MAX - opts->offset ? SIZE_MAX : opts->offset + opts->top_k;
+}
+
+/* The options' own checks (nidus 0.80's check_page and projection refusal);
+ * *proj receives the projection. */
+static int check_opts(const nidus_search_opts *opts, nproj *proj, nerr *e) {
+    if (opts->n_filter && !opts->filter)
+        return nidus__err(e, NIDUS_EINVAL, 0, "filter is NULL but n_filter is %zu", opts->n_filter);
+    /* Only a page is bounded: offset 0 keeps top_k's old meaning (any size, clamped). */
+    if (opts->offset && page_depth(opts) > NIDUS_MAX_DEPTH)
+        return nidus__err(e, NIDUS_EINVAL, 0, "offset %zu + top_k %zu exceeds the maximum of %d", opts->offset,
+                          opts->top_k, NIDUS_MAX_DEPTH);
+    return nidus__proj_init(proj, opts->include_attrs, opts->n_include_attrs, opts->exclude_attrs,
+                            opts->n_exclude_attrs, e);
+}
+
+/* Everything about the input that needs no allocation; fills s->proj. */
+static int check_input(search *s, const float *queries, size_t qlen, nerr *e) {
     const nidus_search_opts *opts = s->opts;
     size_t nq = s->nq;
     if (qlen != s->dim)
         return nidus__err(e, NIDUS_EDIM, 0, "query length %zu does not match store dimension %u", qlen, s->dim);
     if (!queries) return nidus__err(e, NIDUS_EINVAL, 0, "query is NULL");
-    for (size_t i = 0; i < nq * qlen; i++)
+    for (size_t i = 0; !s->stored && i < nq * qlen; i++)
         if (!isfinite(queries[i]))
             return nidus__err(e, NIDUS_EINVAL, 0, "query %zu element %zu is %s", i / qlen, i % qlen,
                               isnan(queries[i]) ? "NaN" : "infinite");
-    if (opts->n_collections && !opts->collections)
-        return nidus__err(e, NIDUS_EINVAL, 0, "collections is NULL but n_collections is %zu", opts->n_collections);
-    if (opts->n_filter && !opts->filter)
-        return nidus__err(e, NIDUS_EINVAL, 0, "filter is NULL but n_filter is %zu", opts->n_filter);
+    return check_opts(opts, &s->proj, e);
+}
+
+int nidus__scope_resolve(const nidus_db *db, const char *const *names, size_t count, ncoll ***out, size_t *n,
+                         nerr *e) {
+    *out = NULL;
+    *n = 0;
+    if (count && !names) return nidus__err(e, NIDUS_EINVAL, 0, "collections is NULL but n_collections is %zu", count);
+    for (size_t i = 0; names && i < count; i++)
+        if (!nidus__utf8_cstr(names[i]))
+            return nidus__err(e, NIDUS_EINVAL, 0, "collection name %zu is %s", i,
+                              names[i] ? "not valid UTF-8" : "NULL");
+    size_t want = names ? count : db->colls.n;
+    ncoll **v = nidus__mallocarray(want ? want : 1, sizeof *v);
+    if (!v) return nidus__err(e, NIDUS_ENOMEM, 0, "out of memory");
+    size_t got = 0;
+    for (size_t i = 0; i < want; i++) {
+        ncoll *c = names ? nidus__coll_find(&db->colls, names[i], strlen(names[i])) : db->colls.v[i];
+        bool dup = !c;
+        for (size_t x = 0; x < got && !dup; x++) dup = v[x] == c;
+        if (!dup) v[got++] = c;
+    }
+    *out = v;
+    *n = got;
     return NIDUS_OK;
 }
 
@@ -111,25 +158,13 @@ static int check_input(const search *s, const float *queries, size_t qlen, nerr 
  * their scan orders. */
 static int resolve_scope(search *s, nerr *e) {
     const nidus_search_opts *opts = s->opts;
-    size_t want = opts->collections ? opts->n_collections : s->db->colls.n;
-    if (!(s->scope = nidus__mallocarray(want ? want : 1, sizeof *s->scope)) ||
-        !(s->orders = nidus__mallocarray(want ? want : 1, sizeof *s->orders)))
+    int rc = nidus__scope_resolve(s->db, opts->collections, opts->n_collections, &s->scope, &s->nscope, e);
+    if (rc) return rc;
+    if (!(s->orders = nidus__mallocarray(s->nscope ? s->nscope : 1, sizeof *s->orders)))
         return nidus__err(e, NIDUS_ENOMEM, 0, "out of memory");
-    for (size_t i = 0; i < want; i++) {
-        ncoll *c;
-        if (opts->collections) {
-            const char *name = opts->collections[i];
-            if (!name) return nidus__err(e, NIDUS_EINVAL, 0, "collection name %zu is NULL", i);
-            if (!(c = nidus__coll_find(&s->db->colls, name, strlen(name)))) continue;
-            bool dup = false;
-            for (size_t x = 0; x < s->nscope && !dup; x++) dup = s->scope[x] == c;
-            if (dup) continue;
-        } else {
-            c = s->db->colls.v[i];
-        }
-        s->orders[s->nscope] = nidus__scan_order(c); /* idx NULL: doc order, still exact */
-        s->scope[s->nscope++] = c;
-        s->total += c->n;
+    for (size_t i = 0; i < s->nscope; i++) {
+        s->orders[i] = nidus__scan_order(s->scope[i]); /* idx NULL: doc order, still exact */
+        s->total += s->scope[i]->n;
     }
     return NIDUS_OK;
 }
@@ -159,7 +194,9 @@ static unsigned thread_count(unsigned want, size_t work) {
 /* k, the thread count, and per thread a top-k per query (one allocation for
  * all), a job and (batches) the exact scores of one block. */
 static int plan_topk(search *s, nerr *e) {
-    size_t nq = s->nq, k = s->opts->top_k < s->total ? s->opts->top_k : s->total;
+    size_t depth = page_depth(s->opts);
+    if (s->skip && depth < SIZE_MAX) depth++; /* similar: room for the source, dropped later */
+    size_t nq = s->nq, k = depth < s->total ? depth : s->total;
     s->k = k;
     if (k) s->nt = thread_count(s->opts->threads, s->total * (size_t)s->dim);
     size_t nt = s->nt;
@@ -270,11 +307,29 @@ static void scan_threads(search *s) {
         for (unsigned t = 1; t < nt; t++) nidus__topk_merge(&s->tops[qi], &s->tops[(size_t)t * nq + qi]);
 }
 
+/* The page of a ranked top-k (items[0..n), best first): the source of a similar
+ * search dropped, then offset skipped and top_k kept (nidus's one tail:
+ * exclude, paginate, truncate). Returns the page's first item; *n its size. */
+static const ntopk_item *cut_page(const search *s, ntopk_item *items, size_t *n) {
+    size_t m = *n;
+    for (size_t i = 0; s->skip && i < m; i++)
+        if (items[i].ref == s->skip && items[i].ref2 == s->skip_c) {
+            memmove(&items[i], &items[i + 1], (m - i - 1) * sizeof *items);
+            m--;
+            break;
+        }
+    size_t off = s->opts->offset < m ? s->opts->offset : m;
+    m -= off;
+    *n = m < s->opts->top_k ? m : s->opts->top_k;
+    return items + off;
+}
+
 /* results[i]: query i's hits, best first. All or nothing. */
 static int build_results(search *s, nidus_hits **results, nerr *e) {
     for (size_t qi = 0; qi < s->nq; qi++) {
         size_t n = nidus__topk_finish(&s->tops[qi]);
-        if (!(results[qi] = nidus__result_hits(s->tops[qi].heap, n))) {
+        const ntopk_item *page = n ? cut_page(s, s->tops[qi].heap, &n) : NULL;
+        if (!(results[qi] = nidus__result_hits(page, n, &s->proj))) {
             for (size_t x = 0; x < qi; x++) {
                 nidus__free(results[x]);
                 results[x] = NULL;
@@ -285,14 +340,17 @@ static int build_results(search *s, nidus_hits **results, nerr *e) {
     return NIDUS_OK;
 }
 
-/* Search nq queries; results[i] receives query i's hits. */
+/* Search nq queries; results[i] receives query i's hits. `skip`, when not NULL,
+ * is a similar search's source (in collection skip_c; the query is its row). */
 static int search_many(nidus_db *db, const float *queries, size_t nq, size_t qlen, const nidus_search_opts *opts,
-                       nidus_hits **results, nerr *e) {
-    search s = {.db = db, .opts = opts, .nq = nq, .dim = db->cfg.dimension, .distance = db->cfg.distance, .nt = 1};
+                       const ndoc *skip, const ncoll *skip_c, nidus_hits **results, nerr *e) {
+    search s = {.db = db, .opts = opts, .skip = skip, .skip_c = skip_c, .stored = skip != NULL, .nq = nq,
+                .dim = db->cfg.dimension, .distance = db->cfg.distance, .nt = 1};
     nidus__kfns_get(s.distance, &s.k_fns);
     int rc = check_input(&s, queries, qlen, e);
     if (!rc) rc = nidus__filter_compile_tree(opts->filter, opts->n_filter, opts->where, &s.f, e);
     if (!rc) rc = resolve_scope(&s, e);
+    if (!rc) nidus__findex_narrow(s.f, s.scope, s.orders, s.nscope, &s.total, &s.narrowed); /* never fails */
     if (!rc) rc = copy_queries(&s, queries, e);
     if (!rc) rc = plan_topk(&s, e);
     if (!rc) rc = prepare_screen(&s, e);
@@ -310,7 +368,7 @@ int nidus_search(nidus_db *db, const float *query, size_t qlen, const nidus_sear
     int rc = nidus__enter_read(db);
     if (rc) return rc;
     nerr e = {0};
-    rc = search_many(db, query, 1, qlen, opts, out, &e);
+    rc = search_many(db, query, 1, qlen, opts, NULL, NULL, out, &e);
     nidus__leave(db);
     return rc ? nidus__set_error(db, &e) : NIDUS_OK;
 }
@@ -324,7 +382,51 @@ int nidus_search_batch(nidus_db *db, const float *queries, size_t nq, size_t qle
     int rc = nidus__enter_read(db);
     if (rc) return rc;
     nerr e = {0};
-    rc = nq ? search_many(db, queries, nq, qlen, opts, out, &e) : NIDUS_OK;
+    rc = nq ? search_many(db, queries, nq, qlen, opts, NULL, NULL, out, &e) : NIDUS_OK;
+    nidus__leave(db);
+    return rc ? nidus__set_error(db, &e) : NIDUS_OK;
+}
+
+/* The source's scope (NULL or empty: its own collection), its record, then the
+ * search with its row as the query. Options are checked before the source is
+ * looked up, so a bad option is NIDUS_EINVAL even for a missing record. */
+static int similar(nidus_db *db, const char *collection, const char *id, const nidus_search_opts *opts,
+                   nidus_hits **out, nerr *e) {
+    if (!nidus__utf8_cstr(collection))
+        return nidus__err(e, NIDUS_EINVAL, 0, "collection is %s", collection ? "not valid UTF-8" : "NULL");
+    if (!nidus__utf8_cstr(id)) return nidus__err(e, NIDUS_EINVAL, 0, "id is %s", id ? "not valid UTF-8" : "NULL");
+    nproj proj;
+    int rc = check_opts(opts, &proj, e);
+    nfilter *f = NULL;
+    if (!rc) rc = nidus__filter_compile_tree(opts->filter, opts->n_filter, opts->where, &f, e);
+    nidus__filter_free(f);
+    ncoll **scope = NULL;
+    size_t nscope;
+    if (!rc) rc = nidus__scope_resolve(db, opts->collections, opts->n_collections, &scope, &nscope, e);
+    nidus__free(scope);
+    if (rc) return rc;
+    const ncoll *c = nidus__coll_find(&db->colls, collection, strlen(collection));
+    const ndoc *d = c ? nidus__doc_find(c, id, strlen(id)) : NULL;
+    if (!d) return nidus__err(e, NIDUS_ENOTFOUND, 0, "no record `%s` in collection `%s`", id, collection);
+    nidus_search_opts own = *opts;
+    if (!opts->collections || !opts->n_collections) {
+        own.collections = &collection;
+        own.n_collections = 1;
+    }
+    const float *row = db->data.vec + d->row * db->cfg.dimension;
+    return search_many(db, row, 1, db->cfg.dimension, &own, d, c, out, e);
+}
+
+int nidus_search_similar(nidus_db *db, const char *collection, const char *id, const nidus_search_opts *opts,
+                         nidus_hits **out) {
+    nidus_search_opts defaults;
+    if (!out) return NIDUS_EMISUSE;
+    *out = NULL;
+    if (!(opts = opts_or_defaults(opts, &defaults))) return NIDUS_EMISUSE;
+    int rc = nidus__enter_read(db);
+    if (rc) return rc;
+    nerr e = {0};
+    rc = similar(db, collection, id, opts, out, &e);
     nidus__leave(db);
     return rc ? nidus__set_error(db, &e) : NIDUS_OK;
 }

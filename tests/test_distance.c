@@ -92,19 +92,6 @@ static float *make_rows(size_t n, size_t dim, int distance) {
     return v;
 }
 
-static void fill_store(nidus_db *db, const float *v, size_t n, size_t dim) {
-    nidus_record *recs = malloc(n * sizeof *recs);
-    nidus_attr *at = malloc(n * sizeof *at);
-    char(*ids)[24] = malloc(n * sizeof *ids);
-    for (size_t r = 0; r < n; r++) {
-        snprintf(ids[r], sizeof ids[r], "r%zu", r);
-        at[r] = (nidus_attr){"m", nidus_int((int64_t)(r % 3))};
-        recs[r] = (nidus_record){ids[r], v + r * dim, dim, &at[r], 1};
-    }
-    CHECK_OK_DB(db, nidus_upsert(db, "c", recs, n));
-    free(recs), free(at), free(ids);
-}
-
 /* The oracle's score of a stored row (rows are stored in row order r here) and
  * the scale its f32 rounding is relative to (the sum of the terms' magnitudes). */
 static double oracle(int distance, const float *q, const float *x, size_t dim, double *scale) {
@@ -189,7 +176,7 @@ static void oracle_rounds(int distance) {
         size_t dim = dims[di], n = dim >= 100 ? 900 : 600;
         float *v = make_rows(n, dim, distance);
         nidus_db *db = mem_store((uint32_t)dim, distance);
-        fill_store(db, v, n, dim);
+        th_fill_mod3(db, v, n, dim);
         /* What the store holds (cosine: each row normalized, as stored). */
         float *stored = malloc(n * dim * sizeof *stored);
         memcpy(stored, v, n * dim * sizeof *stored);
@@ -262,7 +249,7 @@ TEST(distance_threads_equal_one_thread) {
     for (size_t m = 0; m < 3; m++) {
         float *v = make_rows(n, dim, METRICS[m]);
         nidus_db *db = mem_store(dim, METRICS[m]);
-        fill_store(db, v, n, dim);
+        th_fill_mod3(db, v, n, dim);
         for (int j = 0; j < 4; j++) {
             const float *q = v + (next() % n) * dim;
             nidus_search_opts o;
@@ -323,7 +310,7 @@ TEST(distance_batches_equal_single_queries_on_raw_rows) {
                 if (r % 11 == 4) memcpy(x, x - dim, dim * sizeof *x);
             }
             nidus_db *db = mem_store((uint32_t)dim, METRICS[m]);
-            fill_store(db, v, n, dim);
+            th_fill_mod3(db, v, n, dim);
             float *qs = malloc(64 * dim * sizeof *qs);
             for (int round = 0; round < 8; round++) {
                 for (size_t j = 0; j < 64; j++) {
@@ -943,7 +930,7 @@ static void smaller_screen_rounds(void) {
             size_t dim = dims[di], n = 900;
             float *v = make_rows(n, dim, METRICS[m]);
             nidus_db *db = mem_store((uint32_t)dim, METRICS[m]);
-            fill_store(db, v, n, dim);
+            th_fill_mod3(db, v, n, dim);
             float *qs = malloc(20 * dim * sizeof *qs);
             for (size_t j = 0; j < 20; j++)
                 for (size_t i = 0; i < dim; i++) qs[j * dim + i] = j % 2 ? v[(j * 37 % n) * dim + i] : frand();

@@ -54,17 +54,16 @@ TEST(kernels_env_forces_portable) {
     CHECK_STR(nidus_kernel_name(), "portable");
 }
 
-/* The blocked batch kernels give every (query, row) pair the portable kernel's
- * bits, for query and row counts around every blocking edge. */
-TEST(kernels_block_match_portable_bit_for_bit) {
-    const char *names[8];
-    float (*dots[8])(const float *, const float *, size_t);
-    void (*dot4s[8])(const float *, const float *const[4], size_t, float[4]);
-    void (*blocks[8])(const float *, size_t, const float *const *, size_t, size_t, float *, size_t);
-    size_t nk = nidus__kernels_block(names, dots, dot4s, blocks, 8);
-    enum { MAXN = 777, MAXQ = 19, MAXR = 8 };
+typedef void (*block_fn)(const float *, size_t, const float *const *, size_t, size_t, float *, size_t);
+
+/* Runs every block kernel over query and row counts around each blocking edge
+ * (up to 19 queries, 1..maxr rows, misaligned rows) and compares each (query,
+ * row) score with the reference's bits. Returns the number of pairs checked. */
+static size_t check_blocks(const char *what, const char *const *names, block_fn const *blocks, size_t nk,
+                           float (*ref)(const float *, const float *, size_t), uint64_t seed, size_t maxr,
+                           const size_t *nqs, size_t n_nqs) {
+    enum { MAXN = 777, MAXQ = 19, MAXR = 9 };
     float *q = malloc(sizeof(float) * MAXQ * MAXN), *rowbuf = malloc(sizeof(float) * MAXR * (MAXN + 3));
-    uint64_t seed = 99;
     for (size_t i = 0; i < MAXQ * MAXN; i++) {
         seed = seed * 6364136223846793005ull + 1442695040888963407ull;
         q[i] = (float)((int)(seed >> 40) % 2001 - 1000) / 991.0f;
@@ -74,31 +73,43 @@ TEST(kernels_block_match_portable_bit_for_bit) {
         rowbuf[i] = (float)((int)(seed >> 40) % 2001 - 1000) / 977.0f;
     }
     static const size_t lens[] = {1, 7, 8, 9, 16, 23, 64, 100, 384, 385, 777};
-    static const size_t nqs[] = {1, 3, 4, 5, 8, 9, 16, 17, 19};
     float out[MAXQ * (MAXR + 2)];
     size_t checked = 0;
+    if (maxr > MAXR) maxr = MAXR;
     for (size_t li = 0; li < sizeof lens / sizeof lens[0]; li++) {
         size_t n = lens[li];
         const float *rows[MAXR];
         for (size_t r = 0; r < MAXR; r++) rows[r] = rowbuf + r * (MAXN + 3) + (r % 3); /* misaligned */
-        for (size_t a = 0; a < sizeof nqs / sizeof nqs[0]; a++)
-            for (size_t nr = 1; nr <= MAXR; nr++)
+        for (size_t a = 0; a < n_nqs; a++)
+            for (size_t nr = 1; nr <= maxr; nr++)
                 for (size_t kk = 0; kk < nk; kk++) {
-                    size_t nq = nqs[a], ld = nr + 2;
+                    size_t nq = nqs[a] < MAXQ ? nqs[a] : MAXQ, ld = nr + 2;
                     blocks[kk](q, nq, rows, nr, n, out, ld);
                     for (size_t i = 0; i < nq; i++)
                         for (size_t r = 0; r < nr; r++) {
-                            float want = nidus__dot(q + i * n, rows[r], n);
+                            float want = ref(q + i * n, rows[r], n);
                             if (memcmp(&want, &out[i * ld + r], 4) != 0)
-                                t_fail(__FILE__, __LINE__, "%s block n=%zu nq=%zu nr=%zu (%zu,%zu): %a vs %a",
-                                       names[kk], n, nq, nr, i, r, (double)out[i * ld + r], (double)want);
+                                t_fail(__FILE__, __LINE__, "%s %s block n=%zu nq=%zu nr=%zu (%zu,%zu): %a vs %a",
+                                       names[kk], what, n, nq, nr, i, r, (double)out[i * ld + r], (double)want);
                             checked++;
                         }
                 }
     }
-    CHECK(checked > 1000);
     free(q);
     free(rowbuf);
+    return checked;
+}
+
+/* The blocked batch kernels give every (query, row) pair the portable kernel's
+ * bits, for query and row counts around every blocking edge. */
+TEST(kernels_block_match_portable_bit_for_bit) {
+    const char *names[8];
+    float (*dots[8])(const float *, const float *, size_t);
+    void (*dot4s[8])(const float *, const float *const[4], size_t, float[4]);
+    block_fn blocks[8];
+    size_t nk = nidus__kernels_block(names, dots, dot4s, blocks, 8);
+    static const size_t nqs[] = {1, 3, 4, 5, 8, 9, 16, 17, 19};
+    CHECK(check_blocks("dot", names, blocks, nk, nidus__dot, 99, 8, nqs, 9) > 1000);
 }
 
 /* The single-query scan kernels give nidus__dot's bits for every row, at every
@@ -144,7 +155,7 @@ TEST(kernels_l2_match_portable_bit_for_bit) {
     const char *names[8];
     float (*l2s[8])(const float *, const float *, size_t);
     void (*scans[8])(const float *, const float *, const uint64_t *, size_t, size_t, float *, size_t);
-    void (*blocks[8])(const float *, size_t, const float *const *, size_t, size_t, float *, size_t);
+    block_fn blocks[8];
     size_t nk = nidus__kernels_l2(names, l2s, scans, blocks, 8);
     CHECK(nk >= 1);
     CHECK_STR(names[0], "portable");
@@ -200,43 +211,8 @@ TEST(kernels_l2_block_match_portable_bit_for_bit) {
     const char *names[8];
     float (*l2s[8])(const float *, const float *, size_t);
     void (*scans[8])(const float *, const float *, const uint64_t *, size_t, size_t, float *, size_t);
-    void (*blocks[8])(const float *, size_t, const float *const *, size_t, size_t, float *, size_t);
+    block_fn blocks[8];
     size_t nk = nidus__kernels_l2(names, l2s, scans, blocks, 8);
-    enum { MAXN = 777, MAXQ = 19, MAXR = 9 };
-    float *q = malloc(sizeof(float) * MAXQ * MAXN), *rowbuf = malloc(sizeof(float) * MAXR * (MAXN + 3));
-    uint64_t seed = 77;
-    for (size_t i = 0; i < MAXQ * MAXN; i++) {
-        seed = seed * 6364136223846793005ull + 1442695040888963407ull;
-        q[i] = (float)((int)(seed >> 40) % 2001 - 1000) / 991.0f;
-    }
-    for (size_t i = 0; i < MAXR * (MAXN + 3); i++) {
-        seed = seed * 6364136223846793005ull + 1442695040888963407ull;
-        rowbuf[i] = (float)((int)(seed >> 40) % 2001 - 1000) / 977.0f;
-    }
-    static const size_t lens[] = {1, 7, 8, 9, 16, 23, 64, 100, 384, 385, 777};
     static const size_t nqs[] = {1, 2, 3, 4, 5, 19};
-    float out[MAXQ * (MAXR + 2)];
-    size_t checked = 0;
-    for (size_t li = 0; li < sizeof lens / sizeof lens[0]; li++) {
-        size_t n = lens[li];
-        const float *rows[MAXR];
-        for (size_t r = 0; r < MAXR; r++) rows[r] = rowbuf + r * (MAXN + 3) + (r % 3); /* misaligned */
-        for (size_t a = 0; a < sizeof nqs / sizeof nqs[0]; a++)
-            for (size_t nr = 1; nr <= MAXR; nr++)
-                for (size_t kk = 0; kk < nk; kk++) {
-                    size_t nq = nqs[a], ld = nr + 2;
-                    blocks[kk](q, nq, rows, nr, n, out, ld);
-                    for (size_t i = 0; i < nq; i++)
-                        for (size_t r = 0; r < nr; r++) {
-                            float want = nidus__l2neg(q + i * n, rows[r], n);
-                            if (memcmp(&want, &out[i * ld + r], 4) != 0)
-                                t_fail(__FILE__, __LINE__, "%s l2 block n=%zu nq=%zu nr=%zu (%zu,%zu): %a vs %a",
-                                       names[kk], n, nq, nr, i, r, (double)out[i * ld + r], (double)want);
-                            checked++;
-                        }
-                }
-    }
-    CHECK(checked > 1000);
-    free(q);
-    free(rowbuf);
+    CHECK(check_blocks("l2", names, blocks, nk, nidus__l2neg, 77, 9, nqs, 6) > 1000);
 }

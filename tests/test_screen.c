@@ -229,15 +229,7 @@ static void hard_data_rounds(const size_t *dims, size_t ndims) {
         for (size_t i = 0; i < nb * dim; i++) bases[i] = frand();
         for (size_t b = 0; b < nb; b++) nidus__normalize(bases + b * dim, dim);
         hard_rows(v, n, dim, bases, nb);
-        nidus_record *recs = malloc(n * sizeof *recs);
-        nidus_attr *at = malloc(n * sizeof *at);
-        char (*ids)[16] = malloc(n * sizeof *ids);
-        for (size_t r = 0; r < n; r++) {
-            snprintf(ids[r], sizeof ids[r], "r%zu", r);
-            at[r] = (nidus_attr){"m", nidus_int((int64_t)(r % 3))};
-            recs[r] = (nidus_record){ids[r], v + r * dim, dim, &at[r], 1};
-        }
-        CHECK_OK_DB(db, nidus_upsert(db, "c", recs, n));
+        th_fill_mod3(db, v, n, dim);
         /* Queries: the bases themselves (top scores tie among duplicates), their
          * near copies, and random ones. */
         size_t maxq = 64;
@@ -266,7 +258,7 @@ static void hard_data_rounds(const size_t *dims, size_t ndims) {
             }
             batch_vs_single(db, qs, nqs[round % 7], dim, &o);
         }
-        free(bases), free(v), free(recs), free(at), free(ids), free(qs);
+        free(bases), free(v), free(qs);
         nidus_close(db);
     }
 }

@@ -1,6 +1,6 @@
 /* test_store_helpers.h — small helpers (th_*) for tests that drive a store through
  * the public API: open one (in memory, in a directory, read-only), upsert a record,
- * search, count a collection's docs, read the footprint. The put helpers return the
+ * search, count a collection's docs, read the footprint, fill a numbered collection. The put helpers return the
  * result code; the others fail the test when their call fails. */
 #ifndef NIDUS_TEST_STORE_HELPERS_H
 #define NIDUS_TEST_STORE_HELPERS_H
@@ -72,6 +72,21 @@ static inline nidus_footprint th_fp(nidus_db *db) {
     nidus_footprint f;
     CHECK_OK_DB(db, nidus_get_footprint(db, &f));
     return f;
+}
+
+/* Upsert n records "r0".."r{n-1}" into collection "c", row r holding vector
+ * v + r*dim and the attribute m = r % 3 (so row r is record r in a fresh store). */
+static inline void th_fill_mod3(nidus_db *db, const float *v, size_t n, size_t dim) {
+    nidus_record *recs = malloc(n * sizeof *recs);
+    nidus_attr *at = malloc(n * sizeof *at);
+    char(*ids)[24] = malloc(n * sizeof *ids);
+    for (size_t r = 0; r < n; r++) {
+        snprintf(ids[r], sizeof ids[r], "r%zu", r);
+        at[r] = (nidus_attr){"m", nidus_int((int64_t)(r % 3))};
+        recs[r] = (nidus_record){ids[r], v + r * dim, dim, &at[r], 1};
+    }
+    CHECK_OK_DB(db, nidus_upsert(db, "c", recs, n));
+    free(recs), free(at), free(ids);
 }
 
 #endif

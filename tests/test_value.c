@@ -3,21 +3,8 @@
  * wins, deep copies, refusals, every allocation failure), lookup, equality, free. */
 #include "test.h"
 
+#include "test_attrs.h"
 #include "test_hooks.h"
-
-/* ---------------------------------------------------------------- helpers ---- */
-
-static nattrs mk(const nidus_attr *in, size_t n) {
-    nattrs a;
-    nerr e = {0};
-    int rc = nidus__attrs_from_input(in, n, &a, &e);
-    if (rc != NIDUS_OK) t_fail(__FILE__, __LINE__, "attrs_from_input -> %d: %s", rc, e.msg);
-    return a;
-}
-
-#define N_OF(T, ...) (sizeof((T[]){__VA_ARGS__}) / sizeof(T))
-#define ATTRS(...) mk((const nidus_attr[]){__VA_ARGS__}, N_OF(nidus_attr, __VA_ARGS__))
-#define A(k, v) ((nidus_attr){(k), (v)})
 
 /* -------------------------------------------------------------- strings ---- */
 
