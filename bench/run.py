@@ -750,7 +750,9 @@ def main():
     if short:
         report.append("fewer than 256 queries (time budget %.0f s per peer run): %s" %
                       (PEER_BUDGET, "; ".join(short)))
-    busy = sorted({"%s %s %.0f%% (%.0f%% niced)" % (r["dataset"], r["engine"], 100 * r["other_load"],
+    busy = sorted({"%s %s%s %.0f%% (%.0f%% niced)" % (r["dataset"], r["engine"],
+                                                     " (filtered)" if r.get("filtered") else "",
+                                                     100 * r["other_load"],
                                                    100 * r["other_niced"]) for r in rows
                    if r.get("other_load", 0) > 0.10})
     if busy:
