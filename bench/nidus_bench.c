@@ -14,7 +14,7 @@
  * line (kernel, build/open times, index bytes per document).
  *
  *   nidus_bench --filtered FILTERS --buckets M --data F --n N --dim D --queries Q
- *               --nq NQ --out OUT [--budget S]
+ *               --nq NQ --out OUT [--budget S] [--flush-mb M]
  *
  * Filtered single queries instead (threads = 1): an in-memory store whose record i
  * has the Int attribute bucket = i % M, searched unfiltered and with each filter of
@@ -24,7 +24,9 @@
  * (NIDUS_BENCH_HAVE_FINDEX, set by bench/bench.mk when libnidus.a has
  * nidus_set_filter_index) the same records are also in a second collection with a
  * filter index on bucket, and each filter runs there too. Stops after S seconds
- * (default 0: all NQ queries; at least 32).
+ * (default 0: all NQ queries; at least 32). --flush-mb M writes M MiB of another
+ * buffer before each timed search, so that no variant finds the previous one's
+ * rows in the CPU caches.
  */
 #include "nidus.h"
 
@@ -356,6 +358,12 @@ static int run_filtered(int argc, char **argv, const char *filters, const float 
             if (rc) die("search (filtered)", db, rc);
             nidus_free(h);
         }
+    /* --flush-mb M: before each timed search, write M MiB of another buffer so that
+     * rows the previous variant touched are out of the CPU caches (the filters'
+     * rows are nested: bucket 0 is in every one). Off by default. */
+    size_t flush_bytes = (size_t)atol(arg(argc, argv, "--flush-mb", "0")) << 20;
+    unsigned char *flush = flush_bytes ? malloc(flush_bytes) : NULL;
+    if (flush_bytes && !flush) { fprintf(stderr, "nidus_bench: no memory for --flush-mb\n"); return 1; }
     int answered = 0;
     double t_all = now_s();
     for (int i = 0; i < nq; i++) {
@@ -363,6 +371,7 @@ static int run_filtered(int argc, char **argv, const char *filters, const float 
             int j = (i + jj) % nv; /* rotate which variant goes first */
             o.collections = &v[j].coll;
             o.where = v[j].fi < 0 ? NULL : &defs[v[j].fi].node;
+            if (flush) memset(flush, (i + jj) & 0xff, flush_bytes);
             double t = now_s();
             rc = nidus_search(db, q + (size_t)i * dim, (size_t)dim, &o, &h);
             double dt = now_s() - t;
@@ -375,13 +384,14 @@ static int run_filtered(int argc, char **argv, const char *filters, const float 
         if (budget > 0 && answered >= 32 && now_s() - t_all > budget) break;
     }
     double total = now_s() - t_all;
+    free(flush);
 
     fprintf(out,
-            "{\"engine\":\"nidus-filter-info\",\"version\":\"%s\",\"kernel\":\"%s\",\"docs\":%llu,"
+            "{\"engine\":\"nidus-filter-info\",\"flush_mb\":%zu,\"version\":\"%s\",\"kernel\":\"%s\",\"docs\":%llu,"
             "\"build_s\":[%.4f,%.4f],\"set_filter_index_s\":%.6f,\"filter_index_api\":%s,"
             "\"filter_index_bytes\":%llu,\"index_bytes_before\":%llu,\"index_bytes_after\":%llu,"
             "\"buckets\":%ld,\"collections\":%d}\n",
-            nidus_version_string(), kernel_name(), (unsigned long long)fp0.doc_count, build_s[0],
+            flush_bytes >> 20, nidus_version_string(), kernel_name(), (unsigned long long)fp0.doc_count, build_s[0],
             build_s[1], set_index_s, ncoll == 2 ? "true" : "false", findex_bytes,
             (unsigned long long)fp0.index_bytes, (unsigned long long)fp1.index_bytes, buckets, ncoll);
     for (int j = 0; j < nv; j++) {

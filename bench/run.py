@@ -381,7 +381,8 @@ def run_filtered(name, data, args, quick, rows, info):
     runs = [("nidus", [os.path.join(args.bin, "nidus_bench"), "--filtered", spec, "--buckets", str(BUCKETS),
                        "--data", data.f32, "--n", str(data.n), "--dim", str(data.d), "--queries", data.q32,
                        "--nq", str(data.nq), "--out", raw, "--budget",
-                       str(NIDUS_FILTER_BUDGET_QUICK if quick else NIDUS_FILTER_BUDGET)], None)]
+                       str(NIDUS_FILTER_BUDGET_QUICK if quick else NIDUS_FILTER_BUDGET),
+                       "--flush-mb", str(args.flush_mb)], None)]
     if not quick:
         nodejs = ["node", os.path.join(HERE, "node_engines.js")]
         mods = os.path.join(args.cache, "node_modules")
@@ -492,6 +493,13 @@ def report_filtered(info):
                    "\"x unfiltered\" is the median of per-query ratios unfiltered ms / filtered ms in one "
                    "process (> 1: the filter is faster). Recall against a float64 numpy brute force on the "
                    "filter's rows." % (name, fi_info.get("buckets", BUCKETS), K))
+        if fi_info.get("flush_mb"):
+            out.append("nidus: %d MiB written before each timed search, to evict the previous variant's rows "
+                       "from the CPU caches" % fi_info["flush_mb"])
+        else:
+            out.append("nidus: warm caches: the filters' rows are nested (bucket 0 is in all of them) and "
+                       "the previous variant may have left them in the CPU caches (BENCH_FLUSH_MB=N "
+                       "empties them first)")
         if not has_ix:
             out.append("nidus filter index: not in the linked library (no nidus_set_filter_index): "
                        "nidus is measured with today's scan + filter only")
@@ -666,6 +674,9 @@ def main():
     ap.add_argument("--filtered-only", action="store_true",
                     help="only the filtered queries (on every data set named)")
     ap.add_argument("--no-filtered", action="store_true", help="skip the filtered queries")
+    ap.add_argument("--flush-mb", type=int, default=int(os.environ.get("BENCH_FLUSH_MB", "0")),
+                    help="nidus filtered runs: MiB written before each timed search to empty the "
+                         "CPU caches (default 0, env BENCH_FLUSH_MB)")
     args = ap.parse_args()
     os.makedirs(args.results, exist_ok=True)
     datasets = args.datasets.split(",") if args.datasets else (QUICK if args.quick else FULL)
