@@ -6,6 +6,8 @@ CLI_SRC  := $(sort $(wildcard cli/*.c))
 CLI_OBJ  := $(CLI_SRC:cli/%.c=$(BUILD)/cliobj/%.o)
 JANSSON_CFLAGS := $(shell pkg-config --cflags jansson 2>/dev/null)
 JANSSON_LIBS   := $(shell pkg-config --libs jansson 2>/dev/null || echo -ljansson)
+# `nidus serve` (cli/serve*.c) is built on libmicrohttpd (Debian libmicrohttpd-dev).
+MHD_LIBS       := $(shell pkg-config --libs libmicrohttpd 2>/dev/null || echo -lmicrohttpd)
 CLI_CFLAGS := $(WARN) $(DEFS) $(OPT) -ffp-contract=off -pthread -Iinclude $(JANSSON_CFLAGS) $(CFLAGS)
 ifneq ($(SAN),)
 CLI_CFLAGS += -fsanitize=$(SAN) -fno-sanitize-recover=all -fno-omit-frame-pointer
@@ -21,7 +23,7 @@ $(BUILD)/cliobj/%.o: cli/%.c
 	@echo "CC $<"; $(CC) $(CLI_CFLAGS) $(DEPFLAGS) -c $< -o $@
 
 $(BUILD)/nidus: $(CLI_OBJ) $(BUILD)/libnidus.a
-	$(CC) $(LDSAN) -pthread -o $@ $(CLI_OBJ) $(BUILD)/libnidus.a $(JANSSON_LIBS) -lm
+	$(CC) $(LDSAN) -pthread -o $@ $(CLI_OBJ) $(BUILD)/libnidus.a $(JANSSON_LIBS) $(MHD_LIBS) -lm
 
 # The CLI cases (tests/cli/run.sh) against this build's binary.
 cli-test: $(BUILD)/nidus
