@@ -29,6 +29,16 @@ $(BUILD)/nidus: $(CLI_OBJ) $(BUILD)/libnidus.a
 cli-test: $(BUILD)/nidus
 	NIDUS=$(CURDIR)/$(BUILD)/nidus bash tests/cli/run.sh $(T)
 
+# `nidus serve` black-box (tests/server, pytest from Debian's python3-pytest): the
+# real binary on port 0, every route and limit, kills and restarts.
+SERVER_PY ?= /usr/bin/python3
+.PHONY: server-test server-test-san
+server-test: $(BUILD)/nidus
+	NIDUS=$(CURDIR)/$(BUILD)/nidus $(SERVER_PY) -m pytest -q -p no:cacheprovider tests/server $(if $(T),-k "$(T)")
+
+server-test-san:
+	$(MAKE) BUILD=build/san SAN=address,undefined OPT="-O1 -g" server-test
+
 # The same cases with the CLI and library under ASan+UBSan.
 cli-test-san:
 	$(MAKE) BUILD=build/san SAN=address,undefined OPT="-O1 -g" cli-test
