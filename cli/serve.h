@@ -83,17 +83,14 @@ typedef struct srv {
     bool read_only;
     unsigned query_threads;  /* nidus_search_opts.threads per request */
 
-    /* Group commit (serve_api.c): writes apply one at a time under wmu; each then
-     * waits until a flush that began after it was applied has completed. The first
-     * waiter with no flush running runs one for everyone applied so far. */
+    /* Group commit (serve_api.c): write requests queue under cmu; the first to
+     * find no leader applies the whole queue under wmu (merging upserts into one
+     * collection into one call), runs one nidus_flush for it, and answers it. */
     pthread_mutex_t wmu;
     pthread_mutex_t cmu;
     pthread_cond_t ccv;
-    uint64_t applied;        /* writes applied (under cmu) */
-    uint64_t durable;        /* writes covered by a completed flush */
-    uint64_t failed_below;   /* a flush failed for writes <= this (not acknowledged) */
-    bool flushing;
-    char flush_err[256];
+    struct wjob *qhead, *qtail;
+    bool flushing;           /* a leader is applying a group */
     atomic_uint_fast64_t groups;   /* flushes run by the group commit */
     atomic_uint_fast64_t commits;  /* writes acknowledged */
 

@@ -11,13 +11,14 @@
  *
  * Writes and durability (group commit): the store is opened with
  * NIDUS_FSYNC_ON_FLUSH, so a write call syncs its data rows (the library's reader
- * rule) but not the log. A write request applies its call under wmu, takes a
- * sequence number, then waits for a nidus_flush() that started after its call
- * returned: the first waiter finding no flush running runs one for every write
- * applied so far, and the others wait for it. So concurrent writes share one log
- * fsync, and a write is answered 200 only once a completed flush covers it; if
- * that flush fails, every write it covered is answered 500 (applied, not
- * acknowledged).
+ * rule) but not the log. Write requests join a queue; the first to find no leader
+ * takes the whole queue, applies it in order (consecutive upserts into one
+ * collection merged into one nidus_upsert: one data fsync), runs one nidus_flush()
+ * (data, then log) for the group, and answers every request of it. So concurrent
+ * writes share their fsyncs, and none is answered 200 before a completed flush
+ * covers it; if that flush fails, each write of the group is answered 500
+ * (applied, not acknowledged). Writes are never held back to wait for company: a
+ * lone write pays one call and one flush.
  */
 #include "serve.h"
 
@@ -368,67 +369,150 @@ static json_t *names_out(const nidus_names *n) {
 
 /* ------------------------------------------------------------ group commit ---- */
 
-/* Wait until the write numbered me is durable. 0 when a completed flush covers it;
- * -1 (err set) when the flush covering it failed. */
-static int commit_wait(srv *s, uint64_t me, char *err, size_t cap) {
+/* One write request: its call, or (merge) an upsert of recs into coll that may be
+ * applied together with its neighbours in the queue. */
+typedef int (*write_fn)(nidus_db *db, void *arg);
+
+typedef struct wjob {
+    write_fn fn;
+    void *arg;
+    const char *coll;        /* merge: the collection */
+    const nidus_record *recs;
+    size_t n;
+    int rc;                  /* the call's result */
+    bool durable;            /* a flush after the call succeeded */
+    bool done;
+    char err[512];
+    struct wjob *next;
+} wjob;
+
+static void job_fail(wjob *j, nidus_db *db, int rc) {
+    j->rc = rc;
+    if (nidus_errmsg_copy(db, j->err, sizeof j->err) != rc || !j->err[0])
+        snprintf(j->err, sizeof j->err, "%s", nidus_strerror(rc));
+}
+
+/* Apply jobs[0..n) in order, merging runs of upserts into one collection into one
+ * nidus_upsert (one data fsync; the last record of an id wins, as it would one by
+ * one). A run whose merged call fails is applied job by job, so each request gets
+ * its own answer and all-or-nothing holds per request. Then one nidus_flush covers
+ * every job that succeeded. Called by the leader only, without locks. */
+static void apply_group(srv *s, wjob **jobs, size_t n) {
+    bool any = false;
+    for (size_t i = 0; i < n;) {
+        size_t j = i + 1;
+        if (jobs[i]->coll)
+            while (j < n && jobs[j]->coll && strcmp(jobs[j]->coll, jobs[i]->coll) == 0) j++;
+        bool merged = false;
+        if (j - i > 1) {
+            size_t total = 0;
+            for (size_t k = i; k < j; k++) total += jobs[k]->n;
+            nidus_record *all = malloc((total ? total : 1) * sizeof *all);
+            if (all) {
+                size_t at = 0;
+                for (size_t k = i; k < j; k++) {
+                    memcpy(all + at, jobs[k]->recs, jobs[k]->n * sizeof *all);
+                    at += jobs[k]->n;
+                }
+                merged = nidus_upsert(s->db, jobs[i]->coll, all, total) == NIDUS_OK;
+                free(all);
+            }
+            if (merged)
+                for (size_t k = i; k < j; k++) jobs[k]->rc = NIDUS_OK;
+        }
+        if (!merged)
+            for (size_t k = i; k < j; k++) {
+                int rc = jobs[k]->fn(s->db, jobs[k]->arg);
+                if (rc) job_fail(jobs[k], s->db, rc);
+                else jobs[k]->rc = NIDUS_OK;
+            }
+        for (size_t k = i; k < j; k++) any |= jobs[k]->rc == NIDUS_OK;
+        i = j;
+    }
+    if (!any) return;
+    int frc = nidus_flush(s->db);
+    char msg[300] = "";
+    if (frc && (nidus_errmsg_copy(s->db, msg, sizeof msg) != frc || !*msg))
+        snprintf(msg, sizeof msg, "%s", nidus_strerror(frc));
+    atomic_fetch_add(&s->groups, 1);
+    for (size_t k = 0; k < n; k++) {
+        if (jobs[k]->rc) continue;
+        jobs[k]->durable = frc == NIDUS_OK;
+        if (frc) snprintf(jobs[k]->err, sizeof jobs[k]->err, "%s", msg);
+    }
+}
+
+/* Queue the job; whoever finds no leader leads: takes the whole queue, applies it
+ * as one group, answers it, and hands over (a waiter whose job is still queued
+ * becomes the next leader). No timed window: a lone write pays one call and one
+ * flush, as without the queue. */
+static void submit(srv *s, wjob *job) {
     pthread_mutex_lock(&s->cmu);
-    while (s->durable < me && s->failed_below < me) {
-        if (s->flushing) {
+    job->next = NULL;
+    if (s->qtail) s->qtail->next = job;
+    else s->qhead = job;
+    s->qtail = job;
+    while (!job->done) {
+        if (s->flushing || !s->qhead) {
             pthread_cond_wait(&s->ccv, &s->cmu);
             continue;
         }
-        s->flushing = true;
-        uint64_t target = s->applied; /* every write numbered so far is applied */
+        s->flushing = true; /* leading */
+        wjob *batch = s->qhead;
+        s->qhead = s->qtail = NULL;
         pthread_mutex_unlock(&s->cmu);
-        int rc = nidus_flush(s->db);
-        char msg[200] = "";
-        if (rc) nidus_errmsg_copy(s->db, msg, sizeof msg);
-        pthread_mutex_lock(&s->cmu);
-        s->flushing = false;
-        atomic_fetch_add(&s->groups, 1);
-        if (rc == NIDUS_OK) {
-            if (target > s->durable) s->durable = target;
-        } else {
-            if (target > s->failed_below) s->failed_below = target;
-            snprintf(s->flush_err, sizeof s->flush_err, "%s: %s", nidus_strerror(rc), msg);
+        wjob *stack[64], **jobs = stack;
+        size_t n = 0, cap = 64;
+        for (wjob *w = batch; w; w = w->next) {
+            if (n == cap) {
+                wjob **bigger = malloc(2 * cap * sizeof *bigger);
+                if (!bigger) break; /* the rest waits for the next group */
+                memcpy(bigger, jobs, n * sizeof *jobs);
+                if (jobs != stack) free(jobs);
+                jobs = bigger, cap *= 2;
+            }
+            jobs[n++] = w;
         }
+        wjob *rest = n ? jobs[n - 1]->next : batch;
+        pthread_mutex_lock(&s->wmu);
+        apply_group(s, jobs, n);
+        pthread_mutex_unlock(&s->wmu);
+        pthread_mutex_lock(&s->cmu);
+        for (size_t k = 0; k < n; k++) jobs[k]->done = true;
+        if (rest) { /* put back what did not fit, ahead of newer jobs */
+            wjob *last = rest;
+            while (last->next) last = last->next;
+            last->next = s->qhead;
+            if (!s->qhead) s->qtail = last;
+            s->qhead = rest;
+        }
+        s->flushing = false;
         pthread_cond_broadcast(&s->ccv);
+        if (jobs != stack) free(jobs);
     }
-    /* A write under a failed flush is never acknowledged, even if a later flush
-     * succeeded (after a failed fsync the kernel may have dropped its pages). */
-    int ok = s->failed_below < me;
-    if (!ok) snprintf(err, cap, "%s", s->flush_err);
     pthread_mutex_unlock(&s->cmu);
-    return ok ? 0 : -1;
 }
 
-/* One write: the call under wmu, then the shared flush. A write that changed
- * nothing on disk still waits: it may have seen the effects of an earlier write
- * that is not yet durable. */
-typedef int (*write_fn)(nidus_db *db, void *arg);
-
-static bool run_write(srv *s, write_fn fn, void *arg, srv_resp *out) {
-    pthread_mutex_lock(&s->wmu);
-    int rc = fn(s->db, arg);
-    uint64_t me = 0;
-    if (rc == NIDUS_OK) {
-        pthread_mutex_lock(&s->cmu);
-        me = ++s->applied;
-        pthread_mutex_unlock(&s->cmu);
-    }
-    pthread_mutex_unlock(&s->wmu);
-    if (rc) {
-        db_error(out, s->db, rc);
+/* One write request through the group commit; false after replying the error. */
+static bool run_write_job(srv *s, wjob *job, srv_resp *out) {
+    submit(s, job);
+    if (job->rc) {
+        srv_error(out, status_of(job->rc), -1, "%s", job->err);
         return false;
     }
-    char err[256];
-    if (commit_wait(s, me, err, sizeof err)) {
-        srv_error(out, 500, 0, "the write was applied but its batch could not be made durable, so it is NOT "
-                               "acknowledged: %s", err);
+    if (!job->durable) {
+        srv_error(out, 500, 0,
+                  "the write was applied but its batch could not be made durable, so it is NOT acknowledged: %s",
+                  job->err);
         return false;
     }
     atomic_fetch_add(&s->commits, 1);
     return true;
+}
+
+static bool run_write(srv *s, write_fn fn, void *arg, srv_resp *out) {
+    wjob job = {.fn = fn, .arg = arg};
+    return run_write_job(s, &job, out);
 }
 
 int srv_shutdown_flush(srv *s, char *err, size_t cap) {
@@ -616,7 +700,8 @@ static void h_upsert(req *r) {
         }
         u.n++;
     }
-    if (!run_write(r->s, w_upsert, &u, r->out)) return;
+    wjob job = {.fn = w_upsert, .arg = &u, .coll = u.name, .recs = u.recs, .n = u.n};
+    if (!run_write_job(r->s, &job, r->out)) return;
     json_t *o = json_object();
     json_object_set_new(o, "upserted", json_integer((json_int_t)u.n));
     reply_json(r->out, 200, o);

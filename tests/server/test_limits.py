@@ -100,3 +100,33 @@ def test_parallel_searches_and_writes(serve, tmp_path):
             if l.startswith("nidus_commit_")}
     assert vals["nidus_commit_writes_total"] == 240
     assert 1 <= vals["nidus_commit_groups_total"] <= 240
+
+
+def test_group_commit_shares_flushes_and_isolates_bad_writes(serve, tmp_path):
+    s = serve(tmp_path / "s", dim=4)
+    results, lock = [], threading.Lock()
+
+    def writer(w):
+        for i in range(25):
+            good = (w + i) % 5 != 0
+            vec = [w + 1, i + 1, 1, 0] if good else [1, 2]  # a wrong dimension now and then
+            st, b = s.post("/collections/same/upsert", {"records": [{"id": f"{w}-{i}", "vector": vec}]})
+            with lock:
+                results.append((good, f"{w}-{i}", st, b))
+
+    ts = [threading.Thread(target=writer, args=(w,)) for w in range(16)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    for good, rid, st, b in results:
+        assert st == (200 if good else 400), (rid, st, b)
+        if not good:
+            assert "dimension" in b["error"], b
+    have = {r["id"] for r in s.get("/collections/same/records")[1]}
+    assert have == {rid for good, rid, _, _ in results if good}, "a bad request in a group spoils nothing"
+    text = s.get("/metrics")[1]
+    vals = {l.split()[0]: int(l.split()[1]) for l in text.splitlines() if l.startswith("nidus_commit_")}
+    assert vals["nidus_commit_writes_total"] == len(have)
+    assert vals["nidus_commit_groups_total"] < vals["nidus_commit_writes_total"], \
+        "16 concurrent writers never shared a flush"
