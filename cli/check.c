@@ -208,8 +208,9 @@ static bool decode_op(const unsigned char *p, size_t n, op *o, const char **why)
     }
     if (o->tag > 4) {
         size_t len;
-        get_str(&c, &len);
+        const char *coll = get_str(&c, &len);
         skip_later(&c, o->tag);
+        if (o->tag == 8) o->coll = coll, o->coll_len = len; /* SetFilterIndex: read by the library */
         *why = c.why;
         return !c.why;
     }
@@ -321,7 +322,8 @@ static void apply(state *st, const op *o) {
             *c = st->colls[--st->ncolls];
         }
         break;
-    case 2: coll_get(st, o->coll, o->coll_len, true); break;
+    case 2:
+    case 8: coll_get(st, o->coll, o->coll_len, true); break; /* SetMeta, SetFilterIndex: create implicitly */
     case 3: {
         if (o->row >= st->rows) { /* the reader rule: ignore the frame entirely */
             st->past_end++;
@@ -803,18 +805,19 @@ int cmd_check(cli_opts *o) {
             frames++;
             if (x.tag > 4 && !counts[x.tag]) later_at[x.tag] = pos;
             counts[x.tag]++;
-            if (data_ok && x.tag <= 4) apply(&rs, &x);
+            if (data_ok && (x.tag <= 4 || x.tag == 8)) apply(&rs, &x);
             pos += 8 + (size_t)len;
         }
-        size_t nlater = counts[5] + counts[6] + counts[7] + counts[8] + counts[9];
-        char later_note[64];
+        size_t nlater = counts[5] + counts[6] + counts[7] + counts[9]; /* op 8 is read (SetFilterIndex) */
+        char later_note[64], fx_note[64] = "";
         snprintf(later_note, sizeof later_note, ", %zu of later versions", nlater);
+        if (counts[8]) snprintf(fx_note, sizeof fx_note, ", %zu set-filter-index", counts[8]);
         if (log_ok)
-            say("log", "OK", "%zu frame%s, every CRC good (%zu bytes): %zu create, %zu drop, %zu set-meta, %zu upsert, %zu delete%s",
-                frames, pl(frames), llen, counts[0], counts[1], counts[2], counts[3], counts[4],
+            say("log", "OK", "%zu frame%s, every CRC good (%zu bytes): %zu create, %zu drop, %zu set-meta, %zu upsert, %zu delete%s%s",
+                frames, pl(frames), llen, counts[0], counts[1], counts[2], counts[3], counts[4], fx_note,
                 nlater ? later_note : "");
         for (int t = 5; t <= 9; t++)
-            if (counts[t]) {
+            if (counts[t] && t != 8) {
                 say("log", "NEWER", "%zu %s op%s (op %d, written by nidus %s or later), the first at offset %zu: the library "
                     "refuses the store rather than misread it", counts[t], LATER_OP[t - 5], pl(counts[t]), t,
                     LATER_OP_SINCE[t - 5], later_at[t]);

@@ -3,7 +3,7 @@
  *
  * Properties:
  *  - the decoder returns NIDUS_OK, NIDUS_ECORRUPT or NIDUS_EVERSION (a well-formed
- *    op 5-9 of a later nidus; with a message), never reads
+ *    op 5-7 or 9 of a later nidus; with a message), never reads
  *    past the payload, never leaks, and leaves a zeroed op on failure;
  *  - a decoded op obeys the decoder contract (op_check.h);
  *  - re-encoding it with nidus__frame_append gives a well-formed frame (length

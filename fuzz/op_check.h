@@ -42,7 +42,12 @@ static inline bool fz_value_same(const nidus_value *a, const nidus_value *b) {
 /* A decoded op obeys the decoder's contract: known tag, owned valid strings, maps
  * sorted by key with unique keys, fields unused by the tag zero. */
 static inline void fz_check_op(const nlogop *op) {
-    FZ_CHECK(op->tag <= NIDUS__OP_DELETE);
+    FZ_CHECK(op->tag <= NIDUS__OP_DELETE || op->tag == NIDUS__OP_SET_FILTER_INDEX);
+    if (op->tag != NIDUS__OP_SET_FILTER_INDEX) FZ_CHECK(op->nfields == 0 && op->fields == NULL);
+    for (size_t i = 0; i < op->nfields; i++) {
+        fz_check_str(&op->fields[i].name);
+        FZ_CHECK(op->fields[i].name.ptr != NULL);
+    }
     fz_check_str(&op->coll);
     FZ_CHECK(op->coll.ptr != NULL);
     fz_check_str(&op->id);
@@ -78,7 +83,11 @@ static inline void fz_check_op(const nlogop *op) {
 static inline bool fz_op_same(const nlogop *a, const nlogop *b) {
     if (a->tag != b->tag || a->row != b->row || !fz_str_eq(a->coll, b->coll) || !fz_str_eq(a->id, b->id))
         return false;
-    if (a->attrs.n != b->attrs.n || a->meta.n != b->meta.n) return false;
+    if (a->attrs.n != b->attrs.n || a->meta.n != b->meta.n || a->nfields != b->nfields) return false;
+    for (size_t i = 0; i < a->nfields; i++)
+        if (!fz_str_eq(a->fields[i].name, b->fields[i].name) || a->fields[i].tokens != b->fields[i].tokens ||
+            a->fields[i].trigrams != b->fields[i].trigrams)
+            return false;
     for (size_t i = 0; i < a->attrs.n; i++)
         if (!fz_str_eq(a->attrs.items[i].key, b->attrs.items[i].key) ||
             !fz_value_same(&a->attrs.items[i].val, &b->attrs.items[i].val))

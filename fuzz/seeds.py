@@ -341,3 +341,12 @@ for i in range(40):
     n = [8, 24, 64, 160, 400][i % 5]
     write("filter_tree", "random-%02d" % i, bytes(rng.randrange(256) for _ in range(n)))
 write("filter_tree", "empty", b"")
+
+# ------------------------------------------------------------------ findex ----
+# Generator choices again (fuzz/fuzz_findex.c): programs of writes and searches of
+# a few lengths; the longer ones reach every kind of write.
+rng = random.Random(64)
+for i in range(16):
+    n = [40, 200, 800, 2000][i % 4]
+    write("findex", "random-%02d" % i, bytes(rng.randrange(256) for _ in range(n)))
+write("findex", "empty", b"")

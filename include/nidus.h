@@ -476,7 +476,8 @@ NIDUS_API int nidus_sys_errno(nidus_db *db);
 
 /* Size of the store. `rows` counts every row in the matrix (live, dead, orphaned);
  * vector_bytes = rows * dimension * 4; index_bytes estimates the in-memory index
- * (ids, attrs, tables) beyond the vectors. */
+ * (ids, attrs, tables) beyond the vectors; filter_index_bytes what the filter
+ * indexes (nidus_set_filter_index) hold, not counted in index_bytes. */
 typedef struct nidus_footprint {
     uint64_t rows;
     uint64_t dead_rows;
@@ -484,6 +485,7 @@ typedef struct nidus_footprint {
     uint64_t vector_bytes;
     uint64_t doc_count;
     uint64_t index_bytes;
+    uint64_t filter_index_bytes;
 } nidus_footprint;
 
 /* @return the pinned dimension; 0 for a NULL or closed handle. */
@@ -547,6 +549,37 @@ NIDUS_API int nidus_get_meta(nidus_db *db, const char *collection, nidus_meta **
  * @return as nidus_create_collection. */
 NIDUS_API int nidus_set_meta(nidus_db *db, const char *collection,
                              const nidus_meta_entry *entries, size_t count);
+
+/* ------------------------------------------------------------------------------ */
+/* The filter index                                                               */
+/* ------------------------------------------------------------------------------ */
+
+/* Declare the attribute fields of `collection` whose values are indexed, so that a
+ * filtered search (and nidus_delete_where*) walks only the records its indexed
+ * predicates can match instead of the whole collection: Eq, In, Glob (by its
+ * literal prefix), Contains, ContainsAny, the three token predicates and
+ * Lt/Le/Gt/Ge, alone or under All (and Any when every branch is indexed), when
+ * they match at most about an eighth of the collection. Results are exactly
+ * those without the index. The declaration replaces the previous one; an empty
+ * list (n_fields 0) drops the index. It is logged as nidus 0.80's SetFilterIndex
+ * (log op 8, each field with both of nidus's structures on), so nidus 0.80 reads
+ * it too; the collection is created if absent, as there. Declaring what is
+ * already declared logs nothing. The index is built from the records already
+ * stored before the call returns, kept up to date by every write and rebuilt
+ * at open.
+ * @param fields Borrowed array of `n_fields` NUL-terminated UTF-8 names, none
+ *        empty, none twice.
+ * @return NIDUS_OK; NIDUS_EINVAL (a NULL, empty, repeated or non-UTF-8 name;
+ *         fields NULL with n_fields > 0; a bad collection name); NIDUS_EREADONLY;
+ *         NIDUS_EIO; NIDUS_ENOSPC; NIDUS_ENOMEM; NIDUS_EBROKEN; NIDUS_EMISUSE. */
+NIDUS_API int nidus_set_filter_index(nidus_db *db, const char *collection,
+                                     const char *const *fields, size_t n_fields);
+
+/* The fields declared for `collection`'s filter index, in declaration order (an
+ * empty list when none are, or the collection is absent).
+ * @param out Caller owns; free with nidus_free().
+ * @return NIDUS_OK; NIDUS_ENOMEM; NIDUS_EMISUSE. */
+NIDUS_API int nidus_get_filter_index(nidus_db *db, const char *collection, nidus_names **out);
 
 /* ------------------------------------------------------------------------------ */
 /* Writing                                                                        */

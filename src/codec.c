@@ -127,6 +127,15 @@ static int w_op(wr *w, const nlogop *op, nerr *e) {
         w_str(w, op->coll);
         w_str(w, op->id);
         return NIDUS_OK;
+    case NIDUS__OP_SET_FILTER_INDEX: /* collection, Vec<FilterIndexField { field, tokens, trigrams }> */
+        w_str(w, op->coll);
+        w_u64(w, (uint64_t)op->nfields);
+        for (size_t i = 0; i < op->nfields; i++) {
+            uint8_t flags[2] = {op->fields[i].tokens != 0, op->fields[i].trigrams != 0};
+            w_str(w, op->fields[i].name);
+            w_bytes(w, flags, 2);
+        }
+        return NIDUS_OK;
     }
     return nidus__err(e, NIDUS_EINVAL, 0, "cannot encode unknown op tag %" PRIu32, op->tag);
 }
@@ -524,7 +533,8 @@ static int s_value(rd *r) {
     }
 }
 
-/* The body of op `tag` (5-9) after its collection name, as nidus 0.80 writes it. */
+/* The body of op `tag` (5-7, 9) after its collection name, as nidus 0.80 writes it
+ * (op 8 is decoded for real: r_fx_fields). */
 static int s_later_body(rd *r, uint32_t tag) {
     int rc;
     size_t n;
@@ -548,12 +558,6 @@ static int s_later_body(rd *r, uint32_t tag) {
                 (rc = s_bool(r, NULL)) != NIDUS_OK || (rc = s_option_u64(r)) != NIDUS_OK)
                 return rc;
         return NIDUS_OK;
-    case 8: /* SetFilterIndex { fields: Vec<FilterIndexField { field, tokens, trigrams }> } */
-        if ((rc = r_count(r, 10, "field list", &n)) != NIDUS_OK) return rc;
-        for (size_t i = 0; i < n; i++)
-            if ((rc = s_str(r)) != NIDUS_OK || (rc = s_bool(r, NULL)) != NIDUS_OK || (rc = s_bool(r, NULL)) != NIDUS_OK)
-                return rc;
-        return NIDUS_OK;
     default: /* 9: Reinforce { id, access_count i64, last_accessed i64, expires_at Option<i64> } */
         if ((rc = s_str(r)) != NIDUS_OK || (rc = s_fixed(r, 16)) != NIDUS_OK) return rc;
         return s_option_u64(r);
@@ -574,6 +578,31 @@ static int r_later_op(rd *r, uint32_t tag) {
     return nidus__err(r->e, NIDUS_ECORRUPT, 0, "unknown op tag %" PRIu32, tag);
 }
 
+/* SetFilterIndex's fields (nidus 0.64+): the field name, then the tokens and
+ * trigrams bools. Filled incrementally (op->nfields counts whole entries), so
+ * nidus__op_free releases a partial list. */
+static int r_fx_fields(rd *r, nlogop *op) {
+    size_t n;
+    int rc = r_count(r, 10, "field list", &n); /* an empty name and two bools */
+    if (rc != NIDUS_OK) return rc;
+    if (n == 0) return NIDUS_OK;
+    if (!(op->fields = r_array(r, n, sizeof *op->fields)))
+        return nidus__err(r->e, NIDUS_ENOMEM, 0, "out of memory decoding a log record");
+    for (size_t i = 0; i < n; i++) {
+        nfx_field *f = &op->fields[i];
+        if ((rc = r_str(r, &f->name)) != NIDUS_OK) return rc;
+        bool t = false, g = false;
+        if ((rc = s_bool(r, &t)) != NIDUS_OK || (rc = s_bool(r, &g)) != NIDUS_OK) {
+            r_str_free(r, &f->name);
+            return rc;
+        }
+        f->tokens = t;
+        f->trigrams = g;
+        op->nfields = i + 1;
+    }
+    return NIDUS_OK;
+}
+
 static int r_op(rd *r, nlogop *op) {
     int rc = r_u32(r, &op->tag);
     if (rc != NIDUS_OK) return rc;
@@ -591,10 +620,14 @@ static int r_op(rd *r, nlogop *op) {
     case NIDUS__OP_DELETE:
         if ((rc = r_str(r, &op->coll)) != NIDUS_OK) return rc;
         return r_str(r, &op->id);
+    case NIDUS__OP_SET_FILTER_INDEX:
+        if ((rc = r_str(r, &op->coll)) == NIDUS_OK && (rc = r_fx_fields(r, op)) == NIDUS_OK) return NIDUS_OK;
+        if (r->unknown || rc == NIDUS_ENOMEM) return rc;
+        /* Not op 8's shape: no op of any nidus, as for the other later tags. */
+        return nidus__err(r->e, NIDUS_ECORRUPT, 0, "unknown op tag %" PRIu32, op->tag);
     case 5:
     case 6:
     case 7:
-    case 8:
     case 9: return r_later_op(r, op->tag);
     default:
         r->unknown = true;
@@ -639,5 +672,7 @@ void nidus__op_free(nlogop *op) {
     str_free(&op->id);
     nidus__attrs_free(&op->attrs);
     nidus__meta_free(&op->meta);
+    for (size_t i = 0; i < op->nfields; i++) str_free(&op->fields[i].name);
+    nidus__free(op->fields);
     memset(op, 0, sizeof *op);
 }

@@ -3,6 +3,7 @@
  * scan order. Nothing here touches the handle or a file; a call that kills a row
  * says so and the caller counts it. */
 #include "coll.h"
+#include "findex.h"
 
 #include <stdlib.h>
 
@@ -285,14 +286,14 @@ static int row_cmp(const void *a, const void *b) {
 }
 
 nscan nidus__scan_order(ncoll *c) {
-    if (atomic_load_explicit(&c->scan_ok, memory_order_acquire)) return (nscan){c->scan, c->scan_row};
+    if (atomic_load_explicit(&c->scan_ok, memory_order_acquire)) return (nscan){c->scan, c->scan_row, c->n};
     pthread_mutex_lock(&c->scan_mu);
     if (!atomic_load(&c->scan_ok)) {
         /* (row, index) pairs sorted by row; rows are unique across the store. */
         uint64_t *pairs = nidus__mallocarray(c->n ? c->n : 1, 2 * sizeof(uint64_t));
         if (!pairs) {
             pthread_mutex_unlock(&c->scan_mu);
-            return (nscan){NULL, NULL};
+            return (nscan){NULL, NULL, c->n};
         }
         for (size_t i = 0; i < c->n; i++) {
             pairs[2 * i] = c->docs[i].row;
@@ -307,13 +308,14 @@ nscan nidus__scan_order(ncoll *c) {
         atomic_store_explicit(&c->scan_ok, true, memory_order_release);
     }
     pthread_mutex_unlock(&c->scan_mu);
-    return (nscan){c->scan, c->scan_row};
+    return (nscan){c->scan, c->scan_row, c->n};
 }
 
 /* ----------------------------------------------------------- collections ---- */
 
 void nidus__coll_free(ncoll *c) {
     if (!c) return;
+    nidus__findex_free(c->fx);
     nidus__arena_free(&c->strs);
     nidus__free(c->docs);
     nidus__free(c->scan);

@@ -40,6 +40,7 @@ typedef struct ncoll {
     uint64_t *scan_row;
     _Atomic bool scan_ok;
     pthread_mutex_t scan_mu;
+    struct nfindex *fx; /* the filter index (findex.c); NULL: none declared */
 } ncoll;
 
 /* The collections of a store, sorted by name (bytewise). */
@@ -72,6 +73,7 @@ int nidus__coll_reserve(ncoll *c, size_t extra, nerr *e);
 typedef struct nscan {
     const uint32_t *idx; /* NULL: could not be built; use doc order */
     const uint64_t *row;
+    size_t n; /* entries: the collection's docs, or (findex.c) its candidates */
 } nscan;
 nscan nidus__scan_order(ncoll *c);
 /* The docs of c sorted by id (caller frees the array); NULL when out of memory. */

@@ -3,6 +3,7 @@
  * parser), the renames, and finishing an interrupted compaction at the next
  * writer open (roll forward). */
 #include "db.h"
+#include "findex.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -147,6 +148,13 @@ int nidus__compact_locked(nidus_db *db, nerr *e) {
             nlogop m = {.tag = NIDUS__OP_SETMETA, .coll = nidus__view(c->name), .meta = c->meta};
             if ((rc = nidus__frame_append(&frames, &m, e))) goto out;
         }
+        if (c->fx) { /* the declaration, as nidus 0.80's compaction re-emits it: after SetMeta */
+            size_t nf;
+            const nfx_field *fields = nidus__findex_decl(c->fx, &nf);
+            nlogop x = {.tag = NIDUS__OP_SET_FILTER_INDEX, .coll = nidus__view(c->name), .fields = (nfx_field *)fields,
+                        .nfields = nf};
+            if ((rc = nidus__frame_append(&frames, &x, e))) goto out;
+        }
         if (!(sorted[i] = nidus__docs_by_id(c))) {
             rc = nidus__err(e, NIDUS_ENOMEM, 0, "out of memory");
             goto out;
@@ -195,7 +203,10 @@ int nidus__compact_locked(nidus_db *db, nerr *e) {
         ncoll *c = db->colls.v[i];
         for (size_t j = 0; j < c->n; j++) sorted[i][j]->row = row++;
         atomic_store(&c->scan_ok, false); /* rows now follow id order */
+        nidus__findex_invalidate(c->fx); /* it names the old rows and strings */
         if (rebuild[i]) nidus__coll_move_blobs(c, &strs[i]); /* only the live blobs move */
+        nerr ignored; /* derived data: if it cannot be built now, the first search that needs it builds it */
+        if (c->fx) (void)nidus__findex_build(c->fx, c, &ignored);
     }
     nidus__free(db->data.vec);
     db->data.vec = vec;

@@ -416,3 +416,14 @@ bool nidus__filter_match(const nfilter *f, const nattrs *attrs) {
     if (!f) return true;
     return eval(f->v, attrs);
 }
+
+/* ---------------------------------------------- the planner's view (findex.c) ---- */
+
+size_t nidus__filter_nodes(const nfilter *f) { return f ? f->n : 0; }
+
+void nidus__filter_node(const nfilter *f, size_t i, nfilter_node *out) {
+    const fnode *nd = &f->v[i];
+    *out = (nfilter_node){.op = nd->op, .lit = nd->lit, .size = nd->size, .nkids = nd->nkids,
+                          .key = nidus__view(nd->key), .val = &nd->val, .set = nd->set, .nset = nd->nset,
+                          .text = nidus__view(nd->text), .toks = &nd->toks};
+}

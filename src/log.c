@@ -4,7 +4,7 @@
  * a crashed store survive: a frame that is short, or complete but bad and last in
  * the file, is a torn tail from an interrupted append (dropped, the store opens);
  * a bad frame with bytes after it cannot come from a crash, so it is corruption.
- * One difference: a frame with a good CRC holding an op of a later nidus (tags 5-9,
+ * One difference: a frame with a good CRC holding an op of a later nidus (tags 5-7 and 9,
  * NIDUS_EVERSION) or a tag none writes (op >= 10, value > 6: NIDUS_ECORRUPT) stops
  * the walk wherever it is, never a torn tail: nidus 0.3 would cut such a last frame.
  */
@@ -80,7 +80,7 @@ static int scan_window(const uint8_t *w, size_t avail, uint64_t base, uint64_t s
                 if (rc == NIDUS_EVERSION)
                     return nidus__err(e, rc, 0,
                                       "log frame at offset %llu is %s: this library knows only ops 0-4 (nidus "
-                                      "0.3's) and refuses the store rather than misread it",
+                                      "0.3's) and 8 (SetFilterIndex) and refuses the store rather than misread it",
                                       (unsigned long long)at, why);
                 return nidus__err(e, rc, 0,
                                   "log corruption at offset %llu: %s in a frame whose CRC is good (nidus 0.80 knows "

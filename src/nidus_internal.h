@@ -252,10 +252,34 @@ int nidus__filter_compile_tree(const nidus_pred *preds, size_t n, const nidus_fi
                                nerr *e);
 bool nidus__filter_match(const nfilter *f, const nattrs *attrs);
 void nidus__filter_free(nfilter *f);
+/* A read-only view of compiled node i (preorder; 0 is the root), for the filter
+ * index's planner (findex.c). Pointers borrow from f. */
+typedef struct nfilter_node {
+    unsigned op;        /* nidus_filter_op */
+    bool lit;           /* GLOB without wildcards: a byte compare */
+    uint32_t size, nkids;
+    nidus_str key;      /* leaves */
+    const nidus_value *val;
+    const nidus_value *set;
+    size_t nset;
+    nidus_str text;     /* GLOB: the pattern */
+    const ntokens *toks; /* token predicates */
+} nfilter_node;
+size_t nidus__filter_nodes(const nfilter *f);
+void nidus__filter_node(const nfilter *f, size_t i, nfilter_node *out);
 
 /* ---------------------------------------------------------------- codec ---- */
 
-enum { NIDUS__OP_CREATE = 0, NIDUS__OP_DROP = 1, NIDUS__OP_SETMETA = 2, NIDUS__OP_UPSERT = 3, NIDUS__OP_DELETE = 4 };
+enum { NIDUS__OP_CREATE = 0, NIDUS__OP_DROP = 1, NIDUS__OP_SETMETA = 2, NIDUS__OP_UPSERT = 3, NIDUS__OP_DELETE = 4,
+       NIDUS__OP_SET_FILTER_INDEX = 8 /* nidus 0.64+'s SetFilterIndex: read and written (SPEC.md §12) */ };
+
+/* One field of a SetFilterIndex declaration, as nidus 0.80 logs it: the field and
+ * its two flags (which structures nidus builds for its text predicates). We build
+ * every structure regardless and keep the flags only to log them back. */
+typedef struct nfx_field {
+    nidus_str name;
+    bool tokens, trigrams;
+} nfx_field;
 
 typedef struct nmeta_kv {
     nidus_str key;
@@ -281,6 +305,8 @@ typedef struct nlogop {
     uint64_t row;    /* UPSERT */
     nattrs attrs;    /* UPSERT */
     nmeta meta;      /* SETMETA */
+    nfx_field *fields; /* SET_FILTER_INDEX: the declaration (empty: dropped) */
+    size_t nfields;
 } nlogop;
 
 /* A growable byte buffer. */

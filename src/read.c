@@ -1,6 +1,7 @@
 /* read.c — the reads that are not a search: get, get_all, collections, meta and
  * footprint, whether a collection exists. Each takes the handle's read lock and looks up what it returns;
  * result.c builds the lists as one allocation each. */
+#include "findex.h"
 #include "result.h"
 
 static int oom(nidus_db *db) {
@@ -74,19 +75,31 @@ int nidus_get_meta(nidus_db *db, const char *collection, nidus_meta **out) {
     return *out ? NIDUS_OK : oom(db);
 }
 
+int nidus_get_filter_index(nidus_db *db, const char *collection, nidus_names **out) {
+    if (!out || !collection) return NIDUS_EMISUSE;
+    *out = NULL;
+    int rc = nidus__enter_read(db);
+    if (rc) return rc;
+    const ncoll *c = nidus__coll_find(&db->colls, collection, strlen(collection));
+    *out = nidus__findex_names(c ? c->fx : NULL);
+    nidus__leave(db);
+    return *out ? NIDUS_OK : oom(db);
+}
+
 /* ------------------------------------------------------------- footprint ---- */
 
 int nidus_get_footprint(nidus_db *db, nidus_footprint *out) {
     if (!out) return NIDUS_EMISUSE;
     int rc = nidus__enter_read(db);
     if (rc) return rc;
-    uint64_t docs = 0, index = db->colls.cap * sizeof(ncoll *);
+    uint64_t docs = 0, index = db->colls.cap * sizeof(ncoll *), fx = 0;
     for (size_t i = 0; i < db->colls.n; i++) {
         const ncoll *c = db->colls.v[i];
         docs += c->n;
         index += sizeof *c + c->name.len + 1 + c->cap * sizeof(ndoc) + c->nslots * sizeof(uint64_t) + c->cap * (sizeof(uint32_t) + sizeof(uint64_t));
         for (size_t j = 0; j < c->meta.n; j++) index += sizeof(nmeta_kv) + c->meta.items[j].key.len + c->meta.items[j].value.len + 2;
         index += c->strs.bytes; /* ids and attributes, dead blobs included (coll.c) */
+        fx += nidus__findex_bytes(c->fx);
     }
     *out = (nidus_footprint){
         .rows = db->data.rows,
@@ -95,6 +108,7 @@ int nidus_get_footprint(nidus_db *db, nidus_footprint *out) {
         .vector_bytes = db->data.rows * (uint64_t)db->cfg.dimension * 4,
         .doc_count = docs,
         .index_bytes = index,
+        .filter_index_bytes = fx,
     };
     nidus__leave(db);
     return NIDUS_OK;

@@ -3,6 +3,7 @@
  * rows, ignored Upserts, where the good frames end) and reports errors to the
  * caller's nerr. */
 #include "db.h"
+#include "findex.h"
 
 /* Replay works on views of the log's bytes (nidus__log_scan_fd): nothing is
  * allocated per op except what a doc keeps, its blob in the collection's arena.
@@ -84,6 +85,14 @@ static int apply_op(replay_ctx *r, const replay_op *ro) {
             return nidus__err(e, NIDUS_ENOMEM, 0, "out of memory replaying the log");
         nidus__meta_free(&c->meta);
         c->meta = m;
+    } else if (op->tag == NIDUS__OP_SET_FILTER_INDEX) {
+        /* nidus 0.80: the collection exists implicitly (made above), the declaration
+         * replaces the last one (empty: dropped), the postings are built once the
+         * whole log has replayed. */
+        nfindex *fx = NULL;
+        if (op->nfields && (rc = nidus__findex_new(op->fields, op->nfields, &fx, e))) return rc;
+        nidus__findex_free(c->fx);
+        c->fx = fx;
     } else if (op->tag == NIDUS__OP_UPSERT) {
         r->upserts++;
         if (c->n + 1 > c->cap || (c->n + 1) * 2 > c->nslots) {
@@ -168,6 +177,12 @@ int nidus__replay(ncolls *colls, uint64_t rows, int fd, uint64_t size, nreplay *
     r->n = r->nheld = 0;
     r->cur = 0;
     int rc = nidus__log_scan_fd(fd, size, 0, &out->good_end, &out->torn, &r->scratch, replay_view, r, e);
+    /* The filter indexes, from the docs the log left. One that cannot be built now
+     * is built by the first search that needs it (it is derived data). */
+    for (size_t i = 0; rc == NIDUS_OK && i < colls->n; i++) {
+        nerr ignored;
+        if (colls->v[i]->fx) (void)nidus__findex_build(colls->v[i]->fx, colls->v[i], &ignored);
+    }
     nidus__arena_free(&r->scratch); /* on failure, pending views are dropped unapplied */
     nidus__arena_free(&r->held);
     nidus__free(r);

@@ -106,7 +106,7 @@ static bool screen_block(nscan_job *j, block *cur, const block *next) {
 static void fill_block(const nscan_job *j, cursor *c, block *b) {
     b->n = 0;
     while (c->pos < j->hi && b->n < BLOCK) {
-        while (c->pos - c->base >= j->scope[c->s]->n) c->base += j->scope[c->s++]->n;
+        while (c->pos - c->base >= j->orders[c->s].n) c->base += j->orders[c->s++].n;
         const ncoll *coll = j->scope[c->s];
         const nscan *o = &j->orders[c->s];
         size_t i = c->pos - c->base;
@@ -174,10 +174,10 @@ static void scan_unfiltered(nscan_job *j, cursor c) {
     float sc[BLOCK];
     uint64_t tmp[BLOCK];
     while (c.pos < j->hi) {
-        while (c.pos - c.base >= j->scope[c.s]->n) c.base += j->scope[c.s++]->n;
+        while (c.pos - c.base >= j->orders[c.s].n) c.base += j->orders[c.s++].n;
         const ncoll *coll = j->scope[c.s];
         const nscan *o = &j->orders[c.s];
-        size_t i = c.pos - c.base, end = coll->n < j->hi - c.base ? coll->n : j->hi - c.base;
+        size_t i = c.pos - c.base, end = o->n < j->hi - c.base ? o->n : j->hi - c.base;
         size_t cnt = end - i < BLOCK ? end - i : BLOCK;
         const uint64_t *rn = o->idx ? o->row + i : tmp;
         if (!o->idx)
@@ -192,7 +192,7 @@ void *nidus__scan_run(void *arg) {
     nscan_job *j = arg;
     cursor c = {j->lo, 0, 0};
     /* Find the collection holding position lo. */
-    while (c.s < j->nscope && c.base + j->scope[c.s]->n <= j->lo) c.base += j->scope[c.s++]->n;
+    while (c.s < j->nscope && c.base + j->orders[c.s].n <= j->lo) c.base += j->orders[c.s++].n;
     if (j->nq > 1)
         scan_batch(j, c);
     else if (j->f)

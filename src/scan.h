@@ -9,7 +9,8 @@
 #define NIDUS__SCAN_BLOCK 256
 
 /* One scan: a range of the scope's docs (in row order, collection after
- * collection) scored against nq queries, each with its own top-k. Threads each run
+ * collection; orders[i].n of collection i: all its docs, or the filter index's
+ * candidates) scored against nq queries, each with its own top-k. Threads each run
  * one job over their own range; merging their top-ks gives exactly the one-thread
  * result, because the ranking (score, then row) is a total order. */
 typedef struct nscan_job {

@@ -4,6 +4,7 @@
  * size the top-ks, prepare the batch screen, scan (scan.c, on threads), build the
  * results (result.c). The store's distance picks the exact kernels once, here:
  * the scan loops are the same for every metric. */
+#include "findex.h"
 #include "result.h"
 #include "scan.h"
 
@@ -59,7 +60,8 @@ typedef struct search {
     ncoll **scope; /* the collections searched, each once */
     nscan *orders; /* their scan orders */
     size_t nscope;
-    size_t total; /* docs in the scope */
+    size_t total; /* docs in the scope (with a filter index: candidates) */
+    void *narrowed; /* the filter index's candidate orders (findex.c) */
     float *q;     /* the nq queries (normalized in a cosine store) */
     size_t k;     /* ranked per query: offset + top_k (+1 for similar), at most total */
     unsigned nt;  /* threads */
@@ -93,6 +95,7 @@ static void search_free(search *s) {
     nidus__free(s->scratch);
     nidus__free(s->masks);
     nidus__filter_free(s->f);
+    nidus__findex_release(s->narrowed);
 }
 
 /* offset + top_k, saturating: how deep a page reaches into the ranking. */
@@ -347,6 +350,7 @@ static int search_many(nidus_db *db, const float *queries, size_t nq, size_t qle
     int rc = check_input(&s, queries, qlen, e);
     if (!rc) rc = nidus__filter_compile_tree(opts->filter, opts->n_filter, opts->where, &s.f, e);
     if (!rc) rc = resolve_scope(&s, e);
+    if (!rc) nidus__findex_narrow(s.f, s.scope, s.orders, s.nscope, &s.total, &s.narrowed); /* never fails */
     if (!rc) rc = copy_queries(&s, queries, e);
     if (!rc) rc = plan_topk(&s, e);
     if (!rc) rc = prepare_screen(&s, e);

@@ -5,9 +5,11 @@
  * (the durability protocol), commit to memory in steps that cannot fail, txn_end
  * (leave, report). */
 #include "db.h"
+#include "findex.h"
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 /* ---------------------------------------------------------- the skeleton ---- */
 
@@ -120,6 +122,66 @@ out:
     return txn_end(db, rc, &e);
 }
 
+/* ---------------------------------------------------------- filter index ---- */
+
+/* nidus 0.80's rules for a declaration (findex/schema.rs): names not empty, none
+ * twice; and ours for C input: not NULL, UTF-8. */
+static int validate_fx_fields(const char *const *fields, size_t n, nfx_field **out, nerr *e) {
+    *out = NULL;
+    if (n && !fields) return nidus__err(e, NIDUS_EINVAL, 0, "fields is NULL but n_fields is %zu", n);
+    for (size_t i = 0; i < n; i++) {
+        if (!fields[i]) return nidus__err(e, NIDUS_EINVAL, 0, "filter index field %zu is NULL", i);
+        if (!fields[i][0]) return nidus__err(e, NIDUS_EINVAL, 0, "filter index field name must not be empty");
+        if (!nidus__utf8_cstr(fields[i]))
+            return nidus__err(e, NIDUS_EINVAL, 0, "filter index field %zu is not valid UTF-8", i);
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(fields[i], fields[j]) == 0)
+                return nidus__err(e, NIDUS_EINVAL, 0, "filter index field `%.200s` declared twice", fields[i]);
+    }
+    if (!n) return NIDUS_OK;
+    nfx_field *f = nidus__mallocarray(n, sizeof *f);
+    if (!f) return nidus__err(e, NIDUS_ENOMEM, 0, "out of memory");
+    /* Both of nidus's structures on, its default (FilterIndexField::new). */
+    for (size_t i = 0; i < n; i++) f[i] = (nfx_field){{fields[i], strlen(fields[i])}, true, true};
+    *out = f;
+    return NIDUS_OK;
+}
+
+int nidus_set_filter_index(nidus_db *db, const char *collection, const char *const *fields, size_t n_fields) {
+    int rc = txn_begin(db, collection);
+    if (rc) return rc;
+    nerr e = {0};
+    nbuf frames = {0};
+    nfx_field *decl = NULL;
+    nfindex *fx = NULL;
+    ncoll *c = NULL;
+    bool fresh = false;
+    size_t len = strlen(collection);
+    if ((rc = validate_fx_fields(fields, n_fields, &decl, &e))) goto out;
+    ncoll *have = nidus__coll_find(&db->colls, collection, len);
+    if (nidus__findex_same(have ? have->fx : NULL, decl, n_fields)) goto out; /* idempotent: nothing logged */
+    /* As nidus 0.80 does, the collection is created implicitly and only op 8 logged. */
+    if ((rc = nidus__coll_get(&db->colls, collection, len, &c, &fresh, "out of memory", &e))) goto out;
+    if (n_fields) {
+        if ((rc = nidus__findex_new(decl, n_fields, &fx, &e))) goto out;
+        if ((rc = nidus__findex_build(fx, c, &e))) goto out;
+    }
+    nlogop op = {.tag = NIDUS__OP_SET_FILTER_INDEX, .coll = {collection, len}, .fields = decl, .nfields = n_fields};
+    if ((rc = nidus__frame_append(&frames, &op, &e))) goto out;
+    if ((rc = txn_write(db, NULL, 0, &frames, &e))) goto out;
+    if (fresh) nidus__colls_insert(&db->colls, c);
+    fresh = false;
+    nidus__findex_free(c->fx);
+    c->fx = fx; /* NULL: dropped */
+    fx = NULL;
+out:
+    nidus__findex_free(fx);
+    nidus__free(decl);
+    if (fresh) nidus__coll_free(c);
+    nidus__buf_free(&frames);
+    return txn_end(db, rc, &e);
+}
+
 /* ---------------------------------------------------------------- upsert ---- */
 
 typedef struct staged {
@@ -156,7 +218,7 @@ int nidus_upsert_ex(nidus_db *db, const char *collection, const nidus_record *re
     bool fresh = false;
     size_t nstaged = 0, len = strlen(collection), blobs = 0;
     narena_chunk *mark = NULL; /* c->strs before this call reserved room */
-    bool reserved = false;
+    bool reserved = false, fx_reserved = false;
     uint32_t dim = db->cfg.dimension;
     uint64_t data_mark = db->data.rows;
     /* Only a cosine store normalizes (nidus 0.5+): euclidean and dot rows are
@@ -255,16 +317,25 @@ int nidus_upsert_ex(nidus_db *db, const char *collection, const nidus_record *re
         rc = nidus__err(&e, NIDUS_ENOMEM, 0, "out of memory staging %zu records", count);
         goto out;
     }
+    /* The filter index's room too (a fresh collection has none). */
+    if ((rc = nidus__findex_begin(c->fx, c, &e))) goto out;
+    for (size_t i = 0; i < count; i++)
+        if ((rc = nidus__findex_reserve(c->fx, &st[i].attrs, &e))) goto out; /* it rolled back */
+    fx_reserved = true;
     if ((rc = txn_write(db, vecs, count, &frames, &e))) goto out;
     /* Commit to memory: nothing below can fail. */
     if (fresh) nidus__colls_insert(&db->colls, c);
     fresh = false;
-    for (size_t i = 0; i < count; i++)
+    for (size_t i = 0; i < count; i++) {
         db->dead_rows += nidus__doc_put(c, nidus__view(st[i].id), data_mark + i, &st[i].attrs,
                                         nidus__id_hash(st[i].id.ptr, st[i].id.len),
                                         nidus__blob_size(st[i].id.len, &st[i].attrs));
-    reserved = false;
+        if (c->fx) /* the stored doc's attributes: the index points at their strings */
+            nidus__findex_add(c->fx, data_mark + i, &nidus__doc_find(c, st[i].id.ptr, st[i].id.len)->attrs);
+    }
+    reserved = fx_reserved = false;
 out: /* the docs hold copies: the staged strings go in every case */
+    if (fx_reserved) nidus__findex_rollback(c->fx);
     if (reserved && !fresh) nidus__arena_rollback(&c->strs, mark); /* a fresh collection goes whole */
     for (size_t i = 0; i < nstaged; i++) {
         nidus__free(st[i].id.ptr);
@@ -346,6 +417,11 @@ out:
     return txn_end(db, rc, &e);
 }
 
+static int size_cmp(const void *a, const void *b) {
+    size_t x = *(const size_t *)a, y = *(const size_t *)b;
+    return (x > y) - (x < y);
+}
+
 /* delete_where with the old predicates, a filter tree, or (never both from the
  * public calls) both ANDed. The filter is compiled, so validated, before the
  * collection is even looked up: a bad one leaves the store untouched. */
@@ -368,8 +444,19 @@ static int delete_matching(nidus_db *db, const char *collection, const nidus_pre
         rc = nidus__err(&e, NIDUS_ENOMEM, 0, "out of memory");
         goto out;
     }
-    for (size_t i = 0; i < c->n; i++)
-        if (nidus__filter_match(f, &c->docs[i].attrs)) idx[n++] = i;
+    nscan order, cand;
+    void *mem = NULL;
+    if (c->fx && f && (order = nidus__scan_order(c), nidus__findex_narrow_coll(c, &order, f, &cand, &mem))) {
+        /* The candidates only, then in doc order: the same Deletes, in the same
+         * order, as the loop over every doc below. */
+        for (size_t i = 0; i < cand.n; i++)
+            if (nidus__filter_match(f, &c->docs[cand.idx[i]].attrs)) idx[n++] = cand.idx[i];
+        nidus__findex_release(mem);
+        qsort(idx, n, sizeof *idx, size_cmp);
+    } else {
+        for (size_t i = 0; i < c->n; i++)
+            if (nidus__filter_match(f, &c->docs[i].attrs)) idx[n++] = i;
+    }
     rc = delete_docs(db, c, idx, n, deleted, &e);
 out:
     nidus__free(idx);
