@@ -588,7 +588,7 @@ static json_t *footprint_out(const nidus_footprint *fp) {
     json_object_set_new(o, "dimension", json_integer((json_int_t)fp->dimension));
     json_object_set_new(o, "vector_bytes", json_integer((json_int_t)fp->vector_bytes));
     json_object_set_new(o, "doc_count", json_integer((json_int_t)fp->doc_count));
-    json_object_set_new(o, "filter_index_bytes", json_integer(0));
+    json_object_set_new(o, "filter_index_bytes", json_integer((json_int_t)fp->filter_index_bytes));
     return o;
 }
 
@@ -753,19 +753,20 @@ static void h_records(req *r) {
     reply_json(r->out, 200, arr);
 }
 
-#ifdef NIDUS_SERVE_FILTER_INDEX
 typedef struct findex_arg {
     const char *name;
-    const char **fields;
+    const char *const *fields;
     size_t n;
 } findex_arg;
 static int w_findex(nidus_db *db, void *arg) {
     findex_arg *f = arg;
     return nidus_set_filter_index(db, f->name, f->fields, f->n);
 }
-#endif
 
-/* {"fields": ["name" | {"field": "name", "tokens": b, "trigrams": b}]}. */
+/* {"fields": ["name" | {"field": "name", "tokens": b, "trigrams": b}]}. The
+ * library keeps both of nidus's structures for every declared field, so tokens
+ * and trigrams are accepted and read as on (the index is speed only: results are
+ * the same either way). */
 static void h_filter_index(req *r) {
     if (!(r->j = body_object(r->out, r->body, r->len, false))) return;
     json_t *fields = json_object_get(r->j, "fields");
@@ -783,12 +784,8 @@ static void h_filter_index(req *r) {
         }
         names[i] = json_string_value(f);
     }
-#ifdef NIDUS_SERVE_FILTER_INDEX
     findex_arg fa = {r->name, names, json_array_size(fields)};
     if (run_write(r->s, w_findex, &fa, r->out)) reply_ok(r);
-#else
-    srv_error(r->out, 501, -1, "the filter index is not available in this build");
-#endif
 }
 
 static void h_search(req *r) {
@@ -1087,7 +1084,8 @@ static void h_metrics(req *r) {
                  {"nidus_store_docs", "Live records", fp.doc_count},
                  {"nidus_store_dimension", "Vector dimension", fp.dimension},
                  {"nidus_store_vector_bytes", "Bytes of vectors (rows x dimension x 4)", fp.vector_bytes},
-                 {"nidus_store_index_bytes", "Estimated bytes of the in-memory index", fp.index_bytes}};
+                 {"nidus_store_index_bytes", "Estimated bytes of the in-memory index", fp.index_bytes},
+                 {"nidus_store_filter_index_bytes", "Bytes held by the filter indexes", fp.filter_index_bytes}};
         for (size_t i = 0; i < sizeof g / sizeof g[0]; i++)
             fprintf(f, "# HELP %s %s\n# TYPE %s gauge\n%s %llu\n", g[i].name, g[i].help, g[i].name, g[i].name,
                     (unsigned long long)g[i].v);

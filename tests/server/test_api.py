@@ -191,11 +191,26 @@ def test_capacity_is_507_and_the_server_survives(serve, tmp_path):
 
 
 def test_filter_index_route(serve, tmp_path):
-    s = serve(tmp_path / "s")
-    st, body = s.post("/collections/docs/filter-index", {"fields": ["lang", {"field": "path"}]})
-    assert st in (200, 501), body
-    if st == 200:
-        assert body == {"ok": True}
-        assert s.get("/stats")[1]["footprint"]["filter_index_bytes"] >= 0
-    assert s.post("/collections/docs/filter-index", {"fields": [3]})[0] == 400
-    assert s.post("/collections/docs/filter-index", {})[0] == 400
+    d = tmp_path / "s"
+    s = serve(d)
+    recs = {"records": [{"id": str(i), "vector": [1, i, 0], "attrs": {"lang": {"Str": ["en", "de", "fr"][i % 3]},
+                                                                   "path": {"Str": f"src/{i}.rs"}}}
+                        for i in range(300)]}
+    assert s.post("/collections/docs/upsert", recs)[0] == 200
+    filt = {"query": [1, 0, 0], "top_k": 7, "filter": [{"Eq": ["lang", {"Str": "de"}]}, {"Glob": ["path", "src/1*"]}]}
+    before = s.post("/search", filt)[1]
+    assert s.get("/stats")[1]["footprint"]["filter_index_bytes"] == 0
+    st, body = s.post("/collections/docs/filter-index", {"fields": ["lang", {"field": "path", "tokens": True}]})
+    assert (st, body) == (200, {"ok": True})
+    assert s.get("/stats")[1]["footprint"]["filter_index_bytes"] > 0
+    assert s.post("/search", filt)[1] == before, "the index is speed only"
+    assert "nidus_store_filter_index_bytes" in s.get("/metrics")[1]
+    for bad in [{"fields": [3]}, {}, {"fields": [""]}, {"fields": ["a", "a"]}]:
+        st, body = s.post("/collections/docs/filter-index", bad)
+        assert st == 400 and body["error"], bad
+    assert s.stop() == 0
+    s2 = serve(d)  # the declaration is logged: it survives a restart
+    assert s2.get("/stats")[1]["footprint"]["filter_index_bytes"] > 0
+    assert s2.post("/search", filt)[1] == before
+    r = serve(d, read_only=True)
+    assert r.post("/collections/docs/filter-index", {"fields": ["lang"]})[0] == 403
