@@ -1095,7 +1095,13 @@ static void h_metrics(req *r) {
 }
 
 static void h_unsupported(req *r) {
-    srv_error(r->out, 501, -1, "not supported by this server: it has no full-text index or embedder");
+    srv_error(r->out, 501, -1, "not supported by this server: it has no full-text index");
+}
+
+/* nidus answers 400 on a server started without an embedder. */
+static void h_no_embedder(req *r) {
+    srv_error(r->out, 400, -1, "this server has no embedder: /remember and /recall need text embedding, which "
+                               "this store does not do; embed client-side and use /upsert and /search");
 }
 
 /* ---------------------------------------------------------------- routing ---- */
@@ -1126,8 +1132,8 @@ static const route_def ROUTE_TABLE[] = {
     {R_RECORDS, "GET", h_records, false},
     {R_FTS_SCHEMA, "POST", h_unsupported, false},
     {R_FILTER_INDEX, "POST", h_filter_index, false},
-    {R_REMEMBER, "POST", h_unsupported, false},
-    {R_RECALL, "POST", h_unsupported, false},
+    {R_REMEMBER, "POST", h_no_embedder, false},
+    {R_RECALL, "POST", h_no_embedder, false},
     {R_SEARCH, "POST", h_search, false},
     {R_BATCH, "POST", h_batch, false},
     {R_SIMILAR, "POST", h_similar, false},
