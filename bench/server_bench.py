@@ -46,7 +46,7 @@ def wrk_run(port, path, body_lua, conns, seconds):
         f.write(body_lua)
         script = f.name
     try:
-        out = subprocess.run(["wrk", f"-t{min(conns, 4)}", f"-c{conns}", f"-d{max(1, round(seconds))}s", "--latency",
+        out = subprocess.run(["wrk", f"-t{min(conns, 4)}", f"-c{conns}", f"-d{max(1, round(seconds))}s", "--timeout", "60s", "--latency",
                               "-s", script, f"http://127.0.0.1:{port}{path}"],
                              capture_output=True, text=True, check=True).stdout
     finally:

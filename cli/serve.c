@@ -398,6 +398,11 @@ int serve_main(int argc, char **argv) {
     }
     sv.api.max_concurrent = o->max_concurrent;
     sv.api.query_threads = o->query_threads;
+    {
+        long cores = sysconf(_SC_NPROCESSORS_ONLN);
+        sv.api.scan_limit = (unsigned)(cores > 0 ? cores : 2);
+        if (sv.api.scan_limit < 2) sv.api.scan_limit = 2;
+    }
     json_object_seed(0); /* before any thread builds an object */
 
     /* Every thread started from here on inherits these blocked: the signals are

@@ -94,6 +94,13 @@ typedef struct srv {
     atomic_uint_fast64_t groups;   /* flushes run by the group commit */
     atomic_uint_fast64_t commits;  /* writes acknowledged */
 
+    /* Scan gate: at most scan_limit vector scans (search, similar, batch) run at
+     * once; more would only share the memory bandwidth and the cores, and thrash
+     * the caches, so the others wait their turn (0 = no gate). */
+    pthread_mutex_t gmu;
+    pthread_cond_t gcv;
+    unsigned scans, scan_limit;
+
     /* Metrics (the glue records them; /metrics renders). */
     srv_route_stats routes[R_COUNT];
     atomic_uint_fast64_t shed, in_flight, too_large, unauthorized;

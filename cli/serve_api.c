@@ -65,6 +65,8 @@ int srv_init(srv *s, nidus_db *db, const char *dir, const nidus_config *cfg, boo
     if (pthread_mutex_init(&s->wmu, NULL)) return -1;
     if (pthread_mutex_init(&s->cmu, NULL)) return -1;
     if (pthread_cond_init(&s->ccv, NULL)) return -1;
+    if (pthread_mutex_init(&s->gmu, NULL)) return -1;
+    if (pthread_cond_init(&s->gcv, NULL)) return -1;
     if (dir) {
         file_state(dir, "data", &s->data_size, &s->data_mtime);
         file_state(dir, "log", &s->log_size, &s->log_mtime);
@@ -73,6 +75,8 @@ int srv_init(srv *s, nidus_db *db, const char *dir, const nidus_config *cfg, boo
 }
 
 void srv_destroy(srv *s) {
+    pthread_cond_destroy(&s->gcv);
+    pthread_mutex_destroy(&s->gmu);
     pthread_cond_destroy(&s->ccv);
     pthread_mutex_destroy(&s->cmu);
     pthread_mutex_destroy(&s->wmu);
@@ -365,6 +369,24 @@ static json_t *names_out(const nidus_names *n) {
     json_t *arr = json_array();
     for (size_t i = 0; i < n->count; i++) json_array_append_new(arr, str_or_null(n->names[i]));
     return arr;
+}
+
+/* --------------------------------------------------------------- scan gate ---- */
+
+static void scan_enter(srv *s) {
+    if (!s->scan_limit) return;
+    pthread_mutex_lock(&s->gmu);
+    while (s->scans >= s->scan_limit) pthread_cond_wait(&s->gcv, &s->gmu);
+    s->scans++;
+    pthread_mutex_unlock(&s->gmu);
+}
+
+static void scan_leave(srv *s) {
+    if (!s->scan_limit) return;
+    pthread_mutex_lock(&s->gmu);
+    s->scans--;
+    pthread_cond_signal(&s->gcv);
+    pthread_mutex_unlock(&s->gmu);
 }
 
 /* ------------------------------------------------------------ group commit ---- */
@@ -802,7 +824,9 @@ static void h_search(req *r) {
     }
     if (!cj_vector(q, &v, &dim, &r->a, r->err)) return bad(r);
     nidus_hits *hits;
+    scan_enter(r->s);
     int rc = nidus_search(r->db, v, dim, &so, &hits);
+    scan_leave(r->s);
     if (rc) return db_error(r->out, r->db, rc);
     reply_json(r->out, 200, hits_out(hits));
     nidus_free(hits);
@@ -817,7 +841,9 @@ static void h_similar(req *r) {
         return bad(r);
     so.threads = r->s->query_threads;
     nidus_hits *hits;
+    scan_enter(r->s);
     int rc = nidus_search_similar(r->db, coll, id, &so, &hits);
+    scan_leave(r->s);
     if (rc) return db_error(r->out, r->db, rc);
     reply_json(r->out, 200, hits_out(hits));
     nidus_free(hits);
@@ -869,6 +895,7 @@ static void h_batch(req *r) {
         }
     }
     int rc = NIDUS_OK;
+    if (ok) scan_enter(r->s);
     for (size_t i = 0; ok && i < n && !rc;) {
         size_t j = i + 1;
         while (j < n && dims[j] == dims[i] && rest[i] && rest[j] && json_equal(rest[i], rest[j])) j++;
@@ -878,6 +905,7 @@ static void h_batch(req *r) {
         rc = nidus_search_batch(r->db, qv, j - i, dims[i], &so[i], &hits[i]);
         i = j;
     }
+    if (ok) scan_leave(r->s);
     for (size_t i = 0; i < n; i++) json_decref(rest[i]);
     if (!ok) return bad(r);
     if (rc) {
