@@ -166,8 +166,9 @@ static const cmddef CMDS[] = {
      "usage: nidus stats [--format table]\n"
      "Print {\"dimension\", \"distance\" (\"Cosine\", \"Euclidean\" or \"DotProduct\"),\n"
      "\"ann\": null (search is always exact), \"collections\", \"footprint\": {\"rows\",\n"
-     "\"dead_rows\", \"dimension\", \"vector_bytes\", \"doc_count\"}}. rows counts live,\n"
-     "dead and orphan rows; dead rows are reclaimed by compact.\n"},
+     "\"dead_rows\", \"dimension\", \"vector_bytes\", \"doc_count\", \"filter_index_bytes\"}}.\n"
+     "rows counts live, dead and orphan rows; dead rows are reclaimed by compact;\n"
+     "filter_index_bytes is what the declared filter indexes hold (0: none).\n"},
     {"compact", "",
      "usage: nidus compact\n"
      "Rewrite the store to hold only live records (crash-safe). Prints {\"ok\": true}.\n"},

@@ -338,7 +338,7 @@ int cmd_stats(cli_opts *o) {
     if ((rc = nidus_get_config(db, &cfg))) cli_fail_db(db, rc, "stats");
     const char *distance = nidus_distance_name(cfg.distance);
     if (o->table) {
-        char v[7][32];
+        char v[8][32];
         snprintf(v[0], 32, "%u", fp.dimension);
         snprintf(v[6], 32, "%s", distance);
         snprintf(v[1], 32, "%zu", names->count);
@@ -346,11 +346,13 @@ int cmd_stats(cli_opts *o) {
         snprintf(v[3], 32, "%llu", (unsigned long long)fp.dead_rows);
         snprintf(v[4], 32, "%llu", (unsigned long long)fp.doc_count);
         snprintf(v[5], 32, "%llu", (unsigned long long)fp.vector_bytes);
-        const char *keys[] = {"dimension", "distance", "collections", "rows", "dead_rows", "doc_count", "vector_bytes"};
-        const int at[] = {0, 6, 1, 2, 3, 4, 5};
+        snprintf(v[7], 32, "%llu", (unsigned long long)fp.filter_index_bytes);
+        const char *keys[] = {"dimension", "distance",     "collections",       "rows",
+                              "dead_rows", "doc_count",    "vector_bytes",      "filter_index_bytes"};
+        const int at[] = {0, 6, 1, 2, 3, 4, 5, 7};
         const char *h[] = {"stat", "value"};
         table *t = table_new(2, h, "lr");
-        for (int i = 0; i < 7; i++) {
+        for (int i = 0; i < 8; i++) {
             const char *row[] = {keys[i], v[at[i]]};
             table_row(t, row);
         }
@@ -367,6 +369,8 @@ int cmd_stats(cli_opts *o) {
         json_object_set_new(f, "dimension", json_integer(fp.dimension));
         json_object_set_new(f, "vector_bytes", json_integer((json_int_t)fp.vector_bytes));
         json_object_set_new(f, "doc_count", json_integer((json_int_t)fp.doc_count));
+        /* nidus 0.80's key: what the declared filter indexes hold (0: none). */
+        json_object_set_new(f, "filter_index_bytes", json_integer((json_int_t)fp.filter_index_bytes));
         json_object_set_new(j, "footprint", f);
         cj_print(stdout, j, true);
     }
