@@ -100,6 +100,13 @@ typedef struct srv {
     pthread_mutex_t gmu;
     pthread_cond_t gcv;
     unsigned scans, scan_limit;
+    /* Group search: /search requests waiting for a scan slot queue here; whoever
+     * gets a slot runs every queued search with the same options as one
+     * nidus_search_batch (rows read once for all of them). */
+    pthread_mutex_t smu;
+    pthread_cond_t scv;
+    struct sjob *shead;
+    atomic_uint_fast64_t search_groups, searches;
 
     /* Metrics (the glue records them; /metrics renders). */
     srv_route_stats routes[R_COUNT];

@@ -67,6 +67,8 @@ int srv_init(srv *s, nidus_db *db, const char *dir, const nidus_config *cfg, boo
     if (pthread_cond_init(&s->ccv, NULL)) return -1;
     if (pthread_mutex_init(&s->gmu, NULL)) return -1;
     if (pthread_cond_init(&s->gcv, NULL)) return -1;
+    if (pthread_mutex_init(&s->smu, NULL)) return -1;
+    if (pthread_cond_init(&s->scv, NULL)) return -1;
     if (dir) {
         file_state(dir, "data", &s->data_size, &s->data_mtime);
         file_state(dir, "log", &s->log_size, &s->log_mtime);
@@ -75,6 +77,8 @@ int srv_init(srv *s, nidus_db *db, const char *dir, const nidus_config *cfg, boo
 }
 
 void srv_destroy(srv *s) {
+    pthread_cond_destroy(&s->scv);
+    pthread_mutex_destroy(&s->smu);
     pthread_cond_destroy(&s->gcv);
     pthread_mutex_destroy(&s->gmu);
     pthread_cond_destroy(&s->ccv);
@@ -373,6 +377,15 @@ static json_t *names_out(const nidus_names *n) {
 
 /* --------------------------------------------------------------- scan gate ---- */
 
+static bool scan_try_enter(srv *s) {
+    if (!s->scan_limit) return true;
+    pthread_mutex_lock(&s->gmu);
+    bool ok = s->scans < s->scan_limit;
+    if (ok) s->scans++;
+    pthread_mutex_unlock(&s->gmu);
+    return ok;
+}
+
 static void scan_enter(srv *s) {
     if (!s->scan_limit) return;
     pthread_mutex_lock(&s->gmu);
@@ -387,6 +400,90 @@ static void scan_leave(srv *s) {
     s->scans--;
     pthread_cond_signal(&s->gcv);
     pthread_mutex_unlock(&s->gmu);
+    /* a slot is free: a queued search may take it */
+    pthread_mutex_lock(&s->smu);
+    pthread_cond_broadcast(&s->scv);
+    pthread_mutex_unlock(&s->smu);
+}
+
+/* ------------------------------------------------------------ group search ---- */
+
+typedef struct sjob {
+    const float *v;
+    size_t dim;
+    const nidus_search_opts *so;
+    const char *key; /* the request's options, canonical; NULL: never grouped */
+    nidus_hits *hits;
+    int rc;
+    bool done;
+    char err[512];
+    struct sjob *next;
+} sjob;
+
+#define SRV_SEARCH_GROUP 64
+
+/* Run g[0..n) (same options and dimension) as one batch; a failing batch is run
+ * query by query, so each gets its own answer. Batch hits equal single-query hits
+ * bit for bit (nidus_search_batch's contract). */
+static void run_search_group(srv *s, nidus_db *db, sjob **g, size_t n) {
+    int rc = NIDUS_EINVAL;
+    if (n > 1) {
+        float *qv = malloc(n * g[0]->dim * sizeof *qv + 1);
+        nidus_hits *out[SRV_SEARCH_GROUP];
+        if (qv) {
+            for (size_t i = 0; i < n; i++) memcpy(qv + i * g[0]->dim, g[i]->v, g[0]->dim * sizeof *qv);
+            rc = nidus_search_batch(db, qv, n, g[0]->dim, g[0]->so, out);
+            free(qv);
+        }
+        if (rc == NIDUS_OK)
+            for (size_t i = 0; i < n; i++) g[i]->hits = out[i], g[i]->rc = NIDUS_OK;
+    }
+    if (rc != NIDUS_OK)
+        for (size_t i = 0; i < n; i++) {
+            g[i]->rc = nidus_search(db, g[i]->v, g[i]->dim, g[i]->so, &g[i]->hits);
+            if (g[i]->rc && (nidus_errmsg_copy(db, g[i]->err, sizeof g[i]->err) != g[i]->rc || !g[i]->err[0]))
+                snprintf(g[i]->err, sizeof g[i]->err, "%s", nidus_strerror(g[i]->rc));
+        }
+    atomic_fetch_add(&s->search_groups, 1);
+    atomic_fetch_add(&s->searches, n);
+}
+
+/* Queue the search; whenever a scan slot is free, a waiter takes the oldest
+ * queued search and every other queued one with the same options, and runs them
+ * together. No waiting for company: a lone search runs at once. */
+static void run_search(srv *s, nidus_db *db, sjob *job) {
+    pthread_mutex_lock(&s->smu);
+    job->next = s->shead; /* order does not matter for correctness; oldest is last */
+    s->shead = job;
+    while (!job->done) {
+        if (!s->shead || !scan_try_enter(s)) {
+            pthread_cond_wait(&s->scv, &s->smu);
+            continue;
+        }
+        /* the oldest queued job leads the group */
+        sjob **pp = &s->shead;
+        while ((*pp)->next) pp = &(*pp)->next;
+        sjob *first = *pp, *g[SRV_SEARCH_GROUP];
+        *pp = NULL;
+        size_t n = 0;
+        g[n++] = first;
+        for (sjob **q = &s->shead; *q && n < SRV_SEARCH_GROUP;) {
+            sjob *c = *q;
+            if (first->key && c->key && c->dim == first->dim && strcmp(c->key, first->key) == 0) {
+                *q = c->next;
+                g[n++] = c;
+            } else q = &c->next;
+        }
+        pthread_mutex_unlock(&s->smu);
+        run_search_group(s, db, g, n);
+        pthread_mutex_lock(&s->smu);
+        for (size_t i = 0; i < n; i++) g[i]->done = true;
+        pthread_cond_broadcast(&s->scv);
+        pthread_mutex_unlock(&s->smu);
+        scan_leave(s);
+        pthread_mutex_lock(&s->smu);
+    }
+    pthread_mutex_unlock(&s->smu);
 }
 
 /* ------------------------------------------------------------ group commit ---- */
@@ -823,13 +920,21 @@ static void h_search(req *r) {
         return bad(r);
     }
     if (!cj_vector(q, &v, &dim, &r->a, r->err)) return bad(r);
-    nidus_hits *hits;
-    scan_enter(r->s);
-    int rc = nidus_search(r->db, v, dim, &so, &hits);
-    scan_leave(r->s);
-    if (rc) return db_error(r->out, r->db, rc);
-    reply_json(r->out, 200, hits_out(hits));
-    nidus_free(hits);
+    /* The options as canonical text: requests equal in everything but the query
+     * vector can share a scan. */
+    json_t *rest = json_copy(r->j);
+    char *key = NULL;
+    if (rest) {
+        json_object_del(rest, "query");
+        key = json_dumps(rest, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
+        json_decref(rest);
+    }
+    sjob job = {.v = v, .dim = dim, .so = &so, .key = key};
+    run_search(r->s, r->db, &job);
+    free(key);
+    if (job.rc) return srv_error(r->out, status_of(job.rc), -1, "%s", job.err);
+    reply_json(r->out, 200, hits_out(job.hits));
+    nidus_free(job.hits);
 }
 
 static void h_similar(req *r) {
@@ -1097,6 +1202,10 @@ static void h_metrics(req *r) {
         {"nidus_http_concurrency_limit", "The --max-concurrent-requests in force", "gauge", s->max_concurrent},
         {"nidus_commit_groups_total", "Flushes run by the group commit", "counter", atomic_load(&s->groups)},
         {"nidus_commit_writes_total", "Write requests acknowledged durable", "counter", atomic_load(&s->commits)},
+        {"nidus_search_groups_total", "Scans run for /search (each one batch of requests)", "counter",
+         atomic_load(&s->search_groups)},
+        {"nidus_search_grouped_total", "/search requests answered by those scans", "counter",
+         atomic_load(&s->searches)},
         {"nidus_ready", "Whether this instance reports ready (1) or not (0)", "gauge", 1},
     };
     for (size_t i = 0; i < sizeof one / sizeof one[0]; i++)

@@ -55,3 +55,38 @@ def test_search_list_aggregate_similar_equal_the_cli(serve, tmp_path):
     got = cli(d, "get", "a/b c", *[r["id"] for r in recs[:5]])
     assert [(r["id"], r["vector"], r["attrs"]) for r in recs[:5]] == \
         [(r["id"], r["vector"], r["attrs"]) for r in got]
+
+
+def test_concurrent_searches_grouped_into_batches_answer_as_alone(serve, tmp_path):
+    import threading
+    s = serve(tmp_path / "s", dim=DIM)
+    rnd = fill(s)
+    big = [{"id": f"x{i}", "vector": [rnd.gauss(0, 1) for _ in range(DIM)]} for i in range(20000)]
+    assert s.post("/collections/big/upsert", {"records": big})[0] == 200
+    queries = [[rnd.gauss(0, 1) for _ in range(DIM)] for _ in range(48)]
+    opts = [{"top_k": 10}, {"top_k": 3, "offset": 2, "scope": ["big", "beta"]},
+            {"top_k": 5, "filter": [{"Lt": ["n", {"Int": 0}]}]}]
+    alone = {}
+    for qi, q in enumerate(queries):  # one at a time: never grouped
+        for oi, o in enumerate(opts):
+            alone[qi, oi] = s.post("/search", {"query": q, **o})[1]
+    got, lock = {}, threading.Lock()
+
+    def client(qi):
+        for oi, o in enumerate(opts):
+            st, hits = s.post("/search", {"query": queries[qi], **o})
+            with lock:
+                got[qi, oi] = (st, hits)
+
+    for _ in range(3):
+        ts = [threading.Thread(target=client, args=(qi,)) for qi in range(len(queries))]
+        for t in ts:
+            t.start()
+        for t in ts:
+            t.join()
+        for k, (st, hits) in got.items():
+            assert st == 200 and hits == alone[k], k
+    text = s.get("/metrics")[1]
+    m = {l.split()[0]: int(l.split()[1]) for l in text.splitlines() if l.startswith("nidus_search_")}
+    assert m["nidus_search_grouped_total"] == len(alone) * 4
+    assert m["nidus_search_groups_total"] < m["nidus_search_grouped_total"], "48 concurrent clients never shared a scan"
