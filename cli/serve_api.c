@@ -19,6 +19,10 @@
  * covers it; if that flush fails, each write of the group is answered 500
  * (applied, not acknowledged). Writes are never held back to wait for company: a
  * lone write pays one call and one flush.
+ *
+ * Reads: at most scan_limit (one per core) vector scans run at once; /search
+ * requests waiting for a slot that carry the same options are answered by one
+ * nidus_search_batch, whose hits equal nidus_search's bit for bit.
  */
 #include "serve.h"
 
