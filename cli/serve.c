@@ -48,6 +48,7 @@ typedef struct serve_opts {
     uint64_t max_body, max_vector_bytes;
     size_t max_concurrent;
     unsigned query_threads;
+    unsigned max_scans;
 } serve_opts;
 
 typedef struct server {
@@ -85,7 +86,9 @@ static const char USAGE[] =
     "  --max-concurrent-requests N  store requests in flight before shedding with 503;\n"
     "                               0 (default) = 8 x cores, at least 64\n"
     "  --max-vector-bytes N         cap on the vector matrix (507 above); 0 = none\n"
-    "  --query-threads N            threads per search, default 1\n";
+    "  --query-threads N            threads per search, default 1\n"
+    "  --max-concurrent-scans N     vector scans at once (others wait; equal /search\n"
+    "                               requests waiting share one); 0 (default) = cores\n";
 
 /* ------------------------------------------------------------ arguments ---- */
 
@@ -129,7 +132,8 @@ static void parse_args(int argc, char **argv, serve_opts *o) {
         }
         static const char *const VALUED[] = {"--dir", "--dim", "--distance", "--addr", "--token",
                                              "--max-body-bytes", "--max-concurrent-requests",
-                                             "--max-vector-bytes", "--query-threads", NULL};
+                                             "--max-vector-bytes", "--query-threads",
+                                             "--max-concurrent-scans", NULL};
         bool known = false;
         for (const char *const *k = VALUED; *k; k++) known |= strcmp(*k, flag) == 0;
         if (!known) cli_usage("unknown option '%s' (see nidus serve --help)", flag);
@@ -147,6 +151,11 @@ static void parse_args(int argc, char **argv, serve_opts *o) {
         else if (strcmp(flag, "--max-body-bytes") == 0) o->max_body = parse_u64(flag, v);
         else if (strcmp(flag, "--max-concurrent-requests") == 0) o->max_concurrent = (size_t)parse_u64(flag, v);
         else if (strcmp(flag, "--max-vector-bytes") == 0) o->max_vector_bytes = parse_u64(flag, v);
+        else if (strcmp(flag, "--max-concurrent-scans") == 0) {
+            uint64_t t = parse_u64(flag, v);
+            if (t > 4096) cli_usage("--max-concurrent-scans wants 0 .. 4096");
+            o->max_scans = (unsigned)t;
+        }
         else if (strcmp(flag, "--query-threads") == 0) {
             uint64_t t = parse_u64(flag, v);
             if (t > 256) cli_usage("--query-threads wants 0 .. 256");
@@ -402,6 +411,7 @@ int serve_main(int argc, char **argv) {
         long cores = sysconf(_SC_NPROCESSORS_ONLN);
         sv.api.scan_limit = (unsigned)(cores > 0 ? cores : 2);
         if (sv.api.scan_limit < 2) sv.api.scan_limit = 2;
+        if (o->max_scans) sv.api.scan_limit = o->max_scans;
     }
     json_object_seed(0); /* before any thread builds an object */
 
