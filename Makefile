@@ -57,6 +57,7 @@ all: lib
 -include cli/cli.mk
 -include fuzz/fuzz.mk
 -include bench/bench.mk
+-include python.mk
 
 lib: $(BUILD)/libnidus.a $(BUILD)/libnidus.so
 
@@ -115,7 +116,7 @@ test:
 	@awk '/^([a-z-]+: )?[0-9]+ passed, [0-9]+ failed/ { sub(/^[a-z-]+: /, ""); p += $$1; f += $$3 } \
 	     END { printf "total: %d passed, %d failed\n", p, f; exit f > 0 }' $(BUILD)/test.log
 
-test-steps: lib symbols header-check readme-example check test-san cli-test server-test
+test-steps: lib symbols header-check readme-example check test-san cli-test python-test python-test-san server-test
 
 demo:
 	@bash scripts/deps.sh $(DEPS_TEST)
