@@ -484,7 +484,8 @@ bool cj_record(json_t *obj, nidus_record *r, arena *a, char *err) {
 
 /* ---- printing ---- */
 
-static int g_prec; /* digits the reals built since the last print need */
+/* Thread-local: `nidus serve` builds and prints documents on many threads at once. */
+static _Thread_local int g_prec; /* digits the reals built since the last print need */
 
 /* "%.*g" never needs more than ~25 bytes for p <= 17, but the compiler cannot
  * see p's bound; size for the widest double so no build warns. */

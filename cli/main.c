@@ -490,7 +490,11 @@ static const command COMMANDS[] = {
     {"filter-index set", cmd_filter_index_set, true},
 };
 
+/* `nidus serve` has its own options and lifetime (cli/serve.c). */
+int serve_main(int argc, char **argv);
+
 int main(int argc, char **argv) {
+    if (argc > 1 && strcmp(argv[1], "serve") == 0) return serve_main(argc - 1, argv + 1);
     cli_opts o;
     cli_parse(argc, argv, &o);
     atexit(close_at_exit);
