@@ -1,8 +1,8 @@
 # bench/bench.mk — `make bench` and `make bench-quick` (included by the top Makefile).
 #
-#   make bench        every engine on 4 data sets, + filtered queries on 1M x 384 (10-15
-#                     min on 2 cores, +3 min the first
-#                     time: installs and data), table + CSV
+#   make bench        every engine on 4 data sets, + filtered queries on 1M x 384, then
+#                     the Python binding and `nidus serve` (15-20 min on 2 cores, +3 min
+#                     the first time: installs and data), table + CSV
 #   make bench-quick  100k x 384 only, nidus 1 thread vs roofline and hnswlib (< 1 min);
 #                     its last line is `bench-quick: nidus/roofline=R nidus/hnswlib=H`
 #
@@ -16,7 +16,7 @@ BENCH_BIN   := $(BUILD)/bench
 BENCH_PY    := /usr/bin/python3
 # Debian packages: everything, and the subset bench-quick needs.
 BENCH_DEBS       := python3-numpy python3-faiss python3-threadpoolctl libopenblas0-pthread \
-                    libhnswlib-dev
+                    libhnswlib-dev wrk
 BENCH_DEBS_QUICK := python3-numpy libhnswlib-dev
 
 BENCH_TOOLS := $(BENCH_BIN)/nidus_bench $(BENCH_BIN)/roofline $(BENCH_BIN)/hnsw_bench $(BENCH_BIN)/paired_bench
@@ -85,8 +85,13 @@ bench-deps: bench-deps-quick
 	  cp bench/package.json $(BENCH_CACHE)/.installed-package.json; \
 	fi
 
-bench: bench-deps $(BENCH_TOOLS) $(BENCH_BIN)/hnsw_filter_bench
+# Then the layers above the library, each against the C call in the same run: the
+# Python binding (per-query overhead, upsert_many vs nidus_upsert) and `nidus serve`
+# (search QPS and p50/p99 at 1, 8, 64 connections, upserts/s through group commit).
+bench: bench-deps $(BENCH_TOOLS) $(BENCH_BIN)/hnsw_filter_bench $(BUILD)/nidus
 	@$(BENCH_PY) bench/run.py --bin $(BENCH_BIN) --cache $(BENCH_CACHE)
+	@$(MAKE) --no-print-directory python-bench
+	@$(BENCH_PY) bench/server_bench.py --nidus $(BUILD)/nidus
 
 bench-quick: bench-deps-quick $(BENCH_TOOLS)
 	@$(BENCH_PY) bench/run.py --quick --bin $(BENCH_BIN) --cache $(BENCH_CACHE)
