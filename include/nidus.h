@@ -29,11 +29,12 @@
  *
  * Threading
  * ---------
- * A handle may be shared by any number of threads. Read calls (search, get, get_all,
- * collections, meta, footprint, has_collection, search_similar, list_docs,
- * aggregate) run concurrently; write calls (upsert, delete, create, drop,
- * set_meta, flush, compact) take the handle exclusively and wait for running
- * reads. nidus_close() must not race any other call
+ * A handle may be shared by any number of threads. Read calls (search,
+ * search_batch, search_similar, get, get_all, list_docs, aggregate, collections,
+ * meta, footprint, has_collection, get_filter_index) run concurrently; write calls
+ * (upsert, delete, delete_where, delete_where_filter, create, drop, set_meta,
+ * set_filter_index, flush, compact) take the handle exclusively and wait for
+ * running reads. nidus_close() must not race any other call
  * on the same handle. When threads share a handle, read a failure's message with
  * nidus_errmsg_copy(), which is atomic with respect to other threads' failures.
  *
@@ -499,8 +500,20 @@ NIDUS_API uint32_t nidus_dimension(nidus_db *db);
  * @return NIDUS_OK; NIDUS_EMISUSE. */
 NIDUS_API int nidus_get_config(nidus_db *db, nidus_config *out);
 
-/* @return NIDUS_OK; NIDUS_EMISUSE. */
+/* Fill *out (Borrowed) with the store's footprint. nidus_footprint grows at the end
+ * between versions, so the call takes the size of the caller's struct: the
+ * nidus_get_footprint macro below passes this header's sizeof, and fields beyond
+ * `size` are not written. Every size from 0.4.0's struct (the first six fields)
+ * up to this header's is accepted.
+ * @return NIDUS_OK; NIDUS_EMISUSE (bad handle, out NULL, size below 0.4.0's). */
+NIDUS_API int nidus_get_footprint_sized(nidus_db *db, nidus_footprint *out, size_t size);
+
+/* The 0.4.0 entry point, kept for binaries built against that header: writes only
+ * the first six fields (rows .. index_bytes). Code compiled against this header
+ * calls nidus_get_footprint_sized through the macro, and gets every field.
+ * @return NIDUS_OK; NIDUS_EMISUSE. */
 NIDUS_API int nidus_get_footprint(nidus_db *db, nidus_footprint *out);
+#define nidus_get_footprint(db, out) nidus_get_footprint_sized((db), (out), sizeof(nidus_footprint))
 
 /* ------------------------------------------------------------------------------ */
 /* Collections and their metadata                                                 */
@@ -557,7 +570,7 @@ NIDUS_API int nidus_set_meta(nidus_db *db, const char *collection,
 /* ------------------------------------------------------------------------------ */
 
 /* Declare the attribute fields of `collection` whose values are indexed, so that a
- * filtered search (and nidus_delete_where*) walks only the records its indexed
+ * filtered search, list_docs, aggregate or nidus_delete_where* walks only the records its indexed
  * predicates can match instead of the whole collection: Eq, In, Glob (by its
  * literal prefix), Contains, ContainsAny, the three token predicates and
  * Lt/Le/Gt/Ge, alone or under All (and Any when every branch is indexed), when
@@ -565,7 +578,7 @@ NIDUS_API int nidus_set_meta(nidus_db *db, const char *collection,
  * those without the index. The declaration replaces the previous one; an empty
  * list (n_fields 0) drops the index. It is logged as nidus 0.80's SetFilterIndex
  * (log op 8, each field with both of nidus's structures on), so nidus 0.80 reads
- * it too; the collection is created if absent, as there. Declaring what is
+ * it too; the collection is created if absent (even by an empty list), as there. Declaring what is
  * already declared logs nothing. The index is built from the records already
  * stored before the call returns, kept up to date by every write and rebuilt
  * at open.
@@ -759,7 +772,8 @@ typedef struct nidus_hits {
  * @param out Caller owns; free with nidus_free().
  * @return NIDUS_OK; NIDUS_EDIM; NIDUS_EINVAL (also a bad filter: "invalid
  *         filter: ...", offset + top_k above NIDUS_MAX_DEPTH, include_attrs and
- *         exclude_attrs both given); NIDUS_ENOMEM; NIDUS_EMISUSE (also for opts
+ *         exclude_attrs both given, a NULL or non-UTF-8 projection key or scope
+ *         name, a NULL array with a count); NIDUS_ENOMEM; NIDUS_EMISUSE (also for opts
  *         not from nidus_search_opts_init).
  * @note Cost: one pass over the rows of the scope. Runs concurrently with other
  *       reads on the same handle. */
@@ -810,7 +824,8 @@ NIDUS_API const char *nidus_batch_kernel_name(void);
  * @param out Caller owns; free with nidus_free(). NULL on failure.
  * @return NIDUS_OK; NIDUS_ENOTFOUND (no such collection or record: "no record
  *         `id` in collection `c`"); NIDUS_EINVAL (NULL or non-UTF-8 collection
- *         or id, a bad filter, offset + top_k too deep, include and exclude
+ *         or id, a bad filter, offset + top_k too deep, a NULL or non-UTF-8
+ *         projection key or scope name, include and exclude
  *         both given); NIDUS_ENOMEM; NIDUS_EMISUSE (bad handle, out NULL, opts
  *         not from nidus_search_opts_init). */
 NIDUS_API int nidus_search_similar(nidus_db *db, const char *collection, const char *id,
@@ -866,7 +881,8 @@ NIDUS_API void nidus_list_opts_init(nidus_list_opts *opts);
  * @param opts Borrowed; NULL means the defaults of nidus_list_opts_init().
  * @param out Caller owns; free with nidus_free(). NULL on failure.
  * @return NIDUS_OK; NIDUS_EINVAL (bad filter, NULL names, collections NULL
- *         with n_collections > 0, order_by not UTF-8, include and exclude
+ *         with n_collections > 0, a non-UTF-8 collection name or projection
+ *         key, order_by not UTF-8, include and exclude
  *         both given); NIDUS_ENOMEM; NIDUS_EMISUSE (bad handle, out NULL, opts
  *         not from nidus_list_opts_init). */
 NIDUS_API int nidus_list_docs(nidus_db *db, const nidus_list_opts *opts, nidus_docs **out);

@@ -4,6 +4,9 @@
 #include "findex.h"
 #include "result.h"
 
+#include <stddef.h>
+#include <string.h>
+
 static int oom(nidus_db *db) {
     nerr e;
     nidus__err(&e, NIDUS_ENOMEM, 0, "out of memory building the result");
@@ -88,8 +91,11 @@ int nidus_get_filter_index(nidus_db *db, const char *collection, nidus_names **o
 
 /* ------------------------------------------------------------- footprint ---- */
 
-int nidus_get_footprint(nidus_db *db, nidus_footprint *out) {
-    if (!out) return NIDUS_EMISUSE;
+/* The size of 0.4.0's nidus_footprint: the fields up to index_bytes. */
+#define FOOTPRINT_V040 (offsetof(nidus_footprint, index_bytes) + sizeof(uint64_t))
+
+int nidus_get_footprint_sized(nidus_db *db, nidus_footprint *out, size_t size) {
+    if (!out || size < FOOTPRINT_V040) return NIDUS_EMISUSE;
     int rc = nidus__enter_read(db);
     if (rc) return rc;
     uint64_t docs = 0, index = db->colls.cap * sizeof(ncoll *), fx = 0;
@@ -101,7 +107,7 @@ int nidus_get_footprint(nidus_db *db, nidus_footprint *out) {
         index += c->strs.bytes; /* ids and attributes, dead blobs included (coll.c) */
         fx += nidus__findex_bytes(c->fx);
     }
-    *out = (nidus_footprint){
+    const nidus_footprint full = {
         .rows = db->data.rows,
         .dead_rows = db->dead_rows,
         .dimension = db->cfg.dimension,
@@ -111,7 +117,15 @@ int nidus_get_footprint(nidus_db *db, nidus_footprint *out) {
         .filter_index_bytes = fx,
     };
     nidus__leave(db);
+    /* An older caller's struct is a prefix of this one: never write past it. */
+    memcpy(out, &full, size < sizeof full ? size : sizeof full);
     return NIDUS_OK;
+}
+
+/* Parenthesized: the header's macro of the same name routes new callers to
+ * nidus_get_footprint_sized; this symbol serves binaries built before it. */
+int(nidus_get_footprint)(nidus_db *db, nidus_footprint *out) {
+    return nidus_get_footprint_sized(db, out, FOOTPRINT_V040);
 }
 
 int nidus_has_collection(nidus_db *db, const char *name) {

@@ -159,7 +159,10 @@ int nidus_set_filter_index(nidus_db *db, const char *collection, const char *con
     size_t len = strlen(collection);
     if ((rc = validate_fx_fields(fields, n_fields, &decl, &e))) goto out;
     ncoll *have = nidus__coll_find(&db->colls, collection, len);
-    if (nidus__findex_same(have ? have->fx : NULL, decl, n_fields)) goto out; /* idempotent: nothing logged */
+    /* The same declaration again changes nothing, so nothing is logged (nidus 0.80
+     * logs it again). A missing collection is created even by an empty list, as
+     * nidus does. */
+    if (have && nidus__findex_same(have->fx, decl, n_fields)) goto out;
     /* As nidus 0.80 does, the collection is created implicitly and only op 8 logged. */
     if ((rc = nidus__coll_get(&db->colls, collection, len, &c, &fresh, "out of memory", &e))) goto out;
     if (n_fields) {

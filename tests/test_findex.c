@@ -143,6 +143,10 @@ TEST(findex_set_get_drop_and_validation) {
     CHECK(!nidus_has_collection(db, "new"));
     CHECK_OK_DB(db, nidus_set_filter_index(db, "new", f2, 1));
     CHECK(nidus_has_collection(db, "new"));
+    /* Even by an empty declaration (nidus logs op 8 with no fields and creates it). */
+    CHECK(!nidus_has_collection(db, "new0"));
+    CHECK_OK_DB(db, nidus_set_filter_index(db, "new0", NULL, 0));
+    CHECK(nidus_has_collection(db, "new0"));
     /* Empty drops. */
     CHECK_OK_DB(db, nidus_set_filter_index(db, "c", NULL, 0));
     CHECK_OK_DB(db, nidus_get_filter_index(db, "c", &names));
@@ -153,20 +157,26 @@ TEST(findex_set_get_drop_and_validation) {
     nidus_close(db);
 }
 
-/* Declaring what is declared logs nothing; a drop and a new declaration log one
- * frame each; a dropped collection forgets its index. */
+/* Declaring what is declared logs nothing; a first declaration (even an empty one,
+ * which creates the collection) and a new one log one frame each; a dropped
+ * collection forgets its index. */
 TEST(findex_idempotent_and_logged) {
     const char *dir = tmpdir("idem");
     nidus_db *db = th_open(dir, DIM);
     char log[600];
     snprintf(log, sizeof log, "%s/log", dir);
     const char *f[] = {"g"};
-    CHECK_OK_DB(db, nidus_set_filter_index(db, "c", NULL, 0)); /* nothing declared, nothing to drop */
-    CHECK_U64(file_size(log), 0);
-    CHECK(!nidus_has_collection(db, "c"));
+    /* An empty declaration on a missing collection creates it and logs op 8 with no
+     * fields, as nidus 0.80 does; again, it changes nothing and logs nothing. */
+    CHECK_OK_DB(db, nidus_set_filter_index(db, "c", NULL, 0));
+    long long empty = file_size(log);
+    CHECK_U64(empty, 8 + 4 + 9 + 8);
+    CHECK(nidus_has_collection(db, "c"));
+    CHECK_OK_DB(db, nidus_set_filter_index(db, "c", NULL, 0));
+    CHECK_U64(file_size(log), empty);
     CHECK_OK_DB(db, nidus_set_filter_index(db, "c", f, 1));
     long long one = file_size(log);
-    CHECK_U64(one, 8 + 4 + 9 + 8 + 9 + 2);
+    CHECK_U64(one, empty + 8 + 4 + 9 + 8 + 9 + 2);
     CHECK_OK_DB(db, nidus_set_filter_index(db, "c", f, 1));
     CHECK_U64(file_size(log), one);
     CHECK_OK_DB(db, nidus_drop_collection(db, "c"));

@@ -32,7 +32,7 @@ static PyStructSequence_Field footprint_fields[] = {
     {"dimension", "the vector length"},
     {"vector_bytes", "rows * dimension * 4"},
     {"doc_count", "live records"},
-    {"filter_index_bytes", "always 0: this store has no filter index"},
+    {"filter_index_bytes", "bytes held by the declared filter indexes (0: none)"},
     {"index_bytes", "estimated memory of the in-memory index beyond the vectors"},
     {NULL, NULL}};
 static PyStructSequence_Desc footprint_desc = {"nidus.Footprint", "Size of the store.", footprint_fields, 6};

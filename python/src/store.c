@@ -564,6 +564,85 @@ static PyObject *Store_get_meta(Store *self, PyObject *args, PyObject *kw) {
     return d;
 }
 
+/* The SDK's set_filter_index(name, fields): each field a str or a mapping with
+ * "field" (its "tokens"/"trigrams" flags are accepted; the C library indexes every
+ * declared field fully). An empty sequence drops the declaration. */
+static PyObject *Store_set_filter_index(Store *self, PyObject *args, PyObject *kw) {
+    static char *kwlist[] = {"name", "fields", NULL};
+    PyObject *name, *fields;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "OO:set_filter_index", kwlist, &name, &fields)) return NULL;
+    nb_arena a = NB_ARENA_INIT;
+    const char *c;
+    char msg[MSG];
+    int rc;
+    PyObject *seq = NULL, *ret = NULL;
+    if (name_arg(&a, name, &c) < 0) goto done;
+    if (PyUnicode_Check(fields) || PyBytes_Check(fields) || (PyMapping_Check(fields) && !PySequence_Check(fields))) {
+        PyErr_Format(PyExc_TypeError, "fields must be a sequence of str or {\"field\": str}, not %.100s",
+                     Py_TYPE(fields)->tp_name);
+        goto done;
+    }
+    if (!(seq = PySequence_Fast(fields, "fields must be a sequence of str or {\"field\": str}"))) goto done;
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
+    const char **names = nb_alloc_array(&a, (size_t)n ? (size_t)n : 1, sizeof *names);
+    if (!names) goto done;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *item = PySequence_Fast_GET_ITEM(seq, i), *field = item;
+        if (PyDict_Check(item)) {
+            field = PyDict_GetItemString(item, "field");
+            if (!field) {
+                PyErr_Format(PyExc_TypeError, "fields[%zd] is a mapping without \"field\"", i);
+                goto done;
+            }
+        }
+        if (!PyUnicode_Check(field)) {
+            PyErr_Format(PyExc_TypeError, "fields[%zd] must be a str or {\"field\": str}, not %.100s", i,
+                         Py_TYPE(field)->tp_name);
+            goto done;
+        }
+        if (!(names[i] = nb_str(&a, field, "a field name", 0, NULL))) goto done;
+    }
+    CALL(self, rc, msg, nidus_set_filter_index(self->db, c, names, (size_t)n));
+    if (rc) nb_raise(rc, msg);
+    else ret = Py_NewRef(Py_None);
+done:
+    Py_XDECREF(seq);
+    nb_arena_free(&a);
+    return ret;
+}
+
+/* Ours (the SDK has no read-back): the declared fields, in declaration order. */
+static PyObject *Store_get_filter_index(Store *self, PyObject *args, PyObject *kw) {
+    static char *kwlist[] = {"name", NULL};
+    PyObject *name;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "O:get_filter_index", kwlist, &name)) return NULL;
+    nb_arena a = NB_ARENA_INIT;
+    const char *c;
+    char msg[MSG];
+    int rc;
+    nidus_names *got = NULL;
+    PyObject *ret = NULL;
+    if (name_arg(&a, name, &c) < 0) goto done;
+    CALL(self, rc, msg, nidus_get_filter_index(self->db, c, &got));
+    if (rc) {
+        nb_raise(rc, msg);
+        goto done;
+    }
+    if (!(ret = PyList_New((Py_ssize_t)got->count))) goto done;
+    for (size_t i = 0; i < got->count; i++) {
+        PyObject *s = PyUnicode_FromString(got->names[i]);
+        if (!s) {
+            Py_CLEAR(ret);
+            goto done;
+        }
+        PyList_SET_ITEM(ret, (Py_ssize_t)i, s);
+    }
+done:
+    nidus_free(got);
+    nb_arena_free(&a);
+    return ret;
+}
+
 static PyObject *Store_set_meta(Store *self, PyObject *args, PyObject *kw) {
     static char *kwlist[] = {"name", "meta", NULL};
     PyObject *name, *map;
@@ -925,7 +1004,7 @@ static PyObject *Store_stats(Store *self, PyObject *unused) {
     PyStructSequence_SET_ITEM(f, 2, PyLong_FromUnsignedLong(fp.dimension));
     PyStructSequence_SET_ITEM(f, 3, PyLong_FromUnsignedLongLong(fp.vector_bytes));
     PyStructSequence_SET_ITEM(f, 4, PyLong_FromUnsignedLongLong(fp.doc_count));
-    PyStructSequence_SET_ITEM(f, 5, PyLong_FromLong(0));
+    PyStructSequence_SET_ITEM(f, 5, PyLong_FromUnsignedLongLong(fp.filter_index_bytes));
     PyStructSequence_SET_ITEM(f, 6, PyLong_FromUnsignedLongLong(fp.index_bytes));
     PyStructSequence_SET_ITEM(s, 0, PyLong_FromUnsignedLong(fp.dimension));
     PyStructSequence_SET_ITEM(s, 1, PyUnicode_FromString(nidus_distance_name(self->distance)));
@@ -1353,6 +1432,14 @@ static PyMethodDef Store_methods[] = {
       "set_meta($self, /, name, meta)\n--\n\n"
       "Replace a collection's whole metadata map (keys and values go through str()).\n"
       "Creates the collection if absent."),
+    M(set_filter_index, METH_VARARGS | METH_KEYWORDS,
+      "set_filter_index($self, /, name, fields)\n--\n\n"
+      "Declare the attribute fields of a collection's filter index (each a str or\n"
+      "{\"field\": str, ...}); an empty sequence drops it. Speed only: filtered search,\n"
+      "list, aggregate and delete_where return the same with or without it. Creates the\n"
+      "collection if absent."),
+    M(get_filter_index, METH_VARARGS | METH_KEYWORDS,
+      "get_filter_index($self, /, name)\n--\n\nThe fields declared for a collection's filter index ([] if none)."),
     M(upsert, METH_VARARGS | METH_KEYWORDS,
       "upsert($self, /, collection, records)\n--\n\n"
       "Insert or replace records by id; returns how many were given.\n\n"

@@ -183,3 +183,37 @@ def test_aggregate_int_overflow_becomes_float():
     db.upsert("c", [{"id": str(i), "vector": [1], "attrs": {"n": v.int(2**62)}} for i in range(4)])
     s = db.aggregate(sum=["n"]).sums["n"]
     assert isinstance(s, float) and s == 2.0**64
+
+
+def test_filter_index_declare_read_back_and_same_results(tmp_path):
+    """set_filter_index (the SDK's shape: str or {"field": ...}) changes speed only."""
+    import nidus
+    from nidus import f, v
+
+    with nidus.Store(str(tmp_path / "s"), dim=2) as db:
+        db.upsert("docs", [{"id": f"r{i}", "vector": [1.0, i / 100.0],
+                            "attrs": {"bucket": i % 10, "lang": "en" if i % 3 else "de"}}
+                           for i in range(200)])
+        flt = [f.eq("bucket", v.int(3)), f.eq("lang", v.str("en"))]
+        before = (db.search(query=[1.0, 0.5], top_k=7, filter=flt), db.list(scope=["docs"], filter=flt, limit=500),
+                  db.aggregate(filter=flt, group_by="lang"))
+        assert db.stats().footprint.filter_index_bytes == 0
+        db.set_filter_index("docs", ["bucket", {"field": "lang", "tokens": True, "trigrams": False}])
+        assert db.get_filter_index("docs") == ["bucket", "lang"]
+        assert db.stats().footprint.filter_index_bytes > 0
+        after = (db.search(query=[1.0, 0.5], top_k=7, filter=flt), db.list(scope=["docs"], filter=flt, limit=500),
+                 db.aggregate(filter=flt, group_by="lang"))
+        assert after == before
+        with pytest.raises(TypeError):
+            db.set_filter_index("docs", "bucket")
+        with pytest.raises(TypeError):
+            db.set_filter_index("docs", [{"tokens": True}])
+        with pytest.raises(nidus.InvalidArgumentError):
+            db.set_filter_index("docs", ["bucket", "bucket"])
+        assert db.get_filter_index("docs") == ["bucket", "lang"]
+        db.set_filter_index("docs", [])
+        assert db.get_filter_index("docs") == []
+        assert db.get_filter_index("absent") == []
+    with nidus.Store(str(tmp_path / "s"), read_only=True) as ro:
+        with pytest.raises(nidus.ReadOnlyError):
+            ro.set_filter_index("docs", ["bucket"])
