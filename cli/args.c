@@ -429,11 +429,8 @@ void cli_parse(int argc, char **argv, cli_opts *o) {
         /* `nidus help [CMD [SUB]]` */
         char name[64] = "";
         if (o->npos > 0) snprintf(name, sizeof name, "%s", o->pos[0]);
-        if (o->npos > 1 && has_sub(name)) {
-            char group[32];
-            snprintf(group, sizeof group, "%s", name);
-            snprintf(name, sizeof name, "%s %s", group, o->pos[1]);
-        }
+        if (o->npos > 1 && has_sub(name)) /* name is "meta" or "filter-index" */
+            snprintf(name, sizeof name, "%s %.40s", strcmp(name, "meta") == 0 ? "meta" : "filter-index", o->pos[1]);
         const char *h = cli_help(name);
         if (!h) cli_usage("unknown command '%s'", name);
         fputs(h, stdout);

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <string.h>
 
 const char *nidus_strerror(int rc) {
     switch (rc) {
@@ -16,6 +17,19 @@ const char *nidus_strerror(int rc) {
 int nidus_version_number(void) { return NIDUS_VERSION_NUMBER; }
 const char *nidus_version_string(void) { return NIDUS_VERSION_STRING; }
 
+/* Messages quote caller strings (keys cut at a byte count, paths that are not
+ * UTF-8) and may be cut by the buffer: each byte that does not start a valid
+ * UTF-8 sequence becomes '?', so every message is valid UTF-8 and a binding can
+ * always decode it. */
+static void utf8_mend(char *s) {
+    size_t len = strlen(s), i = 0;
+    while (i < len) {
+        size_t at = i;
+        uint32_t cp = nidus__utf8_next(s, len, &i);
+        if (i == at + 1 && cp >= 0xDC80 && cp <= 0xDCFF) s[at] = '?'; /* its mark for a bad byte */
+    }
+}
+
 int nidus__err(nerr *e, int code, int sys, const char *fmt, ...) {
     if (!e) return code;
     e->code = code;
@@ -24,6 +38,7 @@ int nidus__err(nerr *e, int code, int sys, const char *fmt, ...) {
     va_start(ap, fmt);
     vsnprintf(e->msg, sizeof e->msg, fmt, ap);
     va_end(ap);
+    utf8_mend(e->msg);
     return code;
 }
 

@@ -81,7 +81,12 @@ PyObject *nb_raise(int rc, const char *msg) {
     if (!errors_mod) return NULL;
     PyObject *cls = PyObject_CallMethod(errors_mod, "error_class", "i", rc);
     if (!cls) return NULL;
-    PyObject *exc = PyObject_CallFunction(cls, "si", msg && *msg ? msg : nidus_strerror(rc), rc);
+    /* Decoded with replacement: a message quoting a path or key that is not UTF-8
+     * must still raise the right class with its code. */
+    const char *text = msg && *msg ? msg : nidus_strerror(rc);
+    PyObject *m = PyUnicode_DecodeUTF8(text, (Py_ssize_t)strlen(text), "replace");
+    PyObject *exc = m ? PyObject_CallFunction(cls, "Oi", m, rc) : NULL;
+    Py_XDECREF(m);
     Py_DECREF(cls);
     if (!exc) return NULL;
     PyErr_SetObject((PyObject *)Py_TYPE(exc), exc);

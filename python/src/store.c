@@ -367,10 +367,15 @@ static PyObject *hits_list(const nidus_hits *h, size_t skip, const proj *p) {
 }
 
 /* Results as HitArrays. One query: out has 1 entry and arrays are 1-D (count);
- * a batch: 2-D (nq, k), padded. */
+ * a batch: 2-D (nq, longest hit list), padded. */
 static PyObject *hits_arrays(nidus_hits *const *out, size_t nq, size_t k, size_t skip, int batch) {
     if (!nb_numpy()) return NULL;
-    size_t width = batch ? k : (out[0]->count > skip ? out[0]->count - skip : 0);
+    /* As wide as the longest hit list, never top_k itself: top_k may be far above
+     * what the store holds. */
+    size_t width = 0;
+    for (size_t q = 0; q < (batch ? nq : 1); q++)
+        if (out[q]->count > skip && out[q]->count - skip > width) width = out[q]->count - skip;
+    (void)k;
     if (nq && width > SIZE_MAX / nq / 8) return PyErr_NoMemory();
     float *scores = PyMem_RawMalloc(nq * width * sizeof *scores + 1);
     int64_t *rows = PyMem_RawMalloc(nq * width * sizeof *rows + 1);
@@ -1492,7 +1497,8 @@ static PyMethodDef Store_methods[] = {
       "Answer q queries in one pass over the rows (nidus_search_batch): queries is a\n"
       "float32 array of shape (q, d). Each query's hits equal search()'s exactly. Returns\n"
       "a list of q lists of Hit, or with arrays=True HitArrays whose scores (float32) and\n"
-      "rows (int64) have shape (q, top_k), padded with NaN and -1."),
+      "rows (int64) have shape (q, w), w the longest hit list (top_k when that many\n"
+      "match), shorter lists padded with NaN and -1."),
     M(flush, METH_NOARGS, "flush($self, /)\n--\n\nfsync the data file then the log (a no-op in memory)."),
     M(compact, METH_NOARGS,
       "compact($self, /)\n--\n\nRewrite the files to hold only live records (crash-atomic)."),

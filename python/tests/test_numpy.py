@@ -156,14 +156,24 @@ def test_arrays_padding_and_single():
     db.upsert("c", [{"id": "a", "vector": [1, 0]}, {"id": "b", "vector": [0, 1]}])
     arr = db.search_batch(np.array([[1, 0], [0, 1]], np.float32), top_k=3, arrays=True, filter=[f.eq("x", 1)])
     assert np.isnan(arr.scores).all() and (arr.rows == -1).all() and arr.ids == [[], []]
+    assert arr.scores.shape == (2, 0)  # as wide as the longest hit list, not top_k
     arr = db.search_batch(np.array([[1, 0.5]], np.float32), top_k=3, arrays=True)
-    assert arr.scores[0, :2].tolist() == [1.0, 0.5] and np.isnan(arr.scores[0, 2]) and arr.rows[0].tolist() == [0, 1, -1]
+    assert arr.scores.tolist() == [[1.0, 0.5]] and arr.rows[0].tolist() == [0, 1]
+    # Lists of different lengths: padded to the longest with NaN and -1.
+    db.upsert("c", [{"id": "n", "vector": [0.5, 0.5], "attrs": {"x": 1}}])
+    arr = db.search_batch(np.array([[1, 0], [-1, 0]], np.float32), top_k=3, arrays=True, min_score=0.4)
+    assert arr.ids == [["a", "n"], []] and arr.scores.shape == (2, 2)
+    assert arr.rows[0].tolist() == [0, 2] and arr.rows[1].tolist() == [-1, -1] and np.isnan(arr.scores[1]).all()
+    # A top_k far above the store allocates for the hits, not for top_k.
+    big = db.search_batch(np.array([[1, 0], [0, 1]], np.float32), top_k=10**9, arrays=True)
+    assert big.scores.shape == (2, 3) and big.rows.shape == (2, 3)
+    db.delete("c", ["n"])
     one = db.search(query=[1, 0.5], top_k=3, arrays=True)
     assert one.scores.tolist() == [1.0, 0.5] and one.rows.tolist() == [0, 1] and one.ids == ["a", "b"]
     one = db.search(query=[1, 0.5], top_k=3, offset=1, arrays=True)
     assert one.ids == ["b"] and one.rows.tolist() == [1]
     empty = db.search_batch(np.zeros((0, 2), np.float32), arrays=True)
-    assert empty.scores.shape == (0, 10) and empty.ids == []
+    assert empty.scores.shape == (0, 0) and empty.ids == []
     assert db.search_batch(np.zeros((0, 2), np.float32)) == []
 
 

@@ -430,3 +430,16 @@ def test_euclidean_scores():
     db.upsert("c", [rec("o", [0, 0]), rec("x", [3, 4])])
     hits = db.search(query=[0, 0])
     assert [(h.id, h.score) for h in hits] == [("o", 0.0), ("x", -25.0)]
+
+
+def test_error_messages_that_are_not_utf8_keep_their_class(tmp_path):
+    """A library message quoting a non-UTF-8 path (or a key cut mid-character) still
+    raises the right NidusError subclass with its code, the bad bytes replaced."""
+    path = os.fsdecode(os.fsencode(str(tmp_path)) + b"/nope-\xff-dir")
+    with pytest.raises(nidus.NotFoundError) as e:
+        nidus.Store(path, read_only=True)
+    assert e.value.code_name == "NIDUS_ENOTFOUND"
+    assert "nope-\ufffd-dir" in str(e.value)
+    db = nidus.Store.memory(2)
+    with pytest.raises(nidus.InvalidArgumentError):
+        db.list(filter=[{"Fuzzy": ["x" + "\u20ac" * 67, "a", 99]}])
