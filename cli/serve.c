@@ -4,11 +4,12 @@
  *
  *  - the bearer token, compared in constant time, on every route but /health,
  *    /ready and /metrics (401 {"error": "missing or invalid bearer token"});
- *  - --max-body-bytes: a Content-Length above it is refused at once, a chunked
- *    body as soon as it grows past it (413);
+ *  - --max-body-bytes: a Content-Length above it is refused at once (413); a
+ *    chunked body that grows past it closes the connection at once;
  *  - --max-concurrent-requests (0: 8 x cores, at least 64): store-touching
  *    requests beyond it are shed with 503, Retry-After: 1, "retryable": true —
- *    never queued; probes are never shed;
+ *    never queued, decided when the headers are in, so bodies still arriving
+ *    count too; probes are never shed;
  *  - X-Request-Id: the caller's when it is 1..64 of [A-Za-z0-9-_.:], else minted
  *    ("<pid hex>-<counter hex>"), echoed on every response.
  *
@@ -74,7 +75,7 @@ static const char USAGE[] =
     "\n"
     "usage: nidus serve --dir DIR [options]\n"
     "\n"
-    "  --dir DIR                    the store ($NIDUS_DIR)\n"
+    "  -d, --dir DIR                the store ($NIDUS_DIR)\n"
     "  --dim N                      create the store with dimension N if it is absent\n"
     "  --distance cosine|euclidean|dot   metric of a new store ($NIDUS_DISTANCE)\n"
     "  --addr HOST:PORT             bind address, default 127.0.0.1:7700 ($NIDUS_ADDR);\n"
@@ -119,6 +120,7 @@ static void parse_args(int argc, char **argv, serve_opts *o) {
             fputs(USAGE, stdout);
             exit(0);
         }
+        if (strcmp(a, "-d") == 0) a = "--dir"; /* nidus's short spelling, as elsewhere */
         if (strncmp(a, "--", 2) != 0) cli_usage("serve takes no positional argument ('%s')", a);
         const char *eq = strchr(a, '=');
         size_t fl = eq ? (size_t)(eq - a) : strlen(a);
@@ -292,18 +294,37 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
             if (errno || *end || n > sv->o.max_body) k->too_large = true;
         }
         if (k->too_large) goto too_large;
+        /* Admitted (or shed) before the body is read, so --max-concurrent-requests
+         * also bounds the memory held by bodies still arriving. */
+        if (!is_public(k->route)) {
+            if (atomic_fetch_add(&sv->api.in_flight, 1) >= sv->o.max_concurrent) {
+                atomic_fetch_sub(&sv->api.in_flight, 1);
+                atomic_fetch_add(&sv->api.shed, 1);
+                char msg[256];
+                snprintf(msg, sizeof msg,
+                         "server overloaded: %zu requests already in flight (the configured "
+                         "--max-concurrent-requests) — retry shortly",
+                         sv->o.max_concurrent);
+                return send_error(c, k, 503, 1, true, msg);
+            }
+            k->admitted = true; /* released in on_completed, whatever happens */
+        }
         return MHD_YES;
     }
     if (*upload_size) { /* a piece of the body */
         size_t n = *upload_size;
         *upload_size = 0;
-        if (k->too_large) return MHD_YES;
         if (n > sv->o.max_body - k->len) {
+            /* Stop now: a chunked body has no length to refuse up front, and
+             * reading an endless one to its end would hold this thread forever.
+             * libmicrohttpd 0.9.75 cannot queue a response mid-body, so the 413
+             * is refused and the connection closed at once, the rest unread (a
+             * Content-Length over the limit gets its 413 before any body). */
             k->too_large = true;
             free(k->body);
             k->body = NULL;
             k->len = k->cap = 0;
-            return MHD_YES;
+            goto too_large;
         }
         if (k->len + n > k->cap) {
             size_t cap = k->cap ? k->cap : 4096;
@@ -317,19 +338,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         return MHD_YES;
     }
     if (k->too_large) goto too_large;
-    if (!is_public(k->route)) {
-        if (atomic_fetch_add(&sv->api.in_flight, 1) >= sv->o.max_concurrent) {
-            atomic_fetch_sub(&sv->api.in_flight, 1);
-            atomic_fetch_add(&sv->api.shed, 1);
-            char msg[256];
-            snprintf(msg, sizeof msg,
-                     "server overloaded: %zu requests already in flight (the configured "
-                     "--max-concurrent-requests) — retry shortly",
-                     sv->o.max_concurrent);
-            return send_error(c, k, 503, 1, true, msg);
-        }
-        k->admitted = true;
-    }
     srv_resp r;
     srv_handle(&sv->api, method, url, k->body, k->len, &r);
     if (k->admitted) {
@@ -355,6 +363,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls, en
     uint64_t us = (uint64_t)(now.tv_sec - k->start.tv_sec) * 1000000u +
                   (uint64_t)((now.tv_nsec - k->start.tv_nsec) / 1000);
     if (k->status) srv_observe(&sv->api, k->route, k->status, us);
+    if (k->admitted) atomic_fetch_sub(&sv->api.in_flight, 1); /* ended before its handler ran */
     free(k->body);
     free(k);
     *con_cls = NULL;

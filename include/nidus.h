@@ -652,8 +652,12 @@ NIDUS_API int nidus_delete_where(nidus_db *db, const char *collection,
 NIDUS_API int nidus_delete_where_filter(nidus_db *db, const char *collection,
                                         const nidus_filter *where, size_t *deleted);
 
-/* fsync `data` then `log`. In-memory: a no-op.
- * @return NIDUS_OK; NIDUS_EREADONLY; NIDUS_EIO. */
+/* fsync `data` then `log`. In-memory: a no-op. Under NIDUS_FSYNC_ON_FLUSH a
+ * failed fsync leaves the handle broken (every later write and flush returns
+ * NIDUS_EBROKEN; reads still work): the writes since the last successful flush
+ * may be lost, and a later fsync could succeed without them. Reopen the store to
+ * see what the files hold.
+ * @return NIDUS_OK; NIDUS_EREADONLY; NIDUS_EIO; NIDUS_EBROKEN. */
 NIDUS_API int nidus_flush(nidus_db *db);
 
 /* Rewrite both files to hold only live records, renumbered from row 0 (collections

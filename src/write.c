@@ -483,5 +483,14 @@ int nidus_flush(nidus_db *db) {
     if (rc) return rc;
     nerr e = {0};
     if (!(rc = nidus__data_sync(&db->data, &e))) rc = nidus__log_sync(&db->log, &e);
+    /* Under NIDUS_FSYNC_ON_FLUSH the log holds frames no fsync has covered. After
+     * a failed fsync the kernel may have dropped those pages, and a later fsync
+     * can then succeed without them, so no later flush may report them durable:
+     * the handle is broken until a reopen replays what the files really hold. */
+    if (rc && db->cfg.fsync == NIDUS_FSYNC_ON_FLUSH && db->log.fd >= 0) {
+        db->broken = true;
+        size_t n = strlen(e.msg);
+        snprintf(e.msg + n, sizeof e.msg - n, "; writes since the last successful flush may be lost: reopen the store");
+    }
     return txn_end(db, rc, &e);
 }

@@ -385,3 +385,42 @@ TEST(fault_open_out_of_memory) {
     }
     report("open (disk, memory)", fired, 0);
 }
+
+/* Under NIDUS_FSYNC_ON_FLUSH, a flush whose fsync fails poisons the handle: a
+ * later fsync could succeed without the pages the kernel dropped, so no later
+ * flush (or write) may claim durability. Reads still work; a reopen sees what the
+ * files hold. Under the per-batch policy nothing was pending, so a failed flush
+ * leaves the handle usable. */
+TEST(fault_failed_flush_on_flush_policy_breaks_the_handle) {
+    const char *dir = t_path(t_tmpdir(), "flushfail");
+    nidus_config cfg;
+    nidus_config_init(&cfg, 2);
+    cfg.fsync = NIDUS_FSYNC_ON_FLUSH;
+    nidus_db *db = th_open_cfg(dir, &cfg);
+    const float v[2] = {1, 0};
+    CHECK_OK_DB(db, th_put(db, "c", "a", v));
+    nidus__fault_arm(NIDUS__FAULT_FSYNC, 0, EIO);
+    CHECK_RC(nidus_flush(db), NIDUS_EIO);
+    nidus__fault_disarm();
+    CHECK(strstr(nidus_errmsg(db), "reopen the store") != NULL);
+    CHECK_RC(nidus_flush(db), NIDUS_EBROKEN);
+    CHECK_RC(th_put(db, "c", "b", v), NIDUS_EBROKEN);
+    CHECK_U64(th_count(db, "c"), 1);
+    nidus_close(db);
+    db = th_open_cfg(dir, &cfg);
+    CHECK_U64(th_count(db, "c"), 1); /* the page cache still had it: here it survived */
+    CHECK_OK_DB(db, th_put(db, "c", "b", v));
+    CHECK_OK_DB(db, nidus_flush(db));
+    nidus_close(db);
+
+    const char *dir2 = t_path(t_tmpdir(), "flushfail-batch");
+    nidus_config_init(&cfg, 2);
+    db = th_open_cfg(dir2, &cfg);
+    CHECK_OK_DB(db, th_put(db, "c", "a", v));
+    nidus__fault_arm(NIDUS__FAULT_FSYNC, 0, EIO);
+    CHECK_RC(nidus_flush(db), NIDUS_EIO);
+    nidus__fault_disarm();
+    CHECK_OK_DB(db, th_put(db, "c", "b", v));
+    CHECK_OK_DB(db, nidus_flush(db));
+    nidus_close(db);
+}

@@ -36,6 +36,35 @@ def test_body_limit(serve, tmp_path):
     assert "nidus_http_requests_too_large_total 1" in text
 
 
+def test_chunked_body_over_the_limit_closes_at_once(serve, tmp_path):
+    """A chunked body has no length to refuse: once it grows past the limit the
+    server stops reading and closes the connection, instead of holding a thread
+    until an endless upload ends; the server keeps serving."""
+    import socket
+    import time
+    s = serve(tmp_path / "s", "--max-body-bytes", 1000)
+    sock = socket.create_connection(("127.0.0.1", s.port))
+    sock.sendall(b"POST /search HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n")
+    t0 = time.time()
+    closed = False
+    try:
+        for _ in range(400):  # up to 400 KiB, 10 ms apart: 4 s if it were read to the end
+            sock.sendall(b"400\r\n" + b" " * 1024 + b"\r\n")
+            time.sleep(0.01)
+    except (BrokenPipeError, ConnectionResetError):
+        closed = True
+    if not closed:
+        sock.settimeout(2)
+        try:
+            closed = sock.recv(1) == b""
+        except (ConnectionResetError, socket.timeout):
+            closed = True
+    sock.close()
+    assert closed and time.time() - t0 < 3
+    assert s.get("/health")[0] == 200
+    assert "nidus_http_requests_too_large_total 1" in s.get("/metrics")[1]
+
+
 def test_shedding_503_with_retry_after(serve, tmp_path):
     s = serve(tmp_path / "s", "--max-concurrent-requests", 1, dim=64)
     recs = [{"id": str(i), "vector": [((i * 7 + j) % 13) / 13.0 + 0.01 for j in range(64)]} for i in range(4000)]
