@@ -439,7 +439,7 @@ def test_error_messages_that_are_not_utf8_keep_their_class(tmp_path):
     with pytest.raises(nidus.NotFoundError) as e:
         nidus.Store(path, read_only=True)
     assert e.value.code_name == "NIDUS_ENOTFOUND"
-    assert "nope-\ufffd-dir" in str(e.value)
+    assert "nope-?-dir" in str(e.value)  # the library mends bad bytes to "?"
     db = nidus.Store.memory(2)
     with pytest.raises(nidus.InvalidArgumentError):
         db.list(filter=[{"Fuzzy": ["x" + "\u20ac" * 67, "a", 99]}])
