@@ -109,6 +109,7 @@ int nidus_get_footprint(nidus_db *db, nidus_footprint *out) {
         .doc_count = docs,
         .index_bytes = index,
         .filter_index_bytes = fx,
+        .shadow_bytes = nidus__shadow_bytes(&db->shadow),
     };
     nidus__leave(db);
     return NIDUS_OK;

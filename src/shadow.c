@@ -1,0 +1,301 @@
+/* shadow.c — the shadow copy of the rows (SPEC.md §13): int8 codes with a per-row
+ * scale and the per-row bounds that make its screen exact, the coded query, and
+ * the integer dot kernels (portable; AVX2 chosen at run time by a target
+ * attribute, never a build flag). Every kernel computes the same integers, so
+ * the screen's decisions do not depend on the CPU. */
+#include "shadow.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#if (defined(__x86_64__) || defined(__i386__)) && !defined(NIDUS__PORTABLE_ONLY)
+#include <immintrin.h>
+#define SHADOW_X86 1
+#define T_AVX2 __attribute__((target("avx2")))
+#endif
+
+/* Elements above this, or a norm above it, are not coded: with both norms at
+ * most 2^60 no sum of the exact kernel can overflow (SPEC.md §4.2), which the
+ * bound needs. */
+#define NORM_MAX 0x1p60
+/* Scales below this (subnormal) are not used: the code would lose the bits the
+ * bound counts on. Such rows are always rescored; such queries go exact. */
+#define SCALE_MIN 0x1p-126
+/* Stride cap: |sum| <= 127 * 127 * stride stays below 2^31. */
+#define STRIDE_MAX 131072
+
+void nidus__shadow_init(nshadow *sh) {
+    memset(sh, 0, sizeof *sh);
+    pthread_mutex_init(&sh->mu, NULL);
+}
+
+void nidus__shadow_release(nshadow *sh) {
+    nidus__free(sh->codes);
+    nidus__free(sh->meta);
+    sh->codes = NULL, sh->meta = NULL;
+    sh->cap = 0;
+    sh->rows = 0;
+    sh->off = false;
+    sh->shaped = false;
+}
+
+void nidus__shadow_free(nshadow *sh) {
+    nidus__shadow_release(sh);
+    pthread_mutex_destroy(&sh->mu);
+}
+
+void nidus__shadow_reset(nshadow *sh) { sh->rows = 0; }
+
+uint64_t nidus__shadow_bytes(nshadow *sh) {
+    pthread_mutex_lock(&sh->mu); /* a search may be growing it */
+    uint64_t n = sh->cap * ((uint64_t)sh->stride + sizeof(nshadow_row));
+    pthread_mutex_unlock(&sh->mu);
+    return n;
+}
+
+/* v rounded to a float, up (down): the bounds must never shrink. */
+static float up(double v) {
+    float f = (float)v;
+    return (double)f < v ? nextafterf(f, INFINITY) : f;
+}
+static float down(double v) {
+    float f = (float)v;
+    return (double)f > v ? nextafterf(f, -INFINITY) : f;
+}
+
+/* gamma_m of the exact kernel's summation order, m = dim + 16 (screen.c). */
+static double gamma_m(uint32_t dim) {
+    const double u = 0x1p-24, m = (double)dim + 16;
+    return m * u / (1 - m * u);
+}
+
+/* The factor covering a double sum of n terms, a sqrt and a product:
+ * gamma_n in double is below (n + 1) 2^-53; (n + 8) 2^-52 covers it twice over. */
+static double fup(uint32_t n) { return 1 + ((double)n + 8) * 0x1p-52; }
+static double fdown(uint32_t n) { return 1 - ((double)n + 8) * 0x1p-52; }
+
+/* Code n values v (scale *scale, codes c[0..n), the rest of the stride zero);
+ * sums: |c|^2 exactly, |r|^2 and |v|^2 in double. false: a value is not finite,
+ * or the norm is above NORM_MAX, or the scale would be subnormal (nothing set but
+ * zero codes). A zero vector gets scale 0. The choice of codes does not matter to
+ * the proof (the residual is measured after), only to how tight it is. */
+static bool code(const float *v, uint32_t n, int8_t *c, size_t stride, float *scale, uint64_t *c2, double *r2,
+                 double *x2) {
+    memset(c, 0, stride);
+    float M = 0;
+    double sq = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        float a = fabsf(v[i]);
+        if (!(a <= (float)NORM_MAX)) return false; /* also NaN */
+        M = a > M ? a : M;
+        sq += (double)v[i] * v[i];
+    }
+    *x2 = sq;
+    *c2 = 0, *r2 = 0;
+    if (!(sqrt(sq) * fup(n) <= NORM_MAX)) return false;
+    if (M == 0) {
+        *scale = 0;
+        return true;
+    }
+    float s = (float)((double)M / 127.0);
+    if (!(s >= SCALE_MIN)) return false;
+    *scale = s;
+    const float inv = 1.0f / s;
+    uint64_t cc = 0;
+    double rr = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        float y = v[i] * inv;
+        int k = (int)(y + (y >= 0 ? 0.5f : -0.5f));
+        k = k > 127 ? 127 : k < -127 ? -127 : k;
+        c[i] = (int8_t)k;
+        cc += (uint64_t)(k * k);
+        /* s * k is exact in double (24 + 7 bits) and so is the difference (§13). */
+        double r = (double)v[i] - (double)s * k;
+        rr += r * r;
+    }
+    *c2 = cc, *r2 = rr;
+    return true;
+}
+
+static void code_row(const nshadow *sh, const float *x, int8_t *c, nshadow_row *m) {
+    const uint32_t n = sh->dim;
+    float s;
+    uint64_t c2;
+    double r2, x2;
+    if (!code(x, n, c, sh->stride, &s, &c2, &r2, &x2)) {
+        *m = (nshadow_row){0, INFINITY, INFINITY, 0}; /* always rescored */
+        return;
+    }
+    const double f = fup(n);
+    double rn = sqrt(r2) * f, a = (double)s * sqrt((double)c2) * f;
+    m->s = s;
+    m->a = up(a);
+    if (sh->distance == NIDUS_DISTANCE_EUCLIDEAN) {
+        m->b = up(rn);
+        m->l2lo = down(x2 * fdown(n));
+    } else {
+        double xn = sqrt(x2) * f;
+        m->b = up((rn + gamma_m(n) * xn) * (1 + 0x1p-50));
+        m->l2lo = 0;
+    }
+}
+
+bool nidus__shadow_sync(nshadow *sh, const ndata *d, int distance) {
+    if (atomic_load_explicit(&sh->shaped, memory_order_acquire) &&
+        atomic_load_explicit(&sh->rows, memory_order_acquire) == d->rows)
+        return !sh->off;
+    pthread_mutex_lock(&sh->mu);
+    bool ok = false;
+    if (!sh->shaped) { /* the first sync fixes the shape */
+        sh->dim = d->dim;
+        sh->distance = distance;
+        sh->stride = ((size_t)d->dim + 31) / 32 * 32;
+        sh->off = d->dim == 0 || sh->stride > STRIDE_MAX;
+        atomic_store_explicit(&sh->shaped, true, memory_order_release);
+    }
+    if (sh->off) goto out;
+    uint64_t have = sh->rows, need = d->rows;
+    if (have > need) have = 0; /* cannot happen (compaction resets); be safe */
+    if (need > sh->cap) {
+        uint64_t cap = sh->cap ? sh->cap : 64;
+        while (cap < need) cap = cap > UINT64_MAX / 4 ? need : cap + cap / 2;
+        if (cap > SIZE_MAX / sh->stride) goto out;
+        int8_t *c = nidus__reallocarray(sh->codes, (size_t)cap, sh->stride);
+        if (!c) goto out;
+        sh->codes = c;
+        nshadow_row *m = nidus__reallocarray(sh->meta, (size_t)cap, sizeof *m);
+        if (!m) goto out; /* codes grew; cap stays: the next sync tries again */
+        sh->meta = m;
+        sh->cap = cap;
+        nidus__hint_huge(sh->codes, (size_t)cap * sh->stride);
+    }
+    for (uint64_t r = have; r < need; r++)
+        code_row(sh, d->vec + r * d->dim, sh->codes + r * sh->stride, &sh->meta[r]);
+    atomic_store_explicit(&sh->rows, need, memory_order_release);
+    ok = true;
+out:
+    pthread_mutex_unlock(&sh->mu);
+    return ok;
+}
+
+bool nidus__shadow_query(const nshadow *sh, const float *q, int8_t *codes, nshadow_q *out) {
+    const uint32_t n = sh->dim;
+    float t;
+    uint64_t c2;
+    double p2, q2;
+    if (!code(q, n, codes, sh->stride, &t, &c2, &p2, &q2)) return false;
+    const double f = fup(n);
+    *out = (nshadow_q){
+        .sh = sh,
+        .codes = codes,
+        .t = t,
+        .P = sqrt(p2) * f,
+        .Q = sqrt(q2) * f,
+        .A = q2 * fdown(n),
+        /* Underflow: each product (square) of the exact kernel is off by at most
+         * 2^-150 more than its relative error says; m of them, doubled. */
+        .absl = ((double)n + 16) * 0x1p-149,
+        .g2 = gamma_m(n) + 4 * 0x1p-24,
+        .l2 = sh->distance == NIDUS_DISTANCE_EUCLIDEAN,
+    };
+    return true;
+}
+
+/* ------------------------------------------------------------- kernels ---- */
+
+static void idot_portable(const int8_t *q, const int8_t *codes, const uint64_t *rows, size_t nr, size_t stride,
+                          int32_t *out, size_t ahead) {
+    for (size_t r = 0; r < nr; r++) {
+        if (r + ahead < nr)
+            for (size_t off = 0; off < stride; off += 64)
+                __builtin_prefetch(codes + rows[r + ahead] * stride + off, 0, 3);
+        const int8_t *c = codes + rows[r] * stride;
+        int32_t s = 0;
+        for (size_t i = 0; i < stride; i++) s += (int32_t)q[i] * c[i];
+        out[r] = s;
+    }
+}
+
+#ifdef SHADOW_X86
+/* 32 codes per step: maddubs(|q|, sign(c, q)) gives q*c pairs summed in 16 bits
+ * (at most 2 * 127 * 127, no saturation: codes are within -127..127), madd with
+ * ones widens them to 32 bits. Exact, so equal to the portable sums. */
+T_AVX2 static void idot_avx2(const int8_t *q, const int8_t *codes, const uint64_t *rows, size_t nr, size_t stride,
+                             int32_t *out, size_t ahead) {
+    const __m256i ones = _mm256_set1_epi16(1);
+    for (size_t r = 0; r < nr; r++) {
+        if (r + ahead < nr)
+            for (size_t off = 0; off < stride; off += 64)
+                _mm_prefetch((const char *)(codes + rows[r + ahead] * stride + off), _MM_HINT_T0);
+        const int8_t *c = codes + rows[r] * stride;
+        __m256i acc0 = _mm256_setzero_si256(), acc1 = _mm256_setzero_si256();
+        size_t i = 0;
+        for (; i + 64 <= stride; i += 64) {
+            __m256i q0 = _mm256_loadu_si256((const __m256i *)(q + i));
+            __m256i q1 = _mm256_loadu_si256((const __m256i *)(q + i + 32));
+            __m256i c0 = _mm256_loadu_si256((const __m256i *)(c + i));
+            __m256i c1 = _mm256_loadu_si256((const __m256i *)(c + i + 32));
+            __m256i p0 = _mm256_maddubs_epi16(_mm256_abs_epi8(q0), _mm256_sign_epi8(c0, q0));
+            __m256i p1 = _mm256_maddubs_epi16(_mm256_abs_epi8(q1), _mm256_sign_epi8(c1, q1));
+            acc0 = _mm256_add_epi32(acc0, _mm256_madd_epi16(p0, ones));
+            acc1 = _mm256_add_epi32(acc1, _mm256_madd_epi16(p1, ones));
+        }
+        if (i < stride) { /* stride is a multiple of 32 */
+            __m256i q0 = _mm256_loadu_si256((const __m256i *)(q + i));
+            __m256i c0 = _mm256_loadu_si256((const __m256i *)(c + i));
+            __m256i p0 = _mm256_maddubs_epi16(_mm256_abs_epi8(q0), _mm256_sign_epi8(c0, q0));
+            acc0 = _mm256_add_epi32(acc0, _mm256_madd_epi16(p0, ones));
+        }
+        __m256i acc = _mm256_add_epi32(acc0, acc1);
+        __m128i h = _mm_add_epi32(_mm256_castsi256_si128(acc), _mm256_extracti128_si256(acc, 1));
+        h = _mm_add_epi32(h, _mm_shuffle_epi32(h, 0x4e));
+        h = _mm_add_epi32(h, _mm_shuffle_epi32(h, 0xb1));
+        out[r] = _mm_cvtsi128_si32(h);
+    }
+}
+
+static bool cpu_avx2(void) {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2");
+}
+#endif
+
+typedef struct ikernel {
+    const char *name;
+    bool (*runs)(void);
+    nidus__idot_fn fn;
+} ikernel;
+
+static bool cpu_any(void) { return true; }
+
+static const ikernel IKERNELS[] = {
+    {"portable", cpu_any, idot_portable},
+#ifdef SHADOW_X86
+    {"avx2", cpu_avx2, idot_avx2},
+#endif
+};
+#define NIKERNELS (sizeof IKERNELS / sizeof IKERNELS[0])
+
+static _Atomic(nidus__idot_fn) ichosen;
+
+nidus__idot_fn nidus__idot_get(void) {
+    nidus__idot_fn f = ichosen;
+    if (!f) { /* racing first calls pick the same one */
+        f = idot_portable;
+        if (!nidus__kernel_env_is("portable"))
+            for (size_t i = 0; i < NIKERNELS; i++)
+                if (IKERNELS[i].runs()) f = IKERNELS[i].fn;
+        ichosen = f;
+    }
+    return f;
+}
+
+size_t nidus__idot_kernels(const char **names, nidus__idot_fn *fns, size_t cap) {
+    size_t n = 0;
+    for (size_t i = 0; i < NIKERNELS; i++)
+        if (IKERNELS[i].runs()) {
+            if (n < cap) names[n] = IKERNELS[i].name, fns[n] = IKERNELS[i].fn;
+            n++;
+        }
+    return n;
+}
