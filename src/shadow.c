@@ -82,17 +82,33 @@ static double fdown(uint32_t n) { return 1 - ((double)n + 8) * 0x1p-52; }
 static bool code(const float *v, uint32_t n, int8_t *c, size_t stride, float *scale, uint64_t *c2, double *r2,
                  double *x2) {
     memset(c, 0, stride);
-    float M = 0;
-    double sq = 0;
-    for (uint32_t i = 0; i < n; i++) {
+    /* Eight independent sums (a double sum in any order is within gamma_n, which
+     * fup covers), so the loops are not one long chain of additions. */
+    enum { L = 8 };
+    float mx[L] = {0};
+    double sq[L] = {0};
+    bool finite = true;
+    uint32_t i = 0;
+    for (; i + L <= n; i += L)
+        for (int l = 0; l < L; l++) {
+            float a = fabsf(v[i + l]);
+            finite &= a <= (float)NORM_MAX; /* also false for NaN */
+            mx[l] = a > mx[l] ? a : mx[l];
+            sq[l] += (double)v[i + l] * v[i + l];
+        }
+    for (; i < n; i++) {
         float a = fabsf(v[i]);
-        if (!(a <= (float)NORM_MAX)) return false; /* also NaN */
-        M = a > M ? a : M;
-        sq += (double)v[i] * v[i];
+        finite &= a <= (float)NORM_MAX;
+        mx[0] = a > mx[0] ? a : mx[0];
+        sq[0] += (double)v[i] * v[i];
     }
-    *x2 = sq;
+    if (!finite) return false;
+    float M = 0;
+    double x = 0;
+    for (int l = 0; l < L; l++) M = mx[l] > M ? mx[l] : M, x += sq[l];
+    *x2 = x;
     *c2 = 0, *r2 = 0;
-    if (!(sqrt(sq) * fup(n) <= NORM_MAX)) return false;
+    if (!(sqrt(x) * fup(n) <= NORM_MAX)) return false;
     if (M == 0) {
         *scale = 0;
         return true;
@@ -101,19 +117,33 @@ static bool code(const float *v, uint32_t n, int8_t *c, size_t stride, float *sc
     if (!(s >= SCALE_MIN)) return false;
     *scale = s;
     const float inv = 1.0f / s;
-    uint64_t cc = 0;
-    double rr = 0;
-    for (uint32_t i = 0; i < n; i++) {
+    const double sd = s;
+    int32_t cc[L] = {0};
+    double rr[L] = {0};
+    for (i = 0; i + L <= n; i += L)
+        for (int l = 0; l < L; l++) {
+            float y = v[i + l] * inv;
+            int k = (int)(y + (y >= 0 ? 0.5f : -0.5f));
+            k = k > 127 ? 127 : k < -127 ? -127 : k;
+            c[i + l] = (int8_t)k;
+            cc[l] += k * k; /* at most 127^2 * n / 8 < 2^31 for n < 2^17 */
+            /* s * k is exact in double (24 + 7 bits), and so is the difference (§13) */
+            double r = (double)v[i + l] - sd * k;
+            rr[l] += r * r;
+        }
+    for (; i < n; i++) {
         float y = v[i] * inv;
         int k = (int)(y + (y >= 0 ? 0.5f : -0.5f));
         k = k > 127 ? 127 : k < -127 ? -127 : k;
         c[i] = (int8_t)k;
-        cc += (uint64_t)(k * k);
-        /* s * k is exact in double (24 + 7 bits) and so is the difference (§13). */
-        double r = (double)v[i] - (double)s * k;
-        rr += r * r;
+        cc[0] += k * k;
+        double r = (double)v[i] - sd * k;
+        rr[0] += r * r;
     }
-    *c2 = cc, *r2 = rr;
+    uint64_t ct = 0;
+    double rt = 0;
+    for (int l = 0; l < L; l++) ct += (uint64_t)cc[l], rt += rr[l];
+    *c2 = ct, *r2 = rt;
     return true;
 }
 
@@ -157,8 +187,10 @@ bool nidus__shadow_sync(nshadow *sh, const ndata *d, int distance) {
     uint64_t have = sh->rows, need = d->rows;
     if (have > need) have = 0; /* cannot happen (compaction resets); be safe */
     if (need > sh->cap) {
-        uint64_t cap = sh->cap ? sh->cap : 64;
-        while (cap < need) cap = cap > UINT64_MAX / 4 ? need : cap + cap / 2;
+        /* The first sync (open's rows) gets what it needs; later growth a quarter
+         * more, so appends between searches do not copy the codes each time. */
+        uint64_t cap = sh->cap + sh->cap / 4;
+        if (cap < need) cap = need;
         if (cap > SIZE_MAX / sh->stride) goto out;
         int8_t *c = nidus__reallocarray(sh->codes, (size_t)cap, sh->stride);
         if (!c) goto out;
