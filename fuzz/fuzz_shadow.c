@@ -56,7 +56,7 @@ static void check_bound(int metric, const float *rows, size_t nr, uint32_t dim, 
         for (size_t r = 0; r < nr; r++) idx[r] = r;
         const char *names[4];
         nidus__idot_fn fns[4];
-        size_t nk = nidus__idot_kernels(names, fns, 4);
+        size_t nk = nidus__idot_kernels(names, fns, NULL, 4);
         fns[0](qc, sh.codes, idx, nr, sh.stride, want, 2);
         for (size_t k = 1; k < nk && k < 4; k++) {
             fns[k](qc, sh.codes, idx, nr, sh.stride, got, 2);

@@ -79,8 +79,8 @@ static double fdown(uint32_t n) { return 1 - ((double)n + 8) * 0x1p-52; }
  * or the norm is above NORM_MAX, or the scale would be subnormal (nothing set but
  * zero codes). A zero vector gets scale 0. The choice of codes does not matter to
  * the proof (the residual is measured after), only to how tight it is. */
-static bool code(const float *v, uint32_t n, int8_t *c, size_t stride, float *scale, uint64_t *c2, double *r2,
-                 double *x2) {
+static bool code_portable(const float *v, uint32_t n, int8_t *c, size_t stride, float *scale, uint64_t *c2,
+                          double *r2, double *x2) {
     memset(c, 0, stride);
     /* Eight independent sums (a double sum in any order is within gamma_n, which
      * fup covers), so the loops are not one long chain of additions. */
@@ -147,12 +147,104 @@ static bool code(const float *v, uint32_t n, int8_t *c, size_t stride, float *sc
     return true;
 }
 
+#ifdef SHADOW_X86
+/* code_portable in AVX2, bit for bit: the same lanes (element i in sum i % 8), the
+ * same tail, the same rounding of the codes (y + copysign(0.5, y), truncated). */
+T_AVX2 static bool code_avx2(const float *v, uint32_t n, int8_t *c, size_t stride, float *scale, uint64_t *c2,
+                             double *r2, double *x2) {
+    memset(c, 0, stride);
+    const __m256 sign = _mm256_set1_ps(-0.0f), cap = _mm256_set1_ps((float)NORM_MAX);
+    __m256 mxv = _mm256_setzero_ps(), ok = _mm256_castsi256_ps(_mm256_set1_epi32(-1));
+    __m256d sq0 = _mm256_setzero_pd(), sq1 = _mm256_setzero_pd();
+    uint32_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m256 x = _mm256_loadu_ps(v + i), a = _mm256_andnot_ps(sign, x);
+        ok = _mm256_and_ps(ok, _mm256_cmp_ps(a, cap, _CMP_LE_OQ));
+        mxv = _mm256_max_ps(a, mxv);
+        __m256d lo = _mm256_cvtps_pd(_mm256_castps256_ps128(x)), hi = _mm256_cvtps_pd(_mm256_extractf128_ps(x, 1));
+        sq0 = _mm256_add_pd(sq0, _mm256_mul_pd(lo, lo));
+        sq1 = _mm256_add_pd(sq1, _mm256_mul_pd(hi, hi));
+    }
+    if (_mm256_movemask_ps(ok) != 0xFF) return false;
+    float mx[8];
+    double sq[8];
+    _mm256_storeu_ps(mx, mxv);
+    _mm256_storeu_pd(sq, sq0);
+    _mm256_storeu_pd(sq + 4, sq1);
+    bool finite = true;
+    for (; i < n; i++) {
+        float a = fabsf(v[i]);
+        finite &= a <= (float)NORM_MAX;
+        mx[0] = a > mx[0] ? a : mx[0];
+        sq[0] += (double)v[i] * v[i];
+    }
+    if (!finite) return false;
+    float M = 0;
+    double x = 0;
+    for (int l = 0; l < 8; l++) M = mx[l] > M ? mx[l] : M, x += sq[l];
+    *x2 = x;
+    *c2 = 0, *r2 = 0;
+    if (!(sqrt(x) * fup(n) <= NORM_MAX)) return false;
+    if (M == 0) {
+        *scale = 0;
+        return true;
+    }
+    float s = (float)((double)M / 127.0);
+    if (!(s >= SCALE_MIN)) return false;
+    *scale = s;
+    const float inv = 1.0f / s;
+    const double sd = s;
+    const __m256 vinv = _mm256_set1_ps(inv), half = _mm256_set1_ps(0.5f);
+    const __m256i lo127 = _mm256_set1_epi32(-127), hi127 = _mm256_set1_epi32(127);
+    const __m256d vs = _mm256_set1_pd(sd);
+    __m256i cc = _mm256_setzero_si256();
+    __m256d rr0 = _mm256_setzero_pd(), rr1 = _mm256_setzero_pd();
+    for (i = 0; i + 8 <= n; i += 8) {
+        __m256 xv = _mm256_loadu_ps(v + i), y = _mm256_mul_ps(xv, vinv);
+        /* copysign(0.5, y): the portable y >= 0 ? 0.5 : -0.5 but for y = -0, where
+         * both sums truncate to 0 */
+        __m256 h = _mm256_or_ps(_mm256_and_ps(y, sign), half);
+        __m256i k = _mm256_cvttps_epi32(_mm256_add_ps(y, h));
+        k = _mm256_min_epi32(_mm256_max_epi32(k, lo127), hi127);
+        __m128i klo = _mm256_castsi256_si128(k), khi = _mm256_extracti128_si256(k, 1);
+        __m128i p8 = _mm_packs_epi16(_mm_packs_epi32(klo, khi), _mm_setzero_si128());
+        _mm_storel_epi64((__m128i *)(c + i), p8);
+        cc = _mm256_add_epi32(cc, _mm256_mullo_epi32(k, k));
+        __m256d r0 = _mm256_sub_pd(_mm256_cvtps_pd(_mm256_castps256_ps128(xv)), _mm256_mul_pd(vs, _mm256_cvtepi32_pd(klo)));
+        __m256d r1 = _mm256_sub_pd(_mm256_cvtps_pd(_mm256_extractf128_ps(xv, 1)), _mm256_mul_pd(vs, _mm256_cvtepi32_pd(khi)));
+        rr0 = _mm256_add_pd(rr0, _mm256_mul_pd(r0, r0));
+        rr1 = _mm256_add_pd(rr1, _mm256_mul_pd(r1, r1));
+    }
+    int32_t ccl[8];
+    double rr[8];
+    _mm256_storeu_si256((__m256i *)ccl, cc);
+    _mm256_storeu_pd(rr, rr0);
+    _mm256_storeu_pd(rr + 4, rr1);
+    for (; i < n; i++) {
+        float y = v[i] * inv;
+        int k = (int)(y + (y >= 0 ? 0.5f : -0.5f));
+        k = k > 127 ? 127 : k < -127 ? -127 : k;
+        c[i] = (int8_t)k;
+        ccl[0] += k * k;
+        double r = (double)v[i] - sd * k;
+        rr[0] += r * r;
+    }
+    uint64_t ct = 0;
+    double rt = 0;
+    for (int l = 0; l < 8; l++) ct += (uint64_t)ccl[l], rt += rr[l];
+    *c2 = ct, *r2 = rt;
+    return true;
+}
+#endif
+
+static nidus__code_fn coder(void);
+
 static void code_row(const nshadow *sh, const float *x, int8_t *c, nshadow_row *m) {
     const uint32_t n = sh->dim;
     float s;
     uint64_t c2;
     double r2, x2;
-    if (!code(x, n, c, sh->stride, &s, &c2, &r2, &x2)) {
+    if (!coder()(x, n, c, sh->stride, &s, &c2, &r2, &x2)) {
         *m = (nshadow_row){0, INFINITY, INFINITY, 0}; /* always rescored */
         return;
     }
@@ -215,7 +307,7 @@ bool nidus__shadow_query(const nshadow *sh, const float *q, int8_t *codes, nshad
     float t;
     uint64_t c2;
     double p2, q2;
-    if (!code(q, n, codes, sh->stride, &t, &c2, &p2, &q2)) return false;
+    if (!coder()(q, n, codes, sh->stride, &t, &c2, &p2, &q2)) return false;
     const double f = fup(n);
     *out = (nshadow_q){
         .sh = sh,
@@ -296,37 +388,45 @@ typedef struct ikernel {
     const char *name;
     bool (*runs)(void);
     nidus__idot_fn fn;
+    nidus__code_fn code;
 } ikernel;
 
 static bool cpu_any(void) { return true; }
 
 static const ikernel IKERNELS[] = {
-    {"portable", cpu_any, idot_portable},
+    {"portable", cpu_any, idot_portable, code_portable},
 #ifdef SHADOW_X86
-    {"avx2", cpu_avx2, idot_avx2},
+    {"avx2", cpu_avx2, idot_avx2, code_avx2},
 #endif
 };
 #define NIKERNELS (sizeof IKERNELS / sizeof IKERNELS[0])
 
-static _Atomic(nidus__idot_fn) ichosen;
+static const ikernel *_Atomic ichosen;
 
-nidus__idot_fn nidus__idot_get(void) {
-    nidus__idot_fn f = ichosen;
-    if (!f) { /* racing first calls pick the same one */
-        f = idot_portable;
+/* The last kernel of the table that runs here (portable under NIDUS_KERNEL=portable). */
+static const ikernel *pick(void) {
+    const ikernel *k = ichosen;
+    if (!k) { /* racing first calls pick the same one */
+        k = &IKERNELS[0];
         if (!nidus__kernel_env_is("portable"))
             for (size_t i = 0; i < NIKERNELS; i++)
-                if (IKERNELS[i].runs()) f = IKERNELS[i].fn;
-        ichosen = f;
+                if (IKERNELS[i].runs()) k = &IKERNELS[i];
+        ichosen = k;
     }
-    return f;
+    return k;
 }
 
-size_t nidus__idot_kernels(const char **names, nidus__idot_fn *fns, size_t cap) {
+nidus__idot_fn nidus__idot_get(void) { return pick()->fn; }
+static nidus__code_fn coder(void) { return pick()->code; }
+
+size_t nidus__idot_kernels(const char **names, nidus__idot_fn *fns, nidus__code_fn *codes, size_t cap) {
     size_t n = 0;
     for (size_t i = 0; i < NIKERNELS; i++)
         if (IKERNELS[i].runs()) {
-            if (n < cap) names[n] = IKERNELS[i].name, fns[n] = IKERNELS[i].fn;
+            if (n < cap) {
+                names[n] = IKERNELS[i].name, fns[n] = IKERNELS[i].fn;
+                if (codes) codes[n] = IKERNELS[i].code;
+            }
             n++;
         }
     return n;

@@ -84,7 +84,13 @@ static inline double nidus__shadow_ub(const nshadow_q *q, uint64_t row, int32_t 
     return -D2 * (1 - q->g2) + q->absl;
 }
 
-/* Test hooks: every int8 kernel this build and CPU runs (portable first). */
-size_t nidus__idot_kernels(const char **names, nidus__idot_fn *fns, size_t cap);
+/* The coder of a row or query: scale, codes (the stride zero padded) and the
+ * sums the bounds come from (|c|^2 exactly, |x - s c|^2 and |x|^2 in double);
+ * false when it cannot be bounded. Every kernel's gives the same bits. */
+typedef bool (*nidus__code_fn)(const float *v, uint32_t n, int8_t *c, size_t stride, float *scale, uint64_t *c2,
+                               double *r2, double *x2);
+/* Test hooks: every int8 kernel this build and CPU runs (portable first), with
+ * its coder (codes may be NULL). */
+size_t nidus__idot_kernels(const char **names, nidus__idot_fn *fns, nidus__code_fn *codes, size_t cap);
 
 #endif

@@ -74,7 +74,7 @@ static bool check_bound(int metric, const float *rows, size_t nrows, size_t n, c
         for (size_t r = 0; r < nrows; r++) idx[r] = nrows - 1 - r; /* any order the scan list gives */
         const char *names[4];
         nidus__idot_fn fns[4];
-        size_t nk = nidus__idot_kernels(names, fns, 4);
+        size_t nk = nidus__idot_kernels(names, fns, NULL, 4);
         CHECK(nk >= 1);
         fns[0](qc, sh.codes, idx, nrows, sh.stride, want, 2);
         for (size_t k = 1; k < nk && k < 4; k++) {
@@ -129,6 +129,39 @@ TEST(shadow_bound_holds_every_dimension_every_metric) {
     CHECK(coded == total); /* every query of this test can be coded */
     free(rows);
     free(q);
+}
+
+/* Every coder gives the portable one's codes, scale and sums, bit for bit. */
+TEST(shadow_coders_match_portable_bit_for_bit) {
+    const char *names[4];
+    nidus__idot_fn fns[4];
+    nidus__code_fn codes[4];
+    size_t nk = nidus__idot_kernels(names, fns, codes, 4);
+    float *x = malloc(1100 * sizeof *x), *first = malloc(1100 * sizeof *first);
+    int8_t *c0 = malloc(1120), *c1 = malloc(1120);
+    size_t checked = 0;
+    for (size_t n = 1; n <= 1100; n++) {
+        make_row(0, first, first, first, n);
+        for (int kind = 0; kind < NKINDS; kind++) {
+            make_row(kind, x, first, first, n);
+            size_t stride = (n + 31) / 32 * 32;
+            float s0 = -1, s1 = -1;
+            uint64_t cc0 = 1, cc1 = 2;
+            double r0 = -1, r1 = -2, x0 = -1, x1 = -2;
+            bool ok0 = codes[0](x, (uint32_t)n, c0, stride, &s0, &cc0, &r0, &x0);
+            for (size_t k = 1; k < nk && k < 4; k++) {
+                memset(c1, 0x55, 1120);
+                bool ok1 = codes[k](x, (uint32_t)n, c1, stride, &s1, &cc1, &r1, &x1);
+                CHECK(ok0 == ok1);
+                CHECK(memcmp(c0, c1, stride) == 0);
+                if (!ok0) continue;
+                CHECK(memcmp(&s0, &s1, 4) == 0 && cc0 == cc1 && memcmp(&r0, &r1, 8) == 0 && memcmp(&x0, &x1, 8) == 0);
+                checked++;
+            }
+        }
+    }
+    if (nk > 1) CHECK(checked > 1100 * 10);
+    free(x), free(first), free(c0), free(c1);
 }
 
 /* Queries the bound cannot serve are refused (the search goes exact), and rows
