@@ -769,8 +769,12 @@ typedef struct nidus_hits {
  *         filter: ...", offset + top_k above NIDUS_MAX_DEPTH, include_attrs and
  *         exclude_attrs both given); NIDUS_ENOMEM; NIDUS_EMISUSE (also for opts
  *         not from nidus_search_opts_init).
- * @note Cost: one pass over the rows of the scope. Runs concurrently with other
- *       reads on the same handle. */
+ * @note Cost: one pass over the rows of the scope; with the shadow copy
+ *       (nidus_config.shadow, the default) a pass over its int8 codes, a quarter
+ *       of the bytes, plus the exact scores of the few rows its proven bound
+ *       cannot rule out: the same hits, bit for bit. The first search after an
+ *       open (or a compaction) codes every row, later ones the rows written
+ *       since. Runs concurrently with other reads on the same handle. */
 NIDUS_API int nidus_search(nidus_db *db, const float *query, size_t qlen,
                            const nidus_search_opts *opts, nidus_hits **out);
 

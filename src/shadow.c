@@ -7,6 +7,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #if (defined(__x86_64__) || defined(__i386__)) && !defined(NIDUS__PORTABLE_ONLY)
 #include <immintrin.h>
@@ -262,6 +263,44 @@ static void code_row(const nshadow *sh, const float *x, int8_t *c, nshadow_row *
     }
 }
 
+/* One share of a sync's rows (a pthread start routine). */
+typedef struct coding {
+    nshadow *sh;
+    const ndata *d;
+    uint64_t lo, hi;
+    pthread_t t;
+} coding;
+
+static void *code_share(void *arg) {
+    coding *w = arg;
+    for (uint64_t r = w->lo; r < w->hi; r++)
+        code_row(w->sh, w->d->vec + r * w->d->dim, w->sh->codes + r * w->sh->stride, &w->sh->meta[r]);
+    return NULL;
+}
+
+/* Code rows [lo, hi): on up to four threads (one per online core) when there
+ * are at least 2^22 floats per thread; a thread that cannot start leaves its
+ * share to the caller. The shares write disjoint rows. */
+static void code_rows(nshadow *sh, const ndata *d, uint64_t lo, uint64_t hi) {
+    enum { MAXT = 4 };
+    long online = sysconf(_SC_NPROCESSORS_ONLN);
+    uint64_t floats = (hi - lo) * d->dim, nt = floats >> 22;
+    if (nt > MAXT) nt = MAXT;
+    if (online > 0 && nt > (uint64_t)online) nt = (uint64_t)online;
+    if (nt < 1) nt = 1;
+    coding w[MAXT];
+    bool started[MAXT] = {false};
+    for (uint64_t t = 0; t < nt; t++) w[t] = (coding){sh, d, lo + (hi - lo) * t / nt, lo + (hi - lo) * (t + 1) / nt, 0};
+    for (uint64_t t = 1; t < nt; t++) started[t] = pthread_create(&w[t].t, NULL, code_share, &w[t]) == 0;
+    code_share(&w[0]);
+    for (uint64_t t = 1; t < nt; t++) {
+        if (started[t])
+            pthread_join(w[t].t, NULL);
+        else
+            code_share(&w[t]);
+    }
+}
+
 bool nidus__shadow_sync(nshadow *sh, const ndata *d, int distance) {
     if (atomic_load_explicit(&sh->shaped, memory_order_acquire) &&
         atomic_load_explicit(&sh->rows, memory_order_acquire) == d->rows)
@@ -293,8 +332,7 @@ bool nidus__shadow_sync(nshadow *sh, const ndata *d, int distance) {
         sh->cap = cap;
         nidus__hint_huge(sh->codes, (size_t)cap * sh->stride);
     }
-    for (uint64_t r = have; r < need; r++)
-        code_row(sh, d->vec + r * d->dim, sh->codes + r * sh->stride, &sh->meta[r]);
+    code_rows(sh, d, have, need);
     atomic_store_explicit(&sh->rows, need, memory_order_release);
     ok = true;
 out:
