@@ -474,29 +474,32 @@ typedef struct ikernel {
     bool (*runs)(void);
     nidus__idot_fn fn;
     nidus__code_fn code;
+    bool avx512; /* left out under NIDUS_KERNEL=avx2 */
 } ikernel;
 
 static bool cpu_any(void) { return true; }
 
 static const ikernel IKERNELS[] = {
-    {"portable", cpu_any, idot_portable, code_portable},
+    {"portable", cpu_any, idot_portable, code_portable, false},
 #ifdef SHADOW_X86
-    {"avx2", cpu_avx2, idot_avx2, code_avx2},
-    {"avx512-vnni", cpu_vnni, idot_vnni, code_avx2},
+    {"avx2", cpu_avx2, idot_avx2, code_avx2, false},
+    {"avx512-vnni", cpu_vnni, idot_vnni, code_avx2, true},
 #endif
 };
 #define NIKERNELS (sizeof IKERNELS / sizeof IKERNELS[0])
 
 static const ikernel *_Atomic ichosen;
 
-/* The last kernel of the table that runs here (portable under NIDUS_KERNEL=portable). */
+/* The last kernel of the table that runs here (portable under NIDUS_KERNEL=portable,
+ * at most avx2 under NIDUS_KERNEL=avx2). */
 static const ikernel *pick(void) {
     const ikernel *k = ichosen;
     if (!k) { /* racing first calls pick the same one */
         k = &IKERNELS[0];
+        bool avx2_only = nidus__kernel_env_is("avx2"); /* as for the screens: test the smaller one */
         if (!nidus__kernel_env_is("portable"))
             for (size_t i = 0; i < NIKERNELS; i++)
-                if (IKERNELS[i].runs()) k = &IKERNELS[i];
+                if (IKERNELS[i].runs() && !(avx2_only && IKERNELS[i].avx512)) k = &IKERNELS[i];
         ichosen = k;
     }
     return k;
