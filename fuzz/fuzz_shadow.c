@@ -106,7 +106,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         } else {
             vec(&s, x, dim, (int)sc - 150);
         }
-        char id[8];
+        char id[24];
         snprintf(id, sizeof id, "r%zu", r);
         nidus_attr a = {"g", nidus_int((int64_t)(r % 3))};
         nidus_record rec = {id, x, dim, &a, 1};
