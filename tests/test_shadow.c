@@ -413,3 +413,45 @@ TEST(shadow_option_and_footprint) {
     CHECK_INT(got.shadow, 1);
     nidus_close(db);
 }
+
+/* Out of memory at every allocation of a search that codes the rows, and of one
+ * after more rows were appended: NIDUS_ENOMEM, or (the shadow is derived data:
+ * without it the search goes exact) exactly the hits of the store without it. */
+TEST(shadow_search_out_of_memory) {
+    const uint32_t dim = 40;
+    nidus_db *on = mem(dim, NIDUS_DISTANCE_DOT, 1), *off = mem(dim, NIDUS_DISTANCE_DOT, 0);
+    float q[400];
+    query(q, dim, NIDUS_DISTANCE_DOT, NULL);
+    fill(on, off, "a", 500, dim, 0, q);
+    nidus_search_opts o;
+    nidus_search_opts_init(&o);
+    o.top_k = 12;
+    long fired = 0;
+    for (int round = 0; round < 2; round++) {
+        nidus_hits *want = NULL;
+        CHECK_OK_DB(off, nidus_search(off, q, dim, &o, &want));
+        for (long n = 0;; n++) {
+            nidus_hits *got = NULL;
+            nidus__fault_arm(NIDUS__FAULT_ALLOC, n, 0);
+            int rc = nidus_search(on, q, dim, &o, &got);
+            bool hit = nidus__fault_fired();
+            nidus__fault_disarm();
+            fired += hit;
+            if (rc != NIDUS_OK) {
+                CHECK(hit);
+                CHECK_RC(rc, NIDUS_ENOMEM);
+                CHECK(got == NULL);
+                continue;
+            }
+            same_hits(got, want);
+            nidus_free(got);
+            if (!hit) break;
+        }
+        nidus_free(want);
+        CHECK(th_fp(on).shadow_bytes > 0); /* in the end it was coded */
+        fill(on, off, "a", 300, dim, 1000, q); /* grow past the shadow's room */
+    }
+    CHECK(fired > 4);
+    nidus_close(on);
+    nidus_close(off);
+}
