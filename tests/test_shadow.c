@@ -455,3 +455,24 @@ TEST(shadow_search_out_of_memory) {
     nidus_close(on);
     nidus_close(off);
 }
+
+/* Compaction renumbers rows by id even when none died (as many rows as before):
+ * the shadow must be coded again, not kept. */
+TEST(shadow_recoded_after_compaction_without_dead_rows) {
+    const uint32_t dim = 24;
+    for (size_t m = 0; m < 3; m++) {
+        int metric = METRICS[m];
+        nidus_db *on = mem(dim, metric, 1), *off = mem(dim, metric, 0);
+        float q[400];
+        query(q, dim, metric, NULL);
+        fill(on, off, "a", 120, dim, 0, q); /* ids d0..d119: row order is not id order */
+        compare_many(on, off, dim, metric, 5);
+        CHECK_U64(th_fp(on).dead_rows, 0);
+        CHECK_OK_DB(on, nidus_compact(on));
+        CHECK_OK_DB(off, nidus_compact(off));
+        CHECK_U64(th_fp(on).rows, 120);
+        compare_many(on, off, dim, metric, 40);
+        nidus_close(on);
+        nidus_close(off);
+    }
+}
