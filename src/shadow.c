@@ -22,7 +22,7 @@
 /* Scales below this (subnormal) are not used: the code would lose the bits the
  * bound counts on. Such rows are always rescored; such queries go exact. */
 #define SCALE_MIN 0x1p-126
-/* Stride cap: the VNNI kernel's biased sum, at most 255 * 127 * stride, stays
+/* Strides are multiples of 16 (the kernels' smallest step). Stride cap: the VNNI kernel's biased sum, at most 255 * 127 * stride, stays
  * below 2^31. */
 #define STRIDE_MAX 65536
 
@@ -319,7 +319,7 @@ bool nidus__shadow_sync(nshadow *sh, const ndata *d, int distance) {
     if (!sh->shaped) { /* the first sync fixes the shape */
         sh->dim = d->dim;
         sh->distance = distance;
-        sh->stride = ((size_t)d->dim + 31) / 32 * 32;
+        sh->stride = ((size_t)d->dim + 15) / 16 * 16;
         sh->off = d->dim == 0 || sh->stride > STRIDE_MAX;
         atomic_store_explicit(&sh->shaped, true, memory_order_release);
     }
@@ -412,14 +412,21 @@ T_AVX2 static void idot_avx2(const int8_t *q, const int8_t *codes, const uint64_
             acc0 = _mm256_add_epi32(acc0, _mm256_madd_epi16(p0, ones));
             acc1 = _mm256_add_epi32(acc1, _mm256_madd_epi16(p1, ones));
         }
-        if (i < stride) { /* stride is a multiple of 32 */
+        if (i + 32 <= stride) {
             __m256i q0 = _mm256_loadu_si256((const __m256i *)(q + i));
             __m256i c0 = _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)(c + i)), flip);
             __m256i p0 = _mm256_maddubs_epi16(_mm256_abs_epi8(q0), _mm256_sign_epi8(c0, q0));
             acc0 = _mm256_add_epi32(acc0, _mm256_madd_epi16(p0, ones));
+            i += 32;
         }
         __m256i acc = _mm256_add_epi32(acc0, acc1);
         __m128i h = _mm_add_epi32(_mm256_castsi256_si128(acc), _mm256_extracti128_si256(acc, 1));
+        if (i < stride) { /* stride is a multiple of 16: the last 16 */
+            __m128i q0 = _mm_loadu_si128((const __m128i *)(q + i));
+            __m128i c0 = _mm_xor_si128(_mm_loadu_si128((const __m128i *)(c + i)), _mm256_castsi256_si128(flip));
+            __m128i p0 = _mm_maddubs_epi16(_mm_abs_epi8(q0), _mm_sign_epi8(c0, q0));
+            h = _mm_add_epi32(h, _mm_madd_epi16(p0, _mm256_castsi256_si128(ones)));
+        }
         h = _mm_add_epi32(h, _mm_shuffle_epi32(h, 0x4e));
         h = _mm_add_epi32(h, _mm_shuffle_epi32(h, 0xb1));
         out[r] = _mm_cvtsi128_si32(h);
@@ -442,7 +449,7 @@ T_VNNI static void idot_vnni(const int8_t *q, const int8_t *codes, const uint64_
     for (size_t i = 0; i < stride; i++) qsum += q[i];
     const int32_t corr = 128 * qsum;
     const size_t full = stride / 64 * 64;
-    const __mmask64 tail = stride > full ? ~0ull >> (64 - (stride - full)) : 0; /* stride - full is 0 or 32 */
+    const __mmask64 tail = stride > full ? ~0ull >> (64 - (stride - full)) : 0; /* 0, 16, 32 or 48 bytes */
     for (size_t r = 0; r < nr; r++) {
         if (r + ahead < nr)
             for (size_t off = 0; off < stride; off += 64)

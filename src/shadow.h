@@ -26,7 +26,7 @@ typedef struct nshadow {
     bool off;           /* a dimension it cannot serve */
     int distance;
     uint32_t dim;
-    size_t stride;        /* bytes per code row: dim rounded up to 32, zero padded */
+    size_t stride;        /* bytes per code row: dim rounded up to 16, code 0 as padding */
     int8_t *codes;        /* cap * stride */
     nshadow_row *meta;    /* cap */
     uint64_t cap;
