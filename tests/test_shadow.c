@@ -268,6 +268,15 @@ static void compare_many(nidus_db *on, nidus_db *off, uint32_t dim, int metric, 
         }
         if (next() % 5 == 0) o.offset = next() % 7;
         compare(on, off, q, dim, &o);
+        /* similar: a stored row as the query, the source left out */
+        char id[24];
+        snprintf(id, sizeof id, "d%d", (int)(next() % 300));
+        nidus_hits *a = NULL, *b = NULL;
+        int ra = nidus_search_similar(on, "a", id, &o, &a), rb = nidus_search_similar(off, "a", id, &o, &b);
+        CHECK_INT(ra, rb);
+        if (ra == NIDUS_OK) same_hits(a, b);
+        nidus_free(a);
+        nidus_free(b);
     }
 }
 
