@@ -269,12 +269,17 @@ static int prepare_screen(search *s, nerr *e) {
 
 /* A single query screens through the shadow copy when the config keeps one:
  * bring it up to date with `data` (rows appended since the last search are
- * coded here), then code the query. Never fails: without memory, or for a
+ * coded here, unless they are far more than this search scans), then code the
+ * query. Never fails: without memory, or for a
  * query or dimension the bound cannot serve, the search scores every row
  * exactly, with the same result. */
 static void prepare_shadow(search *s) {
     if (s->nq != 1 || !s->k || !s->db->cfg.shadow) return;
     nshadow *sh = &s->db->shadow;
+    /* Coding costs about what an exact scan of those rows does: a small scan (a
+     * narrow filter index, one small collection of a large store) is not worth
+     * coding the whole store for; a later large one codes it. */
+    if (nidus__shadow_pending(sh, &s->db->data) > 4 * (uint64_t)s->total + 4096) return;
     if (!nidus__shadow_sync(sh, &s->db->data, s->distance)) return;
     if (!(s->qcodes = nidus__malloc(sh->stride))) return;
     s->has_shq = nidus__shadow_query(sh, s->q, s->qcodes, &s->shq);

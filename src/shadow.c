@@ -310,6 +310,11 @@ static void code_rows(nshadow *sh, const ndata *d, uint64_t lo, uint64_t hi) {
     }
 }
 
+uint64_t nidus__shadow_pending(const nshadow *sh, const ndata *d) {
+    uint64_t have = atomic_load_explicit(&sh->rows, memory_order_acquire);
+    return have < d->rows ? d->rows - have : 0;
+}
+
 bool nidus__shadow_sync(nshadow *sh, const ndata *d, int distance) {
     if (atomic_load_explicit(&sh->shaped, memory_order_acquire) &&
         atomic_load_explicit(&sh->rows, memory_order_acquire) == d->rows)

@@ -57,6 +57,8 @@ void nidus__shadow_reset(nshadow *sh);
  * covers every row of d (false: a dimension it cannot serve, or out of memory;
  * the search goes exact). The first call fixes the dimension and the metric. */
 bool nidus__shadow_sync(nshadow *sh, const ndata *d, int distance);
+/* Rows a sync would code now (an estimate: searches may be syncing). */
+uint64_t nidus__shadow_pending(const nshadow *sh, const ndata *d);
 /* Code query q (dim floats, as the exact kernel sees it) into out, codes being
  * stride bytes the caller owns. false: the query cannot be bounded (a value above
  * 2^60 or a scale below 2^-126): the search goes exact. */

@@ -278,6 +278,8 @@ static void compare_many(nidus_db *on, nidus_db *off, uint32_t dim, int metric, 
         nidus_free(a);
         nidus_free(b);
     }
+    CHECK(th_fp(on).shadow_bytes > 0); /* the searches went through the shadow */
+    CHECK_U64(th_fp(off).shadow_bytes, 0);
 }
 
 TEST(shadow_search_equals_exact_every_metric) {
@@ -484,4 +486,28 @@ TEST(shadow_recoded_after_compaction_without_dead_rows) {
         nidus_close(on);
         nidus_close(off);
     }
+}
+
+/* A search that scans few rows of a large store does not code the whole store
+ * (it scores its candidates exactly); the next full scan does. */
+TEST(shadow_not_coded_for_a_narrow_search) {
+    const uint32_t dim = 8;
+    nidus_db *on = mem(dim, NIDUS_DISTANCE_DOT, 1), *off = mem(dim, NIDUS_DISTANCE_DOT, 0);
+    float q[400];
+    query(q, dim, NIDUS_DISTANCE_DOT, NULL);
+    fill(on, off, "big", 20000, dim, 0, q);
+    fill(on, off, "small", 10, dim, 100000, q);
+    nidus_search_opts o;
+    nidus_search_opts_init(&o);
+    const char *small[] = {"small"};
+    o.collections = small;
+    o.n_collections = 1;
+    compare(on, off, q, dim, &o);
+    CHECK_U64(th_fp(on).shadow_bytes, 0);
+    o.collections = NULL;
+    o.n_collections = 0;
+    compare(on, off, q, dim, &o);
+    CHECK(th_fp(on).shadow_bytes >= 20010 * (16 + 16));
+    nidus_close(on);
+    nidus_close(off);
 }
