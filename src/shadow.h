@@ -79,10 +79,11 @@ static inline double nidus__shadow_ub(const nshadow_q *q, uint64_t row, int32_t 
     double est = (double)m->s * (double)q->t * (double)D;
     double err = q->P * (double)m->a + q->Q * (double)m->b;
     double qx = est + err + 0x1p-45 * (fabs(est) + err);
-    if (!q->l2) return qx + q->absl;
+    if (!q->l2) return qx + q->absl; /* NaN or +inf for a row that is not coded: never below */
+    if (!(qx < INFINITY)) return INFINITY; /* not coded: its score may be NaN, which passes min_score */
     double D2 = q->A + (double)m->l2lo - 2 * qx;
     D2 -= 0x1p-45 * (q->A + (double)m->l2lo + 2 * fabs(qx));
-    if (!(D2 > 0)) D2 = 0; /* also NaN (an unbounded row): then the bound is absl >= 0 >= every score */
+    if (!(D2 > 0)) D2 = 0;
     return -D2 * (1 - q->g2) + q->absl;
 }
 

@@ -174,6 +174,27 @@ TEST(shadow_refuses_what_it_cannot_bound) {
     CHECK(nidus__shadow_sync(&sh, &d, NIDUS_DISTANCE_DOT));
     CHECK(isinf(sh.meta[1].a) && isinf(sh.meta[2].a)); /* above 2^60; a subnormal scale */
     CHECK(isfinite(sh.meta[0].a));
+    /* Rows a foreign store may hold (writes refuse them): NaN and infinite values.
+     * Their bound must never test below a floor, not even a min_score above every
+     * real score (a NaN score passes min_score). */
+    for (size_t m = 0; m < 3; m++) {
+        float odd[2 * 4] = {NAN, 1, 2, 3, INFINITY, 0, -1, 0};
+        nshadow so;
+        nidus__shadow_init(&so);
+        ndata od = {.fd = -1, .dim = 4, .vec = odd, .rows = 2, .cap_rows = 2};
+        CHECK(nidus__shadow_sync(&so, &od, METRICS[m]));
+        float qs[3][4] = {{1, 2, 3, 4}, {0, 0, 0, 0}, {0.5f, 0, 0, 0}};
+        for (int k = 0; k < 3; k++) {
+            int8_t oc[32];
+            nshadow_q oq;
+            CHECK(nidus__shadow_query(&so, qs[k], oc, &oq));
+            for (uint64_t r = 0; r < 2; r++) {
+                double ub = nidus__shadow_ub(&oq, r, 0);
+                CHECK(!(ub < INFINITY)); /* +inf or NaN */
+            }
+        }
+        nidus__shadow_free(&so);
+    }
     int8_t qc[32];
     nshadow_q sq;
     float big[4] = {0x1p61f, 0, 0, 0}, tiny[4] = {1e-39f, 0, 0, 0}, zero[4] = {0};
