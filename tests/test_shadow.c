@@ -11,6 +11,8 @@
 
 #include "shadow.h"
 
+#include <pthread.h>
+
 static uint64_t rng = 0x2545F4914F6CDD1Dull;
 static uint64_t next(void) {
     rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
@@ -593,4 +595,63 @@ TEST(shadow_search_equals_exact_on_foreign_rows) {
         nidus_close(off);
         free(v), free(recs), free(ids);
     }
+}
+
+/* Searches racing for the first coding (and for each after a write) on one
+ * handle: each gets the exact hits. */
+typedef struct racer {
+    nidus_db *on, *off;
+    uint32_t dim;
+    unsigned seed;
+    int bad;
+} racer;
+
+static void *race(void *arg) {
+    racer *r = arg;
+    uint64_t s = 0x9E3779B97F4A7C15ull * (r->seed + 1);
+    for (int i = 0; i < 25; i++) {
+        float q[64];
+        for (uint32_t k = 0; k < r->dim; k++) {
+            s ^= s << 13, s ^= s >> 7, s ^= s << 17;
+            q[k] = (float)((double)(s >> 11) / 9007199254740992.0 * 2 - 1);
+        }
+        nidus_search_opts o;
+        nidus_search_opts_init(&o);
+        o.top_k = 5;
+        o.threads = 1;
+        nidus_hits *a = NULL, *b = NULL;
+        if (nidus_search(r->on, q, r->dim, &o, &a) || nidus_search(r->off, q, r->dim, &o, &b)) {
+            r->bad++;
+        } else if (a->count != b->count) {
+            r->bad++;
+        } else {
+            for (size_t j = 0; j < a->count; j++)
+                if (a->hits[j].row != b->hits[j].row || memcmp(&a->hits[j].score, &b->hits[j].score, 4)) r->bad++;
+        }
+        nidus_free(a);
+        nidus_free(b);
+    }
+    return NULL;
+}
+
+TEST(shadow_concurrent_first_searches) {
+    const uint32_t dim = 64;
+    nidus_db *on = mem(dim, NIDUS_DISTANCE_COSINE, 1), *off = mem(dim, NIDUS_DISTANCE_COSINE, 0);
+    float q[400];
+    query(q, dim, NIDUS_DISTANCE_COSINE, NULL);
+    for (int round = 0; round < 3; round++) {
+        fill(on, off, "a", 4000, dim, (size_t)round * 10000, q); /* the next searches must code these */
+        racer rs[4];
+        pthread_t t[4];
+        for (unsigned i = 0; i < 4; i++) {
+            rs[i] = (racer){on, off, dim, i + 4 * (unsigned)round, 0};
+            CHECK(pthread_create(&t[i], NULL, race, &rs[i]) == 0);
+        }
+        for (int i = 0; i < 4; i++) {
+            pthread_join(t[i], NULL);
+            CHECK_INT(rs[i].bad, 0);
+        }
+    }
+    nidus_close(on);
+    nidus_close(off);
 }
