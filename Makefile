@@ -57,6 +57,7 @@ all: lib
 -include cli/cli.mk
 -include fuzz/fuzz.mk
 -include bench/bench.mk
+-include python.mk
 
 lib: $(BUILD)/libnidus.a $(BUILD)/libnidus.so
 
@@ -105,7 +106,7 @@ readme-example: $(BUILD)/libnidus.a
 	rm -rf /tmp/nidus-readme && ./$(BUILD)/readme_example && rm -rf /tmp/nidus-readme
 
 # What the README's commands need on a fresh Debian machine (installed if missing).
-DEPS_TEST := build-essential pkg-config libjansson-dev python3
+DEPS_TEST := build-essential pkg-config libjansson-dev python3 libmicrohttpd-dev python3-pytest
 
 # Every step, then one closing line summing all the suites' "N passed, N failed".
 test:
@@ -115,7 +116,7 @@ test:
 	@awk '/^([a-z-]+: )?[0-9]+ passed, [0-9]+ failed/ { sub(/^[a-z-]+: /, ""); p += $$1; f += $$3 } \
 	     END { printf "total: %d passed, %d failed\n", p, f; exit f > 0 }' $(BUILD)/test.log
 
-test-steps: lib symbols header-check readme-example check test-san cli-test
+test-steps: lib symbols header-check readme-example check test-san cli-test python-test python-test-san server-test
 
 demo:
 	@bash scripts/deps.sh $(DEPS_TEST)

@@ -12,6 +12,21 @@
  *   b1 batches of 64, threads = 1       ba batches of 64, threads = 0
  * Appends one JSON line per mode to OUT (format: bench/README.md), plus an "info"
  * line (kernel, build/open times, index bytes per document).
+ *
+ *   nidus_bench --filtered FILTERS --buckets M --data F --n N --dim D --queries Q
+ *               --nq NQ --out OUT [--budget S] [--flush-mb M]
+ *
+ * Filtered single queries instead (threads = 1): an in-memory store whose record i
+ * has the Int attribute bucket = i % M, searched unfiltered and with each filter of
+ * FILTERS ("eq:0/in:0,1,2/lt:100": Eq, In, Lt on bucket), every variant back to back
+ * for each query in rotating order, so per-query ratios are taken under the same
+ * conditions. Without the filter index API that is today's scan + filter. With it
+ * (NIDUS_BENCH_HAVE_FINDEX, set by bench/bench.mk when libnidus.a has
+ * nidus_set_filter_index) the same records are also in a second collection with a
+ * filter index on bucket, and each filter runs there too. Stops after S seconds
+ * (default 0: all NQ queries; at least 32). --flush-mb M writes M MiB of another
+ * buffer before each timed search, so that no variant finds the previous one's
+ * rows in the CPU caches.
  */
 #include "nidus.h"
 
@@ -140,8 +155,10 @@ static void run_batch(nidus_db *db, const float *q, int nq, int dim, unsigned th
 }
 #endif
 
-static void emit(FILE *f, const char *variant, unsigned threads, int batch, const run_t *r,
-                 const char *kernel) {
+/* One engine-run line; filter/indexed tag the filtered mode's runs (filter "" and
+ * indexed < 0: a plain run, no tags). */
+static void emit_tagged(FILE *f, const char *variant, unsigned threads, int batch, const run_t *r,
+                        const char *kernel, const char *filter, int indexed) {
     fprintf(f, "{\"engine\":\"nidus\",\"variant\":\"%s\",\"threads\":%u,\"batch\":%d,",
             variant, threads, batch);
     fprintf(f, "\"total_s\":%.6f,\"answered\":%d,\"samples_ms\":[", r->total_s, r->answered);
@@ -160,7 +177,14 @@ static void emit(FILE *f, const char *variant, unsigned threads, int batch, cons
         }
         fprintf(f, "]");
     }
-    fprintf(f, "],\"extra\":{\"kernel\":\"%s\"}}\n", kernel);
+    fprintf(f, "],\"extra\":{\"kernel\":\"%s\"", kernel);
+    if (indexed >= 0) fprintf(f, ",\"filter\":\"%s\",\"indexed\":%s", filter, indexed ? "true" : "false");
+    fprintf(f, "}}\n");
+}
+
+static void emit(FILE *f, const char *variant, unsigned threads, int batch, const run_t *r,
+                 const char *kernel) {
+    emit_tagged(f, variant, threads, batch, r, kernel, "", -1);
 }
 
 static const char *kernel_name(void) {
@@ -183,6 +207,215 @@ static int flag(int argc, char **argv, const char *name) {
     return 0;
 }
 
+
+/* ---------------------------------------------------------------- filtered mode */
+
+#define MAXF 8
+#define MAXIN 1024
+
+typedef struct {
+    char spec[64];            /* as given, e.g. "lt:100" */
+    nidus_filter node;
+    nidus_value vals[MAXIN];  /* In's values */
+} fdef;
+
+/* "eq:V", "in:V,V,...", "lt:V" on the Int attribute bucket. */
+static int parse_filter(const char *txt, size_t len, fdef *f) {
+    if (len >= sizeof f->spec) return -1;
+    memcpy(f->spec, txt, len);
+    f->spec[len] = 0;
+    char *colon = strchr(f->spec, ':');
+    if (!colon) return -1;
+    const char *a = colon + 1;
+    if (strncmp(f->spec, "eq:", 3) == 0) {
+        f->node = nidus_f_eq("bucket", nidus_int(atoll(a)));
+    } else if (strncmp(f->spec, "lt:", 3) == 0) {
+        f->node = nidus_f_lt("bucket", nidus_int(atoll(a)));
+    } else if (strncmp(f->spec, "in:", 3) == 0) {
+        size_t nv = 0;
+        for (const char *p = a; *p;) {
+            if (nv == MAXIN) return -1;
+            f->vals[nv++] = nidus_int(strtoll(p, (char **)&p, 10));
+            if (*p == ',') p++;
+            else if (*p) return -1;
+        }
+        f->node = nidus_f_in("bucket", f->vals, nv);
+    } else {
+        return -1;
+    }
+    return 0;
+}
+
+typedef struct {
+    const char *coll;
+    int fi;          /* filter index in defs, -1 = unfiltered */
+    int indexed;
+    double *ms;
+    long *ids;
+} fvar;
+
+static int run_filtered(int argc, char **argv, const char *filters, const float *x, long n, int dim,
+                        const float *q, int nq, FILE *out) {
+    long buckets = atol(arg(argc, argv, "--buckets", "1000"));
+    double budget = atof(arg(argc, argv, "--budget", "0"));
+    static fdef defs[MAXF];
+    int nf = 0;
+    for (const char *p = filters; *p;) {
+        const char *e = strchr(p, '/');
+        size_t len = e ? (size_t)(e - p) : strlen(p);
+        if (nf == MAXF || parse_filter(p, len, &defs[nf]) != 0) {
+            fprintf(stderr, "nidus_bench: bad filter list '%s'\n", filters);
+            return 2;
+        }
+        nf++;
+        p += len + (e ? 1 : 0);
+    }
+    if (buckets <= 0 || nf == 0) {
+        fprintf(stderr, "nidus_bench: --filtered needs filters and --buckets > 0\n");
+        return 2;
+    }
+#ifdef NIDUS_BENCH_HAVE_FINDEX
+    const char *colls[2] = {"plain", "indexed"};
+    int ncoll = 2;
+#else
+    const char *colls[1] = {"plain"};
+    int ncoll = 1;
+#endif
+    nidus_db *db = NULL;
+    int rc = nidus_open_memory((uint32_t)dim, &db);
+    if (rc) die("open_memory", db, rc);
+    enum { CHUNK = 8192 };
+    nidus_record *recs = calloc(CHUNK, sizeof *recs);
+    nidus_attr *attrs = calloc(CHUNK, sizeof *attrs);
+    char (*ids)[24] = calloc(CHUNK, sizeof *ids);
+    double build_s[2] = {0, 0};
+    for (int c = 0; c < ncoll; c++) {
+        double tc = now_s();
+        for (long lo = 0; lo < n; lo += CHUNK) {
+            long m = n - lo < CHUNK ? n - lo : CHUNK;
+            for (long i = 0; i < m; i++) {
+                snprintf(ids[i], sizeof ids[i], "%ld", lo + i);
+                attrs[i].key = "bucket";
+                attrs[i].value = nidus_int((lo + i) % buckets);
+                recs[i].id = ids[i];
+                recs[i].vector = x + (size_t)(lo + i) * dim;
+                recs[i].dim = (size_t)dim;
+                recs[i].attrs = &attrs[i];
+                recs[i].n_attrs = 1;
+            }
+            rc = nidus_upsert(db, colls[c], recs, (size_t)m);
+            if (rc) die("upsert", db, rc);
+        }
+        build_s[c] = now_s() - tc;
+    }
+    double set_index_s = 0;
+    unsigned long long findex_bytes = 0;
+    nidus_footprint fp0, fp1;
+    memset(&fp0, 0, sizeof fp0);
+    memset(&fp1, 0, sizeof fp1);
+    nidus_get_footprint(db, &fp0);
+#ifdef NIDUS_BENCH_HAVE_FINDEX
+    {
+        const char *const fields[1] = {"bucket"};
+        double t = now_s();
+        rc = nidus_set_filter_index(db, "indexed", fields, 1);
+        set_index_s = now_s() - t;
+        if (rc) die("set_filter_index", db, rc);
+        nidus_get_footprint(db, &fp1);
+#ifdef NIDUS_BENCH_HAVE_FINDEX_BYTES
+        findex_bytes = (unsigned long long)fp1.filter_index_bytes;
+#endif
+    }
+#endif
+
+    /* variants: plain unfiltered, plain x each filter (scan), indexed x each filter */
+    int nv = 1 + nf * ncoll;
+    fvar *v = calloc((size_t)nv, sizeof *v);
+    v[0].coll = "plain";
+    v[0].fi = -1;
+    for (int c = 0; c < ncoll; c++)
+        for (int f = 0; f < nf; f++) {
+            fvar *w = &v[1 + c * nf + f];
+            w->coll = colls[c];
+            w->fi = f;
+            w->indexed = c == 1;
+        }
+    for (int j = 0; j < nv; j++) {
+        v[j].ms = calloc((size_t)(unsigned)nq, sizeof(double));
+        v[j].ids = calloc((size_t)(unsigned)nq * K, sizeof(long));
+    }
+    nidus_search_opts o;
+    nidus_search_opts_init(&o);
+    o.top_k = K;
+    o.threads = 1;
+    o.n_collections = 1;
+    nidus_hits *h;
+    for (int i = 0; i < WARMUP && i < nq; i++)
+        for (int j = 0; j < nv; j++) {
+            o.collections = &v[j].coll;
+            o.where = v[j].fi < 0 ? NULL : &defs[v[j].fi].node;
+            rc = nidus_search(db, q + (size_t)i * dim, (size_t)dim, &o, &h);
+            if (rc) die("search (filtered)", db, rc);
+            nidus_free(h);
+        }
+    /* --flush-mb M: before each timed search, write M MiB of another buffer so that
+     * rows the previous variant touched are out of the CPU caches (the filters'
+     * rows are nested: bucket 0 is in every one). Off by default. */
+    size_t flush_bytes = (size_t)atol(arg(argc, argv, "--flush-mb", "0")) << 20;
+    unsigned char *flush = flush_bytes ? malloc(flush_bytes) : NULL;
+    if (flush_bytes && !flush) { fprintf(stderr, "nidus_bench: no memory for --flush-mb\n"); return 1; }
+    int answered = 0;
+    double t_all = now_s();
+    for (int i = 0; i < nq; i++) {
+        for (int jj = 0; jj < nv; jj++) {
+            int j = (i + jj) % nv; /* rotate which variant goes first */
+            o.collections = &v[j].coll;
+            o.where = v[j].fi < 0 ? NULL : &defs[v[j].fi].node;
+            if (flush) memset(flush, (i + jj) & 0xff, flush_bytes);
+            double t = now_s();
+            rc = nidus_search(db, q + (size_t)i * dim, (size_t)dim, &o, &h);
+            double dt = now_s() - t;
+            if (rc) die("search (filtered)", db, rc);
+            v[j].ms[i] = dt * 1e3;
+            take_hits(h, v[j].ids + (size_t)i * K);
+            nidus_free(h);
+        }
+        answered = i + 1;
+        if (budget > 0 && answered >= 32 && now_s() - t_all > budget) break;
+    }
+    double total = now_s() - t_all;
+    free(flush);
+
+    fprintf(out,
+            "{\"engine\":\"nidus-filter-info\",\"flush_mb\":%zu,\"version\":\"%s\",\"kernel\":\"%s\",\"docs\":%llu,"
+            "\"build_s\":[%.4f,%.4f],\"set_filter_index_s\":%.6f,\"filter_index_api\":%s,"
+            "\"filter_index_bytes\":%llu,\"index_bytes_before\":%llu,\"index_bytes_after\":%llu,"
+            "\"buckets\":%ld,\"collections\":%d}\n",
+            flush_bytes >> 20, nidus_version_string(), kernel_name(), (unsigned long long)fp0.doc_count, build_s[0],
+            build_s[1], set_index_s, ncoll == 2 ? "true" : "false", findex_bytes,
+            (unsigned long long)fp0.index_bytes, (unsigned long long)fp1.index_bytes, buckets, ncoll);
+    for (int j = 0; j < nv; j++) {
+        run_t r;
+        memset(&r, 0, sizeof r);
+        r.samples = v[j].ms;
+        r.n_samples = answered;
+        r.ids = v[j].ids;
+        r.answered = answered;
+        r.total_s = total; /* the whole interleaved loop: not a per-variant QPS */
+        char variant[128];
+        if (v[j].fi < 0)
+            snprintf(variant, sizeof variant, "unfiltered");
+        else
+            snprintf(variant, sizeof variant, "%s, %s", defs[v[j].fi].spec,
+                     v[j].indexed ? "filter index" : "scan");
+        emit_tagged(out, variant, 1, 1, &r, kernel_name(), v[j].fi < 0 ? "" : defs[v[j].fi].spec,
+                    v[j].indexed);
+    }
+    fflush(out);
+    nidus_close(db);
+    return 0;
+}
+
 int main(int argc, char **argv) {
     const char *data = arg(argc, argv, "--data", NULL);
     const char *queries = arg(argc, argv, "--queries", NULL);
@@ -195,6 +428,16 @@ int main(int argc, char **argv) {
     int memory = flag(argc, argv, "--memory");
     int open_test = flag(argc, argv, "--open-test");
     int reuse = flag(argc, argv, "--reuse");
+    const char *filtered = arg(argc, argv, "--filtered", NULL);
+    if (filtered && data && queries && outp && n > 0 && dim > 0 && nq > 0) {
+        const float *xf = map_file(data, (size_t)n * dim * sizeof(float));
+        const float *qf = map_file(queries, (size_t)nq * dim * sizeof(float));
+        FILE *fo = fopen(outp, "a");
+        if (!fo) { perror(outp); return 1; }
+        int frc = run_filtered(argc, argv, filtered, xf, n, dim, qf, nq, fo);
+        fclose(fo);
+        return frc;
+    }
     if (!data || !queries || !outp || (!store && !memory) || n <= 0 || dim <= 0 || nq <= 0) {
         fprintf(stderr, "usage: nidus_bench --data F --n N --dim D --queries Q --nq NQ "
                         "--store DIR|--memory --out OUT [--modes s1,sa,b1,ba] [--open-test] [--reuse]\n");

@@ -5,6 +5,7 @@ Run with Debian's interpreter (/usr/bin/python3), which sees python3-numpy and
 python3-faiss. Subcommands:
 
   gen    NAME CACHE_DIR [--wink FILE]   data, queries and float64 ground truth
+  fgt    NAME CACHE_DIR                 float64 ground truth of the filtered queries
   faiss  DATA N D QUERIES NQ OUT [--budget S]
   numpy  DATA N D QUERIES NQ OUT [--budget S]
 
@@ -27,6 +28,33 @@ SHAPES = {"rand-100k-384": (100_000, 384), "rand-100k-768": (100_000, 768),
           "rand-1m-384": (1_000_000, 384)}
 NOISE = 0.5        # norm of the Gaussian perturbation added to a data row to make a query
 FORMAT_VERSION = 1
+# Filtered queries (`make bench`, bench/README.md): record i has the Int attribute
+# bucket = i % BUCKETS; each filter selects an exact fraction of the rows. The same
+# strings are handed to every engine, which parses them itself.
+BUCKETS = 1000
+FILTERS = ["eq:0",                                  # 0.1%
+           "in:" + ",".join(str(b) for b in range(10)),  # 1%, as a set
+           "lt:10",                                 # 1%, as a range
+           "lt:100",                                # 10%
+           "lt:500"]                                # 50%
+FGT_VERSION = 1
+
+
+def filter_buckets(spec, buckets=BUCKETS):
+    """The bucket values a filter string ("eq:V", "in:V,V", "lt:V") selects."""
+    op, arg = spec.split(":", 1)
+    if op == "eq":
+        return [int(arg)]
+    if op == "in":
+        return sorted({int(v) for v in arg.split(",")})
+    if op == "lt":
+        return list(range(0, min(int(arg), buckets)))
+    raise ValueError("unknown filter " + spec)
+
+
+def filter_rows(spec, n, buckets=BUCKETS):
+    """Rows (ascending) whose bucket = row % buckets matches the filter."""
+    return np.nonzero(np.isin(np.arange(n) % buckets, filter_buckets(spec, buckets)))[0]
 
 
 def blas_info():
@@ -123,6 +151,35 @@ def gen(name, cache, wink=None):
     with open(meta_path, "w") as f:
         json.dump(meta, f)
     print(json.dumps(meta))
+
+
+def fgt(name, cache):
+    """Exact top-K of every query within each filter's rows (float64, equal scores:
+    lower row first), cached beside the data as NAME.fgt.npz."""
+    base = os.path.join(cache, name)
+    path = base + ".fgt.npz"
+    with open(base + ".json") as f:
+        meta = json.load(f)
+    key = json.dumps({"v": FGT_VERSION, "buckets": BUCKETS, "filters": FILTERS})
+    if os.path.exists(path):
+        old = np.load(path)
+        if str(old["key"]) == key:
+            print(json.dumps({"cached": path}))
+            return
+    n, d, nq = meta["n"], meta["dim"], meta["nq"]
+    x = np.memmap(base + ".f32", dtype=np.float32, mode="r", shape=(n, d))
+    q = np.fromfile(base + ".q.f32", dtype=np.float32).reshape(nq, d)
+    out = {"key": np.array(key)}
+    t0 = time.time()
+    for i, spec in enumerate(FILTERS):
+        rows = filter_rows(spec, n)
+        gi, gs = ground_truth(x[rows], q)           # rows ascending: ties stay by row
+        out["ids_%d" % i] = rows[gi]
+        out["scores_%d" % i] = gs
+        out["matches_%d" % i] = np.array(len(rows))
+    np.savez(path + ".tmp.npz", **out)
+    os.replace(path + ".tmp.npz", path)
+    print(json.dumps({"written": path, "s": round(time.time() - t0, 2)}))
 
 
 # ---------------------------------------------------------------- engine runs
@@ -239,6 +296,9 @@ def main(argv):
     if cmd == "gen":
         wink = argv[argv.index("--wink") + 1] if "--wink" in argv else None
         gen(argv[2], argv[3], wink)
+        return
+    if cmd == "fgt":
+        fgt(argv[2], argv[3])
         return
     data, n, d, queries, nq, out = argv[2], int(argv[3]), int(argv[4]), argv[5], int(argv[6]), argv[7]
     budget = float(argv[argv.index("--budget") + 1]) if "--budget" in argv else 0.0

@@ -38,6 +38,14 @@ NOBLAS_ENV.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 FULL = ["rand-100k-384", "rand-100k-768", "glove-100", "rand-1m-384"]
 QUICK = ["rand-100k-384"]
+# Filtered single queries (issue 11): on these data sets only.
+FILTERED_FULL = ["rand-1m-384"]
+FILTERED_QUICK = ["rand-100k-384"]
+NIDUS_FILTER_BUDGET = 60.0        # seconds of nidus's interleaved filtered loop (>= 32 queries)
+NIDUS_FILTER_BUDGET_QUICK = 3.0
+
+sys.path.insert(0, HERE)
+from py_engines import BUCKETS, FILTERS, filter_buckets  # noqa: E402  (one definition)
 
 
 def log(msg):
@@ -240,6 +248,10 @@ def run_dataset(name, args, quick, rows, info):
     common = [data.f32, str(data.n), str(data.d), data.q32, str(data.nq), raw]
     budget = [str(PEER_BUDGET)]
 
+    if args.filtered_only:
+        run_filtered(name, data, args, quick, rows, info)
+        return
+
     # roofline
     log("  roofline")
     ok, out, note = sh([os.path.join(args.bin, "roofline"), "--data", data.f32, "--n", str(data.n),
@@ -313,15 +325,117 @@ def run_dataset(name, args, quick, rows, info):
                          "other_load": LOAD.get((name, "roofline"), (float("nan"),) * 2)[0],
                          "other_niced": LOAD.get((name, "roofline"), (float("nan"),) * 2)[1],
                          "note": "best of %d passes" % roof["passes"]})
+    if name in (FILTERED_QUICK if quick else FILTERED_FULL) and not args.no_filtered:
+        run_filtered(name, data, args, quick, rows, info)
+
+
+def filtered_score(data, fgt, rec):
+    """Score one filtered engine run against the float64 brute force on its filter's
+    rows. Returns (filter index or -1, tie-tolerant recall, queries whose id list
+    equals the brute force's exactly, hits outside the filter, queries with fewer
+    hits than min(K, matches), queries whose hits are not in descending float64
+    score order within EPS)."""
+    spec = rec.get("extra", {}).get("filter", "")
+    if spec:
+        fi = FILTERS.index(spec)
+        gi, gs, matches = fgt["ids_%d" % fi], fgt["scores_%d" % fi], int(fgt["matches_%d" % fi])
+        allowed = set(filter_buckets(spec))
+    else:
+        fi, gi, gs, matches, allowed = -1, data.gt_ids, data.gt_scores, data.n, None
+    tol = exact = outside = short = misordered = 0
+    for qi, r in zip(rec["qids"], rec["ids"]):
+        r = [int(v) for v in r][:K]
+        want = min(K, matches)
+        if len(r) < want:
+            short += 1
+        if allowed is not None:
+            outside += sum(1 for v in r if v % BUCKETS not in allowed)
+        exact += int(r == [int(v) for v in gi[qi][:want]])
+        uniq = [v for i, v in enumerate(r) if 0 <= v < data.n and v not in r[:i]
+                and (allowed is None or v % BUCKETS in allowed)]
+        if uniq:
+            sc = data.x[np.array(uniq)].astype(np.float64) @ data.q[qi]
+            tol += int((sc >= gs[qi][want - 1] - EPS).sum())
+            misordered += int(bool((sc[1:] > sc[:-1] + EPS).any()))
+    denom = min(K, matches) * max(1, len(rec["qids"]))
+    return fi, tol / denom, exact, outside, short, misordered
+
+
+def run_filtered(name, data, args, quick, rows, info):
+    """Filtered single queries: nidus (scan + filter, and with a filter index when the
+    library has one) against its own unfiltered query and the peers' filters, all
+    scored against a numpy float64 brute force on each filter's rows."""
+    cache = os.path.join(args.cache, "data")
+    log("  filtered: float64 ground truth per filter")
+    ok, out, note = sh(["/usr/bin/python3", os.path.join(HERE, "py_engines.py"), "fgt", name, cache],
+                       env=NOBLAS_ENV, timeout=1800)
+    if not ok:
+        info.setdefault("failures", []).append("%s: filtered ground truth: %s" % (name, note))
+        return
+    fgt = np.load(os.path.join(cache, name + ".fgt.npz"))
+    raw = os.path.join(args.results, "raw", name + ".filtered.jsonl")
+    if os.path.exists(raw):
+        os.remove(raw)
+    spec = "/".join(FILTERS)
+    common = [data.f32, str(data.n), str(data.d), data.q32, str(data.nq), raw]
+    runs = [("nidus", [os.path.join(args.bin, "nidus_bench"), "--filtered", spec, "--buckets", str(BUCKETS),
+                       "--data", data.f32, "--n", str(data.n), "--dim", str(data.d), "--queries", data.q32,
+                       "--nq", str(data.nq), "--out", raw, "--budget",
+                       str(NIDUS_FILTER_BUDGET_QUICK if quick else NIDUS_FILTER_BUDGET),
+                       "--flush-mb", str(args.flush_mb)], None)]
+    if not quick:
+        nodejs = ["node", os.path.join(HERE, "node_engines.js")]
+        mods = os.path.join(args.cache, "node_modules")
+        pb = str(PEER_BUDGET * (1 + len(FILTERS)))   # the variants share one interleaved loop
+        runs += [
+            ("hnswlib", [os.path.join(args.bin, "hnsw_filter_bench")] + common + [spec, str(BUCKETS), pb], None),
+            ("sqlite-vec", nodejs + ["sqlite-vec-filtered", mods] + common + [pb, spec, str(BUCKETS)], None),
+            ("sqlite-vec-partition", nodejs + ["sqlite-vec-partition", mods] + common + [pb, spec, str(BUCKETS)],
+             None),
+        ]
+    for engine, cmd, env in runs:
+        log("  filtered: " + engine)
+        ok, out, note = sh(cmd, env=env, key=(name, "filtered " + engine))
+        if not ok:
+            info.setdefault("failures", []).append("%s: filtered %s: %s" % (name, engine, note))
+    recs = read_jsonl(raw)
+    res = {"rows": [], "info": None}
+    for rec in recs:
+        if rec["engine"] == "nidus-filter-info":
+            res["info"] = rec
+            continue
+        fi, tol, exact, outside, short, misordered = filtered_score(data, fgt, rec)
+        engine = rec["engine"]
+        if engine == "sqlite-vec-filtered":      # metadata column; the partition key keeps its name
+            engine = "sqlite-vec"
+        srt = sorted(rec["samples_ms"])
+        load = LOAD.get((name, "filtered " + engine), (float("nan"),) * 2)
+        row = {"dataset": name, "engine": engine, "variant": rec["variant"], "threads": rec["threads"],
+               "batch": 1, "p50_ms": pct(srt, 50), "p99_ms": pct(srt, 99),
+               "mean_ms": sum(srt) / max(1, len(srt)), "qps": float("nan"), "recall": tol,
+               "recall_strict": float("nan"), "queries": rec["answered"], "extra": rec.get("extra", {}),
+               "other_load": load[0], "other_niced": load[1], "filtered": True, "filter_index": fi,
+               "indexed": bool(rec.get("extra", {}).get("indexed")), "exact_lists": exact,
+               "outside": outside, "short": short, "misordered": misordered, "samples": rec["samples_ms"], "qids": rec["qids"],
+               "matches": int(fgt["matches_%d" % fi]) if fi >= 0 else data.n,
+               "note": "interleaved with the other filters of this engine, one query at a time"}
+        res["rows"].append(row)
+        rows.append(row)
+        if engine == "nidus" and (tol < 1.0 or outside or short or misordered):
+            info.setdefault("failures", []).append(
+                "%s: NIDUS FILTERED HITS DIFFER FROM THE BRUTE FORCE: %s: recall %.4f, %d hits outside "
+                "the filter, %d short result lists, %d misordered" % (name, rec["variant"], tol, outside,
+                                                                      short, misordered))
+    info.setdefault("filtered", {})[name] = res
 
 
 def add_ratios(rows, info):
     nid = {}
     for r in rows:
-        if r.get("engine") == "nidus" and "p50_ms" in r:
+        if r.get("engine") == "nidus" and "p50_ms" in r and not r.get("filtered"):
             nid[(r["dataset"], tclass(r["threads"]), r["batch"])] = r
     for r in rows:
-        if "p50_ms" not in r:
+        if "p50_ms" not in r or r.get("filtered"):
             continue
         ref = nid.get((r["dataset"], tclass(r["threads"]), r["batch"]))
         if r["engine"] == "roofline":
@@ -336,6 +450,152 @@ def add_ratios(rows, info):
             r["x_roofline"] = float("nan")
 
 
+def median(v):
+    v = sorted(v)
+    if not v:
+        return float("nan")
+    m = len(v) // 2
+    return v[m] if len(v) % 2 else (v[m - 1] + v[m]) / 2
+
+
+def paired_ratio(num, den):
+    """Median over the queries both runs answered of num_ms / den_ms (one process,
+    back to back: robust to the host's drift)."""
+    a = dict(zip(num["qids"], num["samples"]))
+    b = dict(zip(den["qids"], den["samples"]))
+    return median([a[q] / b[q] for q in a if q in b and b[q] > 0])
+
+
+def pretty_filter(spec):
+    op, arg = spec.split(":", 1)
+    if op == "in":
+        vals = arg.split(",")
+        return "bucket in {%s..%s} (%d values)" % (vals[0], vals[-1], len(vals)) if len(vals) > 3 else \
+            "bucket in {%s}" % arg
+    return "bucket %s %s" % ({"eq": "=", "lt": "<"}[op], arg)
+
+
+def report_filtered(info):
+    out = []
+    for name, res in info.get("filtered", {}).items():
+        frows = res["rows"]
+        fi_info = res["info"] or {}
+        def pick(engine, fi, indexed=False):
+            for r in frows:
+                if r["engine"] == engine and r["filter_index"] == fi and r["indexed"] == indexed:
+                    return r
+            return None
+        unf = pick("nidus", -1)
+        has_ix = bool(fi_info.get("filter_index_api"))
+        out.append("")
+        out.append("Filtered single queries, %s: record i has bucket = i %% %d; 1 thread, k = %d; each engine "
+                   "runs unfiltered and every filter back to back for each query (rotating order), so "
+                   "\"x unfiltered\" is the median of per-query ratios unfiltered ms / filtered ms in one "
+                   "process (> 1: the filter is faster). Recall against a float64 numpy brute force on the "
+                   "filter's rows." % (name, fi_info.get("buckets", BUCKETS), K))
+        if fi_info.get("flush_mb"):
+            out.append("nidus: %d MiB written before each timed search, to evict the previous variant's rows "
+                       "from the CPU caches" % fi_info["flush_mb"])
+        else:
+            out.append("nidus: warm caches: the filters' rows are nested (bucket 0 is in all of them) and "
+                       "the previous variant may have left them in the CPU caches (BENCH_FLUSH_MB=N "
+                       "empties them first)")
+        if not has_ix:
+            out.append("nidus filter index: not in the linked library (no nidus_set_filter_index): "
+                       "nidus is measured with today's scan + filter only")
+        else:
+            line = "nidus filter index on bucket: set in %.1f ms" % (1e3 * fi_info.get("set_filter_index_s", 0))
+            if fi_info.get("filter_index_bytes"):
+                line += ", footprint.filter_index_bytes %d (%.1f bytes/doc)" % (
+                    fi_info["filter_index_bytes"], fi_info["filter_index_bytes"] / max(1, fi_info["docs"]))
+            out.append(line + "; the scan runs on an identical collection without it, in the same loop")
+        hdr = ["filter", "matches", "nidus scan ms", "x unfiltered", "nidus index ms", "x unfiltered",
+               "index/scan", "nidus exact lists", "nidus recall", "queries"]
+        lines = []
+        if unf:
+            lines.append(["none (unfiltered)", "%d" % unf["matches"], fmt(unf["p50_ms"], ".3f"), "1.00",
+                          "-", "-", "-", "%d/%d" % (unf["exact_lists"], unf["queries"]),
+                          fmt(unf["recall"], ".4f"), str(unf["queries"])])
+        for fi, spec in enumerate(FILTERS):
+            sc, ix = pick("nidus", fi), pick("nidus", fi, True)
+            if not sc:
+                continue
+            lines.append([
+                "%s (%s)" % (pretty_filter(spec), fmt(100.0 * sc["matches"] / unf["matches"], ".1f") + "%" if unf else "?"),
+                "%d" % sc["matches"], fmt(sc["p50_ms"], ".3f"),
+                fmt(paired_ratio(unf, sc), ".2f") if unf else "-",
+                fmt(ix["p50_ms"], ".3f") if ix else "-",
+                fmt(paired_ratio(unf, ix), ".2f") if ix and unf else "-",
+                fmt(paired_ratio(ix, sc), ".3f") if ix else "-",
+                "%d/%d" % (sc["exact_lists"] + (ix["exact_lists"] if ix else 0),
+                           sc["queries"] + (ix["queries"] if ix else 0)),
+                fmt(min(sc["recall"], ix["recall"] if ix else 1.0), ".4f"), str(sc["queries"])])
+        out.extend(md_table(hdr, lines))
+        out.append("(\"exact lists\": queries whose 10 ids equal the brute force's in order; the check "
+                   "that fails the run: recall 1.0 with ties within %g, no hit outside the filter, "
+                   "min(10, matches) hits, in descending float64 score order within %g)" % (EPS, EPS))
+        # peers
+        hdr = ["filter", "engine", "p50 ms", "x own unfiltered", "vs nidus scan", "vs nidus index",
+               "recall@10", "outside/short", "queries", "busy"]
+        lines = []
+        for fi in [-1] + list(range(len(FILTERS))):
+            nsc = pick("nidus", fi)
+            nix = pick("nidus", fi, True) if fi >= 0 else None
+            for eng in ("sqlite-vec", "sqlite-vec-partition", "hnswlib"):
+                r = pick(eng, fi)
+                if not r:
+                    continue
+                own = pick(eng, -1)
+                lines.append(["none (unfiltered)" if fi < 0 else pretty_filter(FILTERS[fi]),
+                              r["variant"].split(",")[0] if eng.startswith("sqlite") else eng + " " +
+                              r["variant"].split(",")[0], fmt(r["p50_ms"], ".3f"),
+                              fmt(paired_ratio(own, r), ".2f") if own else "-",
+                              fmt(r["p50_ms"] / nsc["p50_ms"], ".2f") if nsc else "-",
+                              fmt(r["p50_ms"] / nix["p50_ms"], ".2f") if nix else "-",
+                              fmt(r["recall"], ".4f"), "%d/%d" % (r["outside"], r["short"]),
+                              str(r["queries"]),
+                              fmt(r["other_load"], ".0%")])
+        if lines:
+            out.append("")
+            out.append("Peers on the same filters (vs nidus = peer p50 / nidus p50: > 1 means nidus is "
+                       "faster; separate processes, minutes apart; outside/short: hits outside the filter, "
+                       "queries with fewer than min(10, matches) hits):")
+            out.extend(md_table(hdr, lines))
+        # the issue's targets
+        if unf:
+            def sp(fi, ix):
+                r = pick("nidus", fi, ix)
+                return paired_ratio(unf, r) if r else float("nan")
+            ones = [i for i, f in enumerate(FILTERS) if pick("nidus", i) and
+                    abs(pick("nidus", i)["matches"] / unf["matches"] - 0.01) < 1e-9]
+            i50 = len(FILTERS) - 1
+            if has_ix:
+                parts = []
+                for i in ones:
+                    s1 = sp(i, True)
+                    parts.append("%s: %sx with the index (%s; scan %sx)" % (
+                        pretty_filter(FILTERS[i]), fmt(s1, ".1f"), "met" if s1 >= 20 else "NOT met",
+                        fmt(sp(i, False), ".1f")))
+                r50 = paired_ratio(pick("nidus", i50, True), pick("nidus", i50))
+                out.append("target (issue 11, a benchmark, not a test): 1%% filter >= 20x faster than "
+                           "unfiltered: %s; 50%% no slower than today's scan: index/scan time %s (%s)" % (
+                               "; ".join(parts), fmt(r50, ".3f"), "met" if r50 <= 1.05 else "NOT met"))
+            else:
+                out.append("target (issue 11): 1%% filter >= 20x faster than unfiltered: today's scan %s "
+                           "(no filter index to measure)" % "; ".join(
+                               "%s %sx" % (pretty_filter(FILTERS[i]), fmt(sp(i, False), ".1f")) for i in ones))
+    return out
+
+
+def md_table(hdr, lines):
+    w = [max(len(h), *(len(l[i]) for l in lines)) if lines else len(h) for i, h in enumerate(hdr)]
+    out = ["| " + " | ".join(h.ljust(w[i]) for i, h in enumerate(hdr)) + " |",
+           "|" + "|".join("-" * (x + 2) for x in w) + "|"]
+    for l in lines:
+        out.append("| " + " | ".join(c.ljust(w[i]) for i, c in enumerate(l)) + " |")
+    return out
+
+
 def fmt(v, spec):
     if isinstance(v, float) and math.isnan(v):
         return "-"
@@ -347,6 +607,8 @@ def table(rows):
            "recall@10", "vs nidus", "x roofline", "queries", "busy (niced)"]
     lines = []
     for r in rows:
+        if r.get("filtered"):
+            continue
         if "p50_ms" not in r:
             lines.append([r["dataset"], r["engine"], "FAILED: " + r.get("note", "")[:60]] + [""] * 10)
             continue
@@ -409,6 +671,12 @@ def main():
     ap.add_argument("--cache", default=os.path.expanduser("~/.cache/nidus-bench"))
     ap.add_argument("--results", default=os.path.join(HERE, "results"))
     ap.add_argument("--datasets", default="")
+    ap.add_argument("--filtered-only", action="store_true",
+                    help="only the filtered queries (on every data set named)")
+    ap.add_argument("--no-filtered", action="store_true", help="skip the filtered queries")
+    ap.add_argument("--flush-mb", type=int, default=int(os.environ.get("BENCH_FLUSH_MB", "0")),
+                    help="nidus filtered runs: MiB written before each timed search to empty the "
+                         "CPU caches (default 0, env BENCH_FLUSH_MB)")
     args = ap.parse_args()
     os.makedirs(args.results, exist_ok=True)
     datasets = args.datasets.split(",") if args.datasets else (QUICK if args.quick else FULL)
@@ -454,8 +722,9 @@ def main():
         if r.get("engine") in ("faiss", "numpy") and e.get("blas"):
             report.append("BLAS (%s %s): %s" % (r["engine"], e.get("version", ""), e["blas"]))
             break
-    report.append("")
-    report.append(table(rows))
+    if any(not r.get("filtered") for r in rows):
+        report.append("")
+        report.append(table(rows))
     report.append("")
     for name, rec in info.get("nidus", {}).items():
         line = "%s: nidus %s docs, index %.1f bytes/doc beyond the vectors, build %.2f s" % (
@@ -481,23 +750,28 @@ def main():
                               p["nidus_all_threads_p50_ms"], p["queries"],
                               "" if not p["id_sets_differ"] else
                               "; id sets differ for %d queries" % p["id_sets_differ"]))
+    report.extend(report_filtered(info))
     for name, meta in info.get("datasets", {}).items():
         if meta.get("note"):
             report.append("%s: %s" % (name, meta["note"]))
     short = sorted({"%s %s (%s)" % (r["dataset"], r["engine"], r["variant"])
                     for r in rows if "queries" in r and r["engine"] not in ("roofline",)
+                    and not r.get("filtered")
                     and r["queries"] < 256})
     if short:
         report.append("fewer than 256 queries (time budget %.0f s per peer run): %s" %
                       (PEER_BUDGET, "; ".join(short)))
-    busy = sorted({"%s %s %.0f%% (%.0f%% niced)" % (r["dataset"], r["engine"], 100 * r["other_load"],
+    busy = sorted({"%s %s%s %.0f%% (%.0f%% niced)" % (r["dataset"], r["engine"],
+                                                     " (filtered)" if r.get("filtered") else "",
+                                                     100 * r["other_load"],
                                                    100 * r["other_niced"]) for r in rows
                    if r.get("other_load", 0) > 0.10})
     if busy:
         report.append("WARNING: other processes used more than 10%% of the CPUs during: %s. They "
                       "share the memory bandwidth (and, unless niced, the cores): those numbers "
                       "are not clean" % "; ".join(busy))
-    bad = [r for r in rows if r.get("engine") == "nidus" and "recall" in r and r["recall"] < 1.0]
+    bad = [r for r in rows if r.get("engine") == "nidus" and "recall" in r and r["recall"] < 1.0
+           and not r.get("filtered")]  # filtered ones are checked in run_filtered
     for r in bad:
         report.append("NIDUS RECALL BELOW 1.0: %s %s thr=%s: %.4f" %
                       (r["dataset"], r["variant"], r["threads"], r["recall"]))
@@ -516,7 +790,7 @@ def main():
         def p50(engine, thr=1):
             for r in rows:
                 if r.get("engine") == engine and r.get("threads") == thr and r.get("batch") == 1 \
-                        and "p50_ms" in r:
+                        and "p50_ms" in r and not r.get("filtered"):
                     return r["p50_ms"]
             return float("nan")
         p = paired.get(QUICK[0])

@@ -18,16 +18,21 @@ typedef struct optdef {
     const char *name; /* long name */
     char shrt;        /* short letter or 0 */
     bool arg;         /* takes a value */
+    const char *same; /* another spelling of this option (nidus's): its name */
 } optdef;
 
 static const optdef OPTS[] = {
-    {"dir", 0, true},        {"dim", 0, true},        {"read-only", 0, false},
-    {"format", 0, true},     {"help", 'h', false},    {"file", 'f', true},
-    {"query-file", 0, true}, {"k", 'k', true},        {"min-score", 0, true},
-    {"where", 0, true},      {"like", 0, true},       {"in", 0, true},
-    {"timing", 0, false},    {"ids", 0, true},        {"attrs", 0, true},
-    {"type", 0, true},       {"batch", 0, true},      {"quiet", 'q', false},
-    {"version", 'V', false}, {"distance", 0, true},
+    {"dir", 'd', true, NULL},        {"dim", 0, true, NULL},           {"read-only", 0, false, NULL},
+    {"format", 0, true, NULL},       {"help", 'h', false, NULL},       {"file", 'f', true, NULL},
+    {"query-file", 0, true, NULL},   {"k", 'k', true, NULL},           {"top-k", 0, true, "k"},
+    {"min-score", 0, true, NULL},    {"where", 0, true, NULL},         {"like", 0, true, NULL},
+    {"in", 0, true, NULL},           {"timing", 0, false, NULL},       {"ids", 0, true, NULL},
+    {"attrs", 0, true, NULL},        {"type", 0, true, NULL},          {"batch", 0, true, NULL},
+    {"quiet", 'q', false, NULL},     {"version", 'V', false, NULL},    {"distance", 0, true, NULL},
+    {"exact", 0, false, NULL},       {"offset", 0, true, NULL},        {"include-attr", 0, true, NULL},
+    {"exclude-attr", 0, true, NULL}, {"scope", 0, true, NULL},         {"limit", 'n', true, NULL},
+    {"order-by", 0, true, NULL},     {"desc", 0, false, NULL},         {"sum", 0, true, NULL},
+    {"group-by", 0, true, NULL},
 };
 #define NOPTS (sizeof OPTS / sizeof OPTS[0])
 
@@ -42,7 +47,7 @@ typedef struct cmddef {
 
 #define STORE_OPTS                                                                   \
     "Store options (every command):\n"                                               \
-    "  --dir D       the store directory (default: $NIDUS_DIR)\n"                    \
+    "  -d, --dir D   the store directory (default: $NIDUS_DIR)\n"                    \
     "  --dim N       vector dimension: required only when the command creates the\n" \
     "                store; otherwise read from it, and it must match if given\n"    \
     "  --read-only   refuse commands that modify the store\n"                        \
@@ -53,6 +58,20 @@ typedef struct cmddef {
     "  --distance M  the metric of a new store: cosine (default), euclidean or dot\n" \
     "                (also $NIDUS_DISTANCE); an existing store keeps its own, and\n"  \
     "                it must match if given\n"
+
+/* --where, for every command that filters. */
+#define WHERE_HELP                                                                   \
+    "  --where FILTER   nidus's filter: a JSON array of predicates, all of which must\n" \
+    "                   hold, e.g. '[{\"Eq\": [\"lang\", {\"Str\": \"en\"}]}]'. Leaves:\n"  \
+    "                   Eq Ne In NotIn Lt Le Gt Ge Glob IGlob Regex Contains\n"         \
+    "                   NotContains ContainsAny Fuzzy ContainsAllTokens\n"              \
+    "                   ContainsAnyToken ContainsTokenSequence; groups: All Any Not.\n" \
+    "                   Examples: nidus help filters\n"
+
+#define PROJECTION_HELP                                                              \
+    "  --include-attr K return only attribute K (repeatable)\n"                      \
+    "  --exclude-attr K return every attribute but K (repeatable; not with\n"        \
+    "                   --include-attr)\n"
 
 static const cmddef CMDS[] = {
     {"create", " distance ",
@@ -70,23 +89,66 @@ static const cmddef CMDS[] = {
      "{\"Float\": x}, {\"DateTime\": ms since the epoch}. The batch is all-or-nothing.\n"
      "Prints {\"upserted\": n}.\n"
      "  -f, --file F  read the records from F instead of stdin\n" DISTANCE_HELP},
-    {"search", " query-file k min-score where like in timing format ",
-     "usage: nidus search [COLLECTION...] [--query-file F] [-k K] [--min-score S]\n"
-     "                    [--where FILTER] [--like ID --in COLLECTION] [--format table]\n"
+    {"search", " query-file k min-score where like in timing format offset exact include-attr exclude-attr ",
+     "usage: nidus search [COLLECTION...] [--query-file F] [-k K] [--offset N]\n"
+     "                    [--min-score S] [--where FILTER] [--like ID --in COLLECTION]\n"
+     "                    [--include-attr K... | --exclude-attr K...] [--format table]\n"
      "Exact nearest neighbours of a query vector (a JSON array, from F or stdin)\n"
      "in the named collections, or the whole store when none is named, by the\n"
      "store's distance: cosine similarity, -|q - v|^2 (euclidean) or the dot product.\n"
      "Prints [{\"collection\", \"id\", \"score\", \"attrs\"}, ...], best first.\n"
      "  --query-file F   read the query vector from F\n"
-     "  -k K             number of hits (default 10)\n"
+     "  -k, --top-k K    number of hits (default 10)\n"
+     "  --offset N       skip the N best hits first (pagination; offset + k <= 10000)\n"
      "  --min-score S    drop hits scoring below S\n"
-     "  --where FILTER   JSON array of predicates, all of which must hold:\n"
-     "                   {\"Eq\": [key, value]}, {\"In\": [key, [values]]},\n"
-     "                   {\"Glob\": [key, pattern]} (* ? [a-z] [!x], case-sensitive)\n"
+     WHERE_HELP
      "  --like ID --in C use the stored vector of record ID of collection C as the\n"
-     "                   query; that record itself is left out of the hits\n"
+     "                   query; that record itself is left out of the hits (see also\n"
+     "                   nidus similar)\n"
+     PROJECTION_HELP
+     "  --exact          accepted for nidus's scripts: every search here is exact\n"
      "  --timing         print the open and search times on stderr\n"
      "  --format table   aligned columns for people (scores to 4 places)\n"},
+    {"similar", " k min-score where offset exact include-attr exclude-attr scope format ",
+     "usage: nidus similar COLLECTION ID [--scope C...] [-k K] [--offset N]\n"
+     "                     [--min-score S] [--where FILTER]\n"
+     "                     [--include-attr K... | --exclude-attr K...] [--format table]\n"
+     "More like this: the nearest neighbours of the vector stored for record ID of\n"
+     "COLLECTION, that record itself left out (by identity: a copy with another id\n"
+     "or in another collection is a hit). Prints hits as search does.\n"
+     "  --scope C        search collection C (repeatable; default: COLLECTION only)\n"
+     "  -k, --top-k K    number of hits (default 10)\n"
+     "  --offset N       skip the N best hits first (offset + k <= 10000)\n"
+     "  --min-score S    drop hits scoring below S\n"
+     WHERE_HELP
+     PROJECTION_HELP
+     "  --exact          accepted: every search here is exact\n"
+     "  --format table   aligned columns for people\n"},
+    {"list", " where offset limit include-attr exclude-attr order-by desc format ",
+     "usage: nidus list [COLLECTION...] [--where FILTER] [--offset N] [-n N]\n"
+     "                  [--order-by KEY [--desc]] [--include-attr K... | --exclude-attr K...]\n"
+     "Records matching a filter, without a query vector, from the named collections\n"
+     "(or every one), in storage order or sorted by an attribute. Prints\n"
+     "[{\"collection\", \"id\", \"score\": 0.0, \"attrs\"}, ...] (no vectors: see get).\n"
+     WHERE_HELP
+     "  --offset N       skip the first N matches (pagination)\n"
+     "  -n, --limit N    at most N records (default 100)\n"
+     "  --order-by KEY   sort by attribute KEY (records without it last)\n"
+     "  --desc           sort --order-by descending\n"
+     PROJECTION_HELP
+     "  --format table   aligned columns for people\n"},
+    {"aggregate", " where sum group-by ",
+     "usage: nidus aggregate [COLLECTION...] [--where FILTER] [--sum KEY...] [--group-by KEY]\n"
+     "Count the records matching a filter in the named collections (or every one)\n"
+     "and sum numeric attributes, without listing them. Prints\n"
+     "{\"count\": n, \"sums\": {KEY: {\"Int\": n} or {\"Float\": x}},\n"
+     " \"groups\": [{\"value\", \"count\", \"sums\"}, ...], \"groups_truncated\": false}.\n"
+     "A sum is an Int while every value added was an Int, else a Float; missing and\n"
+     "non-numeric values are skipped. Groups come largest first; a null value is\n"
+     "the group of records without the attribute (not those holding Null).\n"
+     WHERE_HELP
+     "  --sum KEY        sum attribute KEY (repeatable)\n"
+     "  --group-by KEY   also report count and sums per distinct value of KEY\n"},
     {"get", " format ",
      "usage: nidus get COLLECTION [ID...] [--format table]\n"
      "Print the records of COLLECTION (all, sorted by id, or the given ids in that\n"
@@ -95,17 +157,18 @@ static const cmddef CMDS[] = {
      "[{\"id\", \"vector\", \"attrs\"}, ...] — the shape `upsert` reads.\n"},
     {"delete", " where ",
      "usage: nidus delete COLLECTION ID... | nidus delete COLLECTION --where FILTER\n"
-     "Delete records by id, or every record matching FILTER (see search --help).\n"
-     "Prints {\"deleted\": n}.\n"},
+     "Delete records by id, or every record matching FILTER. Prints {\"deleted\": n}.\n"
+     WHERE_HELP},
     {"collections", " format ",
      "usage: nidus collections [--format table]\n"
      "Print the collection names, sorted.\n"},
     {"stats", " format ",
      "usage: nidus stats [--format table]\n"
      "Print {\"dimension\", \"distance\" (\"Cosine\", \"Euclidean\" or \"DotProduct\"),\n"
-     "\"collections\", \"footprint\": {\"rows\", \"dead_rows\",\n"
-     "\"dimension\", \"vector_bytes\", \"doc_count\"}}. rows counts live, dead and orphan\n"
-     "rows; dead rows are reclaimed by compact.\n"},
+     "\"ann\": null (search is always exact), \"collections\", \"footprint\": {\"rows\",\n"
+     "\"dead_rows\", \"dimension\", \"vector_bytes\", \"doc_count\", \"filter_index_bytes\"}}.\n"
+     "rows counts live, dead and orphan rows; dead rows are reclaimed by compact;\n"
+     "filter_index_bytes is what the declared filter indexes hold (0: none).\n"},
     {"compact", "",
      "usage: nidus compact\n"
      "Rewrite the store to hold only live records (crash-safe). Prints {\"ok\": true}.\n"},
@@ -119,6 +182,19 @@ static const cmddef CMDS[] = {
      "usage: nidus meta set COLLECTION JSON_OBJECT\n"
      "Replace the collection's whole metadata map (creating the collection if\n"
      "absent), e.g. nidus meta set docs '{\"model\": \"e5\"}'. Prints {\"ok\": true}.\n" DISTANCE_HELP},
+    {"filter-index get", " format ",
+     "usage: nidus filter-index get COLLECTION\n"
+     "Print the fields declared for COLLECTION's filter index: {\"fields\": [...]}\n"
+     "([] if none, or the collection is absent).\n"},
+    {"filter-index set", "",
+     "usage: nidus filter-index set COLLECTION [FIELD...]\n"
+     "Declare the attribute fields of COLLECTION's filter index (nidus 0.80's\n"
+     "POST /collections/{name}/filter-index; log op 8), replacing any earlier\n"
+     "declaration; no FIELD drops it. The collection is created if absent. Speed\n"
+     "only: every filtered search, list, aggregate and delete returns the same with\n"
+     "or without it; matches of Eq, In, Contains(Any), the token predicates, ranges\n"
+     "and Glob prefixes on these fields are found without visiting every record.\n"
+     "Prints {\"ok\": true}.\n"},
     {"import", " ids attrs type batch quiet distance ",
      "usage: nidus import COLLECTION FILE [--type T] [--ids F] [--attrs F] [--dim N]\n"
      "                                    [--distance M]\n"
@@ -172,6 +248,9 @@ static const char OVERVIEW[] =
     "  drop NAME                    drop a collection and its records\n"
     "  upsert COLLECTION [--file F] insert or replace records (JSON array)\n"
     "  search [COLLECTION...]       nearest neighbours of a query vector\n"
+    "  similar COLLECTION ID        more like a stored record\n"
+    "  list [COLLECTION...]         records matching a filter, no query vector\n"
+    "  aggregate [COLLECTION...]    count and sum the records matching a filter\n"
     "  get COLLECTION [ID...]       records with their stored vectors\n"
     "  delete COLLECTION ID...|--where FILTER\n"
     "  collections                  collection names\n"
@@ -183,23 +262,63 @@ static const char OVERVIEW[] =
     "  dump / load                  portable NDJSON backup and restore\n"
     "  check                        verify the files, report damage\n"
     "\n"
-    "Read commands (search, get, collections, stats, meta get, dump, check) take no\n"
-    "writer lock. `nidus COMMAND --help` describes each command.\n"
+    "Read commands (search, similar, list, aggregate, get, collections, stats, meta\n"
+    "get, dump, check) take no writer lock. `nidus COMMAND --help` describes each\n"
+    "command; `nidus help filters` the --where language.\n"
     "Exit status: 0 success, 1 failure or damage, 2 usage error. nidus --version.\n";
+
+/* `nidus help filters`: the --where language with examples to paste. */
+static const char FILTERS[] =
+    "The --where filter (search, similar, list, aggregate, delete) is nidus's JSON\n"
+    "filter: an array of predicates, all of which must hold ([] matches everything).\n"
+    "Each predicate is an object with one tag; values are tagged like attributes:\n"
+    "\"Null\", {\"Str\": s}, {\"Int\": i}, {\"Float\": x}, {\"Bool\": b},\n"
+    "{\"DateTime\": ms}, {\"List\": [s...]}.\n"
+    "\n"
+    "  {\"Eq\": [key, value]}  {\"Ne\": [key, value]}      equal / present and not equal\n"
+    "  {\"In\": [key, [values]]}  {\"NotIn\": [key, [values]]}\n"
+    "  {\"Lt\"|\"Le\"|\"Gt\"|\"Ge\": [key, value]}   same type only: Int, Float, Str,\n"
+    "                                        Bool, DateTime\n"
+    "  {\"Glob\": [key, pattern]}  {\"IGlob\": ...}  * ? [a-z] [!x], IGlob ASCII case-folded\n"
+    "  {\"Regex\": [key, pattern]}               POSIX ERE, the whole text; (?i) ok\n"
+    "  {\"Contains\": [key, {\"Str\": s}]}  {\"NotContains\": ...}   a List element\n"
+    "  {\"ContainsAny\": [key, [values]]}\n"
+    "  {\"Fuzzy\": [key, text, edits]}          Levenshtein, at most 8 edits\n"
+    "  {\"ContainsAllTokens\"|\"ContainsAnyToken\"|\"ContainsTokenSequence\": [key, text]}\n"
+    "  {\"All\": [preds]}  {\"Any\": [preds]}  {\"Not\": pred}\n"
+    "\n"
+    "An absent key fails every leaf, Ne and NotIn included; Not(Eq) is true on it.\n"
+    "At most 64 nested All/Any/Not (a top-level array of two or more predicates is\n"
+    "itself an All). A bad filter is an error naming the predicate, exit 1.\n"
+    "\n"
+    "Examples:\n"
+    "  nidus search docs --where '[{\"Eq\": [\"lang\", {\"Str\": \"en\"}]}]' < q.json\n"
+    "  nidus list --where '[{\"Ge\": [\"year\", {\"Int\": 2020}]}, {\"Glob\": [\"path\", \"src/*\"]}]'\n"
+    "  nidus list --where '[{\"Any\": [{\"Eq\": [\"lang\", {\"Str\": \"en\"}]},\n"
+    "                                {\"Contains\": [\"tags\", {\"Str\": \"x\"}]}]}]'\n"
+    "  nidus aggregate --where '[{\"Not\": {\"Eq\": [\"flag\", {\"Bool\": true}]}}]'\n"
+    "  nidus delete docs --where '[{\"Lt\": [\"at\", {\"DateTime\": 1700000000000}]}]'\n"
+    "  nidus list --where '[{\"Fuzzy\": [\"name\", \"nidus\", 2]}]'\n"
+    "  nidus list --where '[{\"Regex\": [\"path\", \"(?i)src/[a-z]+\\\\.c\"]}]'\n";
 
 const char *cli_help(const char *cmd) {
     if (!cmd || !*cmd) return OVERVIEW;
+    if (strcmp(cmd, "filters") == 0) return FILTERS;
     for (size_t i = 0; i < NCMDS; i++)
         if (strcmp(CMDS[i].name, cmd) == 0) return CMDS[i].help;
     if (strcmp(cmd, "meta") == 0)
         return "usage: nidus meta get COLLECTION | nidus meta set COLLECTION JSON_OBJECT\n"
                "See `nidus meta get --help` and `nidus meta set --help`.\n";
+    if (strcmp(cmd, "filter-index") == 0)
+        return "usage: nidus filter-index get COLLECTION | nidus filter-index set COLLECTION [FIELD...]\n"
+               "See `nidus filter-index get --help` and `nidus filter-index set --help`.\n";
     return NULL;
 }
 
 static const optdef *find_long(const char *name, size_t len) {
     for (size_t i = 0; i < NOPTS; i++)
-        if (strlen(OPTS[i].name) == len && strncmp(OPTS[i].name, name, len) == 0) return &OPTS[i];
+        if (strlen(OPTS[i].name) == len && strncmp(OPTS[i].name, name, len) == 0)
+            return OPTS[i].same ? find_long(OPTS[i].same, strlen(OPTS[i].same)) : &OPTS[i];
     return NULL;
 }
 
@@ -238,11 +357,26 @@ typedef struct seen {
     const char *spelled; /* as typed, for messages */
 } seen;
 
+/* The values of the repeatable options (at most one per option, and cli_parse
+ * takes at most 256 options): static, as they live as long as the process. */
+#define MAX_OPTS 256
+enum { L_INCLUDE, L_EXCLUDE, L_SCOPE, L_SUM, N_LISTS };
+static const char *g_lists[N_LISTS][MAX_OPTS];
+
+static void push_list(const char ***list, size_t *n, const char *v, int which) {
+    *list = g_lists[which];
+    g_lists[which][(*n)++] = v;
+}
+
+/* Commands with a get/set subcommand ("meta get", "filter-index set"). */
+static bool has_sub(const char *cmd) { return strcmp(cmd, "meta") == 0 || strcmp(cmd, "filter-index") == 0; }
+
 void cli_parse(int argc, char **argv, cli_opts *o) {
     memset(o, 0, sizeof *o);
     o->k = 10;
+    o->limit = 100;
     o->distance = NIDUS_DISTANCE_AUTO;
-    static seen got[256];
+    static seen got[MAX_OPTS];
     size_t ngot = 0;
     const char *cmd = NULL, *sub = NULL;
     bool only_pos = false, version = false;
@@ -250,7 +384,7 @@ void cli_parse(int argc, char **argv, cli_opts *o) {
         const char *a = argv[i];
         if (only_pos || a[0] != '-' || a[1] == '\0') {
             if (!cmd) cmd = a;
-            else if (strcmp(cmd, "meta") == 0 && !sub) sub = a;
+            else if (has_sub(cmd) && !sub) sub = a;
             else if (o->npos < CLI_MAX_POS) o->pos[o->npos++] = a;
             else cli_usage("too many arguments (at most %d)", CLI_MAX_POS);
             continue;
@@ -295,26 +429,32 @@ void cli_parse(int argc, char **argv, cli_opts *o) {
         /* `nidus help [CMD [SUB]]` */
         char name[64] = "";
         if (o->npos > 0) snprintf(name, sizeof name, "%s", o->pos[0]);
-        if (o->npos > 1 && strcmp(name, "meta") == 0)
-            snprintf(name, sizeof name, "meta %s", o->pos[1]);
+        if (o->npos > 1 && has_sub(name)) {
+            char group[32];
+            snprintf(group, sizeof group, "%s", name);
+            snprintf(name, sizeof name, "%s %s", group, o->pos[1]);
+        }
         const char *h = cli_help(name);
         if (!h) cli_usage("unknown command '%s'", name);
         fputs(h, stdout);
-        if (*name && strncmp(name, "meta", 4) != 0) fputs(STORE_OPTS, stdout);
+        if (*name && strncmp(name, "meta", 4) != 0 && strcmp(name, "filters") != 0 && !has_sub(name))
+            fputs(STORE_OPTS, stdout);
         exit(0);
     }
     static char full[64];
-    if (cmd && strcmp(cmd, "meta") == 0 && sub) {
-        snprintf(full, sizeof full, "meta %s", sub);
+    if (cmd && has_sub(cmd) && sub) {
+        snprintf(full, sizeof full, "%s %s", cmd, sub);
         cmd = full;
     }
     const cmddef *c = NULL;
     if (cmd) {
         for (size_t i = 0; i < NCMDS; i++)
             if (strcmp(CMDS[i].name, cmd) == 0) c = &CMDS[i];
-        if (!c && !(o->help && strcmp(cmd, "meta") == 0)) {
-            if (strcmp(cmd, "meta") == 0) cli_usage("meta wants 'get' or 'set'");
+        if (!c && !(o->help && has_sub(cmd))) {
+            if (has_sub(cmd)) cli_usage("%s wants 'get' or 'set'", cmd);
             if (strncmp(cmd, "meta ", 5) == 0) cli_usage("meta wants 'get' or 'set', not '%s'", cmd + 5);
+            if (strncmp(cmd, "filter-index ", 13) == 0)
+                cli_usage("filter-index wants 'get' or 'set', not '%s'", cmd + 13);
             cli_usage("unknown command '%s' (see nidus --help)", cmd);
         }
     }
@@ -368,7 +508,19 @@ void cli_parse(int argc, char **argv, cli_opts *o) {
             if (o->batch == 0) cli_usage("--batch must be at least 1");
         } else if (!strcmp(n, "quiet")) o->quiet = true;
         else if (!strcmp(n, "distance")) o->distance = parse_distance("--distance", v);
+        else if (!strcmp(n, "exact")) o->exact = true;
+        else if (!strcmp(n, "offset")) o->offset = (size_t)parse_count("--offset", v, 1000000000ULL);
+        else if (!strcmp(n, "limit")) o->limit = (size_t)parse_count("--limit", v, 1000000000ULL);
+        else if (!strcmp(n, "include-attr")) push_list(&o->include, &o->n_include, v, L_INCLUDE);
+        else if (!strcmp(n, "exclude-attr")) push_list(&o->exclude, &o->n_exclude, v, L_EXCLUDE);
+        else if (!strcmp(n, "scope")) push_list(&o->scope, &o->n_scope, v, L_SCOPE);
+        else if (!strcmp(n, "sum")) push_list(&o->sums, &o->n_sums, v, L_SUM);
+        else if (!strcmp(n, "order-by")) o->order_by = v;
+        else if (!strcmp(n, "desc")) o->desc = true;
+        else if (!strcmp(n, "group-by")) o->group_by = v;
     }
+    /* As nidus's clap: --desc needs --order-by (a usage error). */
+    if (o->desc && !o->order_by) cli_usage("--desc needs --order-by KEY");
     /* $NIDUS_DISTANCE, as nidus's, for the commands that take --distance (the
      * flag wins). */
     const char *env = getenv("NIDUS_DISTANCE");

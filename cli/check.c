@@ -523,7 +523,7 @@ static void list_later(const char *dir, later *l) {
         if (!strcmp(de->d_name, "manifest")) l->manifest = true;
     }
     if (d) closedir(d);
-    qsort(l->names, l->n, sizeof *l->names, cmp_str);
+    if (l->n) qsort(l->names, l->n, sizeof *l->names, cmp_str); /* names is NULL when none */
 }
 
 static const char *distance_name(unsigned d) {
@@ -691,7 +691,7 @@ static void later_free(later *l) {
 int cmd_check(cli_opts *o) {
     if (o->npos) cli_usage("check: takes no arguments");
     struct stat st;
-    if (stat(o->dir, &st) != 0 || !S_ISDIR(st.st_mode)) cli_fail("no store in '%s'", o->dir);
+    if (stat(o->dir, &st) != 0 || !S_ISDIR(st.st_mode)) cli_fail("no store at %s", o->dir);
     printf("%-8s %-6s %s\n", "store", "", o->dir);
     bool dtmp, ltmp;
     check_marker(o->dir, &dtmp, &ltmp);
@@ -702,7 +702,7 @@ int cmd_check(cli_opts *o) {
     unsigned char *data = NULL;
     size_t dlen = 0;
     int err = slurp(dp, &data, &dlen);
-    if (err == ENOENT) cli_fail("no store in '%s' (no %s file)", o->dir, dname);
+    if (err == ENOENT) cli_fail("no store at %s (no %s file)", o->dir, dname);
     if (err) cli_fail("cannot read %s: %s", dp, strerror(err));
     uint32_t dim = 0;
     unsigned dist = 0;

@@ -2,7 +2,7 @@
  * cli.h — shared declarations of the `nidus` command-line tool.
  *
  * The tool uses only the public API (nidus.h). Errors are reported by cli_fail(),
- * which prints one line "nidus: <message>" on stderr and exits; an atexit handler
+ * which prints one line "error: <message>" on stderr (as nidus's CLI) and exits; an atexit handler
  * closes the open store first, so a failed command never leaves a stray lock file.
  */
 #ifndef NIDUS_CLI_H
@@ -45,6 +45,20 @@ typedef struct cli_opts {
     bool has_min_score;
     float min_score;
     size_t batch;         /* import/load batch size */
+    bool exact;           /* search/similar --exact: accepted, always exact */
+    size_t offset;        /* --offset, default 0 */
+    size_t limit;         /* list -n/--limit, default 100 */
+    const char **include; /* --include-attr (repeatable) */
+    size_t n_include;
+    const char **exclude; /* --exclude-attr (repeatable) */
+    size_t n_exclude;
+    const char **scope;   /* similar --scope (repeatable) */
+    size_t n_scope;
+    const char **sums;    /* aggregate --sum (repeatable) */
+    size_t n_sums;
+    const char *order_by; /* list --order-by */
+    bool desc;            /* list --desc */
+    const char *group_by; /* aggregate --group-by */
     size_t npos;
     const char *pos[CLI_MAX_POS];
 } cli_opts;
@@ -100,6 +114,11 @@ void cli_progress_end(cli_progress *p);
 /* CRC-32 (ISO-HDLC, as zlib) of n bytes; crc32.c. */
 uint32_t cli_crc32(const void *data, size_t n);
 
+/* --- query options (records.c; the hit printer is in json.h) --- */
+/* --include-attr/--exclude-attr as the library's projection; both: fails. */
+void cli_projection(const cli_opts *o, const char *const **inc, size_t *ninc, const char *const **exc,
+                    size_t *nexc);
+
 /* --- commands --- */
 int cmd_create(cli_opts *o);
 int cmd_drop(cli_opts *o);
@@ -109,10 +128,15 @@ int cmd_compact(cli_opts *o);
 int cmd_flush(cli_opts *o);
 int cmd_meta_get(cli_opts *o);
 int cmd_meta_set(cli_opts *o);
+int cmd_filter_index_get(cli_opts *o);
+int cmd_filter_index_set(cli_opts *o);
 int cmd_upsert(cli_opts *o);
 int cmd_get(cli_opts *o);
 int cmd_delete(cli_opts *o);
 int cmd_search(cli_opts *o);
+int cmd_similar(cli_opts *o);
+int cmd_list(cli_opts *o);
+int cmd_aggregate(cli_opts *o);
 int cmd_import(cli_opts *o);
 int cmd_dump(cli_opts *o);
 int cmd_load(cli_opts *o);

@@ -12,6 +12,7 @@
 #include "json.h"
 
 #include <math.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -204,66 +205,247 @@ bool cj_vector(json_t *arr, float **out, size_t *dim, arena *a, char *err) {
     return true;
 }
 
-static bool pred_args(json_t *args, size_t want, const char *kind, char *err) {
-    if (!json_is_array(args) || json_array_size(args) != want || !json_is_string(json_array_get(args, 0))) {
-        snprintf(err, CJ_ERR, "{\"%s\": ...} wants [key, %s]", kind,
-                 strcmp(kind, "Eq") == 0 ? "value" : strcmp(kind, "In") == 0 ? "[values]" : "pattern");
-        return false;
+/* ---- filters: nidus 0.80's JSON form -> a nidus_filter tree ----
+ *
+ * The wire form is serde's externally tagged Predicate: a JSON array of predicates
+ * (ANDed), each a one-key object {"Op": args}. Tuple variants take an array
+ * ({"Eq": [key, value]}, {"Fuzzy": [key, needle, edits]}), All/Any an array of
+ * predicates, Not a single predicate object ({"Not": {"Eq": [...]}}). nidus 0.3's
+ * Eq/In/Glob are the same spelling, so the old --where form is a subset of this one.
+ *
+ * The JSON is walked twice: once to count the nodes, so all of them live in one
+ * array (a group's children side by side, as nidus_filter wants them), once to fill
+ * it. The rules that need the library (regex syntax, nesting depth) are checked by
+ * it; what only the JSON can tell (shape, arity, types, a Fuzzy budget that does
+ * not fit an unsigned) is checked here. Every message starts "invalid filter:" and
+ * names the predicate and where it is: [2] is the third predicate of the array,
+ * [0].Any[1] the second inside the first one's Any. */
+
+typedef enum { A_VALUE, A_VALUES, A_TEXT, A_FUZZY, A_GROUP, A_NOT } f_args;
+static const struct {
+    const char *name;
+    nidus_filter_op op;
+    f_args args;
+    const char *text; /* what the text argument is called */
+} FOPS[] = {
+    {"Eq", NIDUS_F_EQ, A_VALUE, NULL},
+    {"Ne", NIDUS_F_NE, A_VALUE, NULL},
+    {"Glob", NIDUS_F_GLOB, A_TEXT, "pattern"},
+    {"IGlob", NIDUS_F_IGLOB, A_TEXT, "pattern"},
+    {"In", NIDUS_F_IN, A_VALUES, NULL},
+    {"NotIn", NIDUS_F_NOT_IN, A_VALUES, NULL},
+    {"Lt", NIDUS_F_LT, A_VALUE, NULL},
+    {"Le", NIDUS_F_LE, A_VALUE, NULL},
+    {"Gt", NIDUS_F_GT, A_VALUE, NULL},
+    {"Ge", NIDUS_F_GE, A_VALUE, NULL},
+    {"Contains", NIDUS_F_CONTAINS, A_VALUE, NULL},
+    {"NotContains", NIDUS_F_NOT_CONTAINS, A_VALUE, NULL},
+    {"ContainsAny", NIDUS_F_CONTAINS_ANY, A_VALUES, NULL},
+    {"All", NIDUS_F_ALL, A_GROUP, NULL},
+    {"Any", NIDUS_F_ANY, A_GROUP, NULL},
+    {"Not", NIDUS_F_NOT, A_NOT, NULL},
+    {"Fuzzy", NIDUS_F_FUZZY, A_FUZZY, "needle"},
+    {"ContainsAllTokens", NIDUS_F_CONTAINS_ALL_TOKENS, A_TEXT, "query"},
+    {"ContainsAnyToken", NIDUS_F_CONTAINS_ANY_TOKEN, A_TEXT, "query"},
+    {"ContainsTokenSequence", NIDUS_F_CONTAINS_TOKEN_SEQUENCE, A_TEXT, "query"},
+    {"Regex", NIDUS_F_REGEX, A_TEXT, "pattern"},
+};
+#define N_FOPS (sizeof FOPS / sizeof FOPS[0])
+
+static const char FOP_LIST[] =
+    "Eq, Ne, In, NotIn, Lt, Le, Gt, Ge, Glob, IGlob, Regex, Contains, NotContains, ContainsAny, "
+    "Fuzzy, ContainsAllTokens, ContainsAnyToken, ContainsTokenSequence, All, Any or Not";
+
+#define FUZZY_MAX_EDITS 8 /* nidus 0.80's MAX_FUZZY_EDITS; the library says so too */
+
+typedef struct fparse {
+    nidus_filter *nodes; /* NULL on the counting pass */
+    size_t used;
+    arena *a;
+    char *err;
+} fparse;
+
+static const char *arg_shape(f_args k) {
+    switch (k) {
+    case A_VALUE: return "[key, value]";
+    case A_VALUES: return "[key, [values]]";
+    case A_TEXT: return NULL; /* [key, <text name>] */
+    case A_FUZZY: return "[key, needle, max_edits]";
+    case A_GROUP: return "an array of predicates";
+    case A_NOT: return "one predicate object, e.g. {\"Not\": {\"Eq\": [key, value]}}";
     }
+    return "?";
+}
+
+/* The predicate at path, of JSON j, into *out (filling pass) or just counted. */
+static bool f_pred(fparse *p, json_t *j, const char *path, nidus_filter *out);
+
+static bool f_bad(fparse *p, const char *name, const char *path, const char *key, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+static bool f_bad(fparse *p, const char *name, const char *path, const char *key, const char *fmt, ...) {
+    char detail[CJ_ERR];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(detail, sizeof detail, fmt, ap);
+    va_end(ap);
+    if (key) snprintf(p->err, CJ_ERR, "invalid filter: %.24s on `%.80s` at %.80s: %.250s", name, key, path, detail);
+    else snprintf(p->err, CJ_ERR, "invalid filter: %.24s at %.80s: %.250s", name, path, detail);
+    return false;
+}
+
+static const char *json_kind(json_t *j) {
+    switch (json_typeof(j)) {
+    case JSON_OBJECT: return "an object";
+    case JSON_ARRAY: return "an array";
+    case JSON_STRING: return "a string";
+    case JSON_INTEGER: return "an integer";
+    case JSON_REAL: return "a number";
+    case JSON_TRUE:
+    case JSON_FALSE: return "a boolean";
+    case JSON_NULL: return "null";
+    }
+    return "?";
+}
+
+/* Reserve n consecutive nodes (children of one group); NULL while counting. */
+static nidus_filter *f_take(fparse *p, size_t n) {
+    size_t at = p->used;
+    p->used += n;
+    return p->nodes ? p->nodes + at : NULL;
+}
+
+static bool f_group(fparse *p, const char *name, const char *path, json_t *arr, nidus_filter *out) {
+    size_t n = json_array_size(arr);
+    nidus_filter *kids = f_take(p, n);
+    for (size_t i = 0; i < n; i++) {
+        char sub[256];
+        snprintf(sub, sizeof sub, "%.200s.%s[%zu]", path, name, i);
+        if (!f_pred(p, json_array_get(arr, i), sub, kids ? &kids[i] : NULL)) return false;
+    }
+    if (out) *out = strcmp(name, "All") == 0 ? nidus_f_all(kids, n) : nidus_f_any(kids, n);
     return true;
 }
 
-bool cj_filter(json_t *arr, const nidus_pred **out, size_t *n, arena *a, char *err) {
-    if (!json_is_array(arr)) {
-        snprintf(err, CJ_ERR, "a filter must be a JSON array of predicates");
+static bool f_pred(fparse *p, json_t *j, const char *path, nidus_filter *out) {
+    if (!json_is_object(j) || json_object_size(j) != 1) {
+        snprintf(p->err, CJ_ERR,
+                 "invalid filter: at %.100s: a predicate is an object with one tag, e.g. {\"Eq\": [key, value]}, "
+                 "not %s",
+                 path, json_is_object(j) ? "an object with several keys" : json_kind(j));
         return false;
     }
-    size_t np = json_array_size(arr);
-    nidus_pred *p = arena_alloc(a, np * sizeof *p);
-    memset(p, 0, np * sizeof *p);
-    for (size_t i = 0; i < np; i++) {
-        json_t *o = json_array_get(arr, i);
-        char sub[CJ_ERR];
-        if (!json_is_object(o) || json_object_size(o) != 1) {
-            snprintf(err, CJ_ERR, "predicate %zu must be {\"Eq\"|\"In\"|\"Glob\": [...]}", i);
-            return false;
-        }
-        const char *kind = json_object_iter_key(json_object_iter(o));
-        json_t *args = json_object_iter_value(json_object_iter(o));
-        if (strcmp(kind, "Eq") == 0) {
-            if (!pred_args(args, 2, kind, sub)) goto fail;
-            p[i].kind = NIDUS_PRED_EQ;
-            if (!cj_value(json_array_get(args, 1), &p[i].value, a, sub)) goto fail;
-        } else if (strcmp(kind, "In") == 0) {
-            if (!pred_args(args, 2, kind, sub)) goto fail;
-            json_t *set = json_array_get(args, 1);
-            if (!json_is_array(set)) {
-                snprintf(sub, CJ_ERR, "{\"In\": [key, [values]]} wants an array of values");
-                goto fail;
+    const char *name = json_object_iter_key(json_object_iter(j));
+    json_t *args = json_object_iter_value(json_object_iter(j));
+    size_t k = 0;
+    while (k < N_FOPS && strcmp(FOPS[k].name, name) != 0) k++;
+    if (k == N_FOPS) {
+        snprintf(p->err, CJ_ERR, "invalid filter: unknown predicate \"%.100s\" at %.100s (want %s)", name, path,
+                 FOP_LIST);
+        return false;
+    }
+    f_args kind = FOPS[k].args;
+    if (kind == A_GROUP) {
+        if (!json_is_array(args)) return f_bad(p, name, path, NULL, "wants an array of predicates, not %s", json_kind(args));
+        return f_group(p, name, path, args, out);
+    }
+    if (kind == A_NOT) {
+        if (!json_is_object(args)) return f_bad(p, name, path, NULL, "wants %s, not %s", arg_shape(kind), json_kind(args));
+        nidus_filter *kid = f_take(p, 1);
+        char sub[256];
+        snprintf(sub, sizeof sub, "%.200s.Not", path);
+        if (!f_pred(p, args, sub, kid)) return false;
+        if (out) *out = nidus_f_not(kid);
+        return true;
+    }
+    /* The leaves: [key, ...]. */
+    size_t want = kind == A_FUZZY ? 3 : 2;
+    char shape[64];
+    if (kind == A_TEXT) snprintf(shape, sizeof shape, "[key, %s]", FOPS[k].text);
+    else snprintf(shape, sizeof shape, "%s", arg_shape(kind));
+    if (!json_is_array(args)) return f_bad(p, name, path, NULL, "wants %s, not %s", shape, json_kind(args));
+    if (json_array_size(args) != want)
+        return f_bad(p, name, path, NULL, "wants %s, got %zu element%s", shape, json_array_size(args),
+                     json_array_size(args) == 1 ? "" : "s");
+    char sub[CJ_ERR];
+    const char *key = cj_cstr(json_array_get(args, 0), "the key", sub);
+    if (!key) return f_bad(p, name, path, NULL, "%s (it wants %s)", sub, shape);
+    json_t *arg = json_array_get(args, 1);
+    nidus_filter f = nidus_f_eq(key, nidus_null());
+    f.op = FOPS[k].op;
+    switch (kind) {
+    case A_VALUE:
+        if (out && !cj_value(arg, &f.value, p->a, sub)) return f_bad(p, name, path, key, "%s", sub);
+        break;
+    case A_VALUES: {
+        if (!json_is_array(arg)) return f_bad(p, name, path, key, "wants %s; the values are %s, not an array", shape, json_kind(arg));
+        if (!out) break;
+        size_t n = json_array_size(arg);
+        nidus_value *vals = arena_alloc(p->a, n * sizeof *vals);
+        for (size_t i = 0; i < n; i++)
+            if (!cj_value(json_array_get(arg, i), &vals[i], p->a, sub))
+                return f_bad(p, name, path, key, "value %zu: %s", i, sub);
+        f.values = vals;
+        f.count = n;
+        break;
+    }
+    case A_TEXT:
+    case A_FUZZY: {
+        const char *what = FOPS[k].text;
+        char label[32];
+        snprintf(label, sizeof label, "the %s", what);
+        if (!(f.text = cj_cstr(arg, label, sub))) return f_bad(p, name, path, key, "%s (it wants %s)", sub, shape);
+        if (kind == A_FUZZY) {
+            json_t *e = json_array_get(args, 2);
+            if (!json_is_integer(e) || json_integer_value(e) < 0)
+                return f_bad(p, name, path, key, "max_edits must be a non-negative integer, not %s",
+                             json_is_integer(e) ? "a negative one" : json_kind(e));
+            json_int_t edits = json_integer_value(e);
+            if (edits > FUZZY_MAX_EDITS) {
+                snprintf(p->err, CJ_ERR, "invalid filter: Fuzzy on `%.100s` allows %lld edits, above the maximum of %d",
+                         key, (long long)edits, FUZZY_MAX_EDITS);
+                return false;
             }
-            size_t ns = json_array_size(set);
-            nidus_value *vals = arena_alloc(a, ns * sizeof *vals);
-            for (size_t k = 0; k < ns; k++)
-                if (!cj_value(json_array_get(set, k), &vals[k], a, sub)) goto fail;
-            p[i].kind = NIDUS_PRED_IN;
-            p[i].set = vals;
-            p[i].set_len = ns;
-        } else if (strcmp(kind, "Glob") == 0) {
-            if (!pred_args(args, 2, kind, sub)) goto fail;
-            p[i].kind = NIDUS_PRED_GLOB;
-            if (!(p[i].pattern = cj_cstr(json_array_get(args, 1), "the glob pattern", sub))) goto fail;
-        } else {
-            snprintf(sub, CJ_ERR, "unknown predicate \"%s\" (want Eq, In or Glob)", kind);
-            goto fail;
+            f.max_edits = (unsigned)edits;
         }
-        if (!(p[i].key = cj_cstr(json_array_get(args, 0), "the key", sub))) goto fail;
-        continue;
-    fail:
-        snprintf(err, CJ_ERR, "predicate %zu: %.450s", i, sub);
+        break;
+    }
+    default: break;
+    }
+    if (out) *out = f;
+    return true;
+}
+
+bool cj_where(json_t *arr, const nidus_filter **out, arena *a, char *err) {
+    *out = NULL;
+    if (!json_is_array(arr)) {
+        snprintf(err, CJ_ERR,
+                 "invalid filter: want a JSON array of predicates, e.g. [{\"Eq\": [\"lang\", {\"Str\": \"en\"}]}], "
+                 "not %s",
+                 json_kind(arr));
         return false;
     }
-    *out = p;
-    *n = np;
+    size_t n = json_array_size(arr);
+    if (n == 0) return true; /* matches everything */
+    fparse p = {.a = a, .err = err};
+    /* A single predicate is the root itself (so it may nest the library's whole depth);
+     * several are the children of an All. */
+    for (int pass = 0; pass < 2; pass++) {
+        p.used = 0;
+        nidus_filter *root = f_take(&p, 1);
+        if (n == 1) {
+            if (!f_pred(&p, json_array_get(arr, 0), "[0]", root)) return false;
+        } else {
+            nidus_filter *kids = f_take(&p, n);
+            for (size_t i = 0; i < n; i++) {
+                char path[32];
+                snprintf(path, sizeof path, "[%zu]", i);
+                if (!f_pred(&p, json_array_get(arr, i), path, kids ? &kids[i] : NULL)) return false;
+            }
+            if (root) *root = nidus_f_all(kids, n);
+        }
+        if (pass == 0) p.nodes = arena_alloc(a, p.used * sizeof *p.nodes);
+    }
+    *out = p.nodes;
     return true;
 }
 
@@ -302,7 +484,8 @@ bool cj_record(json_t *obj, nidus_record *r, arena *a, char *err) {
 
 /* ---- printing ---- */
 
-static int g_prec; /* digits the reals built since the last print need */
+/* Thread-local: `nidus serve` builds and prints documents on many threads at once. */
+static _Thread_local int g_prec; /* digits the reals built since the last print need */
 
 /* "%.*g" never needs more than ~25 bytes for p <= 17, but the compiler cannot
  * see p's bound; size for the widest double so no build warns. */

@@ -36,12 +36,19 @@ bool cj_value(json_t *j, nidus_value *out, arena *a, char *err);
 bool cj_attrs(json_t *obj, const nidus_attr **out, size_t *n, arena *a, char *err);
 /* Array of numbers -> floats; each must be finite as a float. */
 bool cj_vector(json_t *arr, float **out, size_t *dim, arena *a, char *err);
-/* [{"Eq": [k, v]}, {"In": [k, [v...]]}, {"Glob": [k, pattern]}] -> predicates. */
-bool cj_filter(json_t *arr, const nidus_pred **out, size_t *n, arena *a, char *err);
+/* nidus 0.80's filter, a JSON array of externally tagged predicates (ANDed), e.g.
+ * [{"Eq": ["lang", {"Str": "en"}]}, {"Not": {"Glob": ["path", "test-*"]}}] -> a
+ * tree whose nodes are one arena array (*out NULL for [], which matches all). On
+ * failure err says "invalid filter: ..." naming the predicate and its place. */
+bool cj_where(json_t *arr, const nidus_filter **out, arena *a, char *err);
 /* {"id", "vector", "attrs"} -> record. */
 bool cj_record(json_t *obj, nidus_record *r, arena *a, char *err);
 /* A JSON string that is a valid C string (no U+0000): its text, else NULL + err. */
 const char *cj_cstr(json_t *j, const char *what, char *err);
+
+/* --where of o parsed (NULL: none, or []), and validated by the library before any
+ * store is opened; fails the command on a bad filter. Strings borrow from *keep. */
+const nidus_filter *parse_where(const cli_opts *o, json_t **keep, arena *a);
 
 /* Output. Reals are made only through cj_f32/cj_f64 so that printing can pick the
  * fewest digits that read back exactly (see json.c). */
@@ -64,6 +71,20 @@ typedef struct cj_stream {
 void cj_stream_open(cj_stream *s, FILE *f);
 void cj_stream_item(cj_stream *s, json_t *item); /* steals item */
 void cj_stream_close(cj_stream *s);
+
+/* Hits as nidus prints them, [{"collection", "id", "score", "attrs"}, ...], or with
+ * --format table a table (without the score column when score is false: list).
+ * records.c. */
+typedef struct cli_hits_out {
+    struct table *table;
+    cj_stream s;
+    bool score;
+    size_t n;
+} cli_hits_out;
+void cli_hits_begin(cli_hits_out *w, const cli_opts *o, bool score);
+void cli_hits_item(cli_hits_out *w, const char *collection, const char *id, float score, const nidus_attr *attrs,
+                   size_t n_attrs);
+void cli_hits_end(cli_hits_out *w);
 
 /* Shortest decimal text that reads back to exactly f / d ("%.Ng" digits). */
 int cj_digits_f32(float f);

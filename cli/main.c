@@ -30,7 +30,7 @@ static void close_at_exit(void) {
 
 static void vfail(const char *fmt, va_list ap) {
     fflush(stdout);
-    fputs("nidus: ", stderr);
+    fputs("error: ", stderr); /* as nidus's CLI (its tests check the prefix) */
     vfprintf(stderr, fmt, ap);
     fputc('\n', stderr);
 }
@@ -63,6 +63,10 @@ void cli_usage(const char *fmt, ...) {
 
 void cli_fail_db(nidus_db *db, int rc, const char *what) {
     const char *msg = db ? nidus_errmsg(db) : nidus_strerror(rc);
+    /* A bad filter's message names itself; no command prefix (as nidus's). */
+    if (strncmp(msg, "invalid filter:", 15) == 0) cli_fail("%s", msg);
+    /* Bad input and missing records: the library's message says it all. */
+    if ((rc == NIDUS_EINVAL || rc == NIDUS_ENOTFOUND) && *msg) cli_fail("%s: %s", what, msg);
     /* (NIDUS_EDIM covers the distance metric too: its message says which.) */
     if (strcmp(msg, nidus_strerror(rc)) == 0 || strstr(msg, nidus_strerror(rc)) ||
         (rc == NIDUS_EDIM && strstr(msg, "distance metric mismatch")))
@@ -236,15 +240,17 @@ nidus_db *cli_open(const cli_opts *o, open_mode mode, uint32_t create_dim) {
     nidus_config_init(&cfg, o->dim);
     cfg.distance = o->distance; /* AUTO: the store's, cosine for a new one */
     bool exists = cli_store_exists(o->dir);
-    if (mode == OPEN_READ) {
-        if (!exists) cli_fail("no store in '%s'", o->dir);
-        cfg.read_only = 1;
-    } else if (!exists) {
-        if (mode == OPEN_WRITE) cli_fail("no store in '%s'", o->dir);
+    /* nidus 0.80's words for a missing store (its CLI tests look for "no store at"). */
+    if (!exists && (mode != OPEN_CREATE || (!o->dim && !create_dim))) {
+        if (!o->dim) cli_fail("no store at %s yet — pass --dim to create one", o->dir);
+        cli_fail("no store at %s yet — '%s' does not create one (create, upsert, import or meta set do)", o->dir,
+                 o->cmd);
+    }
+    if (mode == OPEN_READ) cfg.read_only = 1;
+    else if (!exists) {
         if (o->dim && create_dim && o->dim != create_dim)
             cli_fail("--dim %u does not match the input's dimension %u", o->dim, create_dim);
         cfg.dimension = o->dim ? o->dim : create_dim;
-        if (!cfg.dimension) cli_fail("no store in '%s' yet: pass --dim N to create one", o->dir);
     }
     nidus_db *db = NULL;
     int rc = nidus_open(o->dir, &cfg, &db);
@@ -332,7 +338,7 @@ int cmd_stats(cli_opts *o) {
     if ((rc = nidus_get_config(db, &cfg))) cli_fail_db(db, rc, "stats");
     const char *distance = nidus_distance_name(cfg.distance);
     if (o->table) {
-        char v[7][32];
+        char v[8][32];
         snprintf(v[0], 32, "%u", fp.dimension);
         snprintf(v[6], 32, "%s", distance);
         snprintf(v[1], 32, "%zu", names->count);
@@ -340,11 +346,13 @@ int cmd_stats(cli_opts *o) {
         snprintf(v[3], 32, "%llu", (unsigned long long)fp.dead_rows);
         snprintf(v[4], 32, "%llu", (unsigned long long)fp.doc_count);
         snprintf(v[5], 32, "%llu", (unsigned long long)fp.vector_bytes);
-        const char *keys[] = {"dimension", "distance", "collections", "rows", "dead_rows", "doc_count", "vector_bytes"};
-        const int at[] = {0, 6, 1, 2, 3, 4, 5};
+        snprintf(v[7], 32, "%llu", (unsigned long long)fp.filter_index_bytes);
+        const char *keys[] = {"dimension", "distance",     "collections",       "rows",
+                              "dead_rows", "doc_count",    "vector_bytes",      "filter_index_bytes"};
+        const int at[] = {0, 6, 1, 2, 3, 4, 5, 7};
         const char *h[] = {"stat", "value"};
         table *t = table_new(2, h, "lr");
-        for (int i = 0; i < 7; i++) {
+        for (int i = 0; i < 8; i++) {
             const char *row[] = {keys[i], v[at[i]]};
             table_row(t, row);
         }
@@ -354,12 +362,15 @@ int cmd_stats(cli_opts *o) {
         for (size_t i = 0; i < names->count; i++) json_array_append_new(arr, cj_str(names->names[i]));
         json_object_set_new(j, "dimension", json_integer(nidus_dimension(db)));
         json_object_set_new(j, "distance", cj_str(distance));
+        json_object_set_new(j, "ann", json_null()); /* nidus 0.80's key: no ANN index, always exact */
         json_object_set_new(j, "collections", arr);
         json_object_set_new(f, "rows", json_integer((json_int_t)fp.rows));
         json_object_set_new(f, "dead_rows", json_integer((json_int_t)fp.dead_rows));
         json_object_set_new(f, "dimension", json_integer(fp.dimension));
         json_object_set_new(f, "vector_bytes", json_integer((json_int_t)fp.vector_bytes));
         json_object_set_new(f, "doc_count", json_integer((json_int_t)fp.doc_count));
+        /* nidus 0.80's key: what the declared filter indexes hold (0: none). */
+        json_object_set_new(f, "filter_index_bytes", json_integer((json_int_t)fp.filter_index_bytes));
         json_object_set_new(j, "footprint", f);
         cj_print(stdout, j, true);
     }
@@ -432,6 +443,30 @@ int cmd_meta_set(cli_opts *o) {
     return 0;
 }
 
+int cmd_filter_index_get(cli_opts *o) {
+    want_args(o, 1, 1, "one collection name");
+    nidus_db *db = cli_open(o, OPEN_READ, 0);
+    nidus_names *n;
+    int rc = nidus_get_filter_index(db, o->pos[0], &n);
+    if (rc) cli_fail_db(db, rc, "filter-index get");
+    json_t *fields = json_array();
+    for (size_t i = 0; i < n->count; i++) json_array_append_new(fields, cj_str(n->names[i]));
+    json_t *j = json_object();
+    json_object_set_new(j, "fields", fields);
+    cj_print(stdout, j, true);
+    nidus_free(n);
+    return 0;
+}
+
+int cmd_filter_index_set(cli_opts *o) {
+    want_args(o, 1, CLI_MAX_POS, "a collection name and the fields to index");
+    nidus_db *db = cli_open(o, OPEN_WRITE, 0);
+    int rc = nidus_set_filter_index(db, o->pos[0], o->pos + 1, o->npos - 1);
+    if (rc) cli_fail_db(db, rc, "filter-index set");
+    print_ok();
+    return 0;
+}
+
 /* ---- dispatch ---- */
 
 typedef struct command {
@@ -443,15 +478,23 @@ typedef struct command {
 static const command COMMANDS[] = {
     {"create", cmd_create, true},     {"drop", cmd_drop, true},
     {"upsert", cmd_upsert, true},     {"search", cmd_search, false},
+    {"similar", cmd_similar, false},  {"list", cmd_list, false},
+    {"aggregate", cmd_aggregate, false},
     {"get", cmd_get, false},          {"delete", cmd_delete, true},
     {"collections", cmd_collections, false}, {"stats", cmd_stats, false},
     {"compact", cmd_compact, true},   {"flush", cmd_flush, true},
     {"meta get", cmd_meta_get, false}, {"meta set", cmd_meta_set, true},
     {"import", cmd_import, true},     {"dump", cmd_dump, false},
     {"load", cmd_load, true},         {"check", cmd_check, false},
+    {"filter-index get", cmd_filter_index_get, false},
+    {"filter-index set", cmd_filter_index_set, true},
 };
 
+/* `nidus serve` has its own options and lifetime (cli/serve.c). */
+int serve_main(int argc, char **argv);
+
 int main(int argc, char **argv) {
+    if (argc > 1 && strcmp(argv[1], "serve") == 0) return serve_main(argc - 1, argv + 1);
     cli_opts o;
     cli_parse(argc, argv, &o);
     atexit(close_at_exit);

@@ -18,6 +18,10 @@ FUZZ_TARGETS ?= header frame log open manifest filter_glob filter_tree api finde
 ifneq ($(wildcard cli/json.c),)
 FUZZ_TARGETS += cli_json cli_import
 endif
+# `nidus serve`'s router and handlers (cli/serve_api.c, with cli/json.c).
+ifneq ($(wildcard cli/serve_api.c),)
+FUZZ_TARGETS += serve_api
+endif
 FUZZ_SECONDS ?= 60
 FUZZ_CC      ?= clang
 FUZZ_BUILD   := build/libfuzzer
@@ -53,6 +57,15 @@ $(FUZZ_CLI_REPLAY_BINS): $(BUILD)/fuzz/cli_json.o
 $(FUZZ_CLI_REPLAY_BINS): FUZZ_XOBJ := $(BUILD)/fuzz/cli_json.o
 $(FUZZ_CLI_REPLAY_BINS): FUZZ_XFLAGS := -Icli $(FUZZ_JANSSON_CFLAGS)
 $(FUZZ_CLI_REPLAY_BINS): FUZZ_XLIBS := $(FUZZ_JANSSON_LIBS)
+
+$(BUILD)/fuzz/serve_api.o: cli/serve_api.c
+	@mkdir -p $(dir $@)
+	@echo "CC $<"; $(CC) $(CFLAGS_ALL) -Icli $(FUZZ_JANSSON_CFLAGS) $(DEPFLAGS) -c $< -o $@
+
+$(BUILD)/fuzz/replay_serve_api: $(BUILD)/fuzz/cli_json.o $(BUILD)/fuzz/serve_api.o
+$(BUILD)/fuzz/replay_serve_api: FUZZ_XOBJ := $(BUILD)/fuzz/cli_json.o $(BUILD)/fuzz/serve_api.o
+$(BUILD)/fuzz/replay_serve_api: FUZZ_XFLAGS := -Icli $(FUZZ_JANSSON_CFLAGS)
+$(BUILD)/fuzz/replay_serve_api: FUZZ_XLIBS := $(FUZZ_JANSSON_LIBS)
 
 # Runs each target's corpus; the last line sums them up.
 fuzz-replay: $(FUZZ_REPLAY_BINS)
@@ -106,6 +119,16 @@ $(FUZZ_CLI_LIBFUZZER_BINS): FUZZ_XOBJ := $(FUZZ_BUILD)/cli_json.o
 $(FUZZ_CLI_LIBFUZZER_BINS): FUZZ_XFLAGS := -Icli $(FUZZ_JANSSON_CFLAGS)
 $(FUZZ_CLI_LIBFUZZER_BINS): FUZZ_XLIBS := $(FUZZ_JANSSON_LIBS)
 
+$(FUZZ_BUILD)/serve_api.o: cli/serve_api.c
+	@mkdir -p $(dir $@)
+	@echo "CC(fuzz) $<"; $(FUZZ_CC) $(FUZZ_CFLAGS) -Icli $(FUZZ_JANSSON_CFLAGS) -fsanitize=fuzzer-no-link,address,undefined \
+	    $(DEPFLAGS) -c $< -o $@
+
+$(FUZZ_BUILD)/fuzz_serve_api: $(FUZZ_BUILD)/cli_json.o $(FUZZ_BUILD)/serve_api.o
+$(FUZZ_BUILD)/fuzz_serve_api: FUZZ_XOBJ := $(FUZZ_BUILD)/cli_json.o $(FUZZ_BUILD)/serve_api.o
+$(FUZZ_BUILD)/fuzz_serve_api: FUZZ_XFLAGS := -Icli $(FUZZ_JANSSON_CFLAGS)
+$(FUZZ_BUILD)/fuzz_serve_api: FUZZ_XLIBS := $(FUZZ_JANSSON_LIBS)
+
 fuzz-build: $(FUZZ_BINS)
 
 fuzz: fuzz-build
@@ -114,5 +137,5 @@ fuzz: fuzz-build
 fuzz-quick:
 	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=10
 
--include $(FUZZ_REPLAY_BINS:=.d) $(BUILD)/fuzz/replay.d $(BUILD)/fuzz/cli_json.d
--include $(FUZZ_LIB_OBJ:.o=.d) $(FUZZ_BINS:=.d) $(FUZZ_BUILD)/cli_json.d
+-include $(FUZZ_REPLAY_BINS:=.d) $(BUILD)/fuzz/replay.d $(BUILD)/fuzz/cli_json.d $(BUILD)/fuzz/serve_api.d
+-include $(FUZZ_LIB_OBJ:.o=.d) $(FUZZ_BINS:=.d) $(FUZZ_BUILD)/cli_json.d $(FUZZ_BUILD)/serve_api.d

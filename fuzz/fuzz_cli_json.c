@@ -1,14 +1,16 @@
 /*
  * fuzz_cli_json — the CLI's JSON readers (cli/json.c: cj_try_parse, cj_record,
- * cj_filter, cj_vector, cj_value, cj_attrs) and its exact float printing, linked
+ * cj_where, cj_vector, cj_value, cj_attrs) and its exact float printing, linked
  * alone with the stubs below (the rest of the CLI exits on errors).
  *
  * Input: JSON text; or 0xFF then raw bytes read as f32 / f64 values.
  *
  * Properties:
  *  - nothing the readers accept is refused by the library: a record upserts into
- *    a store of its dimension, a filter compiles, values and attrs pass the
- *    library's validation, vectors are finite;
+ *    a store of its dimension, values and attrs pass the library's validation,
+ *    vectors are finite; a filter (nidus 0.80's JSON form, cj_where) compiles or
+ *    is refused only as "invalid filter: ..." (the regex and depth rules are the
+ *    library's), and every error of cj_where says "invalid filter:";
  *  - what the CLI prints reads back exactly: a value, attrs or a vector printed
  *    with cj_print (jansson, with cj_f32 / cj_f64's precision) and parsed again give
  *    the same values bit for bit (Float and vector components included);
@@ -187,14 +189,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         }
         check_record_roundtrip(&r);
     }
-    const nidus_pred *preds;
-    size_t np;
-    if (cj_filter(j, &preds, &np, &a, err)) {
+    /* The CLI checks a filter's shape and types; the library judges the rest
+     * (regexes, nesting depth). So what cj_where accepts compiles, or is refused
+     * only as a bad filter, never any other way. */
+    const nidus_filter *where;
+    if (cj_where(j, &where, &a, err)) {
         nfilter *f = NULL;
         nerr e = {0};
-        int rc = nidus__filter_compile(preds, np, &f, &e);
-        FZ_CHECK_MSG(rc == NIDUS_OK, "filter accepted by the CLI refused by the library: %s", e.msg);
+        int rc = nidus__filter_compile_tree(NULL, 0, where, &f, &e);
+        FZ_CHECK_MSG(rc == NIDUS_OK || (rc == NIDUS_EINVAL && strncmp(e.msg, "invalid filter:", 15) == 0),
+                     "filter accepted by the CLI refused by the library: %d %s", rc, e.msg);
         nidus__filter_free(f);
+    } else {
+        FZ_CHECK_MSG(strncmp(err, "invalid filter:", 15) == 0, "cj_where's error lacks its prefix: %s", err);
     }
     float *v;
     size_t dim;

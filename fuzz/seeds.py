@@ -314,6 +314,10 @@ cj = {
     "record_nul_id": b'{"id": "a\\u0000b", "vector": [1]}',
     "filter": b'[{"Eq": ["k", {"Int": 3}]}, {"Glob": ["p", "src/*"]}, {"In": ["l", [{"Bool": true}, "Null"]]}]',
     "filter_bad": b'[{"Eq": ["k"]}, {"Like": ["k", "x"]}]',
+    "filter_tree": b'[{"Any": [{"Ne": ["k", {"Float": 0.5}]}, {"Not": {"Contains": ["t", {"Str": "x"}]}}]},'
+                   b' {"All": [{"Ge": ["d", {"DateTime": 5}]}, {"NotIn": ["k", []]}]}, {"Fuzzy": ["s", "nid", 2]},'
+                   b' {"ContainsTokenSequence": ["s", "a b"]}, {"Regex": ["s", "(?i)a(b|c)*"]}, {"IGlob": ["s", "A*"]}]',
+    "filter_tree_bad": b'[{"Not": [{"Eq": ["k", "Null"]}]}, {"Fuzzy": ["s", "x", 9]}, {"Regex": ["s", "(a)\\\\1"]}]',
     "vector": b"[0.1, 1e-45, 3.4028234e38, -0.0, 16777217, 1.0000001]",
     "vector_overflow": b"[3.5e38]",
     "value_float": b'{"Float": 1e308}',

@@ -39,7 +39,9 @@
  *
  * Processes: one writer per store (an advisory lock on `lock` for the handle's life),
  * any number of read-only handles, which take no lock and see a consistent snapshot
- * as of their open.
+ * as of their open: every write that returned before it, and of a write running
+ * during it a prefix of its batch's records, as a crash would leave (nidus's log
+ * format has no batch marker; docs/FORMAT.md section 6.3).
  *
  * Versioning
  * ----------

@@ -6,6 +6,7 @@
  * total a Float; other types are skipped. Groups are told apart, and tied groups
  * ordered, by nidus's collision-free group key (a type letter and the value's
  * text), largest group first. */
+#include "findex.h"
 #include "result.h"
 
 #include <inttypes.h>
@@ -275,7 +276,12 @@ static int accumulate(agg *a, ncoll *const *scope, size_t nscope, const nfilter 
         nscan order = nidus__scan_order(c);
         /* Doc order would change Float rounding and which values get groups. */
         if (c->n && !order.idx) return nidus__err(e, NIDUS_ENOMEM, 0, "out of memory ordering `%s`", c->name.ptr);
-        for (size_t j = 0; j < c->n; j++) {
+        /* The filter index's candidates come in row order too, so the visiting
+         * order (and every Float rounding) is the same with or without it. */
+        nscan cand;
+        void *mem = NULL;
+        if (c->fx && f && c->n && nidus__findex_narrow_coll(c, &order, f, &cand, &mem)) order = cand;
+        for (size_t j = 0; j < order.n; j++) {
             const ndoc *d = &c->docs[order.idx[j]];
             if (!nidus__filter_match(f, &d->attrs)) continue;
             a->count++;
@@ -284,11 +290,15 @@ static int accumulate(agg *a, ncoll *const *scope, size_t nscope, const nfilter 
             ngroup *g;
             nacc *acc;
             int rc = group_of(a, nidus__attrs_get(&d->attrs, gb, gblen), &g, &acc, e);
-            if (rc) return rc;
+            if (rc) {
+                nidus__findex_release(mem);
+                return rc;
+            }
             if (!g) continue;
             g->count++;
             add_sums(a, acc, &d->attrs);
         }
+        nidus__findex_release(mem);
     }
     return NIDUS_OK;
 }

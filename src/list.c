@@ -2,6 +2,7 @@
  * query vector (nidus 0.80's list). The matches are gathered, put in storage
  * order (by row), optionally re-sorted by one attribute with nidus's rules, and
  * only then paged, so a page is a slice of the whole ordered match set. */
+#include "findex.h"
 #include "result.h"
 
 #include <stdlib.h>
@@ -113,11 +114,25 @@ static int list(nidus_db *db, const nidus_list_opts *opts, nidus_docs **out, ner
     for (size_t i = 0; !rc && i < nscope; i++) total += scope[i]->n;
     if (!rc && !(v = nidus__mallocarray(total ? total : 1, sizeof *v)))
         rc = nidus__err(e, NIDUS_ENOMEM, 0, "out of memory listing %zu records", total);
-    for (size_t i = 0; !rc && i < nscope; i++)
-        for (size_t j = 0; j < scope[i]->n; j++) {
-            const ndoc *d = &scope[i]->docs[j];
-            if (nidus__filter_match(f, &d->attrs)) v[n++] = (lentry){{d, scope[i]}, d->row, 0, NULL};
+    for (size_t i = 0; !rc && i < nscope; i++) {
+        ncoll *c = scope[i];
+        nscan order, cand;
+        void *mem = NULL;
+        /* The filter index's candidates (a superset of the matches) when it has
+         * few enough; the filter still decides each. */
+        if (c->fx && f && (order = nidus__scan_order(c), order.idx) && nidus__findex_narrow_coll(c, &order, f, &cand, &mem)) {
+            for (size_t j = 0; j < cand.n; j++) {
+                const ndoc *d = &c->docs[cand.idx[j]];
+                if (nidus__filter_match(f, &d->attrs)) v[n++] = (lentry){{d, c}, d->row, 0, NULL};
+            }
+            nidus__findex_release(mem);
+            continue;
         }
+        for (size_t j = 0; j < c->n; j++) {
+            const ndoc *d = &c->docs[j];
+            if (nidus__filter_match(f, &d->attrs)) v[n++] = (lentry){{d, c}, d->row, 0, NULL};
+        }
+    }
     if (!rc) {
         qsort(v, n, sizeof *v, by_row);
         if (opts->order_by) order_by(v, n, opts->order_by, opts->descending != 0);

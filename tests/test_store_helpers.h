@@ -74,6 +74,13 @@ static inline nidus_footprint th_fp(nidus_db *db) {
     return f;
 }
 
+/* Whether two footprints agree field by field (memcmp would read the padding). */
+static inline bool th_fp_same(const nidus_footprint *a, const nidus_footprint *b) {
+    return a->rows == b->rows && a->dead_rows == b->dead_rows && a->dimension == b->dimension &&
+           a->vector_bytes == b->vector_bytes && a->doc_count == b->doc_count && a->index_bytes == b->index_bytes &&
+           a->filter_index_bytes == b->filter_index_bytes;
+}
+
 /* Upsert n records "r0".."r{n-1}" into collection "c", row r holding vector
  * v + r*dim and the attribute m = r % 3 (so row r is record r in a fresh store). */
 static inline void th_fill_mod3(nidus_db *db, const float *v, size_t n, size_t dim) {

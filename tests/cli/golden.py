@@ -48,8 +48,9 @@ for coll in exp["collections"]:
 # stats
 st = nidus("stats")
 # nidus 0.3.1 wrote these stores: byte 12 is 0, Cosine (as nidus 0.80's stats says).
-want = {"dimension": exp["dimension"], "distance": exp.get("distance", "Cosine"), "collections": exp["collections"],
-        "footprint": exp["footprint"]}
+want = {"dimension": exp["dimension"], "distance": exp.get("distance", "Cosine"), "ann": None,
+        "collections": exp["collections"],
+        "footprint": dict(exp["footprint"], filter_index_bytes=0)}
 if st != want:
     bad.append("stats: %s, want %s" % (st, want))
 

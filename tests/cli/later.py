@@ -9,6 +9,8 @@ Usage: later.py DIR WHAT [ARGS...]
                                         DISTANCE, then ROWS rows of the dimension
   op TAG                                append the verified frame of op TAG (5-9) of
                                         nidus 0.80, or for 10 an op tag none writes
+  op 8 COLL FIELD...                    SetFilterIndex of COLL on FIELDs (each with
+                                        nidus's tokens and trigrams on)
   upsert COLL ID ROW                    append an Upsert of ID at (global) row ROW
   byte12 VALUE                          set header byte 12 of DIR/data
   touch NAME...                         create files (caches, leftovers) with a
@@ -48,7 +50,8 @@ elif what == "op":
         6: struct.pack("<I", 6) + s("docs") + struct.pack("<Q", 1) + s("body") + struct.pack("<I", 0),
         7: struct.pack("<I", 7) + s("docs") + struct.pack("<Q", 1) + s("body") + struct.pack("<ffI", 1.2, 0.75, 0)
         + b"\0\0",
-        8: struct.pack("<I", 8) + s("docs") + struct.pack("<Q", 1) + s("text") + b"\1\1",
+        8: struct.pack("<I", 8) + s(args[1] if len(args) > 1 else "docs")
+        + struct.pack("<Q", max(len(args) - 2, 1)) + b"".join(s(f) + b"\1\1" for f in (args[2:] or ["text"])),
         9: struct.pack("<I", 9) + s("docs") + s("a") + struct.pack("<qq", 3, 1700000000000) + b"\0",
         10: struct.pack("<I", 10) + s("docs"),
     }[tag]

@@ -34,5 +34,5 @@ exit 1
 exit 1
 untouched
 --- stderr
-nidus: cannot open store 's': unsupported format version (store at s has `manifest` (and 6 more files of later versions), which nidus 0.18 or later writes (the store's manifest; nidus 0.80 writes one on its first read-write open of any store): this library does not write to a store of a later nidus version, it opens one read-only)
+error: cannot open store 's': unsupported format version (store at s has `manifest` (and 6 more files of later versions), which nidus 0.18 or later writes (the store's manifest; nidus 0.80 writes one on its first read-write open of any store): this library does not write to a store of a later nidus version, it opens one read-only)
 --- exit 0

@@ -26,6 +26,6 @@ exit 1
 exit 1
 untouched
 --- stderr
-nidus: cannot open store 's': unsupported format version (log frame at offset 655 is op 5 UpsertText, which nidus 0.14 and later write: this library knows only ops 0-4 (nidus 0.3's) and 8 (SetFilterIndex) and refuses the store rather than misread it)
-nidus: cannot open store 's': unsupported format version (log frame at offset 655 is op 5 UpsertText, which nidus 0.14 and later write: this library knows only ops 0-4 (nidus 0.3's) and 8 (SetFilterIndex) and refuses the store rather than misread it)
+error: cannot open store 's': unsupported format version (log frame at offset 655 is op 5 UpsertText, which nidus 0.14 and later write: this library knows only ops 0-4 (nidus 0.3's) and 8 (SetFilterIndex) and refuses the store rather than misread it)
+error: cannot open store 's': unsupported format version (log frame at offset 655 is op 5 UpsertText, which nidus 0.14 and later write: this library knows only ops 0-4 (nidus 0.3's) and 8 (SetFilterIndex) and refuses the store rather than misread it)
 --- exit 0

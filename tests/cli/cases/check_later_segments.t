@@ -35,5 +35,5 @@ exit 1
 exit 1
 untouched
 --- stderr
-nidus: cannot open store 's': unsupported format version (store at s keeps rows in sealed segments (seg-00000001, seg-00000002; its manifest names 3 segments), which nidus 0.18 or later writes: this library does not read segments, and refuses the store rather than miss those rows)
+error: cannot open store 's': unsupported format version (store at s keeps rows in sealed segments (seg-00000001, seg-00000002; its manifest names 3 segments), which nidus 0.18 or later writes: this library does not read segments, and refuses the store rather than miss those rows)
 --- exit 0

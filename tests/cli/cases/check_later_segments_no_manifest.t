@@ -24,6 +24,6 @@ exit 1
 exit 1
 untouched
 --- stderr
-nidus: cannot open store 's': unsupported format version (store at s has segment files (seg-00000001) but no manifest, which nidus 0.18 or later writes: rows may live in them, and this library does not read segments)
-nidus: cannot open store 's': unsupported format version (store at s has `seg-00000001`, which nidus 0.18 or later writes (a sealed segment, holding rows past the end of `data`): this library does not write to a store of a later nidus version, it opens one read-only)
+error: cannot open store 's': unsupported format version (store at s has segment files (seg-00000001) but no manifest, which nidus 0.18 or later writes: rows may live in them, and this library does not read segments)
+error: cannot open store 's': unsupported format version (store at s has `seg-00000001`, which nidus 0.18 or later writes (a sealed segment, holding rows past the end of `data`): this library does not write to a store of a later nidus version, it opens one read-only)
 --- exit 0

@@ -20,5 +20,5 @@ exit 1
 exit 1
 untouched
 --- stderr
-nidus: cannot open store 's': store is corrupt (log corruption at offset 655: unknown op tag 10 in a frame whose CRC is good (nidus 0.80 knows op tags 0-9 and value tags 0-6): corrupt, or written by a nidus newer than 0.80)
+error: cannot open store 's': store is corrupt (log corruption at offset 655: unknown op tag 10 in a frame whose CRC is good (nidus 0.80 knows op tags 0-9 and value tags 0-6): corrupt, or written by a nidus newer than 0.80)
 --- exit 0

@@ -1,5 +1,5 @@
 # check of a missing store
 nidus --dir s check
 --- stderr
-nidus: no store in 's'
+error: no store at s
 --- exit 1

@@ -1,5 +1,5 @@
 # collections of a missing store
 nidus --dir s collections
 --- stderr
-nidus: no store in 's'
+error: no store at s yet — pass --dim to create one
 --- exit 1

@@ -10,15 +10,15 @@ nidus --dir s get docs --format table
 {
   "deleted": 2
 }
-rows               5
-dead_rows          2
-doc_count          3
+rows                     5
+dead_rows                2
+doc_count                3
 {
   "ok": true
 }
-rows               3
-dead_rows          0
-doc_count          3
+rows                     3
+dead_rows                0
+doc_count                3
 id  vector                    attrs
 c   [0.7071, 0.7071, 0.0000]  at=2023-11-14T22:13:20.000Z gone=null lang="en" w=0.5
 --- exit 0

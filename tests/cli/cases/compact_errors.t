@@ -5,7 +5,7 @@ mkstore
 nidus --dir s compact --read-only
 nidus --dir s compact now
 --- stderr
-nidus: no store in 's'
-nidus: --read-only refuses 'compact', which modifies the store
-nidus: compact: expected no arguments (see nidus compact --help)
+error: no store at s yet — pass --dim to create one
+error: --read-only refuses 'compact', which modifies the store
+error: compact: expected no arguments (see nidus compact --help)
 --- exit 2

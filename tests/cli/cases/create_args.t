@@ -1,5 +1,5 @@
 # create wants exactly one name
 nidus --dir s --dim 3 create a b
 --- stderr
-nidus: create: expected one collection name (see nidus create --help)
+error: create: expected one collection name (see nidus create --help)
 --- exit 2

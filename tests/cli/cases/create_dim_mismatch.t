@@ -9,5 +9,5 @@ echo "exit $?"
 exit 1
 untouched
 --- stderr
-nidus: cannot open store 's': data file dimension mismatch: file has dimension 3, requested 4
+error: cannot open store 's': data file dimension mismatch: file has dimension 3, requested 4
 --- exit 0

@@ -6,5 +6,5 @@ test -e s && echo "s exists" || echo "no store created"
 exit 1
 no store created
 --- stderr
-nidus: no store in 's' yet: pass --dim N to create one
+error: no store at s yet — pass --dim to create one
 --- exit 0

@@ -8,6 +8,7 @@ nidus --dir s stats
 {
   "dimension": 4,
   "distance": "Cosine",
+  "ann": null,
   "collections": [
     "docs"
   ],
@@ -16,7 +17,8 @@ nidus --dir s stats
     "dead_rows": 0,
     "dimension": 4,
     "vector_bytes": 0,
-    "doc_count": 0
+    "doc_count": 0,
+    "filter_index_bytes": 0
   }
 }
 --- exit 0

@@ -3,5 +3,5 @@
 mkstore
 nidus --dir s create x --read-only
 --- stderr
-nidus: --read-only refuses 'create', which modifies the store
+error: --read-only refuses 'create', which modifies the store
 --- exit 2

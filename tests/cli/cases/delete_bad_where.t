@@ -9,5 +9,5 @@ echo "exit $?"
 exit 1
 untouched
 --- stderr
-nidus: --where: predicate 0: {"Eq": ...} wants [key, value]
+error: invalid filter: Eq at [0]: wants [key, value], got 1 element
 --- exit 0

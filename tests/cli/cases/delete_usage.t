@@ -5,7 +5,7 @@ nidus --dir s delete docs
 nidus --dir s delete docs a --where '[]'
 nidus --dir s delete
 --- stderr
-nidus: delete: give the ids to delete, or --where FILTER
-nidus: delete: give ids or --where, not both
-nidus: delete: expected a collection name (see nidus delete --help)
+error: delete: give the ids to delete, or --where FILTER
+error: delete: give ids or --where, not both
+error: delete: expected a collection name (see nidus delete --help)
 --- exit 2

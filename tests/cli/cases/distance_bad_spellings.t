@@ -25,16 +25,16 @@ search: exit 2
 s untouched
 n not created
 --- stderr
-nidus: --distance wants cosine, euclidean or dot, got 'Cosine'
-nidus: --distance wants cosine, euclidean or dot, got 'Cosine'
-nidus: --distance wants cosine, euclidean or dot, got 'DOT'
-nidus: --distance wants cosine, euclidean or dot, got 'DOT'
-nidus: --distance wants cosine, euclidean or dot, got 'dotproduct'
-nidus: --distance wants cosine, euclidean or dot, got 'dotproduct'
-nidus: --distance wants cosine, euclidean or dot, got 'l2'
-nidus: --distance wants cosine, euclidean or dot, got 'l2'
-nidus: --distance wants cosine, euclidean or dot, got ''
-nidus: --distance wants cosine, euclidean or dot, got ''
-nidus: NIDUS_DISTANCE wants cosine, euclidean or dot, got 'Euclidean'
-nidus: option '--distance' does not apply to 'search' (see nidus search --help)
+error: --distance wants cosine, euclidean or dot, got 'Cosine'
+error: --distance wants cosine, euclidean or dot, got 'Cosine'
+error: --distance wants cosine, euclidean or dot, got 'DOT'
+error: --distance wants cosine, euclidean or dot, got 'DOT'
+error: --distance wants cosine, euclidean or dot, got 'dotproduct'
+error: --distance wants cosine, euclidean or dot, got 'dotproduct'
+error: --distance wants cosine, euclidean or dot, got 'l2'
+error: --distance wants cosine, euclidean or dot, got 'l2'
+error: --distance wants cosine, euclidean or dot, got ''
+error: --distance wants cosine, euclidean or dot, got ''
+error: NIDUS_DISTANCE wants cosine, euclidean or dot, got 'Euclidean'
+error: option '--distance' does not apply to 'search' (see nidus search --help)
 --- exit 0

@@ -41,6 +41,7 @@ byte 12: 1
 {
   "dimension": 3,
   "distance": "Euclidean",
+  "ann": null,
   "collections": [
     "docs"
   ],
@@ -49,7 +50,8 @@ byte 12: 1
     "dead_rows": 0,
     "dimension": 3,
     "vector_bytes": 24,
-    "doc_count": 2
+    "doc_count": 2,
+    "filter_index_bytes": 0
   }
 }
 --- exit 0

@@ -18,5 +18,5 @@ dumps identical
   "distance": "Euclidean",
 exit 1
 --- stderr
-nidus: cannot open store 'c': data file distance metric mismatch: file has Cosine, requested Euclidean
+error: cannot open store 'c': data file distance metric mismatch: file has Cosine, requested Euclidean
 --- exit 0

@@ -15,8 +15,8 @@ nidus --dir m stats | grep distance
 {
   "imported": 4
 }
-distance      DotProduct
-doc_count              8
+distance            DotProduct
+doc_count                    8
 {
   "upserted": 1
 }

@@ -20,7 +20,7 @@ log
   "created": "more"
 }
 --- stderr
-nidus: cannot open store 's': data file distance metric mismatch: file has Euclidean, requested Cosine
-nidus: cannot open store 's': data file distance metric mismatch: file has Euclidean, requested DotProduct
-nidus: cannot open store 's': data file distance metric mismatch: file has Euclidean, requested DotProduct
+error: cannot open store 's': data file distance metric mismatch: file has Euclidean, requested Cosine
+error: cannot open store 's': data file distance metric mismatch: file has Euclidean, requested DotProduct
+error: cannot open store 's': data file distance metric mismatch: file has Euclidean, requested DotProduct
 --- exit 0

@@ -6,5 +6,5 @@ test -e s || echo "no store created"
 exit 1
 no store created
 --- stderr
-nidus: no store in 's'
+error: no store at s yet — pass --dim to create one
 --- exit 0

@@ -2,6 +2,6 @@
 nidus --dir s dump
 nidus --dir s dump x
 --- stderr
-nidus: no store in 's'
-nidus: dump: takes no arguments (redirect stdout to a file)
+error: no store at s yet — pass --dim to create one
+error: dump: takes no arguments (redirect stdout to a file)
 --- exit 2

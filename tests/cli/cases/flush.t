@@ -8,5 +8,5 @@ nidus --dir nowhere flush
   "ok": true
 }
 --- stderr
-nidus: no store in 'nowhere'
+error: no store at nowhere yet — pass --dim to create one
 --- exit 1

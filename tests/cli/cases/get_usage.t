@@ -4,6 +4,6 @@ nidus --dir s get docs
 mkstore
 nidus --dir s get
 --- stderr
-nidus: no store in 's'
-nidus: get: expected a collection name (see nidus get --help)
+error: no store at s yet — pass --dim to create one
+error: get: expected a collection name (see nidus get --help)
 --- exit 2

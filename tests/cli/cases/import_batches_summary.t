@@ -8,5 +8,5 @@ nidus --dir s stats --format table | grep doc_count
   "imported": 1000
 }
 import: 1000 records into "big" (dim 8) in T s, N records/s
-doc_count       1000
+doc_count             1000
 --- exit 0

@@ -26,15 +26,15 @@ nidus --dir s import x v.npy --dim 4
 --- stdout
 untouched
 --- stderr
-nidus: v.ids: 4 lines of ids for 5 vectors
-nidus: bad.attrs:1: attrs.i: unknown value tag "Nope" (want Null, Str, Int, Bool, List, Float or DateTime)
-nidus: be.npy: dtype '>f4' is not supported: want little-endian float32 ('<f4') or float64 ('<f8')
-nidus: fo.npy: Fortran-order arrays are not supported: save C order
-nidus: v4.npy: vectors have dimension 4, the store has 3
-nidus: junk.npy: not a .npy file (bad magic)
-nidus: short.fvecs: first row claims dimension 1297436307
-nidus: v.npy: first row claims dimension 1297436307
-nidus: cannot open 'missing.npy': No such file or directory
-nidus: --type wants npy, fvecs, raw or ndjson, got 'csv'
-nidus: v.npy: vectors have dimension 3, --dim is 4
+error: v.ids: 4 lines of ids for 5 vectors
+error: bad.attrs:1: attrs.i: unknown value tag "Nope" (want Null, Str, Int, Bool, List, Float or DateTime)
+error: be.npy: dtype '>f4' is not supported: want little-endian float32 ('<f4') or float64 ('<f8')
+error: fo.npy: Fortran-order arrays are not supported: save C order
+error: v4.npy: vectors have dimension 4, the store has 3
+error: junk.npy: not a .npy file (bad magic)
+error: short.fvecs: first row claims dimension 1297436307
+error: v.npy: first row claims dimension 1297436307
+error: cannot open 'missing.npy': No such file or directory
+error: --type wants npy, fvecs, raw or ndjson, got 'csv'
+error: v.npy: vectors have dimension 3, --dim is 4
 --- exit 0

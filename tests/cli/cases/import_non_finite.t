@@ -6,5 +6,5 @@ test -e s || echo "no store created"
 --- stdout
 no store created
 --- stderr
-nidus: v.f32: row 1, value 1 is not finite
+error: v.f32: row 1, value 1 is not finite
 --- exit 0

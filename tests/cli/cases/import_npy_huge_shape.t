@@ -13,5 +13,5 @@ nidus --dir s import x huge.npy
 --- stdout
 untouched
 --- stderr
-nidus: huge.npy: shape (4294967297,): bad dimension
+error: huge.npy: shape (4294967297,): bad dimension
 --- exit 0

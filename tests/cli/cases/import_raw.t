@@ -11,8 +11,8 @@ nidus --dir s stats --format table | grep -E 'dimension|doc_count'
 {
   "imported": 4
 }
-dimension          3
-doc_count          8
+dimension                3
+doc_count                8
 --- stderr
-nidus: v.f32: raw f32 needs --dim N (the file does not say)
+error: v.f32: raw f32 needs --dim N (the file does not say)
 --- exit 0

@@ -2,6 +2,6 @@
 nidus --dir s import x
 nidus --dir s import x v.ndjson --ids v.ids
 --- stderr
-nidus: import: expected COLLECTION FILE (see nidus import --help)
-nidus: import: --ids and --attrs apply to npy, fvecs and raw files
+error: import: expected COLLECTION FILE (see nidus import --help)
+error: import: --ids and --attrs apply to npy, fvecs and raw files
 --- exit 2

@@ -14,12 +14,12 @@ test -e t || echo "no store created"
 --- stdout
 no store created
 --- stderr
-nidus: load: the store in 's' is not empty (2 collections); load into a new directory
-nidus: bad1:4: attrs.n: {"Int": ...} wants an integer
-nidus: bad2:1: not a nidus dump (the header line lacks "format": "nidus-dump")
-nidus: bad3:4: vector has 4 values, the dump's dimension is 3
-nidus: bad4:4: malformed JSON at line 1, column 153: ':' expected near end of file
-nidus: empty: empty input, not a nidus dump
-nidus: --dim 4 does not match the dump's dimension 3
-nidus: cannot open 'missing': No such file or directory
+error: load: the store in 's' is not empty (2 collections); load into a new directory
+error: bad1:4: attrs.n: {"Int": ...} wants an integer
+error: bad2:1: not a nidus dump (the header line lacks "format": "nidus-dump")
+error: bad3:4: vector has 4 values, the dump's dimension is 3
+error: bad4:4: malformed JSON at line 1, column 153: ':' expected near end of file
+error: empty: empty input, not a nidus dump
+error: --dim 4 does not match the dump's dimension 3
+error: cannot open 'missing': No such file or directory
 --- exit 0

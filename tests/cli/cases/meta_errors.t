@@ -12,10 +12,10 @@ nidus --dir s meta
 --- stdout
 untouched
 --- stderr
-nidus: meta: the value of "n" must be a string
-nidus: meta: want a JSON object of strings, e.g. '{"model": "e5"}'
-nidus: meta: malformed JSON at line 1, column 1: string or '}' expected near end of file
-nidus: meta set: expected a collection name and a JSON object (see nidus meta set --help)
-nidus: meta wants 'get' or 'set', not 'put'
-nidus: meta wants 'get' or 'set'
+error: meta: the value of "n" must be a string
+error: meta: want a JSON object of strings, e.g. '{"model": "e5"}'
+error: meta: malformed JSON at line 1, column 1: string or '}' expected near end of file
+error: meta set: expected a collection name and a JSON object (see nidus meta set --help)
+error: meta wants 'get' or 'set', not 'put'
+error: meta wants 'get' or 'set'
 --- exit 0

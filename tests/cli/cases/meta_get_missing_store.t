@@ -4,5 +4,5 @@ test -e s || echo "no store created"
 --- stdout
 no store created
 --- stderr
-nidus: no store in 's'
+error: no store at s yet — pass --dim to create one
 --- exit 0

@@ -5,7 +5,7 @@ nidus --dir s search --like a
 nidus --dir s search --like zz --in docs
 nidus --dir s search --like a --in docs --query-file q.json
 --- stderr
-nidus: search: --like ID and --in COLLECTION go together
-nidus: search --like: no record "zz" in collection "docs"
-nidus: search: give --like or --query-file, not both
+error: search: --like ID and --in COLLECTION go together
+error: search --like: no record "zz" in collection "docs"
+error: search: give --like or --query-file, not both
 --- exit 2

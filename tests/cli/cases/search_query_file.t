@@ -11,8 +11,8 @@ nidus --dir s search --query-file missing.json
 collection  id   score  attrs
 docs        b   1.0000  flag=true lang="de" n=2
 --- stderr
-nidus: search: dimension mismatch (query length 2 does not match store dimension 3)
-nidus: <stdin>: query: a vector must be a JSON array of numbers
-nidus: <stdin>: query: vector[2] is not a number
-nidus: cannot open 'missing.json': No such file or directory
+error: search: dimension mismatch (query length 2 does not match store dimension 3)
+error: <stdin>: query: a vector must be a JSON array of numbers
+error: <stdin>: query: vector[2] is not a number
+error: cannot open 'missing.json': No such file or directory
 --- exit 1

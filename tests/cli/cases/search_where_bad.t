@@ -5,11 +5,11 @@ for w in '[{"Like": ["a", "b"]}]' '{"Eq": ["a", "b"]}' '[{"Eq": ["a"]}]' '[{"In"
     echo '[1, 0, 0]' | nidus --dir s search --where "$w"
 done
 --- stderr
-nidus: --where: predicate 0: unknown predicate "Like" (want Eq, In or Glob)
-nidus: --where: a filter must be a JSON array of predicates
-nidus: --where: predicate 0: {"Eq": ...} wants [key, value]
-nidus: --where: predicate 0: {"In": [key, [values]]} wants an array of values
-nidus: --where: predicate 0: the glob pattern must be a string
-nidus: --where: predicate 0: unknown value "en" (want "Null" or {"Tag": value} with Tag one of Null, Str, Int, Bool, List, Float or DateTime)
-nidus: --where: malformed JSON at line 1, column 5: premature end of input near '"Eq'
+error: invalid filter: unknown predicate "Like" at [0] (want Eq, Ne, In, NotIn, Lt, Le, Gt, Ge, Glob, IGlob, Regex, Contains, NotContains, ContainsAny, Fuzzy, ContainsAllTokens, ContainsAnyToken, ContainsTokenSequence, All, Any or Not)
+error: invalid filter: want a JSON array of predicates, e.g. [{"Eq": ["lang", {"Str": "en"}]}], not an object
+error: invalid filter: Eq at [0]: wants [key, value], got 1 element
+error: invalid filter: In on `a` at [0]: wants [key, [values]]; the values are an object, not an array
+error: invalid filter: Glob on `a` at [0]: the pattern must be a string (it wants [key, pattern])
+error: invalid filter: Eq on `lang` at [0]: unknown value "en" (want "Null" or {"Tag": value} with Tag one of Null, Str, Int, Bool, List, Float or DateTime)
+error: invalid filter: malformed JSON at line 1, column 5: premature end of input near '"Eq'
 --- exit 1

@@ -3,5 +3,5 @@
 mkstore
 nidus --dir s stats extra
 --- stderr
-nidus: stats: expected no arguments (see nidus stats --help)
+error: stats: expected no arguments (see nidus stats --help)
 --- exit 2

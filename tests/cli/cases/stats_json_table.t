@@ -7,6 +7,7 @@ nidus --dir s stats --format table
 {
   "dimension": 3,
   "distance": "Cosine",
+  "ann": null,
   "collections": [
     "code",
     "docs"
@@ -16,15 +17,17 @@ nidus --dir s stats --format table
     "dead_rows": 0,
     "dimension": 3,
     "vector_bytes": 60,
-    "doc_count": 5
+    "doc_count": 5,
+    "filter_index_bytes": 0
   }
 }
-stat           value
-dimension          3
-distance      Cosine
-collections        2
-rows               5
-dead_rows          0
-doc_count          5
-vector_bytes      60
+stat                 value
+dimension                3
+distance            Cosine
+collections              2
+rows                     5
+dead_rows                0
+doc_count                5
+vector_bytes            60
+filter_index_bytes       0
 --- exit 0

@@ -8,13 +8,13 @@ nidus --dir s get docs x
 --- stdout
 []
 --- stderr
-nidus: <stdin>: record 0 (id "x"): attrs.k: {"Int": ...} wants an integer
-nidus: <stdin>: record 0 (id "x"): attrs.k: {"Bool": ...} wants true or false
-nidus: <stdin>: record 0 (id "x"): attrs.k: {"List": ...} wants an array of strings
-nidus: <stdin>: record 0 (id "x"): attrs.k: {"Str": ...} wants a string
-nidus: <stdin>: record 0 (id "x"): attrs.k: {"DateTime": ...} wants integer milliseconds
-nidus: <stdin>: record 0 (id "x"): attrs.k: {"Float": ...} wants a number
-nidus: <stdin>: record 0 (id "x"): attrs.k: unknown value "null" (want "Null" or {"Tag": value} with Tag one of Null, Str, Int, Bool, List, Float or DateTime)
-nidus: <stdin>: record 0 (id "x"): attrs.k: a value must be "Null" or an object with one tag (Null, Str, Int, Bool, List, Float or DateTime)
-nidus: <stdin>: record 0 (id "x"): attrs.k: a value must be "Null" or an object with one tag (Null, Str, Int, Bool, List, Float or DateTime)
+error: <stdin>: record 0 (id "x"): attrs.k: {"Int": ...} wants an integer
+error: <stdin>: record 0 (id "x"): attrs.k: {"Bool": ...} wants true or false
+error: <stdin>: record 0 (id "x"): attrs.k: {"List": ...} wants an array of strings
+error: <stdin>: record 0 (id "x"): attrs.k: {"Str": ...} wants a string
+error: <stdin>: record 0 (id "x"): attrs.k: {"DateTime": ...} wants integer milliseconds
+error: <stdin>: record 0 (id "x"): attrs.k: {"Float": ...} wants a number
+error: <stdin>: record 0 (id "x"): attrs.k: unknown value "null" (want "Null" or {"Tag": value} with Tag one of Null, Str, Int, Bool, List, Float or DateTime)
+error: <stdin>: record 0 (id "x"): attrs.k: a value must be "Null" or an object with one tag (Null, Str, Int, Bool, List, Float or DateTime)
+error: <stdin>: record 0 (id "x"): attrs.k: a value must be "Null" or an object with one tag (Null, Str, Int, Bool, List, Float or DateTime)
 --- exit 0

@@ -18,5 +18,5 @@ untouched
 collection  id   score  attrs
 docs        a   1.0000  lang="en" n=1 tags=[x, y]
 --- stderr
-nidus: cannot open store 's': store is locked by another writer (store is locked: s/lock)
+error: cannot open store 's': store is locked by another writer (store is locked: s/lock)
 --- exit 0

@@ -9,5 +9,5 @@ echo "exit $?"
 exit 1
 untouched
 --- stderr
-nidus: <stdin>: malformed JSON at line 2, column 0: '}' expected near end of file
+error: <stdin>: malformed JSON at line 2, column 0: '}' expected near end of file
 --- exit 0

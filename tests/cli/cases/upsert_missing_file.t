@@ -1,5 +1,5 @@
 # --file that does not exist
 nidus --dir s --dim 3 upsert docs --file nope.json
 --- stderr
-nidus: cannot open 'nope.json': No such file or directory
+error: cannot open 'nope.json': No such file or directory
 --- exit 1

@@ -9,5 +9,5 @@ echo "exit $?"
 exit 1
 untouched
 --- stderr
-nidus: <stdin>: record 0 (id "x"): vector[1] = 1e+39 is not a finite float
+error: <stdin>: record 0 (id "x"): vector[1] = 1e+39 is not a finite float
 --- exit 0

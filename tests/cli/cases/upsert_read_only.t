@@ -3,5 +3,5 @@
 mkstore
 echo '[]' | nidus --dir s --read-only upsert docs
 --- stderr
-nidus: --read-only refuses 'upsert', which modifies the store
+error: --read-only refuses 'upsert', which modifies the store
 --- exit 2

@@ -25,5 +25,5 @@ nidus --dir s stats | grep -E 'rows|doc_count'
 ]
     "rows": 6,
     "dead_rows": 1,
-    "doc_count": 5
+    "doc_count": 5,
 --- exit 0

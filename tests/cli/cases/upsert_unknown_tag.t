@@ -9,5 +9,5 @@ echo "exit $?"
 exit 1
 untouched
 --- stderr
-nidus: <stdin>: record 0 (id "x"): attrs.k: unknown value tag "Text" (want Null, Str, Int, Bool, List, Float or DateTime)
+error: <stdin>: record 0 (id "x"): attrs.k: unknown value tag "Text" (want Null, Str, Int, Bool, List, Float or DateTime)
 --- exit 0

@@ -9,5 +9,5 @@ echo "exit $?"
 exit 1
 untouched
 --- stderr
-nidus: <stdin>: record 1 (id "short"): vector has 2 values, the store's dimension is 3
+error: <stdin>: record 1 (id "short"): vector has 2 values, the store's dimension is 3
 --- exit 0

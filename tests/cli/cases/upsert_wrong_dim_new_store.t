@@ -6,5 +6,5 @@ test -e s || echo "no store created"
 exit 1
 no store created
 --- stderr
-nidus: <stdin>: record 0 (id "x"): vector has 2 values, --dim is 3
+error: <stdin>: record 0 (id "x"): vector has 2 values, --dim is 3
 --- exit 0

@@ -1,5 +1,5 @@
 # --dim must be at least 1
 nidus --dir s create c --dim 0
 --- stderr
-nidus: --dim must be at least 1
+error: --dim must be at least 1
 --- exit 2

@@ -1,5 +1,5 @@
 # --format json|table
 nidus --dir s stats --format xml
 --- stderr
-nidus: --format wants 'json' or 'table', got 'xml'
+error: --format wants 'json' or 'table', got 'xml'
 --- exit 2

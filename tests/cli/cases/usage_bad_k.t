@@ -1,5 +1,5 @@
 # -k must be a count
 nidus --dir s search -k ten </dev/null
 --- stderr
-nidus: -k wants an integer from 0 to 1000000000, got 'ten'
+error: -k wants an integer from 0 to 1000000000, got 'ten'
 --- exit 2

@@ -1,5 +1,5 @@
 # --min-score must be a number
 nidus --dir s search --min-score high
 --- stderr
-nidus: --min-score wants a number, got 'high'
+error: --min-score wants a number, got 'high'
 --- exit 2

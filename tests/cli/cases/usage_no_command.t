@@ -1,5 +1,5 @@
 # no command: usage error, exit 2
 nidus --dir s
 --- stderr
-nidus: no command given (see nidus --help)
+error: no command given (see nidus --help)
 --- exit 2

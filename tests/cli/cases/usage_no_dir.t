@@ -1,5 +1,5 @@
 # no --dir and no NIDUS_DIR
 nidus stats
 --- stderr
-nidus: no store directory: pass --dir D (or set NIDUS_DIR)
+error: no store directory: pass --dir D (or set NIDUS_DIR)
 --- exit 2

@@ -1,5 +1,5 @@
 # an option of another command is refused
 nidus --dir s create c --where '[]'
 --- stderr
-nidus: option '--where' does not apply to 'create' (see nidus create --help)
+error: option '--where' does not apply to 'create' (see nidus create --help)
 --- exit 2

@@ -1,5 +1,5 @@
 # unknown command
 nidus --dir s frobnicate
 --- stderr
-nidus: unknown command 'frobnicate' (see nidus --help)
+error: unknown command 'frobnicate' (see nidus --help)
 --- exit 2

@@ -1,5 +1,5 @@
 # unknown long option
 nidus --dir s search --bogus
 --- stderr
-nidus: unknown option '--bogus'
+error: unknown option '--bogus'
 --- exit 2

@@ -1,5 +1,5 @@
 # unknown short option
 nidus --dir s search -z
 --- stderr
-nidus: unknown option '-z'
+error: unknown option '-z'
 --- exit 2
