@@ -4,7 +4,8 @@
 #                     the Python binding and `nidus serve` (15-20 min on 2 cores, +3 min
 #                     the first time: installs and data), table + CSV
 #   make bench-quick  100k x 384 only, nidus 1 thread vs roofline and hnswlib (< 1 min);
-#                     its last line is `bench-quick: nidus/roofline=R nidus/hnswlib=H`
+#                     its last line is `bench-quick: nidus/roofline=R nidus/hnswlib=H shadow/roofline=S`
+#                     (nidus: the exact scan, shadow off; shadow: the default, SPEC.md §13)
 #
 # Installs what it needs when missing (Debian packages with apt-get, the Node peers
 # with npm into BENCH_CACHE). Data, stores and node_modules live in BENCH_CACHE,

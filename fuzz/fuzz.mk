@@ -12,7 +12,7 @@
 #   make fuzz-quick      the same for 10 seconds per target
 #   make fuzz FUZZ_TARGETS="api open" FUZZ_SECONDS=300   a subset, longer
 
-FUZZ_TARGETS ?= header frame log open manifest filter_glob filter_tree api findex
+FUZZ_TARGETS ?= header frame log open manifest filter_glob filter_tree api findex shadow
 # The CLI's readers (JSON: cli_json; .npy, .fvecs and raw f32 files: cli_import),
 # when cli/ is there.
 ifneq ($(wildcard cli/json.c),)

@@ -392,7 +392,8 @@ NIDUS_API const char *nidus_distance_name(int distance);
 
 /* Open options. Always start from nidus_config_init(); fields may be added at the
  * end in later versions, which struct_size tells apart (a config from a header
- * before `distance` is accepted, with the distance AUTO). */
+ * before `distance` or before `shadow` is accepted, the later fields at their
+ * defaults). */
 typedef struct nidus_config {
     size_t struct_size;        /* set by nidus_config_init */
     uint32_t dimension;        /* vector length; 0 = take it from an existing store */
@@ -407,6 +408,11 @@ typedef struct nidus_config {
                                   existing store's metric, cosine for a new store.
                                   An explicit metric must match an existing store's
                                   (else NIDUS_EDIM) and is written into a new one. */
+    int shadow;                /* 1 (default): keep an in-memory int8 shadow copy of the
+                                  rows that single-query searches screen with a proven
+                                  bound before exact rescoring (same results, fewer
+                                  bytes read; SPEC.md §13); 0: no shadow, every row
+                                  scored exactly. Anything else: NIDUS_EINVAL. */
 } nidus_config;
 
 /* Fill `cfg` with the defaults (distance NIDUS_DISTANCE_AUTO) and the given
@@ -480,7 +486,10 @@ NIDUS_API int nidus_sys_errno(nidus_db *db);
 /* Size of the store. `rows` counts every row in the matrix (live, dead, orphaned);
  * vector_bytes = rows * dimension * 4; index_bytes estimates the in-memory index
  * (ids, attrs, tables) beyond the vectors; filter_index_bytes what the filter
- * indexes (nidus_set_filter_index) hold, not counted in index_bytes. */
+ * indexes (nidus_set_filter_index) hold, not counted in index_bytes; shadow_bytes
+ * what the shadow copy of the rows holds (SPEC.md §13: its codes and per-row
+ * bounds, as allocated; 0 until the first single-query search codes the rows, and
+ * with nidus_config.shadow = 0). */
 typedef struct nidus_footprint {
     uint64_t rows;
     uint64_t dead_rows;
@@ -489,6 +498,7 @@ typedef struct nidus_footprint {
     uint64_t doc_count;
     uint64_t index_bytes;
     uint64_t filter_index_bytes;
+    uint64_t shadow_bytes;
 } nidus_footprint;
 
 /* @return the pinned dimension; 0 for a NULL or closed handle. */
@@ -779,8 +789,12 @@ typedef struct nidus_hits {
  *         exclude_attrs both given, a NULL or non-UTF-8 projection key or scope
  *         name, a NULL array with a count); NIDUS_ENOMEM; NIDUS_EMISUSE (also for opts
  *         not from nidus_search_opts_init).
- * @note Cost: one pass over the rows of the scope. Runs concurrently with other
- *       reads on the same handle. */
+ * @note Cost: one pass over the rows of the scope; with the shadow copy
+ *       (nidus_config.shadow, the default) a pass over its int8 codes, a quarter
+ *       of the bytes, plus the exact scores of the few rows its proven bound
+ *       cannot rule out: the same hits, bit for bit. The first search after an
+ *       open (or a compaction) codes every row, later ones the rows written
+ *       since. Runs concurrently with other reads on the same handle. */
 NIDUS_API int nidus_search(nidus_db *db, const float *query, size_t qlen,
                            const nidus_search_opts *opts, nidus_hits **out);
 

@@ -210,6 +210,7 @@ int nidus__compact_locked(nidus_db *db, nerr *e) {
     }
     nidus__free(db->data.vec);
     db->data.vec = vec;
+    nidus__shadow_reset(&db->shadow); /* rows renumbered: coded again at the next search */
     vec = NULL;
     db->data.rows = db->data.cap_rows = live;
     db->dead_rows = 0;

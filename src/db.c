@@ -88,22 +88,31 @@ void nidus_config_init(nidus_config *cfg, uint32_t dimension) {
     cfg->auto_compact = 0.5;
     cfg->lock_ttl_ms = 60000;
     cfg->distance = NIDUS_DISTANCE_AUTO;
+    cfg->shadow = 1;
 }
 
 /* The size of a nidus_config before `distance` was added: what an application
  * built against that header passes (and expects back). */
 #define CONFIG_SIZE_V1 offsetof(nidus_config, distance)
+/* And before `shadow`. */
+#define CONFIG_SIZE_V2 offsetof(nidus_config, shadow)
 
 bool nidus__config_copy(nidus_config *out, const nidus_config *in) {
     if (in->struct_size == sizeof *in) {
         *out = *in;
         return true;
     }
-    if (in->struct_size != CONFIG_SIZE_V1) return false;
+    size_t old = in->struct_size;
+    if (old != CONFIG_SIZE_V1 && old != CONFIG_SIZE_V2) return false;
     nidus_config_init(out, 0);
-    memcpy(out, in, CONFIG_SIZE_V1);
+    memcpy(out, in, old);
     out->struct_size = sizeof *out;
     return true;
+}
+
+int nidus__check_shadow(int shadow, nerr *e) {
+    if (shadow != 0 && shadow != 1) return nidus__err(e, NIDUS_EINVAL, 0, "shadow must be 0 or 1, not %d", shadow);
+    return NIDUS_OK;
 }
 
 int nidus__check_distance(int distance, nerr *e) {
@@ -146,6 +155,7 @@ nidus_db *nidus__db_alloc(void) {
         nidus__free(db);
         return NULL;
     }
+    nidus__shadow_init(&db->shadow);
     db->magic = NIDUS__DB_MAGIC;
     db->data.fd = db->log.fd = db->lock.fd = -1;
     return db;
@@ -154,6 +164,7 @@ nidus_db *nidus__db_alloc(void) {
 void nidus__db_release(nidus_db *db) {
     nidus__colls_free(&db->colls);
     nidus__data_free(&db->data);
+    nidus__shadow_release(&db->shadow);
     if (db->log.fd >= 0) nidus__io_close(db->log.fd);
     db->log.fd = -1;
     nidus__lock_release(&db->lock);
@@ -199,9 +210,11 @@ int nidus_open_memory_cfg(const nidus_config *cfg, nidus_db **out) {
     db->cfg.auto_compact = NIDUS_AUTO_COMPACT_OFF;
     db->cfg.max_vector_bytes = c.max_vector_bytes;
     db->cfg.distance = nidus__distance_effective(c.distance);
+    db->cfg.shadow = c.shadow;
     db->memory = true;
     db->data.dim = c.dimension;
     int rc = nidus__check_distance(c.distance, &db->err);
+    if (!rc) rc = nidus__check_shadow(c.shadow, &db->err);
     if (!rc && c.dimension == 0) rc = nidus__err(&db->err, NIDUS_EINVAL, 0, "dimension must be at least 1");
     if (rc) db->failed = true;
     return rc;
@@ -220,6 +233,7 @@ int nidus_close(nidus_db *db) {
     db->magic = 0;
     pthread_rwlock_destroy(&db->rw);
     pthread_mutex_destroy(&db->errmu);
+    nidus__shadow_free(&db->shadow);
     paths_free(&db->paths);
     nidus__free(db);
     return NIDUS_OK;

@@ -5,6 +5,7 @@
 #define NIDUS__DB_H
 
 #include "coll.h"
+#include "shadow.h"
 
 #include <pthread.h>
 
@@ -36,6 +37,7 @@ struct nidus_db {
     ncolls colls;
     uint64_t dead_rows;
     uint64_t ignored_upserts; /* replayed Upserts whose row lay past `data` */
+    nshadow shadow;           /* the rows' int8 shadow copy (shadow.c, SPEC.md §13) */
 };
 
 /* ---- db.c ---- */
@@ -57,8 +59,11 @@ nidus_db *nidus__db_alloc(void);
 void nidus__db_release(nidus_db *db);
 int nidus__paths_init(npaths *p, const char *dir); /* NIDUS_OK or NIDUS_ENOMEM; freed by close */
 /* *out = *in when in->struct_size is this header's sizeof (or that of the
- * nidus_config before `distance`: the rest then defaults); false if neither. */
+ * nidus_config before `distance` or before `shadow`: the rest then defaults);
+ * false if none of them. */
 bool nidus__config_copy(nidus_config *out, const nidus_config *in);
+/* NIDUS_OK for nidus_config.shadow 0 or 1, else NIDUS_EINVAL with a message. */
+int nidus__check_shadow(int shadow, nerr *e);
 /* NIDUS_OK for a nidus_distance -1..2, else NIDUS_EINVAL with a message. */
 int nidus__check_distance(int distance, nerr *e);
 /* The metric a new store gets: AUTO means cosine. */

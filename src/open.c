@@ -370,7 +370,8 @@ static int check_args(const char *path, const nidus_config *c, nerr *e) {
     if (c->fsync != NIDUS_FSYNC_PER_BATCH && c->fsync != NIDUS_FSYNC_ON_FLUSH)
         return nidus__err(e, NIDUS_EINVAL, 0, "unknown fsync mode %d", (int)c->fsync);
     if (isnan(c->auto_compact)) return nidus__err(e, NIDUS_EINVAL, 0, "auto_compact ratio is NaN");
-    return nidus__check_distance(c->distance, e);
+    int rc = nidus__check_shadow(c->shadow, e);
+    return rc ? rc : nidus__check_distance(c->distance, e);
 }
 
 /* After a writer's replay: compact when log records point past `data` (the rows

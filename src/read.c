@@ -115,6 +115,7 @@ int nidus_get_footprint_sized(nidus_db *db, nidus_footprint *out, size_t size) {
         .doc_count = docs,
         .index_bytes = index,
         .filter_index_bytes = fx,
+        .shadow_bytes = nidus__shadow_bytes(&db->shadow),
     };
     nidus__leave(db);
     /* An older caller's struct is a prefix of this one: never write past it. */

@@ -153,6 +153,37 @@ static inline size_t rows_ahead(uint32_t dim) {
     return ahead < 2 ? 2 : ahead;
 }
 
+/* The score a row must reach to matter to a single query's top-k: the k-th
+ * best's (once there are k; a NaN worst: anything beats it) or min_score, if
+ * higher. A row whose exact score is below it cannot enter the result. */
+static inline double shadow_floor(const nscan_job *j, const ntopk *t) {
+    float w = -INFINITY;
+    if (t->n == t->k && !isnan(t->heap[0].score)) w = t->heap[0].score;
+    if (j->gate && j->min > w) w = j->min;
+    return w;
+}
+
+/* One block of a single query through the shadow (SPEC.md §13): the integer dot
+ * of every row's codes, its proven upper bound on the exact score, and the exact
+ * kernel for the rows whose bound reaches the floor. A row held back has an exact
+ * score below the floor, which only rises: it could not be in the result, not
+ * even by a tie. The offers come in the same order as without the shadow. */
+static void shadow_block(nscan_job *j, ntopk *t, const uint64_t *rn, size_t cnt, const ndoc *const *docs,
+                         const ncoll *coll, const nscan *o, size_t i0, const ncoll *const *colls) {
+    const nshadow_q *sq = j->shq;
+    int32_t D[BLOCK];
+    size_t ahead = PF_BYTES / sq->sh->stride;
+    j->idot(sq->codes, sq->sh->codes, rn, cnt, sq->sh->stride, D, ahead < 2 ? 2 : ahead);
+    double w = shadow_floor(j, t);
+    for (size_t b = 0; b < cnt; b++) {
+        if (nidus__shadow_ub(sq, rn[b], D[b]) < w) continue;
+        float v = j->k.score(j->q, j->mat + rn[b] * j->dim, j->dim);
+        const ndoc *d = docs ? docs[b] : &coll->docs[o->idx ? o->idx[i0 + b] : i0 + b];
+        offer(j, t, v, rn[b], d, colls ? colls[b] : coll);
+        w = shadow_floor(j, t);
+    }
+}
+
 /* One query with a filter: the filter reads each doc, so the survivors are
  * gathered block by block and then scored. */
 static void scan_filtered(nscan_job *j, cursor c) {
@@ -161,6 +192,10 @@ static void scan_filtered(nscan_job *j, cursor c) {
     float sc[BLOCK];
     block buf, *cur = &buf;
     for (fill_block(j, &c, cur); cur->n; fill_block(j, &c, cur)) {
+        if (j->shq) {
+            shadow_block(j, t, cur->rowno, cur->n, cur->docs, NULL, NULL, 0, cur->colls);
+            continue;
+        }
         j->k.scan1(j->q, j->mat, cur->rowno, cur->n, j->dim, sc, ahead);
         for (size_t b = 0; b < cur->n; b++) offer(j, t, sc[b], cur->rowno[b], cur->docs[b], cur->colls[b]);
     }
@@ -182,6 +217,11 @@ static void scan_unfiltered(nscan_job *j, cursor c) {
         const uint64_t *rn = o->idx ? o->row + i : tmp;
         if (!o->idx)
             for (size_t x = 0; x < cnt; x++) tmp[x] = coll->docs[i + x].row;
+        if (j->shq) {
+            shadow_block(j, t, rn, cnt, NULL, coll, o, i, NULL);
+            c.pos += cnt;
+            continue;
+        }
         j->k.scan1(j->q, j->mat, rn, cnt, j->dim, sc, ahead);
         for (size_t b = 0; b < cnt; b++) offer(j, t, sc[b], rn[b], &coll->docs[o->idx ? o->idx[i + b] : i + b], coll);
         c.pos += cnt;

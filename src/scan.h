@@ -3,6 +3,7 @@
 #define NIDUS__SCAN_H
 
 #include "db.h"
+#include "shadow.h"
 
 /* Rows scored together: 256 rows of 384 floats stay in L2 while every query of
  * a batch passes over them. search.c sizes a batch's per-thread scratch in it. */
@@ -40,6 +41,10 @@ typedef struct nscan_job {
     float *panels;      /* NIDUS__SCAN_BLOCK * cols words */
     float *norms;       /* NIDUS__SCAN_BLOCK */
     uint32_t *masks;    /* NIDUS__SCAN_BLOCK / scr->width * scr->qmax */
+    /* A single query screened by the shadow copy (NULL: every row scored
+     * exactly): the coded query, its bounds, the integer dot kernel. */
+    const nshadow_q *shq;
+    nidus__idot_fn idot;
 } nscan_job;
 
 /* Run one job into its top-ks; a pthread start routine (arg: the job). */

@@ -77,6 +77,10 @@ typedef struct search {
     float *qpack, *cq, *ca, *zero, *scratch;
     uint32_t *masks;
     size_t cols, slot, mask_n;
+    /* A single query's shadow screen (SPEC.md §13): its coded query (has_shq). */
+    int8_t *qcodes;
+    nshadow_q shq;
+    bool has_shq;
 } search;
 
 static void search_free(search *s) {
@@ -94,6 +98,7 @@ static void search_free(search *s) {
     nidus__free(s->zero);
     nidus__free(s->scratch);
     nidus__free(s->masks);
+    nidus__free(s->qcodes);
     nidus__filter_free(s->f);
     nidus__findex_release(s->narrowed);
 }
@@ -262,6 +267,24 @@ static int prepare_screen(search *s, nerr *e) {
     return NIDUS_OK;
 }
 
+/* A single query screens through the shadow copy when the config keeps one:
+ * bring it up to date with `data` (rows appended since the last search are
+ * coded here, unless they are far more than this search scans), then code the
+ * query. Never fails: without memory, or for a
+ * query or dimension the bound cannot serve, the search scores every row
+ * exactly, with the same result. */
+static void prepare_shadow(search *s) {
+    if (s->nq != 1 || !s->k || !s->db->cfg.shadow) return;
+    nshadow *sh = &s->db->shadow;
+    /* Coding costs about what an exact scan of those rows does: a small scan (a
+     * narrow filter index, one small collection of a large store) is not worth
+     * coding the whole store for; a later large one codes it. */
+    if (nidus__shadow_pending(sh, &s->db->data) > 4 * (uint64_t)s->total + 4096) return;
+    if (!nidus__shadow_sync(sh, &s->db->data, s->distance)) return;
+    if (!(s->qcodes = nidus__malloc(sh->stride))) return;
+    s->has_shq = nidus__shadow_query(sh, s->q, s->qcodes, &s->shq);
+}
+
 /* Split the scope into one contiguous range per thread, scan each, and merge
  * every thread's top-k into the first's (tops[0 .. nq)). */
 static void scan_threads(search *s) {
@@ -295,6 +318,8 @@ static void scan_threads(search *s) {
             .panels = scratch,
             .norms = scratch ? scratch + (size_t)BLOCK * s->cols : NULL,
             .masks = s->scr ? s->masks + (size_t)t * s->mask_n : NULL,
+            .shq = s->has_shq ? &s->shq : NULL,
+            .idot = s->has_shq ? nidus__idot_get() : NULL,
         };
     }
     for (unsigned t = 1; t < nt; t++, started++)
@@ -354,6 +379,7 @@ static int search_many(nidus_db *db, const float *queries, size_t nq, size_t qle
     if (!rc) rc = copy_queries(&s, queries, e);
     if (!rc) rc = plan_topk(&s, e);
     if (!rc) rc = prepare_screen(&s, e);
+    if (!rc) prepare_shadow(&s);
     if (!rc && s.k) scan_threads(&s);
     if (!rc) rc = build_results(&s, results, e);
     search_free(&s);

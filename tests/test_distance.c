@@ -824,7 +824,7 @@ TEST(distance_old_config_size) {
     CHECK_RC(nidus_open(dir, &u.c, &db), NIDUS_EDIM);
     nidus_close(db);
     /* Any other size is misuse. */
-    u.c.struct_size = old + 4;
+    u.c.struct_size = old + 1;
     db = (nidus_db *)&u;
     CHECK_RC(nidus_open(dir, &u.c, &db), NIDUS_EMISUSE);
     CHECK(db == NULL);
