@@ -78,7 +78,7 @@ static inline nidus_footprint th_fp(nidus_db *db) {
 static inline bool th_fp_same(const nidus_footprint *a, const nidus_footprint *b) {
     return a->rows == b->rows && a->dead_rows == b->dead_rows && a->dimension == b->dimension &&
            a->vector_bytes == b->vector_bytes && a->doc_count == b->doc_count && a->index_bytes == b->index_bytes &&
-           a->filter_index_bytes == b->filter_index_bytes;
+           a->filter_index_bytes == b->filter_index_bytes && a->shadow_bytes == b->shadow_bytes;
 }
 
 /* Upsert n records "r0".."r{n-1}" into collection "c", row r holding vector
