@@ -686,3 +686,30 @@ void cj_stream_item(cj_stream *s, json_t *item) {
 void cj_stream_close(cj_stream *s) {
     fputs(s->n ? "\n]\n" : "[]\n", s->f);
 }
+
+static json_t *sums_out(const nidus_sum *sums, size_t n) {
+    json_t *o = json_object();
+    for (size_t i = 0; i < n; i++) json_object_set_new(o, sums[i].field, cj_value_out(&sums[i].value));
+    return o;
+}
+
+json_t *cj_aggregation_out(const nidus_aggregation *ag, bool compact) {
+    json_t *out = json_object();
+    json_object_set_new(out, "count", json_integer((json_int_t)ag->count));
+    json_object_set_new(out, "sums", sums_out(ag->sums, ag->n_sums));
+    if (ag->n_groups || !compact) {
+        json_t *groups = json_array();
+        for (size_t i = 0; i < ag->n_groups; i++) {
+            const nidus_group *g = &ag->groups[i];
+            json_t *j = json_object();
+            /* null: the records without the attribute; "Null": those holding Null. */
+            json_object_set_new(j, "value", g->present ? cj_value_out(&g->value) : json_null());
+            json_object_set_new(j, "count", json_integer((json_int_t)g->count));
+            json_object_set_new(j, "sums", sums_out(g->sums, g->n_sums));
+            json_array_append_new(groups, j);
+        }
+        json_object_set_new(out, "groups", groups);
+    }
+    if (ag->groups_truncated || !compact) json_object_set_new(out, "groups_truncated", json_boolean(ag->groups_truncated));
+    return out;
+}

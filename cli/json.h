@@ -55,6 +55,11 @@ const nidus_filter *parse_where(const cli_opts *o, json_t **keep, arena *a);
 json_t *cj_f32(float f); /* null for a non-finite value (JSON has none) */
 json_t *cj_f64(double d);
 json_t *cj_value_out(const nidus_value *v);
+/* nidus 0.80's Aggregation: {"count", "sums": {field: value}, "groups": [{"value"
+ * (null: the records without the attribute), "count", "sums"}], "groups_truncated"}.
+ * compact: the HTTP API's AggregationDto, which leaves out an empty "groups" and a
+ * false "groups_truncated"; otherwise the CLI's, with both always present. */
+json_t *cj_aggregation_out(const nidus_aggregation *ag, bool compact);
 json_t *cj_attrs_out(const nidus_attr *attrs, size_t n);
 json_t *cj_vector_out(const float *v, size_t n);
 json_t *cj_str(const char *s); /* fails the command on invalid UTF-8 */

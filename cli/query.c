@@ -43,12 +43,6 @@ int cmd_list(cli_opts *o) {
 }
 
 /* {field: typed total} in the library's order (sorted by field, as nidus's map). */
-static json_t *sums_out(const nidus_sum *sums, size_t n) {
-    json_t *o = json_object();
-    for (size_t i = 0; i < n; i++) json_object_set_new(o, sums[i].field, cj_value_out(&sums[i].value));
-    return o;
-}
-
 int cmd_aggregate(cli_opts *o) {
     arena a = {0};
     json_t *keep;
@@ -65,21 +59,9 @@ int cmd_aggregate(cli_opts *o) {
     nidus_aggregation *ag;
     int rc = nidus_aggregate(db, &ao, &ag);
     if (rc) cli_fail_db(db, rc, "aggregate");
-    /* nidus 0.80's Aggregation, field for field: groups is [] without --group-by. */
-    json_t *out = json_object(), *groups = json_array();
-    json_object_set_new(out, "count", json_integer((json_int_t)ag->count));
-    json_object_set_new(out, "sums", sums_out(ag->sums, ag->n_sums));
-    for (size_t i = 0; i < ag->n_groups; i++) {
-        const nidus_group *g = &ag->groups[i];
-        json_t *j = json_object();
-        /* null: the records without the attribute; "Null": those holding Null. */
-        json_object_set_new(j, "value", g->present ? cj_value_out(&g->value) : json_null());
-        json_object_set_new(j, "count", json_integer((json_int_t)g->count));
-        json_object_set_new(j, "sums", sums_out(g->sums, g->n_sums));
-        json_array_append_new(groups, j);
-    }
-    json_object_set_new(out, "groups", groups);
-    json_object_set_new(out, "groups_truncated", json_boolean(ag->groups_truncated));
+    /* nidus 0.80's CLI prints the Aggregation field for field: groups is [] without
+     * --group-by. */
+    json_t *out = cj_aggregation_out(ag, false);
     cj_print(stdout, out, true);
     nidus_free(ag);
     json_decref(keep);

@@ -367,12 +367,6 @@ static json_t *hits_out(const nidus_hits *h) {
     return arr;
 }
 
-static json_t *sums_out(const nidus_sum *sums, size_t n) {
-    json_t *o = json_object();
-    for (size_t i = 0; i < n; i++) json_object_set_new(o, sums[i].field, cj_value_out(&sums[i].value));
-    return o;
-}
-
 static json_t *names_out(const nidus_names *n) {
     json_t *arr = json_array();
     for (size_t i = 0; i < n->count; i++) json_array_append_new(arr, str_or_null(n->names[i]));
@@ -1077,22 +1071,7 @@ static void h_aggregate(req *r) {
     if (rc) return db_error(r->out, r->db, rc);
     /* nidus's AggregationDto: groups only when there are some, groups_truncated
      * only when true. */
-    json_t *o = json_object();
-    json_object_set_new(o, "count", json_integer((json_int_t)ag->count));
-    json_object_set_new(o, "sums", sums_out(ag->sums, ag->n_sums));
-    if (ag->n_groups) {
-        json_t *groups = json_array();
-        for (size_t i = 0; i < ag->n_groups; i++) {
-            const nidus_group *g = &ag->groups[i];
-            json_t *j = json_object();
-            json_object_set_new(j, "value", g->present ? cj_value_out(&g->value) : json_null());
-            json_object_set_new(j, "count", json_integer((json_int_t)g->count));
-            json_object_set_new(j, "sums", sums_out(g->sums, g->n_sums));
-            json_array_append_new(groups, j);
-        }
-        json_object_set_new(o, "groups", groups);
-    }
-    if (ag->groups_truncated) json_object_set_new(o, "groups_truncated", json_true());
+    json_t *o = cj_aggregation_out(ag, true);
     nidus_free(ag);
     reply_json(r->out, 200, o);
 }
