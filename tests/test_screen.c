@@ -301,13 +301,7 @@ TEST(screen_batches_equal_single_queries_on_foreign_rows) {
     nidus_db *db = th_open(dir, dim);
     float *v = malloc(n * dim * sizeof *v);
     for (size_t i = 0; i < n * dim; i++) v[i] = frand();
-    nidus_record *recs = malloc(n * sizeof *recs);
-    char (*ids)[16] = malloc(n * sizeof *ids);
-    for (size_t r = 0; r < n; r++) {
-        snprintf(ids[r], sizeof ids[r], "r%zu", r);
-        recs[r] = (nidus_record){ids[r], v + r * dim, dim, NULL, 0};
-    }
-    CHECK_OK_DB(db, nidus_upsert(db, "c", recs, n));
+    th_fill(db, v, n, dim, false);
     nidus_close(db);
     char path[600];
     snprintf(path, sizeof path, "%s/data", dir);
@@ -334,7 +328,7 @@ TEST(screen_batches_equal_single_queries_on_foreign_rows) {
         batch_vs_single(db, qs, 5 + round * 3, dim, &o);
     }
     nidus_close(db);
-    free(v), free(recs), free(ids), free(qs);
+    free(v), free(qs);
 }
 
 /* Every length 1..1100 (each tail of the packing and of the bf16 pairs): rows

@@ -549,13 +549,7 @@ TEST(shadow_search_equals_exact_on_foreign_rows) {
         nidus_db *db = th_open_cfg(dir, &c);
         float *v = malloc((size_t)n * dim * sizeof *v);
         for (size_t i = 0; i < (size_t)n * dim; i++) v[i] = frand();
-        nidus_record *recs = malloc(n * sizeof *recs);
-        char (*ids)[16] = malloc(n * sizeof *ids);
-        for (size_t r = 0; r < n; r++) {
-            snprintf(ids[r], sizeof ids[r], "r%zu", r);
-            recs[r] = (nidus_record){ids[r], v + r * dim, dim, NULL, 0};
-        }
-        CHECK_OK_DB(db, nidus_upsert(db, "c", recs, n));
+        th_fill(db, v, n, dim, false);
         nidus_close(db);
         char path[600];
         snprintf(path, sizeof path, "%s/data", dir);
@@ -593,7 +587,7 @@ TEST(shadow_search_equals_exact_on_foreign_rows) {
         CHECK(th_fp(on).shadow_bytes > 0);
         nidus_close(on);
         nidus_close(off);
-        free(v), free(recs), free(ids);
+        free(v);
     }
 }
 

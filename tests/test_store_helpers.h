@@ -82,18 +82,20 @@ static inline bool th_fp_same(const nidus_footprint *a, const nidus_footprint *b
 }
 
 /* Upsert n records "r0".."r{n-1}" into collection "c", row r holding vector
- * v + r*dim and the attribute m = r % 3 (so row r is record r in a fresh store). */
-static inline void th_fill_mod3(nidus_db *db, const float *v, size_t n, size_t dim) {
+ * v + r*dim (so row r is record r in a fresh store) and, with `with_m`, the
+ * attribute m = r % 3. */
+static inline void th_fill(nidus_db *db, const float *v, size_t n, size_t dim, bool with_m) {
     nidus_record *recs = malloc(n * sizeof *recs);
     nidus_attr *at = malloc(n * sizeof *at);
     char(*ids)[24] = malloc(n * sizeof *ids);
     for (size_t r = 0; r < n; r++) {
         snprintf(ids[r], sizeof ids[r], "r%zu", r);
         at[r] = (nidus_attr){"m", nidus_int((int64_t)(r % 3))};
-        recs[r] = (nidus_record){ids[r], v + r * dim, dim, &at[r], 1};
+        recs[r] = (nidus_record){ids[r], v + r * dim, dim, with_m ? &at[r] : NULL, with_m ? 1 : 0};
     }
     CHECK_OK_DB(db, nidus_upsert(db, "c", recs, n));
     free(recs), free(at), free(ids);
 }
+static inline void th_fill_mod3(nidus_db *db, const float *v, size_t n, size_t dim) { th_fill(db, v, n, dim, true); }
 
 #endif

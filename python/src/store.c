@@ -489,13 +489,8 @@ static int name_arg(nb_arena *a, PyObject *o, const char **out) {
     return (*out = nb_str(a, o, "the collection name", 0, NULL)) ? 0 : -1;
 }
 
-static PyObject *Store_collections(Store *self, PyObject *unused) {
-    (void)unused;
-    char msg[MSG];
-    nidus_names *names = NULL;
-    int rc;
-    CALL(self, rc, msg, nidus_collections(self->db, &names));
-    if (rc) return nb_raise(rc, msg);
+/* A library name list as a Python list of str; frees `names` (NULL on failure). */
+static PyObject *names_list(nidus_names *names) {
     PyObject *l = PyList_New((Py_ssize_t)names->count);
     for (size_t i = 0; l && i < names->count; i++) {
         PyObject *s = PyUnicode_FromString(names->names[i]);
@@ -504,6 +499,16 @@ static PyObject *Store_collections(Store *self, PyObject *unused) {
     }
     nidus_free(names);
     return l;
+}
+
+static PyObject *Store_collections(Store *self, PyObject *unused) {
+    (void)unused;
+    char msg[MSG];
+    nidus_names *names = NULL;
+    int rc;
+    CALL(self, rc, msg, nidus_collections(self->db, &names));
+    if (rc) return nb_raise(rc, msg);
+    return names_list(names);
 }
 
 static PyObject *name_call(Store *self, PyObject *name, int which) {
@@ -629,21 +634,9 @@ static PyObject *Store_get_filter_index(Store *self, PyObject *args, PyObject *k
     PyObject *ret = NULL;
     if (name_arg(&a, name, &c) < 0) goto done;
     CALL(self, rc, msg, nidus_get_filter_index(self->db, c, &got));
-    if (rc) {
-        nb_raise(rc, msg);
-        goto done;
-    }
-    if (!(ret = PyList_New((Py_ssize_t)got->count))) goto done;
-    for (size_t i = 0; i < got->count; i++) {
-        PyObject *s = PyUnicode_FromString(got->names[i]);
-        if (!s) {
-            Py_CLEAR(ret);
-            goto done;
-        }
-        PyList_SET_ITEM(ret, (Py_ssize_t)i, s);
-    }
+    if (rc) nb_raise(rc, msg);
+    else ret = names_list(got);
 done:
-    nidus_free(got);
     nb_arena_free(&a);
     return ret;
 }
