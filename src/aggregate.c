@@ -273,14 +273,11 @@ static int accumulate(agg *a, ncoll *const *scope, size_t nscope, const nfilter 
     size_t gblen = gb ? strlen(gb) : 0;
     for (size_t s = 0; s < nscope; s++) {
         ncoll *c = scope[s];
-        nscan order = nidus__scan_order(c);
-        /* Doc order would change Float rounding and which values get groups. */
+        /* Row order, with or without the filter index's candidates: doc order would
+         * change Float rounding and which values get groups. */
+        void *mem;
+        nscan order = nidus__findex_walk(c, f, &mem);
         if (c->n && !order.idx) return nidus__err(e, NIDUS_ENOMEM, 0, "out of memory ordering `%s`", c->name.ptr);
-        /* The filter index's candidates come in row order too, so the visiting
-         * order (and every Float rounding) is the same with or without it. */
-        nscan cand;
-        void *mem = NULL;
-        if (c->fx && f && c->n && nidus__findex_narrow_coll(c, &order, f, &cand, &mem)) order = cand;
         for (size_t j = 0; j < order.n; j++) {
             const ndoc *d = &c->docs[order.idx[j]];
             if (!nidus__filter_match(f, &d->attrs)) continue;

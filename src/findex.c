@@ -978,6 +978,12 @@ bool nidus__findex_narrow_coll(ncoll *c, const nscan *order, const nfilter *f, n
     return true;
 }
 
+nscan nidus__findex_walk(ncoll *c, const nfilter *f, void **mem) {
+    *mem = NULL;
+    nscan order = nidus__scan_order(c), cand;
+    return nidus__findex_narrow_coll(c, &order, f, &cand, mem) ? cand : order;
+}
+
 void nidus__findex_narrow(const nfilter *f, ncoll *const *scope, nscan *orders, size_t n, size_t *total, void **mem) {
     if (!f) return;
     size_t t = 0;

@@ -51,6 +51,10 @@ uint64_t nidus__findex_bytes(nfindex *fx);
  * walking, allocated into *mem (freed by nidus__findex_release); false: scan every
  * doc. Never fails (out of memory means scanning every doc). */
 bool nidus__findex_narrow_coll(ncoll *c, const nscan *order, const nfilter *f, nscan *out, void **mem);
+/* What a filtered read of c walks, in row order: the index's candidates for f when
+ * narrowing pays, else c's whole scan order (.idx NULL: it could not be built;
+ * walk the docs in doc order). *mem is for nidus__findex_release. Never fails. */
+nscan nidus__findex_walk(ncoll *c, const nfilter *f, void **mem);
 /* The same over a search's scope: orders[i] replaced where narrowing pays, *total
  * recomputed. */
 void nidus__findex_narrow(const nfilter *f, ncoll *const *scope, nscan *orders, size_t n, size_t *total, void **mem);

@@ -116,22 +116,15 @@ static int list(nidus_db *db, const nidus_list_opts *opts, nidus_docs **out, ner
         rc = nidus__err(e, NIDUS_ENOMEM, 0, "out of memory listing %zu records", total);
     for (size_t i = 0; !rc && i < nscope; i++) {
         ncoll *c = scope[i];
-        nscan order, cand;
-        void *mem = NULL;
-        /* The filter index's candidates (a superset of the matches) when it has
-         * few enough; the filter still decides each. */
-        if (c->fx && f && (order = nidus__scan_order(c), order.idx) && nidus__findex_narrow_coll(c, &order, f, &cand, &mem)) {
-            for (size_t j = 0; j < cand.n; j++) {
-                const ndoc *d = &c->docs[cand.idx[j]];
-                if (nidus__filter_match(f, &d->attrs)) v[n++] = (lentry){{d, c}, d->row, 0, NULL};
-            }
-            nidus__findex_release(mem);
-            continue;
-        }
-        for (size_t j = 0; j < c->n; j++) {
-            const ndoc *d = &c->docs[j];
+        void *mem;
+        /* The filter index's candidates (a superset of the matches) when it has few
+         * enough; the filter still decides each. */
+        nscan w = nidus__findex_walk(c, f, &mem);
+        for (size_t j = 0; j < w.n; j++) {
+            const ndoc *d = &c->docs[w.idx ? w.idx[j] : j];
             if (nidus__filter_match(f, &d->attrs)) v[n++] = (lentry){{d, c}, d->row, 0, NULL};
         }
+        nidus__findex_release(mem);
     }
     if (!rc) {
         qsort(v, n, sizeof *v, by_row);

@@ -447,19 +447,16 @@ static int delete_matching(nidus_db *db, const char *collection, const nidus_pre
         rc = nidus__err(&e, NIDUS_ENOMEM, 0, "out of memory");
         goto out;
     }
-    nscan order, cand;
-    void *mem = NULL;
-    if (c->fx && f && (order = nidus__scan_order(c), nidus__findex_narrow_coll(c, &order, f, &cand, &mem))) {
-        /* The candidates only, then in doc order: the same Deletes, in the same
-         * order, as the loop over every doc below. */
-        for (size_t i = 0; i < cand.n; i++)
-            if (nidus__filter_match(f, &c->docs[cand.idx[i]].attrs)) idx[n++] = cand.idx[i];
-        nidus__findex_release(mem);
-        qsort(idx, n, sizeof *idx, size_cmp);
-    } else {
-        for (size_t i = 0; i < c->n; i++)
-            if (nidus__filter_match(f, &c->docs[i].attrs)) idx[n++] = i;
+    /* The filter index's candidates (or every doc), then in doc order: the same
+     * Deletes, in the same order, with or without the index. */
+    void *mem;
+    nscan w = nidus__findex_walk(c, f, &mem);
+    for (size_t i = 0; i < w.n; i++) {
+        size_t d = w.idx ? w.idx[i] : i;
+        if (nidus__filter_match(f, &c->docs[d].attrs)) idx[n++] = d;
     }
+    nidus__findex_release(mem);
+    qsort(idx, n, sizeof *idx, size_cmp);
     rc = delete_docs(db, c, idx, n, deleted, &e);
 out:
     nidus__free(idx);
