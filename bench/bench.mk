@@ -32,6 +32,7 @@ $(BENCH_BIN)/nidus_bench: bench/nidus_bench.c $(BUILD)/libnidus.a
 	echo "$$syms" | grep -qx nidus_kernel_name || defs="$$defs -DNIDUS_BENCH_NO_KERNEL_NAME"; \
 	echo "$$syms" | grep -qx nidus_set_filter_index && defs="$$defs -DNIDUS_BENCH_HAVE_FINDEX"; \
 	grep -q filter_index_bytes include/nidus.h && defs="$$defs -DNIDUS_BENCH_HAVE_FINDEX_BYTES"; \
+	grep -q map_rows include/nidus.h && defs="$$defs -DNIDUS_BENCH_HAVE_MAP_ROWS"; \
 	echo "CC $< $$defs"; \
 	$(CC) -std=c11 -O2 -Wall -Wextra -D_DEFAULT_SOURCE $$defs -Iinclude $(DEPFLAGS) -MF $@.d $< \
 	    $(BUILD)/libnidus.a -pthread -lm -o $@

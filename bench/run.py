@@ -733,6 +733,9 @@ def main():
             line += "; open %.1f ms (median %.1f) vs cat data %.1f ms (median %.1f): %.2fx" % (
                 rec["open_best_s"] * 1e3, rec["open_median_s"] * 1e3, rec["cat_best_s"] * 1e3,
                 rec["cat_median_s"] * 1e3, rec["open_best_s"] / rec["cat_best_s"])
+            if rec.get("open_copy_best_s"):
+                line += " (rows mapped; copied to the heap: %.1f ms, %.2fx)" % (
+                    rec["open_copy_best_s"] * 1e3, rec["open_copy_best_s"] / rec["cat_best_s"])
         report.append(line)
     paired = info.get("paired", {})
     if paired:

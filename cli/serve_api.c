@@ -1205,7 +1205,10 @@ static void h_metrics(req *r) {
                  {"nidus_store_dimension", "Vector dimension", fp.dimension},
                  {"nidus_store_vector_bytes", "Bytes of vectors (rows x dimension x 4)", fp.vector_bytes},
                  {"nidus_store_index_bytes", "Estimated bytes of the in-memory index", fp.index_bytes},
-                 {"nidus_store_filter_index_bytes", "Bytes held by the filter indexes", fp.filter_index_bytes}};
+                 {"nidus_store_filter_index_bytes", "Bytes held by the filter indexes", fp.filter_index_bytes},
+                 {"nidus_store_shadow_bytes", "Bytes held by the int8 shadow copy of the rows", fp.shadow_bytes},
+                 {"nidus_store_mapped_bytes", "Bytes of vectors read through the shared mapping of data",
+                  fp.mapped_bytes}};
         for (size_t i = 0; i < sizeof g / sizeof g[0]; i++)
             fprintf(f, "# HELP %s %s\n# TYPE %s gauge\n%s %llu\n", g[i].name, g[i].help, g[i].name, g[i].name,
                     (unsigned long long)g[i].v);

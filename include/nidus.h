@@ -392,7 +392,7 @@ NIDUS_API const char *nidus_distance_name(int distance);
 
 /* Open options. Always start from nidus_config_init(); fields may be added at the
  * end in later versions, which struct_size tells apart (a config from a header
- * before `distance` or before `shadow` is accepted, the later fields at their
+ * before `distance`, `shadow` or `map_rows` is accepted, the later fields at their
  * defaults). */
 typedef struct nidus_config {
     size_t struct_size;        /* set by nidus_config_init */
@@ -413,11 +413,30 @@ typedef struct nidus_config {
                                   bound before exact rescoring (same results, fewer
                                   bytes read; SPEC.md §13); 0: no shadow, every row
                                   scored exactly. Anything else: NIDUS_EINVAL. */
+    int map_rows;              /* 1 (default): read the rows of `data` through a
+                                  read-only shared mapping instead of copying them
+                                  to the heap: open costs the log replay only,
+                                  processes share one copy in the page cache, and a
+                                  store larger than RAM still opens (SPEC.md §14).
+                                  If the mapping fails, the rows are copied. A read
+                                  error of the disk or a truncation of `data` by
+                                  another program then raises SIGBUS instead of
+                                  NIDUS_EIO: 0 copies the rows, as before. Anything
+                                  else: NIDUS_EINVAL. */
 } nidus_config;
 
-/* Fill `cfg` with the defaults (distance NIDUS_DISTANCE_AUTO) and the given
- * dimension. Never fails. */
+/* Fill `cfg` (Caller-provided, `size` bytes: sizeof of the caller's nidus_config)
+ * with the defaults (distance NIDUS_DISTANCE_AUTO, shadow and map_rows 1) and the
+ * given dimension; struct_size becomes the smaller of size and this header's
+ * sizeof, and nothing past it is written. Call it through the nidus_config_init
+ * macro. Never fails (a size below the first header's struct writes nothing). */
+NIDUS_API void nidus_config_init_sized(nidus_config *cfg, size_t size, uint32_t dimension);
+
+/* The entry point of the headers before `map_rows`, kept for binaries built
+ * against them: writes their layout (up to `shadow`). Code compiled against this
+ * header calls nidus_config_init_sized through the macro. */
 NIDUS_API void nidus_config_init(nidus_config *cfg, uint32_t dimension);
+#define nidus_config_init(cfg, dimension) nidus_config_init_sized((cfg), sizeof(nidus_config), (dimension))
 
 /* Open the store in directory `path` (Borrowed), creating the directory and an empty
  * store if absent (read-write only). Replays the log, recovers a torn tail (in
@@ -489,7 +508,11 @@ NIDUS_API int nidus_sys_errno(nidus_db *db);
  * indexes (nidus_set_filter_index) hold, not counted in index_bytes; shadow_bytes
  * what the shadow copy of the rows holds (SPEC.md §13: its codes and per-row
  * bounds, as allocated; 0 until the first single-query search codes the rows, and
- * with nidus_config.shadow = 0). */
+ * with nidus_config.shadow = 0); mapped_bytes how much of vector_bytes is read
+ * through the shared read-only mapping of `data` (nidus_config.map_rows: page
+ * cache, shared between processes and evictable, not this process's heap; 0 when
+ * the rows are copied to the heap). The heap the store holds is about
+ * vector_bytes - mapped_bytes + index_bytes + filter_index_bytes + shadow_bytes. */
 typedef struct nidus_footprint {
     uint64_t rows;
     uint64_t dead_rows;
@@ -499,16 +522,27 @@ typedef struct nidus_footprint {
     uint64_t index_bytes;
     uint64_t filter_index_bytes;
     uint64_t shadow_bytes;
+    uint64_t mapped_bytes;
 } nidus_footprint;
 
 /* @return the pinned dimension; 0 for a NULL or closed handle. */
 NIDUS_API uint32_t nidus_dimension(nidus_db *db);
 
-/* Copy the effective configuration into *out (Borrowed; all of this header's
- * nidus_config is written, nothing in it is read): the dimension and the
- * distance are the store's (never NIDUS_DISTANCE_AUTO).
+/* Copy the effective configuration into *out (Borrowed, `size` bytes: the
+ * caller's sizeof(nidus_config); nothing in it is read, nothing past size is
+ * written, and struct_size says how much was): the dimension and the distance are
+ * the store's (never NIDUS_DISTANCE_AUTO); map_rows is 1 only when the rows are
+ * mapped now (0 when asked for but the mapping failed, and in memory). Call it
+ * through the nidus_get_config macro.
+ * @return NIDUS_OK; NIDUS_EMISUSE (bad handle, out NULL, size below the first
+ *         header's struct). */
+NIDUS_API int nidus_get_config_sized(nidus_db *db, nidus_config *out, size_t size);
+
+/* The entry point of the headers before `map_rows`, kept for binaries built
+ * against them: writes their layout (up to `shadow`).
  * @return NIDUS_OK; NIDUS_EMISUSE. */
 NIDUS_API int nidus_get_config(nidus_db *db, nidus_config *out);
+#define nidus_get_config(db, out) nidus_get_config_sized((db), (out), sizeof(nidus_config))
 
 /* Fill *out (Borrowed) with the store's footprint. nidus_footprint grows at the end
  * between versions, so the call takes the size of the caller's struct: the

@@ -208,17 +208,14 @@ int nidus__compact_locked(nidus_db *db, nerr *e) {
         nerr ignored; /* derived data: if it cannot be built now, the first search that needs it builds it */
         if (c->fx) (void)nidus__findex_build(c->fx, c, &ignored);
     }
-    nidus__free(db->data.vec);
-    db->data.vec = vec;
+    /* The new file's rows: mapped when the handle maps them (vec is then freed). */
+    nidus__data_replace(&db->data, db->memory ? -1 : dfd, vec, live);
     nidus__shadow_reset(&db->shadow); /* rows renumbered: coded again at the next search */
     vec = NULL;
-    db->data.rows = db->data.cap_rows = live;
     db->dead_rows = 0;
     db->log.size = frames.len;
     if (!db->memory) {
-        nidus__io_close(db->data.fd);
         nidus__io_close(db->log.fd);
-        db->data.fd = dfd;
         db->log.fd = lfd;
         dfd = lfd = -1;
     }

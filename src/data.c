@@ -1,8 +1,9 @@
-/* data.c — the vector matrix: the `data` file's header, its rows, their copy in RAM,
- * and the threads that read them at open. Rows are appended in one write per batch
- * and cut back on failure, so the file never keeps a partial row of ours. */
+/* data.c — the vector matrix: the `data` file's header, its rows (mapped read-only,
+ * or copied to the heap by threads at open), and appends. Rows are appended in one
+ * write per batch; once a writer has opened it the file only grows (SPEC.md §14). */
 #include "nidus_internal.h"
 #include "le.h"
+#include "test_hooks.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -63,11 +64,59 @@ static void le_floats(float *v, size_t n) {
 
 static size_t row_bytes(const ndata *d) { return (size_t)d->dim * sizeof(float); }
 
+/* ---------------------------------------------------------- mapped rows ---- */
+
+/* Rows are mapped only where the file's bytes are the floats as they are used. */
+#define MAP_OK (!NIDUS__LE_SWAP)
+
+/* The mapping's length for cap rows: the header plus the rows, whole pages. */
+static bool map_len_for(const ndata *d, uint64_t cap, size_t *len) {
+    uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE), rb = (uint64_t)d->dim * 4;
+    if (cap > (UINT64_MAX - NIDUS__HEADER_LEN - page) / rb) return false;
+    uint64_t n = (NIDUS__HEADER_LEN + cap * rb + page - 1) / page * page;
+    if (n > SIZE_MAX) return false;
+    *len = (size_t)n;
+    return true;
+}
+
+/* Map rows [0, cap) of d->fd (the file may be shorter: pages past its end are
+ * never read) in place of the current mapping. */
+static int map_rows(ndata *d, uint64_t cap) {
+    size_t len;
+    void *p;
+    if (!map_len_for(d, cap, &len)) return -ENOMEM;
+    int r = nidus__io_mmap(d->fd, len, &p);
+    if (r < 0) return r;
+    nidus__io_munmap(d->map, d->map_len);
+    d->map = p;
+    d->map_len = len;
+    d->vec = (float *)(void *)((uint8_t *)p + NIDUS__HEADER_LEN);
+    d->cap_rows = (len - NIDUS__HEADER_LEN) / ((size_t)d->dim * 4);
+    return 0;
+}
+
+/* The room a writer maps for rows to come: as many again, and at least 256 MiB
+ * (address space only: nothing is read or reserved in memory). */
+static _Atomic uint64_t room_bytes = (uint64_t)256 << 20;
+void nidus__data_set_map_room(uint64_t bytes) { room_bytes = bytes ? bytes : (uint64_t)256 << 20; }
+static uint64_t map_room(const ndata *d, uint64_t need) {
+    uint64_t ahead = room_bytes / ((uint64_t)d->dim * 4);
+    if (ahead < need) ahead = need;
+    return need > UINT64_MAX - ahead ? need : need + ahead;
+}
+
 int nidus__data_reserve(ndata *d, uint64_t extra, nerr *e) {
     if (extra > UINT64_MAX - d->rows)
         return nidus__err(e, NIDUS_ENOMEM, 0, "out of memory reserving %llu rows", (unsigned long long)extra);
     uint64_t need = d->rows + extra;
     if (need <= d->cap_rows) return NIDUS_OK;
+    if (d->map) {
+        int r = map_rows(d, map_room(d, need));
+        if (r < 0 && (r = map_rows(d, need)) < 0)
+            return nidus__err_sys(e, -r, "failed to map room for %llu rows of the data file",
+                                  (unsigned long long)need);
+        return NIDUS_OK;
+    }
     uint64_t cap = d->cap_rows ? d->cap_rows : 16;
     while (cap < need) cap = cap > UINT64_MAX / 2 ? need : cap * 2;
     if (d->dim == 0 || cap > SIZE_MAX / row_bytes(d)) cap = need;
@@ -88,19 +137,22 @@ int nidus__data_append(ndata *d, const float *rows, uint64_t n, nerr *e) {
         if (rc) return rc;
     }
     size_t bytes = (size_t)n * row_bytes(d);
-    float *dst = d->vec + (size_t)d->rows * d->dim;
-    memcpy(dst, rows, bytes);
-    if (d->fd >= 0) {
-        uint64_t off = NIDUS__HEADER_LEN + d->rows * row_bytes(d);
-        le_floats(dst, (size_t)n * d->dim);
-        int r = nidus__io_pwrite_full(d->fd, dst, bytes, off);
-        le_floats(dst, (size_t)n * d->dim);
-        if (r < 0) {
-            (void)nidus__io_ftruncate(d->fd, off); /* best effort: no partial row left */
-            return nidus__err_sys(e, -r, "failed to append row %llu to data file",
-                                  (unsigned long long)d->rows);
+    uint64_t off = NIDUS__HEADER_LEN + d->rows * row_bytes(d);
+    int r = 0;
+    if (d->map) {
+        r = nidus__io_pwrite_full(d->fd, rows, bytes, off); /* the mapping sees it: one page cache */
+    } else {
+        float *dst = d->vec + (size_t)d->rows * d->dim;
+        memcpy(dst, rows, bytes);
+        if (d->fd >= 0) {
+            le_floats(dst, (size_t)n * d->dim);
+            r = nidus__io_pwrite_full(d->fd, dst, bytes, off);
+            le_floats(dst, (size_t)n * d->dim);
         }
     }
+    /* No cut on failure: the bytes past `rows` belong to no record, and the next
+     * append writes over them. */
+    if (r < 0) return nidus__err_sys(e, -r, "failed to append row %llu to data file", (unsigned long long)d->rows);
     d->rows += n;
     return NIDUS_OK;
 }
@@ -123,12 +175,32 @@ int nidus__data_sync(ndata *d, nerr *e) {
     return r < 0 ? nidus__err_sys(e, -r, "failed to fsync data file") : NIDUS_OK;
 }
 
+/* Release the rows (the mapping or the heap block), keep the fd. */
+static void rows_release(ndata *d) {
+    if (d->map) nidus__io_munmap(d->map, d->map_len);
+    else nidus__free(d->vec);
+    d->map = NULL;
+    d->map_len = 0;
+    d->vec = NULL;
+}
+
 void nidus__data_free(ndata *d) {
     if (d->fd >= 0) nidus__io_close(d->fd);
-    nidus__free(d->vec);
-    d->vec = NULL;
+    rows_release(d);
     d->fd = -1;
     d->rows = d->cap_rows = 0;
+}
+
+void nidus__data_replace(ndata *d, int fd, float *vec, uint64_t rows) {
+    if (d->fd >= 0) nidus__io_close(d->fd);
+    rows_release(d);
+    d->fd = fd;
+    d->rows = d->cap_rows = rows;
+    if (MAP_OK && d->want_map && fd >= 0 && map_rows(d, d->grows ? map_room(d, rows) : rows) == 0) {
+        nidus__free(vec);
+        return;
+    }
+    d->vec = vec;
 }
 
 int nidus__data_load_header(ndata *d, int fd, uint64_t size, uint32_t *dim, int *distance, uint64_t cap,
@@ -169,6 +241,16 @@ int nidus__data_load_header(ndata *d, int fd, uint64_t size, uint32_t *dim, int 
                           "data file holds %llu bytes of vectors, exceeding max_vector_bytes (%llu bytes)",
                           (unsigned long long)payload, (unsigned long long)cap);
     d->dim = file_dim;
+    d->rows = d->cap_rows = rows;
+    /* Mapped rows (SPEC.md §14); if the map fails (address space, a file system
+     * without mmap), the rows are read into the heap as without it. */
+    if (MAP_OK && d->want_map) {
+        int save = d->fd;
+        d->fd = fd;
+        int mr = map_rows(d, d->grows ? map_room(d, rows) : rows);
+        d->fd = save;
+        if (mr == 0) return NIDUS_OK;
+    }
     if (rows) {
         if (rows * file_dim > SIZE_MAX / sizeof(float))
             return nidus__err(e, NIDUS_ENOMEM, 0, "out of memory loading %llu rows", (unsigned long long)rows);
@@ -180,12 +262,11 @@ int nidus__data_load_header(ndata *d, int fd, uint64_t size, uint32_t *dim, int 
         nidus__hint_huge(v, bytes);
         d->vec = v;
     }
-    d->rows = d->cap_rows = rows;
     return NIDUS_OK;
 }
 
 int nidus__data_read_range(ndata *d, int fd, uint64_t first, uint64_t count, const char *path, nerr *e) {
-    if (count == 0) return NIDUS_OK;
+    if (count == 0 || d->map) return NIDUS_OK; /* mapped: nothing to read */
     size_t n = (size_t)count * d->dim;
     float *dst = d->vec + (size_t)first * d->dim;
     /* Straight into the final buffer: no staging copy. */
@@ -258,6 +339,8 @@ static void *rows_thread(void *arg) {
 void nidus__rows_start(nrow_reader *r, ndata *d, int fd, const char *path) {
     const uint64_t worth = 8u << 20, block_bytes = 16u << 20; /* below `worth`, threads cost more than they save */
     uint64_t row_bytes = (uint64_t)d->dim * 4, bytes = d->rows * row_bytes;
+    r->d = NULL;
+    if (d->map) return; /* mapped: nothing to read */
     r->d = d;
     r->fd = fd;
     r->path = path;

@@ -79,23 +79,32 @@ int nidus__enter_write(nidus_db *db) {
 
 /* --------------------------------------------------------- configuration ---- */
 
-void nidus_config_init(nidus_config *cfg, uint32_t dimension) {
-    if (!cfg) return;
-    memset(cfg, 0, sizeof *cfg);
-    cfg->struct_size = sizeof *cfg;
-    cfg->dimension = dimension;
-    cfg->fsync = NIDUS_FSYNC_PER_BATCH;
-    cfg->auto_compact = 0.5;
-    cfg->lock_ttl_ms = 60000;
-    cfg->distance = NIDUS_DISTANCE_AUTO;
-    cfg->shadow = 1;
-}
-
 /* The size of a nidus_config before `distance` was added: what an application
  * built against that header passes (and expects back). */
 #define CONFIG_SIZE_V1 offsetof(nidus_config, distance)
-/* And before `shadow`. */
+/* And before `shadow` (never a sizeof, but accepted as before). */
 #define CONFIG_SIZE_V2 offsetof(nidus_config, shadow)
+/* And before `map_rows`: the sizeof of the headers with `shadow`. */
+#define CONFIG_SIZE_V3 offsetof(nidus_config, map_rows)
+
+void nidus_config_init_sized(nidus_config *cfg, size_t size, uint32_t dimension) {
+    if (!cfg || size < CONFIG_SIZE_V1) return;
+    nidus_config c;
+    memset(&c, 0, sizeof c);
+    c.struct_size = size < sizeof c ? size : sizeof c;
+    c.dimension = dimension;
+    c.fsync = NIDUS_FSYNC_PER_BATCH;
+    c.auto_compact = 0.5;
+    c.lock_ttl_ms = 60000;
+    c.distance = NIDUS_DISTANCE_AUTO;
+    c.shadow = 1;
+    c.map_rows = 1;
+    memcpy(cfg, &c, c.struct_size);
+}
+
+void(nidus_config_init)(nidus_config *cfg, uint32_t dimension) {
+    nidus_config_init_sized(cfg, CONFIG_SIZE_V3, dimension);
+}
 
 bool nidus__config_copy(nidus_config *out, const nidus_config *in) {
     if (in->struct_size == sizeof *in) {
@@ -103,7 +112,7 @@ bool nidus__config_copy(nidus_config *out, const nidus_config *in) {
         return true;
     }
     size_t old = in->struct_size;
-    if (old != CONFIG_SIZE_V1 && old != CONFIG_SIZE_V2) return false;
+    if (old != CONFIG_SIZE_V1 && old != CONFIG_SIZE_V2 && old != CONFIG_SIZE_V3) return false;
     nidus_config_init(out, 0);
     memcpy(out, in, old);
     out->struct_size = sizeof *out;
@@ -112,6 +121,12 @@ bool nidus__config_copy(nidus_config *out, const nidus_config *in) {
 
 int nidus__check_shadow(int shadow, nerr *e) {
     if (shadow != 0 && shadow != 1) return nidus__err(e, NIDUS_EINVAL, 0, "shadow must be 0 or 1, not %d", shadow);
+    return NIDUS_OK;
+}
+
+int nidus__check_map_rows(int map_rows, nerr *e) {
+    if (map_rows != 0 && map_rows != 1)
+        return nidus__err(e, NIDUS_EINVAL, 0, "map_rows must be 0 or 1, not %d", map_rows);
     return NIDUS_OK;
 }
 
@@ -135,11 +150,16 @@ uint32_t nidus_dimension(nidus_db *db) {
     return db && db->magic == NIDUS__DB_MAGIC && !db->failed ? db->cfg.dimension : 0;
 }
 
-int nidus_get_config(nidus_db *db, nidus_config *out) {
-    if (!db || db->magic != NIDUS__DB_MAGIC || db->failed || !out) return NIDUS_EMISUSE;
-    *out = db->cfg;
+int nidus_get_config_sized(nidus_db *db, nidus_config *out, size_t size) {
+    if (!db || db->magic != NIDUS__DB_MAGIC || db->failed || !out || size < CONFIG_SIZE_V1) return NIDUS_EMISUSE;
+    nidus_config c = db->cfg;
+    c.map_rows = db->data.map != NULL;
+    c.struct_size = size < sizeof c ? size : sizeof c;
+    memcpy(out, &c, c.struct_size);
     return NIDUS_OK;
 }
+
+int(nidus_get_config)(nidus_db *db, nidus_config *out) { return nidus_get_config_sized(db, out, CONFIG_SIZE_V3); }
 
 /* ------------------------------------------------------------ the handle ---- */
 

@@ -64,6 +64,8 @@ int nidus__paths_init(npaths *p, const char *dir); /* NIDUS_OK or NIDUS_ENOMEM; 
 bool nidus__config_copy(nidus_config *out, const nidus_config *in);
 /* NIDUS_OK for nidus_config.shadow 0 or 1, else NIDUS_EINVAL with a message. */
 int nidus__check_shadow(int shadow, nerr *e);
+/* NIDUS_OK for nidus_config.map_rows 0 or 1, else NIDUS_EINVAL with a message. */
+int nidus__check_map_rows(int map_rows, nerr *e);
 /* NIDUS_OK for a nidus_distance -1..2, else NIDUS_EINVAL with a message. */
 int nidus__check_distance(int distance, nerr *e);
 /* The metric a new store gets: AUTO means cosine. */

@@ -33,6 +33,13 @@ void nidus__fault_disarm(void) { atomic_fetch_and(&nidus__seam_word, NIDUS__SEAM
 long nidus__fault_calls(void) { return atomic_load(&seen); }
 bool nidus__fault_fired(void) { return atomic_load(&fired); }
 
+static void (*on_fire)(void *);
+static void *on_fire_ctx;
+void nidus__fault_on_fire(void (*fn)(void *ctx), void *ctx) {
+    on_fire = fn;
+    on_fire_ctx = ctx;
+}
+
 bool nidus__fault_hit(int kind, int *err) {
     int k = atomic_load_explicit(&nidus__seam_word, memory_order_relaxed) & FAULT_BITS;
     if (!(k & kind)) return false;
@@ -42,6 +49,7 @@ bool nidus__fault_hit(int kind, int *err) {
     atomic_store(&fired, true);
     atomic_fetch_and(&nidus__seam_word, NIDUS__SEAM_RECORD); /* one fault per arming */
     *err = (kind == NIDUS__FAULT_WRITE && (k & NIDUS__FAULT_SHORT)) ? -1 : atomic_load(&fail_errno);
+    if (on_fire) on_fire(on_fire_ctx);
     return true;
 }
 

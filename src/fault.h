@@ -24,9 +24,10 @@ enum {
     NIDUS__FAULT_UNLINK = 1 << 7,
     NIDUS__FAULT_SHORT = 1 << 8, /* modifier for WRITE */
     NIDUS__FAULT_CRASH = 1 << 9, /* modifier: _exit(86) instead of failing (a crash) */
+    NIDUS__FAULT_MAP = 1 << 10,  /* mmap of `data` (the open falls back to reading) */
     NIDUS__FAULT_IO = NIDUS__FAULT_WRITE | NIDUS__FAULT_FSYNC | NIDUS__FAULT_TRUNCATE |
                      NIDUS__FAULT_RENAME | NIDUS__FAULT_OPEN | NIDUS__FAULT_READ |
-                     NIDUS__FAULT_UNLINK
+                     NIDUS__FAULT_UNLINK | NIDUS__FAULT_MAP
 };
 void nidus__fault_arm(int kinds, long n, int err);
 void nidus__fault_disarm(void);
@@ -34,6 +35,10 @@ void nidus__fault_disarm(void);
 long nidus__fault_calls(void);
 /* Whether an armed fault fired since arming. */
 bool nidus__fault_fired(void);
+/* Call fn(ctx) when an armed fault fires, before the failing call returns (NULL:
+ * none): lets a test act at the moment of the failure, e.g. open a reader between
+ * a log write and its rollback. */
+void nidus__fault_on_fire(void (*fn)(void *ctx), void *ctx);
 
 /* Test seam: while a recorder is set (nidus__io_record), io.c reports every file
  * operation that took effect, after it did, as (op, fd, path, path2, buf, len, off,

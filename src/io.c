@@ -9,6 +9,7 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <dirent.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -111,6 +112,19 @@ int nidus__io_ftruncate(int fd, uint64_t len) {
     if (r < 0) return -errno;
     if (RECORDING(seam)) nidus__io_rec_note(NIDUS__REC_TRUNCATE, fd, NULL, NULL, NULL, len, 0, 0);
     return 0;
+}
+
+int nidus__io_mmap(int fd, size_t len, void **out) {
+    int err;
+    if (FAULT(SEAM(), NIDUS__FAULT_MAP, &err)) return -(err > 0 ? err : ENOMEM);
+    void *p = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, 0);
+    if (p == MAP_FAILED) return -errno;
+    *out = p;
+    return 0;
+}
+
+void nidus__io_munmap(void *p, size_t len) {
+    if (p) (void)munmap(p, len);
 }
 
 int nidus__io_fsize(int fd, uint64_t *size) {

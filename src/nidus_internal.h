@@ -127,6 +127,10 @@ int nidus__io_pread_full(int fd, void *buf, size_t n, uint64_t off); /* -EIO at 
 int nidus__io_pwrite_full(int fd, const void *buf, size_t n, uint64_t off);
 int nidus__io_fsync(int fd);
 int nidus__io_ftruncate(int fd, uint64_t len);
+/* A read-only shared mapping of fd's first len bytes (*out), or -errno (fault kind
+ * NIDUS__FAULT_MAP). munmap never fails on a mapping of ours. */
+int nidus__io_mmap(int fd, size_t len, void **out);
+void nidus__io_munmap(void *p, size_t len);
 int nidus__io_fsize(int fd, uint64_t *size);
 int nidus__io_rename(const char *from, const char *to);
 int nidus__io_unlink(const char *path);
@@ -373,13 +377,20 @@ int nidus__log_sync(nlog *l, nerr *e);
 
 /* ----------------------------------------------------------------- data ---- */
 
-/* The vector matrix: all rows in RAM, mirrored by the `data` file (fd -1 in
- * memory). */
+/* The vector matrix, mirrored by the `data` file (fd -1 in memory). Its rows are
+ * either copied to the heap or, when `map` is set, read through a read-only shared
+ * mapping of the file (SPEC.md §14): vec is then map + the header, and cap_rows the
+ * rows the mapping spans, which may run past the file's end (never touched: only
+ * rows [0, rows) are read, and they are in the file). */
 typedef struct ndata {
     int fd;
     uint32_t dim;
     float *vec;
     uint64_t rows, cap_rows;
+    bool want_map;  /* set before the header is read: try to map the rows */
+    bool grows;     /* a writer's: map room ahead for appends */
+    uint8_t *map;   /* the mapping (from offset 0), or NULL: rows on the heap */
+    size_t map_len;
 } ndata;
 
 /* The header of a store of `distance` (a nidus_distance 0..2: byte 12, as nidus
@@ -393,11 +404,17 @@ int nidus__header_decode(const uint8_t in[NIDUS__HEADER_LEN], uint32_t *dim, ner
 /* Byte 12, the distance: NIDUS_OK with *distance 0..2, or NIDUS_EVERSION (above 2:
  * a nidus newer than 0.80). Bytes 13..63 stay unchecked, as in nidus. */
 int nidus__header_distance(const uint8_t in[NIDUS__HEADER_LEN], int *distance, nerr *e);
-/* Make room for `extra` more rows in RAM. */
+/* Make room for `extra` more rows: a larger heap block, or a larger mapping (a
+ * writer's, under the write lock: no reader of the handle holds vec). */
 int nidus__data_reserve(ndata *d, uint64_t extra, nerr *e);
-/* Append n rows (already normalized) to file and RAM in one write; on failure
- * the file is cut back and RAM is unchanged. Room must be reserved. */
+/* Append n rows (already normalized) to file and RAM in one write. On failure the
+ * row count is unchanged and the file is never cut (a reader may have mapped what
+ * reached it, SPEC.md §14): the next append writes over those bytes, and a tail
+ * shorter than a row is cut by the next writer open. Room must be reserved. */
 int nidus__data_append(ndata *d, const float *rows, uint64_t n, nerr *e);
+/* Keep rows [0, rows) and cut the file after them. A writer's open calls it with
+ * rows = d->rows to cut a crash's partial row, which no reader counts; cutting
+ * whole rows is only for a file no other process can have mapped (SPEC.md §14). */
 int nidus__data_truncate(ndata *d, uint64_t rows, nerr *e);
 int nidus__data_sync(ndata *d, nerr *e);
 void nidus__data_free(ndata *d);
@@ -417,6 +434,10 @@ int nidus__data_read_range(ndata *d, int fd, uint64_t first, uint64_t count, con
 /* Write a whole data file (header with `distance` + rows) at path and fsync it;
  * removed on failure. */
 int nidus__data_write_file(const char *path, uint32_t dim, int distance, const float *rows, uint64_t n, nerr *e);
+/* After a compaction: the rows are now `vec` (rows rows, heap, taken over) of the
+ * file open as fd (-1 in memory). The old rows and fd are released; when the rows
+ * are wanted mapped and fd maps, vec is freed and the rows read through the map. */
+void nidus__data_replace(ndata *d, int fd, float *vec, uint64_t rows);
 
 /* Reading the rows of an open `data` (nidus__data_load_header done) on threads
  * while the caller replays the log: the rows are cut into 16 MiB blocks that reader

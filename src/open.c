@@ -95,6 +95,8 @@ static int open_writer_files(nidus_db *db, nerr *e) {
         goto out;
     }
     db->data.fd = fd;
+    db->data.want_map = db->cfg.map_rows == 1;
+    db->data.grows = true; /* a writer maps room for its appends */
     uint64_t size;
     int r = nidus__io_fsize(fd, &size);
     if (r < 0) {
@@ -143,12 +145,10 @@ static int open_writer_files(nidus_db *db, nerr *e) {
     if ((rc = replay(db, fd, size, &rp, e))) goto out;
     /* Only a log that replayed (no later version's op, no corruption) lets the
      * writer cut anything: a partial row of `data`, then a torn log tail. */
-    if (dsize > good) {
-        r = nidus__io_ftruncate(db->data.fd, good);
-        if (r < 0) {
-            rc = nidus__err_sys(e, -r, "failed to truncate partial tail from data file");
-            goto out;
-        }
+    nerr te;
+    if (dsize > good && nidus__data_truncate(&db->data, db->data.rows, &te)) {
+        rc = nidus__err_sys(e, te.sys, "failed to truncate partial tail from data file");
+        goto out;
     }
     if (rp.torn || rp.good_end < size) {
         r = nidus__io_ftruncate(fd, rp.good_end);
@@ -275,6 +275,7 @@ static read_try read_snapshot(nidus_db *db, nerr *e, int *rc) {
     } else {
         uint32_t dim = db->cfg.dimension;
         int distance = db->cfg.distance;
+        db->data.want_map = db->cfg.map_rows == 1;
         if ((*rc = nidus__data_load_header(&db->data, s.dfd, size, &dim, &distance, db->cfg.max_vector_bytes, s.dp,
                                            e)))
             goto out;
@@ -371,6 +372,7 @@ static int check_args(const char *path, const nidus_config *c, nerr *e) {
         return nidus__err(e, NIDUS_EINVAL, 0, "unknown fsync mode %d", (int)c->fsync);
     if (isnan(c->auto_compact)) return nidus__err(e, NIDUS_EINVAL, 0, "auto_compact ratio is NaN");
     int rc = nidus__check_shadow(c->shadow, e);
+    if (!rc) rc = nidus__check_map_rows(c->map_rows, e);
     return rc ? rc : nidus__check_distance(c->distance, e);
 }
 

@@ -116,6 +116,7 @@ int nidus_get_footprint_sized(nidus_db *db, nidus_footprint *out, size_t size) {
         .index_bytes = index,
         .filter_index_bytes = fx,
         .shadow_bytes = nidus__shadow_bytes(&db->shadow),
+        .mapped_bytes = db->data.map ? db->data.rows * (uint64_t)db->cfg.dimension * 4 : 0,
     };
     nidus__leave(db);
     /* An older caller's struct is a prefix of this one: never write past it. */

@@ -18,6 +18,13 @@ size_t nidus__crc32_impls(const char **names, uint32_t (**fns)(const void *, siz
 /* The slicing-by-8 tables (8 x 256 words), for the recurrence check. */
 const uint32_t *nidus__crc32_table(void);
 
+/* ----------------------------------------------------------------- data ---- */
+
+/* The address space a writer maps ahead for appends (data.c; default 256 MiB):
+ * tests set it small to make every few appends move the mapping. 0 restores the
+ * default. */
+void nidus__data_set_map_room(uint64_t bytes);
+
 /* -------------------------------------------------------------- kernels ---- */
 
 /* Every exact kernel this build and CPU can run, in table order (portable first),

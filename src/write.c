@@ -31,30 +31,34 @@ static int txn_end(nidus_db *db, int rc, const nerr *e) {
 /* The write step, for every writer: the rows first (if any) in one write and
  * fsynced whatever the fsync mode (a logged row must already be durable: the
  * reader rule), then the log frames in one write, fsynced under
- * NIDUS_FSYNC_PER_BATCH. On failure both files are cut back to where they were and
- * the error returned; if a cut itself fails, the file may hold a record that
- * memory does not, so the handle is marked broken (writes get NIDUS_EBROKEN until
- * a reopen reconciles them). On NIDUS_OK the caller commits to memory. */
+ * NIDUS_FSYNC_PER_BATCH. On failure the log is cut back to where it was and the
+ * error returned; if that cut fails, the file may hold a record that memory does
+ * not, so the handle is marked broken (writes get NIDUS_EBROKEN until a reopen
+ * reconciles them). `data` is never cut (SPEC.md §14): a reader in another process
+ * may have read the frames before the cut and mapped their rows, so rows that
+ * reached the file stay, as orphan rows no record names (dead, dropped by the next
+ * compaction); rows whose write failed were never named and are written over. On
+ * NIDUS_OK the caller commits to memory. */
 static int txn_write(nidus_db *db, const float *rows, uint64_t nrows, const nbuf *frames, nerr *e) {
-    const uint64_t data_mark = db->data.rows, log_mark = db->log.size;
+    const uint64_t log_mark = db->log.size;
     nerr ignored;
     int rc;
     if (nrows) {
-        if ((rc = nidus__data_append(&db->data, rows, nrows, e))) return rc; /* it cut its own rows back */
-        if ((rc = nidus__data_sync(&db->data, e))) goto cut_data;
+        if ((rc = nidus__data_append(&db->data, rows, nrows, e))) return rc; /* the row count stands */
+        if ((rc = nidus__data_sync(&db->data, e))) goto orphans;
     }
     if ((rc = nidus__log_append(&db->log, frames, e))) {
         uint64_t size; /* the append cut back, best effort: did it? */
         if (db->log.fd >= 0 && (nidus__io_fsize(db->log.fd, &size) < 0 || size != log_mark)) db->broken = true;
-        goto cut_data;
+        goto orphans;
     }
     if (db->cfg.fsync == NIDUS_FSYNC_PER_BATCH && (rc = nidus__log_sync(&db->log, e))) {
         if (nidus__log_truncate(&db->log, log_mark, &ignored)) db->broken = true;
-        goto cut_data;
+        goto orphans;
     }
     return NIDUS_OK;
-cut_data:
-    if (nrows && nidus__data_truncate(&db->data, data_mark, &ignored)) db->broken = true;
+orphans:
+    db->dead_rows += nrows;
     return rc;
 }
 

@@ -66,6 +66,10 @@ class Footprint(tuple[int, int, int, int, int, int]):
     def filter_index_bytes(self) -> int: ...
     @property
     def index_bytes(self) -> int: ...
+    @property
+    def shadow_bytes(self) -> int: ...
+    @property
+    def mapped_bytes(self) -> int: ...
 
 @final
 class Stats(tuple[int, str, None, list[str], Footprint]):
@@ -126,6 +130,9 @@ class Store:
         distance: Optional[str] = None,
         auto_compact: Optional[Union[float, bool]] = None,
         max_vector_bytes: Optional[int] = None,
+        *,
+        shadow: bool = True,
+        map_rows: bool = True,
     ) -> None: ...
     @classmethod
     def memory(cls, dim: int, distance: Optional[str] = None, max_vector_bytes: Optional[int] = None) -> Store: ...

@@ -34,6 +34,8 @@ static PyStructSequence_Field footprint_fields[] = {
     {"doc_count", "live records"},
     {"filter_index_bytes", "bytes held by the declared filter indexes (0: none)"},
     {"index_bytes", "estimated memory of the in-memory index beyond the vectors"},
+    {"shadow_bytes", "memory of the int8 shadow copy of the rows (0 until the first search, or shadow=False)"},
+    {"mapped_bytes", "how much of vector_bytes is read through the shared mapping of the data file (page cache)"},
     {NULL, NULL}};
 static PyStructSequence_Desc footprint_desc = {"nidus.Footprint", "Size of the store.", footprint_fields, 6};
 

@@ -192,13 +192,13 @@ static int opened(Store *self, int rc, nidus_db *db, int memory) {
 }
 
 static int Store_init(Store *self, PyObject *args, PyObject *kw) {
-    static char *kwlist[] = {"path", "dim", "read_only", "fsync", "distance", "auto_compact", "max_vector_bytes",
-                             NULL};
+    static char *kwlist[] = {"path",         "dim",    "read_only", "fsync", "distance",
+                             "auto_compact", "max_vector_bytes", "shadow", "map_rows", NULL};
     PyObject *path, *dim = Py_None, *fsync = Py_None, *distance = Py_None, *auto_compact = Py_None,
                     *max_bytes = Py_None;
-    int read_only = 0;
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "O|OpOOOO:Store", kwlist, &path, &dim, &read_only, &fsync,
-                                     &distance, &auto_compact, &max_bytes))
+    int read_only = 0, shadow = 1, map_rows = 1;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "O|OpOOOO$pp:Store", kwlist, &path, &dim, &read_only, &fsync,
+                                     &distance, &auto_compact, &max_bytes, &shadow, &map_rows))
         return -1;
     if (self->db) {
         PyErr_SetString(PyExc_RuntimeError, "this Store is already open");
@@ -208,6 +208,8 @@ static int Store_init(Store *self, PyObject *args, PyObject *kw) {
     nidus_config_init(&cfg, 0);
     if (parse_dim(dim, &cfg.dimension) < 0 || parse_distance(distance, &cfg.distance) < 0) return -1;
     cfg.read_only = read_only;
+    cfg.shadow = shadow;
+    cfg.map_rows = map_rows;
     if (fsync == Py_None || fsync == Py_True) cfg.fsync = NIDUS_FSYNC_PER_BATCH;
     else if (fsync == Py_False) cfg.fsync = NIDUS_FSYNC_ON_FLUSH;
     else if (PyUnicode_Check(fsync) && PyUnicode_CompareWithASCIIString(fsync, "per_batch") == 0)
@@ -1004,12 +1006,14 @@ static PyObject *Store_stats(Store *self, PyObject *unused) {
     PyStructSequence_SET_ITEM(f, 4, PyLong_FromUnsignedLongLong(fp.doc_count));
     PyStructSequence_SET_ITEM(f, 5, PyLong_FromUnsignedLongLong(fp.filter_index_bytes));
     PyStructSequence_SET_ITEM(f, 6, PyLong_FromUnsignedLongLong(fp.index_bytes));
+    PyStructSequence_SET_ITEM(f, 7, PyLong_FromUnsignedLongLong(fp.shadow_bytes));
+    PyStructSequence_SET_ITEM(f, 8, PyLong_FromUnsignedLongLong(fp.mapped_bytes));
     PyStructSequence_SET_ITEM(s, 0, PyLong_FromUnsignedLong(fp.dimension));
     PyStructSequence_SET_ITEM(s, 1, PyUnicode_FromString(nidus_distance_name(self->distance)));
     PyStructSequence_SET_ITEM(s, 2, Py_NewRef(Py_None));
     PyStructSequence_SET_ITEM(s, 3, colls);
     PyStructSequence_SET_ITEM(s, 4, f);
-    for (int i = 0; i < 7; i++)
+    for (int i = 0; i < 9; i++)
         if (!PyStructSequence_GET_ITEM(f, i)) {
             Py_DECREF(s);
             return NULL;
@@ -1532,7 +1536,7 @@ PyTypeObject nb_StoreType = {
     .tp_repr = (reprfunc)Store_repr,
     .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE,
     .tp_doc = "Store(path, dim=None, read_only=False, fsync=None, distance=None, auto_compact=None, "
-              "max_vector_bytes=None)\n--\n\n"
+              "max_vector_bytes=None, *, shadow=True, map_rows=True)\n--\n\n"
               "An exact vector store, in process (libnidus). Opens the store directory `path`,\n"
               "creating it when absent (then `dim` is required).\n\n"
               "dim: the vector length; None adopts the existing store's (must match if given).\n"
@@ -1541,7 +1545,10 @@ PyTypeObject nb_StoreType = {
               "durable when it returns) or \"on_flush\". distance: \"cosine\" (default for a new\n"
               "store), \"euclidean\" or \"dot\"; None adopts the store's. auto_compact: compact on\n"
               "open above this dead/rows ratio (default 0.5; False disables). max_vector_bytes:\n"
-              "a cap on rows * dim * 4.\n\n"
+              "a cap on rows * dim * 4. shadow: keep the int8 shadow copy that screens single\n"
+              "queries (same results; False scores every row exactly). map_rows: read the rows\n"
+              "through a shared read-only mapping of the data file (fast open, one page-cache\n"
+              "copy for every process); False copies them into this process.\n\n"
               "A context manager: `with nidus.Store(path) as db:` closes on exit. Methods follow\n"
               "nidus's HTTP SDK (NidusClient), so SDK code runs in process by changing the\n"
               "constructor. Failures raise NidusError subclasses (LockedError, DimensionError,\n"

@@ -34,6 +34,26 @@ def test_open_creates_then_reopens(store_dir):
         assert [r.id for r in db2.records("c")] == ["a"]
 
 
+def test_shadow_and_map_rows_options_answer_alike(store_dir):
+    vecs = [[float((i * 7 + j * 3) % 11) - 5.0 for j in range(8)] for i in range(300)]
+    with nidus.Store(store_dir, dim=8) as db:
+        db.upsert("c", [rec(str(i), v, g=i % 3) for i, v in enumerate(vecs)])
+        fp = db.stats().footprint
+        assert fp.mapped_bytes == fp.vector_bytes == 300 * 8 * 4  # mapped by default
+        assert fp.shadow_bytes == 0  # coded by the first search
+        want = [(h.id, h.score) for h in db.search(query=vecs[5], top_k=7)]
+        assert db.stats().footprint.shadow_bytes > 0
+    for shadow in (True, False):
+        for map_rows in (True, False):
+            with nidus.Store(store_dir, read_only=True, shadow=shadow, map_rows=map_rows) as db:
+                assert [(h.id, h.score) for h in db.search(query=vecs[5], top_k=7)] == want
+                fp = db.stats().footprint
+                assert fp.mapped_bytes == (fp.vector_bytes if map_rows else 0)
+                assert (fp.shadow_bytes > 0) == shadow
+    with pytest.raises(TypeError):
+        nidus.Store(store_dir, None, False, None, None, None, None, False)  # keyword only
+
+
 def test_open_accepts_pathlike_and_bytes(store_dir):
     nidus.Store(store_dir, dim=2).close()
     nidus.Store(os.fsencode(store_dir)).close()

@@ -204,7 +204,11 @@ def test_filter_index_route(serve, tmp_path):
     assert (st, body) == (200, {"ok": True})
     assert s.get("/stats")[1]["footprint"]["filter_index_bytes"] > 0
     assert s.post("/search", filt)[1] == before, "the index is speed only"
-    assert "nidus_store_filter_index_bytes" in s.get("/metrics")[1]
+    metrics = s.get("/metrics")[1]
+    assert "nidus_store_filter_index_bytes" in metrics and "nidus_store_shadow_bytes" in metrics
+    # the server opens the store with mapped rows: every vector byte is mapped
+    vb = [l for l in metrics.splitlines() if l.startswith("nidus_store_vector_bytes ")][0].split()[1]
+    assert ("nidus_store_mapped_bytes %s" % vb) in metrics
     for bad in [{"fields": [3]}, {}, {"fields": [""]}, {"fields": ["a", "a"]}]:
         st, body = s.post("/collections/docs/filter-index", bad)
         assert st == 400 and body["error"], bad
