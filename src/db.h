@@ -83,8 +83,10 @@ typedef struct nreplay {
 } nreplay;
 /* Scan the log file fd[0..size) and apply its ops to colls, leniently, as nidus
  * 0.3 does; `rows` is how many rows `data` holds. Verdicts as nidus__log_scan_fd's;
- * errors go to e. *out is filled even on failure. */
-int nidus__replay(ncolls *colls, uint64_t rows, int fd, uint64_t size, nreplay *out, nerr *e);
+ * errors go to e. *out is filled even on failure. With spare_core (no other
+ * thread of the open is busy: the rows are mapped), a log of 4 MiB or more is
+ * decoded on a second thread while this one applies it, with the same result. */
+int nidus__replay(ncolls *colls, uint64_t rows, int fd, uint64_t size, bool spare_core, nreplay *out, nerr *e);
 
 /* ---- compact.c ---- */
 /* Called with the write lock held. */

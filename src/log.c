@@ -189,6 +189,7 @@ int nidus__log_scan_fd(int fd, uint64_t size, size_t window, uint64_t *good_end,
         }
         avail += n;
     }
+    if (rc != NIDUS_OK && cb) (void)cb(ctx, NULL, NIDUS__SCAN_ABANDON); /* before buf goes */
     nidus__free(buf);
     return rc;
 }

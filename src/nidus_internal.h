@@ -358,8 +358,11 @@ int nidus__log_scan(const uint8_t *buf, size_t len, size_t *good_end, bool *torn
  * decoded as views (nidus__op_view, arrays from `scratch`), each passed with the
  * offset where its frame ends (progress through the file). A view stays valid
  * until cb is called with op == NULL, which announces that the window moves: the
- * callback must be done with every view by then (and may reset `scratch`). The
- * verdicts (torn tail, corruption) are nidus__log_scan's on the whole file. */
+ * callback must be done with every view by then (and may reset `scratch`). On an
+ * error the walk ends with cb(ctx, NULL, NIDUS__SCAN_ABANDON): views are dropped
+ * unused, and that call's result is ignored. The verdicts (torn tail, corruption)
+ * are nidus__log_scan's on the whole file. */
+#define NIDUS__SCAN_ABANDON UINT64_MAX
 typedef int (*nidus__view_cb)(void *ctx, const nlogop *op, uint64_t end); /* end: the frame's end offset */
 int nidus__log_scan_fd(int fd, uint64_t size, size_t window, uint64_t *good_end, bool *torn,
                        narena *scratch, nidus__view_cb cb, void *ctx, nerr *e);

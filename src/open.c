@@ -13,7 +13,8 @@
 
 /* Replay the log into the handle's collections and count what it reports. */
 static int replay(nidus_db *db, int fd, uint64_t size, nreplay *rp, nerr *e) {
-    int rc = nidus__replay(&db->colls, db->data.rows, fd, size, rp, e);
+    /* Mapped rows leave the second core free for the replay (no row threads). */
+    int rc = nidus__replay(&db->colls, db->data.rows, fd, size, db->data.map != NULL || db->data.rows == 0, rp, e);
     db->dead_rows += rp->dead_rows;
     db->ignored_upserts += rp->ignored_upserts;
     return rc;

@@ -4,6 +4,10 @@
  * caller's nerr. */
 #include "db.h"
 #include "findex.h"
+#include "test_hooks.h"
+
+#include <pthread.h>
+#include <unistd.h>
 
 /* Replay works on views of the log's bytes (nidus__log_scan_fd): nothing is
  * allocated per op except what a doc keeps, its blob in the collection's arena.
@@ -140,6 +144,10 @@ static int replay_flush(replay_ctx *r, bool all) {
 /* nidus__log_scan_fd's callback: op == NULL means the window moves. */
 static int replay_view(void *ctx, const nlogop *op, uint64_t end) {
     replay_ctx *r = ctx;
+    if (!op && end == NIDUS__SCAN_ABANDON) { /* a failed scan: nothing more is applied */
+        r->n = r->nheld = 0;
+        return NIDUS_OK;
+    }
     r->end = end;
     if (!op) return replay_flush(r, true);
     r->frames++;
@@ -162,7 +170,171 @@ static int replay_view(void *ctx, const nlogop *op, uint64_t end) {
     return rc;
 }
 
-int nidus__replay(ncolls *colls, uint64_t rows, int fd, uint64_t size, nreplay *out, nerr *e) {
+/* ------------------------------------------------------- on two cores ---- */
+
+/* A large log replays on two threads: a scanner reads, checks and decodes the
+ * frames and hashes the ids (about half the work), the caller's thread applies
+ * them to the collections, which only it touches. Decoded ops travel in batches
+ * through a ring; each batch carries the arena its arrays were decoded into. The
+ * ops' strings are views of the scanner's window, so before the window moves (and
+ * at the end) the scanner waits until every batch it sent is applied. The result
+ * is the one-thread replay's: the same ops applied in the same order. */
+#define PIPE_BATCH 256
+#define PIPE_RING 8
+#define PIPE_WINDOW ((size_t)4 << 20) /* fewer window moves, so fewer waits */
+#define PIPE_AHEAD 16                 /* ops between an id-slot prefetch and its use */
+
+typedef struct pbatch {
+    replay_op ops[PIPE_BATCH];
+    size_t n;
+    uint64_t end;  /* the log offset after its last op */
+    narena arena;  /* the arrays its ops' views point into */
+} pbatch;
+
+typedef struct pipe_ctx {
+    pthread_mutex_t mu;
+    pthread_cond_t ready, room;
+    uint64_t sent, applied; /* batches: ring[applied % RING .. sent % RING) wait */
+    bool done;              /* the scanner has returned */
+    bool stop;              /* the applier failed: the scanner stops */
+    pbatch *fill;           /* the scanner's batch being filled, or NULL */
+    narena scratch;         /* what the scanner decodes into */
+    int fd;
+    uint64_t size;
+    nreplay *out; /* the scanner writes good_end and torn; the applier the counts */
+    int rc;       /* the scanner's result, and its error */
+    nerr e;
+    pbatch ring[PIPE_RING];
+} pipe_ctx;
+
+static uint64_t pipe_min = (uint64_t)4 << 20; /* smaller logs replay on one thread */
+static size_t pipe_window = PIPE_WINDOW;
+static _Atomic uint64_t pipe_runs; /* replays that ran on two threads (tests) */
+uint64_t nidus__replay_two_count(void) { return pipe_runs; }
+void nidus__replay_set_pipeline(uint64_t min_bytes, size_t window) {
+    pipe_min = min_bytes ? min_bytes : (uint64_t)4 << 20;
+    pipe_window = window ? window : PIPE_WINDOW;
+}
+
+/* Scanner: hand the filling batch over (its arrays with it). */
+static void pipe_send(pipe_ctx *p) {
+    pbatch *b = p->fill;
+    narena t = b->arena; /* reset by the applier: the next ops decode into it */
+    b->arena = p->scratch;
+    p->scratch = t;
+    p->fill = NULL;
+    pthread_mutex_lock(&p->mu);
+    p->sent++;
+    pthread_cond_signal(&p->ready);
+    pthread_mutex_unlock(&p->mu);
+}
+
+/* Scanner: the callback of nidus__log_scan_fd. */
+static int pipe_view(void *ctx, const nlogop *op, uint64_t end) {
+    pipe_ctx *p = ctx;
+    int rc = NIDUS_OK;
+    if (!op) { /* the window moves: every view sent so far must be applied first */
+        pthread_mutex_lock(&p->mu);
+        if (end == NIDUS__SCAN_ABANDON) p->stop = true; /* a failed scan: drop what waits */
+        pthread_mutex_unlock(&p->mu);
+        if (p->fill && p->fill->n && end != NIDUS__SCAN_ABANDON) pipe_send(p);
+        pthread_mutex_lock(&p->mu);
+        while (p->applied < p->sent && (!p->stop || end == NIDUS__SCAN_ABANDON)) pthread_cond_wait(&p->room, &p->mu);
+        if (p->stop) rc = NIDUS_EINVAL; /* any error: the applier's is the one reported */
+        pthread_mutex_unlock(&p->mu);
+        return rc;
+    }
+    if (!p->fill) {
+        pthread_mutex_lock(&p->mu);
+        while (p->sent - p->applied >= PIPE_RING && !p->stop) pthread_cond_wait(&p->room, &p->mu);
+        if (p->stop) rc = NIDUS_EINVAL;
+        else p->fill = &p->ring[p->sent % PIPE_RING];
+        pthread_mutex_unlock(&p->mu);
+        if (rc) return rc;
+        p->fill->n = 0;
+    }
+    pbatch *b = p->fill;
+    replay_op *ro = &b->ops[b->n++];
+    ro->op = *op;
+    ro->tag = op->tag == NIDUS__OP_UPSERT ? nidus__id_hash(op->id.ptr, op->id.len) : 0;
+    b->end = end;
+    if (b->n == PIPE_BATCH) pipe_send(p);
+    return NIDUS_OK;
+}
+
+static void *pipe_scanner(void *arg) {
+    pipe_ctx *p = arg;
+    p->rc = nidus__log_scan_fd(p->fd, p->size, pipe_window, &p->out->good_end, &p->out->torn, &p->scratch, pipe_view,
+                               p, &p->e);
+    pthread_mutex_lock(&p->mu);
+    p->done = true;
+    pthread_cond_signal(&p->ready);
+    pthread_mutex_unlock(&p->mu);
+    return NULL;
+}
+
+/* Applier: one batch, each Upsert's id slot prefetched PIPE_AHEAD ops early. */
+static int pipe_apply(replay_ctx *r, pbatch *b) {
+    int rc = NIDUS_OK;
+    for (size_t i = 0; i < b->n && rc == NIDUS_OK; i++) {
+        /* A hint only: the collection of the last op (almost always the one that
+         * op names too), no name compared. */
+        const ncoll *c = r->last;
+        if (i + PIPE_AHEAD < b->n && c && c->nslots)
+            __builtin_prefetch(&c->slots[b->ops[i + PIPE_AHEAD].tag & (c->nslots - 1)]);
+        r->frames++;
+        rc = apply_op(r, &b->ops[i]);
+    }
+    r->end = b->end;
+    return rc;
+}
+
+/* The replay on two threads; false if the scanner thread could not start (then
+ * nothing was read or applied). */
+static bool replay_two(replay_ctx *r, int fd, uint64_t size, int *rc) {
+    pipe_ctx *p = nidus__calloc(1, sizeof *p);
+    if (!p) return false;
+    p->fd = fd;
+    p->size = size;
+    p->out = r->out;
+    pthread_t t;
+    bool sync = pthread_mutex_init(&p->mu, NULL) == 0;
+    bool c1 = sync && pthread_cond_init(&p->ready, NULL) == 0, c2 = c1 && pthread_cond_init(&p->room, NULL) == 0;
+    bool started = c2 && pthread_create(&t, NULL, pipe_scanner, p) == 0;
+    if (started) {
+        pipe_runs++;
+        int arc = NIDUS_OK;
+        for (;;) {
+            pthread_mutex_lock(&p->mu);
+            while (p->applied == p->sent && !p->done) pthread_cond_wait(&p->ready, &p->mu);
+            bool more = p->applied < p->sent, skip = p->stop;
+            pthread_mutex_unlock(&p->mu);
+            if (!more) break; /* done, and every batch applied */
+            pbatch *b = &p->ring[p->applied % PIPE_RING];
+            if (arc == NIDUS_OK && !skip) arc = pipe_apply(r, b); /* after a failure, only drained */
+            nidus__arena_reset(&b->arena);
+            pthread_mutex_lock(&p->mu);
+            p->applied++;
+            if (arc != NIDUS_OK) p->stop = true;
+            /* Wake the scanner when half the ring is free, or it waits for the end
+             * of a window: fewer wake-ups, each for several batches. */
+            pthread_cond_signal(&p->room);
+            pthread_mutex_unlock(&p->mu);
+        }
+        pthread_join(t, NULL);
+        if (arc != NIDUS_OK) *rc = arc; /* r->e holds it */
+        else if ((*rc = p->rc) != NIDUS_OK) *r->e = p->e;
+    }
+    if (c2) pthread_cond_destroy(&p->room);
+    if (c1) pthread_cond_destroy(&p->ready);
+    if (sync) pthread_mutex_destroy(&p->mu);
+    nidus__arena_free(&p->scratch);
+    for (size_t i = 0; i < PIPE_RING; i++) nidus__arena_free(&p->ring[i].arena);
+    nidus__free(p);
+    return started;
+}
+
+int nidus__replay(ncolls *colls, uint64_t rows, int fd, uint64_t size, bool spare_core, nreplay *out, nerr *e) {
     *out = (nreplay){0};
     replay_ctx *r = nidus__malloc(sizeof *r);
     if (!r) return nidus__err(e, NIDUS_ENOMEM, 0, "out of memory replaying the log");
@@ -176,7 +348,9 @@ int nidus__replay(ncolls *colls, uint64_t rows, int fd, uint64_t size, nreplay *
     r->scratch = r->held = (narena){0};
     r->n = r->nheld = 0;
     r->cur = 0;
-    int rc = nidus__log_scan_fd(fd, size, 0, &out->good_end, &out->torn, &r->scratch, replay_view, r, e);
+    int rc = NIDUS_OK;
+    if (!(spare_core && size >= pipe_min && sysconf(_SC_NPROCESSORS_ONLN) > 1 && replay_two(r, fd, size, &rc)))
+        rc = nidus__log_scan_fd(fd, size, 0, &out->good_end, &out->torn, &r->scratch, replay_view, r, e);
     /* The filter indexes, from the docs the log left. One that cannot be built now
      * is built by the first search that needs it (it is derived data). */
     for (size_t i = 0; rc == NIDUS_OK && i < colls->n; i++) {

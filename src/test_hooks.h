@@ -25,6 +25,14 @@ const uint32_t *nidus__crc32_table(void);
  * default. */
 void nidus__data_set_map_room(uint64_t bytes);
 
+/* The log size from which a replay runs on two threads when a core is free
+ * (replay.c; default 4 MiB; tests set 1 to run every replay on two, UINT64_MAX to
+ * run every one on one), and the window its scanner reads (default 4 MiB; small
+ * ones make the scanner wait for the applier often). 0 restores a default. */
+void nidus__replay_set_pipeline(uint64_t min_bytes, size_t window);
+/* How many replays have run on two threads so far. */
+uint64_t nidus__replay_two_count(void);
+
 /* -------------------------------------------------------------- kernels ---- */
 
 /* Every exact kernel this build and CPU can run, in table order (portable first),

@@ -57,15 +57,6 @@ static void put_rows(nidus_db *db, const char *c, uint32_t dim, uint64_t from, u
     free(v), free(r), free(a), free(ids);
 }
 
-static void same_hits(const nidus_hits *a, const nidus_hits *b) {
-    CHECK_INT(a->count, b->count);
-    for (size_t i = 0; i < a->count; i++) {
-        CHECK_U64(a->hits[i].row, b->hits[i].row);
-        CHECK(memcmp(&a->hits[i].score, &b->hits[i].score, 4) == 0);
-        CHECK_STR(a->hits[i].id, b->hits[i].id);
-    }
-}
-
 /* Every way of reading rows, on both handles: single queries (shadow screened and
  * exact, whole and filtered), a batch, and the stored vectors themselves. */
 static void agree(nidus_db *a, nidus_db *b, uint32_t dim) {
@@ -85,14 +76,14 @@ static void agree(nidus_db *a, nidus_db *b, uint32_t dim) {
             CHECK_OK_DB(a, nidus_search(a, q + i * dim, dim, &o, &x));
             CHECK_OK_DB(b, nidus_search(b, q + i * dim, dim, &o, &y));
             if (mode != 1) CHECK(x->count > 0);
-            same_hits(x, y);
+            th_same_hits(x, y);
             nidus_free(x), nidus_free(y);
         }
         nidus_hits *xs[NQ], *ys[NQ];
         CHECK_OK_DB(a, nidus_search_batch(a, q, NQ, dim, &o, xs));
         CHECK_OK_DB(b, nidus_search_batch(b, q, NQ, dim, &o, ys));
         for (int i = 0; i < NQ; i++) {
-            same_hits(xs[i], ys[i]);
+            th_same_hits(xs[i], ys[i]);
             nidus_free(xs[i]), nidus_free(ys[i]);
         }
     }

@@ -40,16 +40,6 @@ static nidus_db *churned(void) {
     return db;
 }
 
-static void same_hits(const nidus_hits *a, const nidus_hits *b) {
-    CHECK_INT(a->count, b->count);
-    for (size_t i = 0; i < a->count; i++) {
-        CHECK_U64(a->hits[i].row, b->hits[i].row);
-        CHECK(memcmp(&a->hits[i].score, &b->hits[i].score, 4) == 0);
-        CHECK_STR(a->hits[i].id, b->hits[i].id);
-        CHECK_STR(a->hits[i].collection, b->hits[i].collection);
-    }
-}
-
 TEST(scan_threads_equal_one_thread) {
     nidus_db *db = churned();
     float q[DIM];
@@ -69,7 +59,7 @@ TEST(scan_threads_equal_one_thread) {
             o.threads = t;
             nidus_hits *many;
             CHECK_OK_DB(db, nidus_search(db, q, DIM, &o, &many));
-            same_hits(one, many);
+            th_same_hits(one, many);
             nidus_free(many);
         }
         /* Best first; equal scores by row. */
@@ -98,7 +88,7 @@ TEST(scan_batch_equals_single_queries) {
         for (int i = 0; i < NQ; i++) {
             nidus_hits *one;
             CHECK_OK_DB(db, nidus_search(db, qs + i * DIM, DIM, &o, &one));
-            same_hits(one, out[i]);
+            th_same_hits(one, out[i]);
             nidus_free(one);
             nidus_free(out[i]);
         }

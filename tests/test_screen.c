@@ -23,15 +23,6 @@ static float ulps(float v, int n) {
     return v;
 }
 
-static void same_hits(const nidus_hits *a, const nidus_hits *b) {
-    CHECK_INT(a->count, b->count);
-    for (size_t i = 0; i < a->count && i < b->count; i++) {
-        CHECK_U64(a->hits[i].row, b->hits[i].row);
-        CHECK(memcmp(&a->hits[i].score, &b->hits[i].score, 4) == 0);
-        CHECK_STR(a->hits[i].id, b->hits[i].id);
-    }
-}
-
 static const size_t DIMS[] = {1, 2, 3, 7, 8, 9, 15, 16, 17, 31, 33, 100, 384};
 
 /* f32 to bfloat16 bits, to nearest even. */
@@ -212,7 +203,7 @@ static void batch_vs_single(nidus_db *db, const float *qs, size_t nq, size_t dim
         o->threads = 1;
         CHECK_OK_DB(db, nidus_search(db, qs + i * dim, dim, o, &one));
         o->threads = t;
-        same_hits(one, out[i]);
+        th_same_hits(one, out[i]);
         nidus_free(one);
         nidus_free(out[i]);
     }

@@ -228,21 +228,12 @@ static nidus_db *mem(uint32_t dim, int metric, int shadow) {
     return db;
 }
 
-static void same_hits(const nidus_hits *a, const nidus_hits *b) {
-    CHECK_INT(a->count, b->count);
-    for (size_t i = 0; i < a->count; i++) {
-        CHECK_U64(a->hits[i].row, b->hits[i].row);
-        CHECK(memcmp(&a->hits[i].score, &b->hits[i].score, 4) == 0);
-        CHECK_STR(a->hits[i].id, b->hits[i].id);
-    }
-}
-
 /* Search both handles alike and compare. */
 static void compare(nidus_db *on, nidus_db *off, const float *q, uint32_t dim, const nidus_search_opts *o) {
     nidus_hits *a = NULL, *b = NULL;
     CHECK_OK_DB(on, nidus_search(on, q, dim, o, &a));
     CHECK_OK_DB(off, nidus_search(off, q, dim, o, &b));
-    same_hits(a, b);
+    th_same_hits(a, b);
     nidus_free(a);
     nidus_free(b);
 }
@@ -297,7 +288,7 @@ static void compare_many(nidus_db *on, nidus_db *off, uint32_t dim, int metric, 
         nidus_hits *a = NULL, *b = NULL;
         int ra = nidus_search_similar(on, "a", id, &o, &a), rb = nidus_search_similar(off, "a", id, &o, &b);
         CHECK_INT(ra, rb);
-        if (ra == NIDUS_OK) same_hits(a, b);
+        if (ra == NIDUS_OK) th_same_hits(a, b);
         nidus_free(a);
         nidus_free(b);
     }
@@ -351,7 +342,7 @@ TEST(shadow_search_equals_exact_threads_index_batch) {
         CHECK_OK_DB(on, nidus_search_batch(on, qs, 3, dim, NULL, a));
         CHECK_OK_DB(off, nidus_search_batch(off, qs, 3, dim, NULL, b));
         for (int i = 0; i < 3; i++) {
-            same_hits(a[i], b[i]);
+            th_same_hits(a[i], b[i]);
             nidus_free(a[i]);
             nidus_free(b[i]);
         }
@@ -477,7 +468,7 @@ TEST(shadow_search_out_of_memory) {
                 CHECK(got == NULL);
                 continue;
             }
-            same_hits(got, want);
+            th_same_hits(got, want);
             nidus_free(got);
             if (!hit) break;
         }

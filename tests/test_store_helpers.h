@@ -74,6 +74,17 @@ static inline nidus_footprint th_fp(nidus_db *db) {
     return f;
 }
 
+/* Two hit lists are the same: count, and per hit row, score bits, id, collection. */
+static inline void th_same_hits(const nidus_hits *a, const nidus_hits *b) {
+    CHECK_INT(a->count, b->count);
+    for (size_t i = 0; i < a->count && i < b->count; i++) {
+        CHECK_U64(a->hits[i].row, b->hits[i].row);
+        CHECK(memcmp(&a->hits[i].score, &b->hits[i].score, 4) == 0);
+        CHECK_STR(a->hits[i].id, b->hits[i].id);
+        CHECK_STR(a->hits[i].collection, b->hits[i].collection);
+    }
+}
+
 /* Whether two footprints agree field by field (memcmp would read the padding). */
 static inline bool th_fp_same(const nidus_footprint *a, const nidus_footprint *b) {
     return a->rows == b->rows && a->dead_rows == b->dead_rows && a->dimension == b->dimension &&
