@@ -153,8 +153,10 @@ static int status_of(int rc) {
     }
 }
 
-/* The failure rc of a call on db: status from rc, message from the handle (if the
- * handle's last failure is this one; other threads fail on it too). */
+/* The failure rc of a call on db: status from rc, message from the handle (the
+ * library keeps this thread's own last failure, so concurrent requests failing on
+ * the one handle do not read each other's; the generic text only if the code
+ * somehow differs). */
 static void db_error(srv_resp *out, nidus_db *db, int rc) {
     char msg[768];
     int got = nidus_errmsg_copy(db, msg, sizeof msg);

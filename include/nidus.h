@@ -14,8 +14,9 @@
  * -----------
  * - Every fallible function returns an `int` result code: NIDUS_OK (0) on success,
  *   otherwise one of the NIDUS_E* codes below. On failure a detailed message is left
- *   on the handle (nidus_errmsg) and the store — files and memory — is exactly as it
- *   was before the call.
+ *   on the handle (nidus_errmsg) and the store is exactly as it was before the call:
+ *   memory, the log, and every byte of `data` (which may keep rows the call had
+ *   appended, as dead orphan rows no record names: SPEC.md §14.1).
  * - Strings passed in are NUL-terminated UTF-8; invalid UTF-8 is refused with
  *   NIDUS_EINVAL (nidus 0.3 could not read it back).
  * - Ownership of every pointer is stated with one of these phrases:
@@ -483,18 +484,25 @@ NIDUS_API int nidus_close(nidus_db *db);
 /* ------------------------------------------------------------------------------ */
 
 /* The detailed message of the last failed call on `db` ("not an error" if none).
- * @return Valid until the next call on db; never NULL (for a NULL or closed handle,
- *         as after an open that failed with NIDUS_ENOMEM, the static text
- *         "no handle (NULL or closed)"). */
+ * Per thread: a thread whose latest failed call (on any handle) was on db reads
+ * that failure, whatever other threads' calls on db did since; any other thread
+ * reads db's last failure from any thread (so does everyone after a failed open).
+ * The same holds for nidus_errmsg_copy, nidus_errcode and nidus_sys_errno.
+ * @return Valid until this thread's next call on db (its own failure) or the next
+ *         call on db (the handle's); never NULL (for a NULL or closed handle, as
+ *         after an open that failed with NIDUS_ENOMEM, the static text
+ *         "no handle (NULL or closed)"). Threads that share db and want the text
+ *         past that use nidus_errmsg_copy. */
 NIDUS_API const char *nidus_errmsg(nidus_db *db);
 
-/* Copy the last message into buf (Caller-provided buffer of `cap` bytes, always
- * NUL-terminated when cap > 0). Safe while other threads use db.
+/* Copy the last message (as nidus_errmsg chooses it) into buf (Caller-provided
+ * buffer of `cap` bytes, always NUL-terminated when cap > 0). Safe while other
+ * threads use db.
  * @return the result code of that failure (NIDUS_OK if none). */
 NIDUS_API int nidus_errmsg_copy(nidus_db *db, char *buf, size_t cap);
 
 /* The result code of the last failed call on db, and the errno behind it (0 if the
- * failure was not a system call). */
+ * failure was not a system call); per thread, as nidus_errmsg. */
 NIDUS_API int nidus_errcode(nidus_db *db);
 NIDUS_API int nidus_sys_errno(nidus_db *db);
 

@@ -8,10 +8,26 @@
 
 /* ---------------------------------------------------------------- errors ---- */
 
+/* The calling thread's last failure, and the handle it was on (by serial: a
+ * handle freed and another allocated at its address never match). Threads sharing
+ * a handle each read their own failure, not one another's (the HTTP server answers
+ * concurrent failing requests from one handle). */
+static _Atomic uint64_t serials;
+static _Thread_local struct {
+    uint64_t serial; /* 0: none */
+    nerr err;
+} mine;
+
+/* What the error calls report on db to this thread: its own last failure, if that
+ * was on db, else db's last failure from any thread. Held under errmu. */
+static const nerr *err_for(const nidus_db *db) { return mine.serial == db->serial ? &mine.err : &db->err; }
+
 int nidus__set_error(nidus_db *db, const nerr *e) {
     pthread_mutex_lock(&db->errmu);
     db->err = *e;
     pthread_mutex_unlock(&db->errmu);
+    mine.serial = db->serial;
+    mine.err = *e;
     return e->code;
 }
 
@@ -26,7 +42,8 @@ int nidus__set_errorf(nidus_db *db, int code, const char *fmt, ...) {
 
 const char *nidus_errmsg(nidus_db *db) {
     if (!db || db->magic != NIDUS__DB_MAGIC) return "no handle (NULL or closed)";
-    return db->err.code ? db->err.msg : "not an error";
+    const nerr *e = err_for(db);
+    return e->code ? e->msg : "not an error";
 }
 
 int nidus_errmsg_copy(nidus_db *db, char *buf, size_t cap) {
@@ -34,20 +51,20 @@ int nidus_errmsg_copy(nidus_db *db, char *buf, size_t cap) {
         if (cap) snprintf(buf, cap, "%s", "no handle (NULL or closed)");
         return NIDUS_EMISUSE;
     }
-    nidus_db *m = (nidus_db *)db;
-    pthread_mutex_lock(&m->errmu);
-    int code = m->err.code;
-    if (cap) snprintf(buf, cap, "%s", code ? m->err.msg : "not an error");
-    pthread_mutex_unlock(&m->errmu);
+    pthread_mutex_lock(&db->errmu);
+    const nerr *e = err_for(db);
+    int code = e->code;
+    if (cap) snprintf(buf, cap, "%s", code ? e->msg : "not an error");
+    pthread_mutex_unlock(&db->errmu);
     return code;
 }
 
 int nidus_errcode(nidus_db *db) {
-    return !db || db->magic != NIDUS__DB_MAGIC ? NIDUS_EMISUSE : db->err.code;
+    return !db || db->magic != NIDUS__DB_MAGIC ? NIDUS_EMISUSE : err_for(db)->code;
 }
 
 int nidus_sys_errno(nidus_db *db) {
-    return !db || db->magic != NIDUS__DB_MAGIC ? 0 : db->err.sys;
+    return !db || db->magic != NIDUS__DB_MAGIC ? 0 : err_for(db)->sys;
 }
 
 /* ----------------------------------------------------------------- entry ---- */
@@ -166,6 +183,7 @@ int(nidus_get_config)(nidus_db *db, nidus_config *out) { return nidus_get_config
 nidus_db *nidus__db_alloc(void) {
     nidus_db *db = nidus__calloc(1, sizeof *db);
     if (!db) return NULL;
+    db->serial = atomic_fetch_add(&serials, 1) + 1;
     if (pthread_rwlock_init(&db->rw, NULL) != 0) {
         nidus__free(db);
         return NULL;

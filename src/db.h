@@ -23,6 +23,7 @@ typedef struct npaths {
 
 struct nidus_db {
     uint32_t magic;
+    uint64_t serial; /* unique per handle in the process, from 1 (db.c: errors per thread) */
     bool failed;  /* a failed open: only errmsg and close are allowed */
     bool broken;  /* a rollback failed: writes refused until reopen */
     bool memory;

@@ -8,9 +8,12 @@
 #include <errno.h>
 #include <math.h>
 
+static int g_distance = NIDUS_DISTANCE_AUTO; /* the metric the tests' stores get */
+
 static nidus_config cfg_of(uint32_t dim, int map_rows, int read_only) {
     nidus_config c;
     nidus_config_init(&c, dim);
+    c.distance = g_distance;
     c.map_rows = map_rows;
     c.read_only = read_only;
     c.auto_compact = NIDUS_AUTO_COMPACT_OFF;
@@ -134,11 +137,14 @@ TEST(map_default_on_for_files_only) {
 
 /* Appends that outgrow the mapping many times over (a tiny map room), deletes,
  * overwrites and a compaction, against a handle that copies the rows; then the
- * same store reopened both ways. Every dimension class of the kernels. */
+ * same store reopened both ways. Every dimension class of the kernels (cosine),
+ * and two of them for the other metrics. */
 TEST(map_matches_copied_rows_through_growth_and_compaction) {
     static const uint32_t dims[] = {1, 7, 16, 100, 384, 1100};
-    for (size_t k = 0; k < sizeof dims / sizeof dims[0]; k++) {
-        uint32_t dim = dims[k];
+    static const int metrics[] = {NIDUS_DISTANCE_EUCLIDEAN, NIDUS_DISTANCE_DOT};
+    for (size_t k = 0; k < sizeof dims / sizeof dims[0] + 4; k++) {
+        uint32_t dim = k < 6 ? dims[k] : (k % 2 ? 100 : 7);
+        g_distance = k < 6 ? NIDUS_DISTANCE_AUTO : metrics[(k - 6) / 2];
         const char *base = t_tmpdir();
         char *dm = strdup(t_path(base, "mapped")), *dc = strdup(t_path(base, "copied"));
         nidus__data_set_map_room(4096);
@@ -181,6 +187,7 @@ TEST(map_matches_copied_rows_through_growth_and_compaction) {
         nidus_close(a), nidus_close(b);
         free(dm), free(dc);
     }
+    g_distance = NIDUS_DISTANCE_AUTO;
 }
 
 /* A mapped reader keeps its snapshot while the writer appends past it (its

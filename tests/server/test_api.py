@@ -1,4 +1,5 @@
 """Every route of nidus 0.80's HTTP API, and every error status, against the real binary."""
+import threading
 import urllib.parse
 
 RECS = {"records": [
@@ -218,3 +219,30 @@ def test_filter_index_route(serve, tmp_path):
     assert s2.post("/search", filt)[1] == before
     r = serve(d, read_only=True)
     assert r.post("/collections/docs/filter-index", {"fields": ["lang"]})[0] == 403
+
+
+def test_concurrent_failures_each_get_their_own_message(serve, tmp_path):
+    # Requests failing at once on the one handle: each answer carries its own
+    # library error (the library keeps a failure per thread as well as per handle).
+    s = serve(tmp_path / "s")
+    s.post("/collections/docs/upsert", RECS)
+    # Same code (EDIM), different messages: a swapped message cannot hide behind the
+    # generic text the server falls back to when the code differs.
+    kinds = [(lambda: s.post("/search", {"query": [1, 0]}), 400, "query length 2 does not match"),
+             (lambda: s.post("/search", {"query": [1, 0, 0, 0]}), 400, "query length 4 does not match")]
+    wrong = []
+
+    def run(k):
+        call, status, needle = kinds[k % 2]
+        for _ in range(150):
+            st, body = call()
+            if st != status or needle not in body.get("error", ""):
+                wrong.append((k, st, body))
+
+    ts = [threading.Thread(target=run, args=(k,)) for k in range(4)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    assert not wrong, wrong[:3]
+    assert s.stop() == 0
