@@ -103,6 +103,7 @@ static bool screen_block(nscan_job *j, block *cur, const block *next) {
     return true;
 }
 
+#define FILTER_AHEAD 16
 static void fill_block(const nscan_job *j, cursor *c, block *b) {
     b->n = 0;
     while (c->pos < j->hi && b->n < BLOCK) {
@@ -111,7 +112,15 @@ static void fill_block(const nscan_job *j, cursor *c, block *b) {
         const nscan *o = &j->orders[c->s];
         size_t i = c->pos - c->base;
         c->pos++;
-        /* Only a filter reads the doc here; the rest needs its address and row. */
+        /* Only a filter reads the doc here; the rest needs its address and row. The
+         * docs of a scan order (and a filter index's candidates) lie anywhere in
+         * memory, and so do their attributes: the doc is asked for FILTER_AHEAD
+         * positions early, its attributes half that (by then the doc is in). */
+        if (j->f) {
+            if (i + FILTER_AHEAD < o->n) __builtin_prefetch(&coll->docs[o->idx ? o->idx[i + FILTER_AHEAD] : i + FILTER_AHEAD]);
+            if (i + FILTER_AHEAD / 2 < o->n)
+                __builtin_prefetch(coll->docs[o->idx ? o->idx[i + FILTER_AHEAD / 2] : i + FILTER_AHEAD / 2].attrs.items);
+        }
         const ndoc *d = &coll->docs[o->idx ? o->idx[i] : i];
         if (j->f && !nidus__filter_match(j->f, &d->attrs)) continue;
         uint64_t row = o->idx ? o->row[i] : d->row;
