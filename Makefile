@@ -121,8 +121,8 @@ test-steps: lib symbols header-check readme-example check test-san cli-test pyth
 demo:
 	@bash scripts/deps.sh $(DEPS_TEST)
 	@command -v npm >/dev/null || bash scripts/deps.sh npm  # any npm will do
-	@$(MAKE) --no-print-directory $(BUILD)/nidus
-	NIDUS=$(CURDIR)/$(BUILD)/nidus bash scripts/demo.sh
+	@$(MAKE) --no-print-directory $(BUILD)/nidus $(PY_OUT)/.built
+	NIDUS=$(CURDIR)/$(BUILD)/nidus NIDUS_PYTHONPATH=$(PY_OUT) bash scripts/demo.sh
 
 install: lib
 	install -d $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig

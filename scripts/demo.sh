@@ -5,7 +5,8 @@
 # the repository ($NIDUS_DEMO_CACHE, else $XDG_CACHE_HOME/nidus-demo, else
 # ~/.cache/nidus-demo), converts it once to files `nidus import` reads (.npy + ids +
 # attrs NDJSON), then imports all 341,479 words into a fresh temporary store and
-# shows nearest words, an analogy, filtered searches, timings and the footprint.
+# shows nearest words, an analogy, filtered searches, timings and the footprint; with
+# NIDUS_PYTHONPATH (make demo sets it to the built binding), the same store from Python.
 # Needs npm and python3 (the conversion, and formatting the results).
 set -euo pipefail
 
@@ -122,5 +123,28 @@ query table -- --like king --in words -k 10 --format table \
 step "6. footprint"
 nidus stats --format table
 du -b "$STORE/glove/data" "$STORE/glove/log" | awk '{ sub(".*/", "", $2); printf "%-12s %14d bytes on disk\n", $2, $1 }'
+
+if [ -n "${NIDUS_PYTHONPATH:-}" ]; then
+    step "7. the same store from Python (import nidus, read-only: rows mapped, shadow copy)"
+    PYTHONPATH="$NIDUS_PYTHONPATH" /usr/bin/python3 - "$STORE/glove" <<'PYEOF'
+import sys, time
+import nidus
+with nidus.Store(sys.argv[1], read_only=True) as db:
+    king = db.get("words", ["king"])[0].vector
+    t = time.perf_counter()
+    hits = db.search(query=king, top_k=6, scope=["words"])
+    ms = (time.perf_counter() - t) * 1e3
+    print("  like king: " + ", ".join("%s %.3f" % (h.id, h.score) for h in hits if h.id != "king"))
+    print("      first search %.1f ms (it codes the shadow copy)" % ms)
+    t = time.perf_counter()
+    hits = db.search(query=king, top_k=6, scope=["words"], filter=[nidus.f.glob("word", "q*")])
+    print("  like king, Glob q*: " + ", ".join("%s %.3f" % (h.id, h.score) for h in hits))
+    print("      %.1f ms" % ((time.perf_counter() - t) * 1e3))
+    fp = db.stats().footprint
+    print("  footprint: %d rows; %d vector bytes, %d of them mapped (page cache, shared); "
+          "shadow %d bytes; index %d bytes" % (fp.rows, fp.vector_bytes, fp.mapped_bytes, fp.shadow_bytes,
+                                               fp.index_bytes))
+PYEOF
+fi
 
 step "done"
