@@ -419,7 +419,8 @@ typedef struct nidus_config {
                                   to the heap: open costs the log replay only,
                                   processes share one copy in the page cache, and a
                                   store larger than RAM still opens (SPEC.md §14).
-                                  If the mapping fails, the rows are copied. A read
+                                  If the mapping fails (at open, or when a writer's
+                                  appends outgrow it), the rows are copied. A read
                                   error of the disk or a truncation of `data` by
                                   another program then raises SIGBUS instead of
                                   NIDUS_EIO: 0 copies the rows, as before. Anything
@@ -434,8 +435,10 @@ typedef struct nidus_config {
 NIDUS_API void nidus_config_init_sized(nidus_config *cfg, size_t size, uint32_t dimension);
 
 /* The entry point of the headers before `map_rows`, kept for binaries built
- * against them: writes their layout (up to `shadow`). Code compiled against this
- * header calls nidus_config_init_sized through the macro. */
+ * against them: writes their layout (up to `shadow`; struct_size 56 on LP64, so
+ * open ignores any map_rows set after it). Code compiled against this header
+ * calls nidus_config_init_sized through the macro; code that cannot expand macros
+ * (FFIs, function pointers) calls nidus_config_init_sized itself. */
 NIDUS_API void nidus_config_init(nidus_config *cfg, uint32_t dimension);
 #define nidus_config_init(cfg, dimension) nidus_config_init_sized((cfg), sizeof(nidus_config), (dimension))
 
@@ -547,7 +550,8 @@ NIDUS_API uint32_t nidus_dimension(nidus_db *db);
 NIDUS_API int nidus_get_config_sized(nidus_db *db, nidus_config *out, size_t size);
 
 /* The entry point of the headers before `map_rows`, kept for binaries built
- * against them: writes their layout (up to `shadow`).
+ * against them: writes their layout (up to `shadow`; map_rows is not written).
+ * FFIs call nidus_get_config_sized.
  * @return NIDUS_OK; NIDUS_EMISUSE. */
 NIDUS_API int nidus_get_config(nidus_db *db, nidus_config *out);
 #define nidus_get_config(db, out) nidus_get_config_sized((db), (out), sizeof(nidus_config))

@@ -112,9 +112,21 @@ int nidus__data_reserve(ndata *d, uint64_t extra, nerr *e) {
     if (need <= d->cap_rows) return NIDUS_OK;
     if (d->map) {
         int r = map_rows(d, map_room(d, need));
-        if (r < 0 && (r = map_rows(d, need)) < 0)
-            return nidus__err_sys(e, -r, "failed to map room for %llu rows of the data file",
-                                  (unsigned long long)need);
+        if (r < 0) r = map_rows(d, need);
+        if (r == 0) return NIDUS_OK;
+        /* No address space for a larger mapping: the handle goes on with its rows on
+         * the heap (read through the old mapping once), as with map_rows = 0. */
+        float *v = need <= SIZE_MAX / row_bytes(d) ? nidus__malloc((size_t)need * row_bytes(d)) : NULL;
+        if (!v)
+            return nidus__err_sys(e, -r, "failed to map room for %llu rows of the data file, and out of memory "
+                                  "for them on the heap", (unsigned long long)need);
+        if (d->rows) memcpy(v, d->vec, (size_t)d->rows * row_bytes(d));
+        nidus__io_munmap(d->map, d->map_len);
+        d->map = NULL;
+        d->map_len = 0;
+        d->vec = v;
+        d->cap_rows = need;
+        nidus__hint_huge(v, (size_t)need * row_bytes(d));
         return NIDUS_OK;
     }
     uint64_t cap = d->cap_rows ? d->cap_rows : 16;

@@ -168,9 +168,12 @@ uint32_t nidus_dimension(nidus_db *db) {
 }
 
 int nidus_get_config_sized(nidus_db *db, nidus_config *out, size_t size) {
-    if (!db || db->magic != NIDUS__DB_MAGIC || db->failed || !out || size < CONFIG_SIZE_V1) return NIDUS_EMISUSE;
+    if (!out || size < CONFIG_SIZE_V1) return NIDUS_EMISUSE;
+    int rc = nidus__enter_read(db); /* a writer may be moving the mapping */
+    if (rc) return rc;
     nidus_config c = db->cfg;
     c.map_rows = db->data.map != NULL;
+    nidus__leave(db);
     c.struct_size = size < sizeof c ? size : sizeof c;
     memcpy(out, &c, c.struct_size);
     return NIDUS_OK;
@@ -253,6 +256,7 @@ int nidus_open_memory_cfg(const nidus_config *cfg, nidus_db **out) {
     db->data.dim = c.dimension;
     int rc = nidus__check_distance(c.distance, &db->err);
     if (!rc) rc = nidus__check_shadow(c.shadow, &db->err);
+    if (!rc) rc = nidus__check_map_rows(c.map_rows, &db->err);
     if (!rc && c.dimension == 0) rc = nidus__err(&db->err, NIDUS_EINVAL, 0, "dimension must be at least 1");
     if (rc) db->failed = true;
     return rc;

@@ -384,8 +384,15 @@ static int check_args(const char *path, const nidus_config *c, nerr *e) {
 static int compact_if_due(nidus_db *db, nerr *e) {
     double rows = db->data.rows ? (double)db->data.rows : 1.0;
     bool must = db->ignored_upserts > 0;
+    /* Dead here is every row no live record holds: nidus 0.3's dead rows (what the
+     * footprint reports) plus orphan rows, of crashes and of failed writes, which no
+     * logged op counts (SPEC.md §14.1). Without orphans the two agree. */
+    uint64_t live = 0;
+    for (size_t i = 0; i < db->colls.n; i++) live += db->colls.v[i]->n;
+    uint64_t dead = db->data.rows > live ? db->data.rows - live : 0;
+    if (dead < db->dead_rows) dead = db->dead_rows;
     bool want = db->cfg.auto_compact >= 0 &&
-                (double)(float)db->dead_rows / (double)(float)rows > db->cfg.auto_compact;
+                (double)(float)dead / (double)(float)rows > db->cfg.auto_compact;
     if (!must && !want) return NIDUS_OK;
     nerr ce = {0};
     int crc = nidus__compact_locked(db, &ce);

@@ -316,9 +316,7 @@ static bool replay_two(replay_ctx *r, int fd, uint64_t size, int *rc) {
             pthread_mutex_lock(&p->mu);
             p->applied++;
             if (arc != NIDUS_OK) p->stop = true;
-            /* Wake the scanner when half the ring is free, or it waits for the end
-             * of a window: fewer wake-ups, each for several batches. */
-            pthread_cond_signal(&p->room);
+            pthread_cond_signal(&p->room); /* a slot is free (or all is applied) */
             pthread_mutex_unlock(&p->mu);
         }
         pthread_join(t, NULL);

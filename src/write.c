@@ -34,18 +34,22 @@ static int txn_end(nidus_db *db, int rc, const nerr *e) {
  * NIDUS_FSYNC_PER_BATCH. On failure the log is cut back to where it was and the
  * error returned; if that cut fails, the file may hold a record that memory does
  * not, so the handle is marked broken (writes get NIDUS_EBROKEN until a reopen
- * reconciles them). `data` is never cut (SPEC.md §14): a reader in another process
- * may have read the frames before the cut and mapped their rows, so rows that
- * reached the file stay, as orphan rows no record names (dead, dropped by the next
- * compaction); rows whose write failed were never named and are written over. On
- * NIDUS_OK the caller commits to memory. */
+ * reconciles them). `data` is never cut (SPEC.md §14): once the log may have held
+ * frames naming the rows, a reader in another process may have read them before
+ * the cut and mapped the rows, so those rows stay, as orphan rows no record names
+ * (dead, dropped by the next compaction). Rows that no log byte can have named
+ * (their write or their fsync failed) are not counted, and the next append writes
+ * over them. On NIDUS_OK the caller commits to memory. */
 static int txn_write(nidus_db *db, const float *rows, uint64_t nrows, const nbuf *frames, nerr *e) {
-    const uint64_t log_mark = db->log.size;
+    const uint64_t log_mark = db->log.size, data_mark = db->data.rows;
     nerr ignored;
     int rc;
     if (nrows) {
         if ((rc = nidus__data_append(&db->data, rows, nrows, e))) return rc; /* the row count stands */
-        if ((rc = nidus__data_sync(&db->data, e))) goto orphans;
+        if ((rc = nidus__data_sync(&db->data, e))) {
+            db->data.rows = data_mark; /* nothing logged yet: written over next time */
+            return rc;
+        }
     }
     if ((rc = nidus__log_append(&db->log, frames, e))) {
         uint64_t size; /* the append cut back, best effort: did it? */

@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <pthread.h>
 
 static int g_distance = NIDUS_DISTANCE_AUTO; /* the metric the tests' stores get */
 
@@ -126,6 +127,12 @@ TEST(map_default_on_for_files_only) {
     nidus_db *m = th_mem(3);
     CHECK_INT(mapped(m), 0);
     nidus_close(m);
+    nidus_config mc;
+    nidus_config_init(&mc, 3);
+    mc.map_rows = 7; /* in memory it means nothing, but it is still checked */
+    CHECK_RC(nidus_open_memory_cfg(&mc, &m), NIDUS_EINVAL);
+    CHECK(strstr(nidus_errmsg(m), "map_rows must be 0 or 1, not 7") != NULL);
+    nidus_close(m);
     /* anything but 0 or 1 is refused before the store is touched */
     c.map_rows = 2;
     nidus_db *bad = NULL;
@@ -209,9 +216,10 @@ TEST(map_reader_keeps_its_snapshot) {
     nidus_close(r), nidus_close(copy), nidus_close(w);
 }
 
-static void rearm_map_fault(void *arg) {
-    int *left = arg;
-    if (*left && (*left)--) nidus__fault_arm(NIDUS__FAULT_MAP, 0, ENOMEM);
+/* Arms the next fault kind of a script (0-terminated) each time one fires. */
+static void rearm_next(void *arg) {
+    const int **next = arg;
+    if (**next) nidus__fault_arm(*(*next)++, 0, ENOMEM);
 }
 
 /* A mapping that fails (address space, a file system without mmap) falls back
@@ -241,13 +249,16 @@ TEST(map_failure_falls_back_to_copying) {
         }
         nidus_close(b), nidus_close(a);
     }
-    /* A writer whose mapping cannot grow refuses the write and keeps the store. */
+    /* A writer whose mapping cannot grow (the room fails, then the exact size it
+     * retries with) goes on with its rows on the heap; if that memory is missing too,
+     * it refuses the write and keeps the store. */
     nidus__data_set_map_room(4096);
     w = open_map(dir, 0, 1, 0);
     uint64_t rows = th_fp(w).rows;
     size_t big = 400; /* past the room mapped at open: 260 rows more */
-    int rearm = 1; /* the room fails, then the exact size it retries with */
-    nidus__fault_on_fire(rearm_map_fault, &rearm);
+    static const int no_heap[] = {NIDUS__FAULT_MAP, NIDUS__FAULT_ALLOC, 0};
+    const int *next = no_heap;
+    nidus__fault_on_fire(rearm_next, &next);
     nidus__fault_arm(NIDUS__FAULT_MAP, 0, ENOMEM);
     float *v = calloc(big * dim, sizeof *v);
     nidus_record *recs = calloc(big, sizeof *recs);
@@ -262,13 +273,36 @@ TEST(map_failure_falls_back_to_copying) {
     nidus__fault_disarm();
     nidus__fault_on_fire(NULL, NULL);
     CHECK(fired);
-    CHECK_INT(rearm, 0);
+    CHECK(*next == 0); /* all three failed */
     CHECK_INT(rc, NIDUS_ENOMEM);
     CHECK(strstr(nidus_errmsg(w), "failed to map room") != NULL);
     CHECK_U64(th_fp(w).rows, rows);
     CHECK_U64(th_count(w, "c"), 260);
+    CHECK_INT(mapped(w), 1);
     CHECK_OK_DB(w, nidus_upsert(w, "c", recs, big)); /* and the next try maps */
     CHECK_U64(th_count(w, "c"), 260 + big);
+    CHECK_INT(mapped(w), 1);
+    static const int heap[] = {NIDUS__FAULT_MAP, 0};
+    next = heap;
+    nidus__fault_on_fire(rearm_next, &next);
+    nidus__fault_arm(NIDUS__FAULT_MAP, 0, ENOMEM);
+    /* new ids, 800 more rows: past the room the last growth mapped */
+    rc = NIDUS_OK;
+    for (int round = 0; round < 2 && rc == NIDUS_OK; round++) {
+        for (size_t i = 0; i < big; i++) ids[i][0] = round ? 'k' : 'm';
+        rc = nidus_upsert(w, "c", recs, big);
+    }
+    nidus__fault_disarm();
+    nidus__fault_on_fire(NULL, NULL);
+    CHECK(*next == 0);
+    CHECK_OK_DB(w, rc);
+    CHECK_INT(mapped(w), 0); /* on the heap from here on */
+    CHECK_U64(th_fp(w).mapped_bytes, 0);
+    CHECK_U64(th_count(w, "c"), 260 + 3 * big);
+    put_rows(w, "c", dim, 1000, 1100);
+    nidus_db *r = open_map(dir, 0, 1, 1);
+    agree(w, r, dim);
+    nidus_close(r);
     free(v), free(recs), free(ids);
     nidus_close(w);
     nidus__data_set_map_room(0);
@@ -344,4 +378,94 @@ TEST(map_rollback_never_cuts_rows_a_reader_mapped) {
     nidus_close(r2);
     nidus_close(b.reader), nidus_close(w);
     free(v);
+}
+
+/* Orphans: a failed data fsync leaves none (no log byte named the rows: the next
+ * append writes over them); a failed log fsync leaves the batch as orphans, which
+ * a reopen's auto-compaction counts as dead although nidus 0.3's dead_rows (the
+ * footprint's) does not. */
+TEST(map_orphans_are_bounded_and_compacted) {
+    const uint32_t dim = 8;
+    const char *dir = t_tmpdir();
+    nidus_db *w = open_map(dir, dim, 1, 0);
+    put_rows(w, "c", dim, 0, 10);
+    long long dsize = t_file_size(t_path(dir, "data"));
+    for (int i = 0; i < 20; i++) { /* the data fsync fails: rows not counted */
+        nidus__fault_arm(NIDUS__FAULT_FSYNC, 0, ENOSPC);
+        nidus_record r = {"x", (float[8]){1, 2, 3, 4, 5, 6, 7, 8}, dim, NULL, 0};
+        CHECK_RC(nidus_upsert(w, "c", &r, 1), NIDUS_ENOSPC);
+        nidus__fault_disarm();
+        CHECK_U64(th_fp(w).rows, 10);
+        CHECK_U64(th_fp(w).dead_rows, 0);
+    }
+    CHECK(t_file_size(t_path(dir, "data")) == dsize + 32); /* one row's bytes, written over 20 times */
+    for (int i = 0; i < 20; i++) { /* the log fsync fails: 4 orphan rows each time */
+        nidus__fault_arm(NIDUS__FAULT_FSYNC, 1, EIO);
+        int rc = 0;
+        nidus_record r[4];
+        float v[4][8];
+        char ids[4][16];
+        for (int k = 0; k < 4; k++) {
+            vec_of(v[k], dim, 100u + (uint64_t)k);
+            snprintf(ids[k], sizeof ids[k], "o%d", k);
+            r[k] = (nidus_record){ids[k], v[k], dim, NULL, 0};
+        }
+        rc = nidus_upsert(w, "c", r, 4);
+        nidus__fault_disarm();
+        CHECK_INT(rc, NIDUS_EIO);
+    }
+    nidus_footprint fp = th_fp(w);
+    CHECK_U64(fp.rows, 90);
+    CHECK_U64(fp.dead_rows, 80);
+    CHECK_U64(fp.doc_count, 10);
+    nidus_close(w);
+    /* reopened without auto-compaction: nidus 0.3's count, orphans not in it */
+    w = open_map(dir, 0, 1, 0);
+    CHECK_U64(th_fp(w).rows, 90);
+    CHECK_U64(th_fp(w).dead_rows, 0);
+    nidus_close(w);
+    /* with it (0.5): 80 of 90 rows hold no live record, so it compacts */
+    nidus_config c = cfg_of(0, 1, 0);
+    c.auto_compact = 0.5;
+    w = th_open_cfg(dir, &c);
+    CHECK_U64(th_fp(w).rows, 10);
+    CHECK_U64(th_count(w, "c"), 10);
+    CHECK_INT(mapped(w), 1);
+    nidus_close(w);
+}
+
+/* nidus_get_config reads whether the rows are mapped while a writer moves the
+ * mapping (appends past the room, compactions): no race (TSan runs this). */
+typedef struct {
+    nidus_db *db;
+    _Atomic int stop;
+    int bad;
+} cfg_reader;
+
+static void *read_config(void *arg) {
+    cfg_reader *a = arg;
+    while (!a->stop) {
+        nidus_config c;
+        nidus_config_init(&c, 0);
+        if (nidus_get_config(a->db, &c) != NIDUS_OK || c.map_rows != 1 || c.dimension != 4) a->bad++;
+    }
+    return NULL;
+}
+
+TEST(map_get_config_while_the_mapping_moves) {
+    const char *dir = t_tmpdir();
+    nidus__data_set_map_room(4096);
+    nidus_db *w = open_map(dir, 4, 1, 0);
+    cfg_reader a = {w, 0, 0};
+    pthread_t t;
+    CHECK(pthread_create(&t, NULL, read_config, &a) == 0);
+    for (int i = 0; i < 40; i++) {
+        put_rows(w, "c", 4, (uint64_t)i * 50, (uint64_t)i * 50 + 50);
+        if (i % 10 == 9) CHECK_OK_DB(w, nidus_compact(w));
+    }
+    a.stop = 1;
+    pthread_join(t, NULL);
+    CHECK_INT(a.bad, 0);
+    nidus_close(w);
+    nidus__data_set_map_room(0);
 }
