@@ -179,7 +179,7 @@ static int replay_view(void *ctx, const nlogop *op, uint64_t end) {
  * ops' strings are views of the scanner's window, so before the window moves (and
  * at the end) the scanner waits until every batch it sent is applied. The result
  * is the one-thread replay's: the same ops applied in the same order. */
-#define PIPE_BATCH 256
+#define PIPE_BATCH 1024
 #define PIPE_RING 8
 #define PIPE_WINDOW ((size_t)4 << 20) /* fewer window moves, so fewer waits */
 #define PIPE_AHEAD 16                 /* ops between an id-slot prefetch and its use */
