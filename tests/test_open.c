@@ -141,15 +141,16 @@ TEST(open_large_replay_with_overwrites_then_compact) {
     free(again);
 }
 
-/* Open fails cleanly at every allocation and read of a replay with attributes,
- * meta, deletes and a drop (ASan checks that nothing leaks). */
-TEST(open_replay_every_failure_is_clean) {
+/* Random calls (seed, steps) into a store, then open it failing at every
+ * allocation and read in turn, reader and writer alike: each open fails (a fault
+ * fired) or gives the model's content. Returns how many opens failed. */
+static long open_failure_sweep(uint64_t seed, int steps) {
     const char *dir = t_tmpdir();
     nidus_db *db = open_noauto(dir);
     tm_state model;
     tm_init(&model, ODIM);
-    uint64_t rng = 4242;
-    for (int step = 0; step < 60; step++) {
+    uint64_t rng = seed;
+    for (int step = 0; step < steps; step++) {
         tm_call c;
         tm_gen(&rng, ODIM, 8, 0, &c);
         CHECK_OK_DB(db, tm_exec(db, &c));
@@ -157,6 +158,7 @@ TEST(open_replay_every_failure_is_clean) {
     }
     CHECK_OK_DB(db, nidus_close(db));
     char *want = tm_dump(&model);
+    long failed = 0;
     for (long k = 0;; k++) {
         nidus_config cfg;
         nidus_config_init(&cfg, ODIM);
@@ -173,6 +175,7 @@ TEST(open_replay_every_failure_is_clean) {
             free(got);
         } else {
             CHECK(fired);
+            failed++;
         }
         nidus_close(h);
         if (!fired && k % 2) break;
@@ -180,7 +183,12 @@ TEST(open_replay_every_failure_is_clean) {
     }
     free(want);
     tm_free(&model);
+    return failed;
 }
+
+/* Open fails cleanly at every allocation and read of a replay with attributes,
+ * meta, deletes and a drop (ASan checks that nothing leaks). */
+TEST(open_replay_every_failure_is_clean) { CHECK(open_failure_sweep(4242, 60) > 10); }
 
 /* A failed upsert leaves the arena as it was: the room it reserved for the
  * batch's blobs is given back (before, every failed batch kept a chunk). Only
@@ -347,45 +355,8 @@ TEST(open_replay_on_two_threads_same_verdicts) {
  * too: its window reads, its decoding), for readers and the writer; ASan checks
  * that nothing leaks and that no view outlives its window. */
 TEST(open_replay_on_two_threads_every_failure_is_clean) {
-    const char *dir = t_tmpdir();
-    nidus_db *db = open_noauto(dir);
-    tm_state model;
-    tm_init(&model, ODIM);
-    uint64_t rng = 777;
-    for (int step = 0; step < 80; step++) {
-        tm_call c;
-        tm_gen(&rng, ODIM, 8, 0, &c);
-        CHECK_OK_DB(db, tm_exec(db, &c));
-        tm_apply(&model, &c);
-    }
-    CHECK_OK_DB(db, nidus_close(db));
-    char *want = tm_dump(&model);
     nidus__replay_set_pipeline(1, 256);
-    long failed = 0;
-    for (long k = 0;; k++) {
-        nidus_config cfg;
-        nidus_config_init(&cfg, ODIM);
-        cfg.auto_compact = NIDUS_AUTO_COMPACT_OFF;
-        cfg.read_only = k % 2;
-        nidus__fault_arm(NIDUS__FAULT_ALLOC | NIDUS__FAULT_READ, k / 2, EIO);
-        nidus_db *h = NULL;
-        int rc = nidus_open(dir, &cfg, &h);
-        bool fired = nidus__fault_fired();
-        nidus__fault_disarm();
-        if (rc == NIDUS_OK) {
-            char *got = dump_or_fail(h);
-            CHECK(strcmp(want, got) == 0);
-            free(got);
-        } else {
-            CHECK(fired);
-            failed++;
-        }
-        nidus_close(h);
-        if (!fired && k % 2) break;
-        CHECK(k < 100000);
-    }
+    long failed = open_failure_sweep(777, 80);
     nidus__replay_set_pipeline(0, 0);
     CHECK(failed > 10);
-    free(want);
-    tm_free(&model);
 }
