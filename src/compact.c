@@ -209,15 +209,16 @@ int nidus__compact_locked(nidus_db *db, nerr *e) {
         if (c->fx) (void)nidus__findex_build(c->fx, c, &ignored);
     }
     /* The new file's rows: mapped when the handle maps them (vec is then freed). */
-    nidus__data_replace(&db->data, db->memory ? -1 : dfd, vec, live);
+    nidus__data_replace(&db->data, dfd, vec, live); /* dfd is -1 in memory */
     nidus__shadow_reset(&db->shadow); /* rows renumbered: coded again at the next search */
     vec = NULL;
+    dfd = -1;
     db->dead_rows = 0;
     db->log.size = frames.len;
     if (!db->memory) {
         nidus__io_close(db->log.fd);
         db->log.fd = lfd;
-        dfd = lfd = -1;
+        lfd = -1;
     }
 out:
     if (touched && !committed) {

@@ -79,13 +79,13 @@ static bool map_len_for(const ndata *d, uint64_t cap, size_t *len) {
     return true;
 }
 
-/* Map rows [0, cap) of d->fd (the file may be shorter: pages past its end are
- * never read) in place of the current mapping. */
-static int map_rows(ndata *d, uint64_t cap) {
+/* Map rows [0, cap) of fd (the file may be shorter: pages past its end are never
+ * read) in place of the current mapping. */
+static int map_rows(ndata *d, int fd, uint64_t cap) {
     size_t len;
     void *p;
     if (!map_len_for(d, cap, &len)) return -ENOMEM;
-    int r = nidus__io_mmap(d->fd, len, &p);
+    int r = nidus__io_mmap(fd, len, &p);
     if (r < 0) return r;
     nidus__io_munmap(d->map, d->map_len);
     d->map = p;
@@ -96,10 +96,12 @@ static int map_rows(ndata *d, uint64_t cap) {
 }
 
 /* The room a writer maps for rows to come: as many again, and at least 256 MiB
- * (address space only: nothing is read or reserved in memory). */
+ * (address space only: nothing is read or reserved in memory). A writer is the
+ * handle that keeps `data` open (d->fd); a reader maps its snapshot exactly. */
 static _Atomic uint64_t room_bytes = (uint64_t)256 << 20;
 void nidus__data_set_map_room(uint64_t bytes) { room_bytes = bytes ? bytes : (uint64_t)256 << 20; }
 static uint64_t map_room(const ndata *d, uint64_t need) {
+    if (d->fd < 0) return need;
     uint64_t ahead = room_bytes / ((uint64_t)d->dim * 4);
     if (ahead < need) ahead = need;
     return need > UINT64_MAX - ahead ? need : need + ahead;
@@ -111,15 +113,15 @@ int nidus__data_reserve(ndata *d, uint64_t extra, nerr *e) {
     uint64_t need = d->rows + extra;
     if (need <= d->cap_rows) return NIDUS_OK;
     if (d->map) {
-        int r = map_rows(d, map_room(d, need));
-        if (r < 0) r = map_rows(d, need);
+        int r = map_rows(d, d->fd, map_room(d, need));
+        if (r < 0) r = map_rows(d, d->fd, need);
         if (r == 0) return NIDUS_OK;
         /* No address space for a larger mapping: the handle goes on with its rows on
          * the heap (read through the old mapping once), as with map_rows = 0. */
         float *v = need <= SIZE_MAX / row_bytes(d) ? nidus__malloc((size_t)need * row_bytes(d)) : NULL;
         if (!v)
-            return nidus__err_sys(e, -r, "failed to map room for %llu rows of the data file, and out of memory "
-                                  "for them on the heap", (unsigned long long)need);
+            return nidus__err(e, NIDUS_ENOMEM, -r, "failed to map room for %llu rows of the data file, and out of "
+                              "memory for them on the heap", (unsigned long long)need);
         if (d->rows) memcpy(v, d->vec, (size_t)d->rows * row_bytes(d));
         nidus__io_munmap(d->map, d->map_len);
         d->map = NULL;
@@ -208,7 +210,7 @@ void nidus__data_replace(ndata *d, int fd, float *vec, uint64_t rows) {
     rows_release(d);
     d->fd = fd;
     d->rows = d->cap_rows = rows;
-    if (MAP_OK && d->want_map && fd >= 0 && map_rows(d, d->grows ? map_room(d, rows) : rows) == 0) {
+    if (MAP_OK && d->want_map && fd >= 0 && map_rows(d, fd, map_room(d, rows)) == 0) {
         nidus__free(vec);
         return;
     }
@@ -256,13 +258,7 @@ int nidus__data_load_header(ndata *d, int fd, uint64_t size, uint32_t *dim, int 
     d->rows = d->cap_rows = rows;
     /* Mapped rows (SPEC.md §14); if the map fails (address space, a file system
      * without mmap), the rows are read into the heap as without it. */
-    if (MAP_OK && d->want_map) {
-        int save = d->fd;
-        d->fd = fd;
-        int mr = map_rows(d, d->grows ? map_room(d, rows) : rows);
-        d->fd = save;
-        if (mr == 0) return NIDUS_OK;
-    }
+    if (MAP_OK && d->want_map && map_rows(d, fd, map_room(d, rows)) == 0) return NIDUS_OK;
     if (rows) {
         if (rows * file_dim > SIZE_MAX / sizeof(float))
             return nidus__err(e, NIDUS_ENOMEM, 0, "out of memory loading %llu rows", (unsigned long long)rows);

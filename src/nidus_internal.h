@@ -390,8 +390,8 @@ typedef struct ndata {
     uint32_t dim;
     float *vec;
     uint64_t rows, cap_rows;
-    bool want_map;  /* set before the header is read: try to map the rows */
-    bool grows;     /* a writer's: map room ahead for appends */
+    bool want_map;  /* set before the header is read: try to map the rows (a writer,
+                       which keeps fd, maps room ahead for its appends) */
     uint8_t *map;   /* the mapping (from offset 0), or NULL: rows on the heap */
     size_t map_len;
 } ndata;

@@ -96,8 +96,7 @@ static int open_writer_files(nidus_db *db, nerr *e) {
         goto out;
     }
     db->data.fd = fd;
-    db->data.want_map = db->cfg.map_rows == 1;
-    db->data.grows = true; /* a writer maps room for its appends */
+    db->data.want_map = db->cfg.map_rows == 1; /* with data.fd kept: room for appends */
     uint64_t size;
     int r = nidus__io_fsize(fd, &size);
     if (r < 0) {

@@ -103,6 +103,11 @@ static bool screen_block(nscan_job *j, block *cur, const block *next) {
     return true;
 }
 
+/* The doc at position i of a scan order. */
+static inline const ndoc *doc_at(const ncoll *coll, const nscan *o, size_t i) {
+    return &coll->docs[o->idx ? o->idx[i] : i];
+}
+
 #define FILTER_AHEAD 16
 static void fill_block(const nscan_job *j, cursor *c, block *b) {
     b->n = 0;
@@ -117,11 +122,10 @@ static void fill_block(const nscan_job *j, cursor *c, block *b) {
          * memory, and so do their attributes: the doc is asked for FILTER_AHEAD
          * positions early, its attributes half that (by then the doc is in). */
         if (j->f) {
-            if (i + FILTER_AHEAD < o->n) __builtin_prefetch(&coll->docs[o->idx ? o->idx[i + FILTER_AHEAD] : i + FILTER_AHEAD]);
-            if (i + FILTER_AHEAD / 2 < o->n)
-                __builtin_prefetch(coll->docs[o->idx ? o->idx[i + FILTER_AHEAD / 2] : i + FILTER_AHEAD / 2].attrs.items);
+            if (i + FILTER_AHEAD < o->n) __builtin_prefetch(doc_at(coll, o, i + FILTER_AHEAD));
+            if (i + FILTER_AHEAD / 2 < o->n) __builtin_prefetch(doc_at(coll, o, i + FILTER_AHEAD / 2)->attrs.items);
         }
-        const ndoc *d = &coll->docs[o->idx ? o->idx[i] : i];
+        const ndoc *d = doc_at(coll, o, i);
         if (j->f && !nidus__filter_match(j->f, &d->attrs)) continue;
         uint64_t row = o->idx ? o->row[i] : d->row;
         b->rows[b->n] = j->mat + row * j->dim;
@@ -187,7 +191,7 @@ static void shadow_block(nscan_job *j, ntopk *t, const uint64_t *rn, size_t cnt,
     for (size_t b = 0; b < cnt; b++) {
         if (nidus__shadow_ub(sq, rn[b], D[b]) < w) continue;
         float v = j->k.score(j->q, j->mat + rn[b] * j->dim, j->dim);
-        const ndoc *d = docs ? docs[b] : &coll->docs[o->idx ? o->idx[i0 + b] : i0 + b];
+        const ndoc *d = docs ? docs[b] : doc_at(coll, o, i0 + b);
         offer(j, t, v, rn[b], d, colls ? colls[b] : coll);
         w = shadow_floor(j, t);
     }
@@ -232,7 +236,7 @@ static void scan_unfiltered(nscan_job *j, cursor c) {
             continue;
         }
         j->k.scan1(j->q, j->mat, rn, cnt, j->dim, sc, ahead);
-        for (size_t b = 0; b < cnt; b++) offer(j, t, sc[b], rn[b], &coll->docs[o->idx ? o->idx[i + b] : i + b], coll);
+        for (size_t b = 0; b < cnt; b++) offer(j, t, sc[b], rn[b], doc_at(coll, o, i + b), coll);
         c.pos += cnt;
     }
 }
